@@ -1,0 +1,71 @@
+"""JSON in and out, and the one error format of GW-3."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from services.common.errors import PlatformError
+
+log = logging.getLogger(__name__)
+
+UNEXPECTED = "Une erreur inattendue est survenue. Veuillez réessayer plus tard."
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    return Response(
+        json.dumps(body, ensure_ascii=False),
+        status=status,
+        mimetype="application/json",
+    )
+
+
+def error_response(error: PlatformError) -> Response:
+    return json_response(error.to_dict(), status=error.status)
+
+
+def json_body(request: Request) -> dict[str, Any]:
+    try:
+        body = json.loads(request.get_data(as_text=True) or "null")
+    except ValueError:
+        raise PlatformError(
+            "json_invalide", "Le corps de la requête n'est pas du JSON valide."
+        ) from None
+    if not isinstance(body, dict):
+        raise PlatformError(
+            "json_invalide", "Le corps de la requête doit être un objet."
+        )
+    return body
+
+
+def parse_uuid(value: str, what: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise PlatformError("introuvable", f"{what} introuvable.", status=404) from None
+
+
+def api(fn: Callable[..., Response]) -> Callable[..., Response]:
+    """Wrap an HTTP entrypoint: PlatformError → its JSON; anything else → 500
+    with no detail (the stack trace goes to the log, never to the client)."""
+
+    @functools.wraps(fn)
+    def wrapper(self: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
+        try:
+            return fn(self, request, *args, **kwargs)
+        except PlatformError as error:
+            return error_response(error)
+        except Exception:
+            log.exception("unexpected error on %s %s", request.method, request.path)
+            return json_response(
+                {"status": 500, "code": "erreur_interne", "message": UNEXPECTED},
+                status=500,
+            )
+
+    return wrapper

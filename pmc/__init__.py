@@ -1,0 +1,1 @@
+"""pmc: the platform's command line (run it, follow its logs, replay them)."""

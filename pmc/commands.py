@@ -1,0 +1,176 @@
+"""The commands behind `pmc`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from uuid import UUID
+
+from pmc import registry
+from services.common.settings import Settings
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def serve(args: argparse.Namespace) -> int:
+    import eventlet
+    from nameko.runners import ServiceRunner
+
+    from services.common.db import ensure_database
+
+    settings = _settings()
+    ensure_database(settings)
+    runner = ServiceRunner(settings.nameko_config())
+    runner.add_service(registry.service_class(args.name))
+
+    def shutdown(signum: int, frame: object) -> None:
+        eventlet.spawn_n(runner.stop)
+
+    signal.signal(signal.SIGTERM, shutdown)
+    runner.start()
+    try:
+        runner.wait()
+    except KeyboardInterrupt:
+        runner.stop()
+    return 0
+
+
+def relay(args: argparse.Namespace) -> int:
+    from services.common.db import ensure_database
+    from services.common.relay import Relay
+
+    settings = _settings()
+    ensure_database(settings)
+    names = args.services or [
+        name
+        for name in registry.APPLICATIONS
+        if registry.application_class(name).published
+    ]
+    subscriptions = registry.subscriptions()
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    threads = []
+    for name in names:
+        app = registry.application_class(name)(settings=settings)
+        worker = Relay(app, settings.amqp_uri, subscriptions)
+        thread = threading.Thread(target=worker.run, args=(stop,), name=f"relay-{name}")
+        thread.start()
+        threads.append(thread)
+    print(f"relaying {', '.join(names)}", flush=True)
+    while any(t.is_alive() for t in threads):
+        for t in threads:
+            t.join(timeout=0.5)
+    return 0
+
+
+def history(args: argparse.Namespace) -> int:
+    try:
+        aggregate_id = UUID(args.aggregate_id)
+    except ValueError:
+        print(f"not an aggregate id: {args.aggregate_id}", file=sys.stderr)
+        return 2
+    settings = _settings()
+    for name in registry.APPLICATIONS:
+        app = registry.application_class(name)(settings=settings)
+        events = app.aggregate_history(aggregate_id)
+        if not events:
+            continue
+        print(f"{name} · {type(events[-1]).__qualname__.split('.')[0]} {aggregate_id}")
+        for event in events:
+            fields = {
+                k: v
+                for k, v in event.__dict__.items()
+                if k not in ("originator_id", "originator_version", "timestamp")
+                and not k.startswith("originator_topic")
+            }
+            print(
+                f"  v{event.originator_version:<3} {event.timestamp.isoformat()}  "
+                f"{type(event).__qualname__}  "
+                + json.dumps(fields, default=str, ensure_ascii=False)
+            )
+        return 0
+    print(f"no events for {aggregate_id}", file=sys.stderr)
+    return 1
+
+
+def replay(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    if args.service not in registry.APPLICATIONS:
+        print(f"unknown service: {args.service}", file=sys.stderr)
+        return 2
+    read_models = registry.read_models(args.service)
+    if args.read_model not in read_models:
+        known = ", ".join(read_models) or "none"
+        print(
+            f"unknown read model: {args.read_model} (known: {known})", file=sys.stderr
+        )
+        return 2
+    app = registry.application_class(args.service)(settings=_settings())
+    follower = read_models[args.read_model].follower(app)
+    if not follower.try_lead():
+        print(
+            f"{args.service} is running and keeps {args.read_model} current: "
+            "stop that service (or scale it to zero) and run replay again",
+            file=sys.stderr,
+        )
+        return 1
+    with tqdm(total=follower.events_to_replay(), unit="event") as bar:
+        total = follower.rebuild(on_progress=bar.update)
+    follower.release()
+    print(f"{args.read_model} rebuilt from {total} events")
+    return 0
+
+
+def dead_letters(args: argparse.Namespace) -> int:
+    from services.common import deadletters
+
+    settings = _settings()
+    queues = (
+        [args.queue] if args.queue else [s.queue_name for s in registry.subscriptions()]
+    )
+    for queue in queues:
+        if args.action == "list":
+            letters = deadletters.inspect(settings.amqp_uri, queue)
+            print(f"{queue}: {len(letters)} dead letter(s)")
+            for letter in letters:
+                print(f"  {json.dumps(letter.body, default=str)[:200]}")
+                print(f"    error: {letter.error[:300]}")
+        else:
+            moved = deadletters.replay(settings.amqp_uri, queue)
+            print(f"{queue}: {moved} message(s) put back")
+    return 0
+
+
+def mailcatcher(args: argparse.Namespace) -> int:
+    from pmc.mailcatcher import serve_forever
+
+    settings = _settings()
+    folder = args.folder or settings.mail_folder
+    serve_forever(settings.smtp_host, args.port or settings.smtp_port, folder)
+    return 0
+
+
+def up(args: argparse.Namespace) -> int:
+    from pmc.launcher import Launcher
+
+    return Launcher(
+        _settings(), demo=not args.no_demo, mail=not args.no_mailcatcher
+    ).run()
+
+
+__all__ = [
+    "dead_letters",
+    "history",
+    "mailcatcher",
+    "relay",
+    "replay",
+    "serve",
+    "up",
+]

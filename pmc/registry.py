@@ -1,0 +1,54 @@
+"""Where each service's code lives, by name. Imported lazily, so that `pmc serve`
+can patch eventlet before any service module is loaded."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from services.common.settings import SERVICES as PLANNED_SERVICES
+
+# nameko service classes that exist today, in start order.
+SERVICE_CLASSES: dict[str, str] = {
+    "candidates": "services.candidates.service:CandidatesService",
+    "notifier": "services.notifier.service:NotifierService",
+    "gateway": "gateway.service:GatewayService",
+}
+
+APPLICATIONS: dict[str, str] = {
+    "candidates": "services.candidates.application:CandidatesApplication",
+    "notifier": "services.notifier.application:NotifierApplication",
+}
+
+READ_MODELS: dict[str, str] = {
+    "candidates": "services.candidates.projections:READ_MODELS",
+}
+
+NOT_YET_BUILT = tuple(s for s in PLANNED_SERVICES if s not in SERVICE_CLASSES)
+
+
+def load(path: str) -> Any:
+    module, _, attr = path.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def service_class(name: str) -> type:
+    return load(SERVICE_CLASSES[name])
+
+
+def application_class(name: str) -> type:
+    return load(APPLICATIONS[name])
+
+
+def read_models(name: str) -> dict[str, Any]:
+    return load(READ_MODELS[name]) if name in READ_MODELS else {}
+
+
+def subscriptions() -> list[Any]:
+    """Every event subscription of every service, for the relays to declare."""
+    from services.common.consumer import subscriptions_of
+
+    found = []
+    for name in SERVICE_CLASSES:
+        found += subscriptions_of(service_class(name))
+    return found

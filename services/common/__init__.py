@@ -1,0 +1,1 @@
+"""Plumbing every service shares: store, relay, consumers, contracts, clock."""

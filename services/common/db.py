@@ -1,0 +1,79 @@
+"""PostgreSQL plumbing: the database, each service's schema, and cooperative waits.
+
+The platform installs psycopg's pure-Python implementation only. Its waits go
+through the `socket`/`select` modules, which eventlet patches, so one slow query
+yields to other green threads instead of freezing every worker of a service.
+The binary build would need PSYCOPG_WAIT_FUNC=wait_select set before import; we
+refuse to run with it unset rather than find out under load.
+"""
+
+from __future__ import annotations
+
+import os
+
+import psycopg
+from psycopg import sql
+
+from services.common.settings import Settings
+
+
+class UncooperativeDriver(RuntimeError):
+    """psycopg would block the whole process under eventlet."""
+
+
+def check_cooperative_driver() -> None:
+    impl = psycopg.pq.__impl__
+    if impl != "python" and os.environ.get("PSYCOPG_WAIT_FUNC") != "wait_select":
+        raise UncooperativeDriver(
+            f"psycopg uses its {impl} implementation; under eventlet set "
+            "PSYCOPG_WAIT_FUNC=wait_select before import or install pure psycopg"
+        )
+
+
+def connect(settings: Settings, dbname: str | None = None) -> psycopg.Connection:
+    return psycopg.connect(
+        host=settings.postgres_host,
+        port=settings.postgres_port,
+        dbname=dbname or settings.postgres_dbname,
+        user=settings.postgres_user,
+        password=settings.postgres_password or None,
+        autocommit=True,
+        connect_timeout=5,
+    )
+
+
+def ensure_database(settings: Settings) -> None:
+    """Create the platform's database when it does not exist yet."""
+    with connect(settings, dbname="postgres") as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s",
+            (settings.postgres_dbname,),
+        ).fetchone()
+        if not exists:
+            conn.execute(
+                sql.SQL("CREATE DATABASE {}").format(
+                    sql.Identifier(settings.postgres_dbname)
+                )
+            )
+
+
+def ensure_schema(settings: Settings, schema: str) -> None:
+    with connect(settings) as conn:
+        conn.execute(
+            sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
+        )
+
+
+def drop_schemas_with_prefix(settings: Settings, prefix: str) -> None:
+    """Remove a test run's schemas (never called with an empty prefix)."""
+    if not prefix:
+        raise ValueError("refusing to drop schemas without a prefix")
+    with connect(settings) as conn:
+        rows = conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s",
+            (prefix.replace("_", r"\_") + "%",),
+        ).fetchall()
+        for (name,) in rows:
+            conn.execute(
+                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name))
+            )

@@ -1,0 +1,88 @@
+"""nameko dependency providers: where applications and clients are built.
+
+Nothing connects at import time; a container builds its application once, in
+`setup()`, and shares it between its workers (eventsourcing applications are
+safe to share: each call takes its own pooled connection). The application's
+log followers (read models, the notifier's mail sender) run beside it in green
+threads, one leader per follower across all replicas.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from nameko.extensions import DependencyProvider
+
+from services.common.follower import LogFollower
+from services.common.projection import ReadModel
+from services.common.settings import Settings
+from services.common.store import ServiceApplication
+
+FollowerFactory = Callable[[ServiceApplication], LogFollower]
+
+
+class ApplicationProvider(DependencyProvider):
+    """Injects the service's eventsourcing application and runs its followers."""
+
+    def __init__(
+        self,
+        application_cls: type[ServiceApplication],
+        read_models: Mapping[str, ReadModel] | None = None,
+        followers: Iterable[FollowerFactory] = (),
+    ) -> None:
+        self.application_cls = application_cls
+        self.read_models = dict(read_models or {})
+        self.follower_factories = list(followers)
+        self.application: ServiceApplication | None = None
+        self.followers: list[LogFollower] = []
+        self._stop = threading.Event()
+        self._threads: list[Any] = []
+
+    def setup(self) -> None:
+        app = self.application_cls(settings=Settings.from_env())
+        self.application = app
+        self.followers = []
+        for name, read_model in self.read_models.items():
+            follower = read_model.follower(app)
+            app.views[name] = follower.view
+            self.followers.append(follower)
+        self.followers += [factory(app) for factory in self.follower_factories]
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._threads = [
+            self.container.spawn_managed_thread(
+                lambda f=follower: f.run(self._stop),
+                identifier=f"follower:{follower.role}",
+            )
+            for follower in self.followers
+        ]
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.wait()
+        self._threads = []
+        if self.application is not None:
+            self.application.close()
+            self.application = None
+
+    def kill(self) -> None:
+        self._stop.set()
+
+    def get_dependency(self, worker_ctx: Any) -> ServiceApplication:
+        if self.application is None:
+            raise RuntimeError("application used before setup or after stop")
+        return self.application
+
+
+class SettingsProvider(DependencyProvider):
+    """Injects the process's settings, read once at start."""
+
+    def setup(self) -> None:
+        self.settings = Settings.from_env()
+
+    def get_dependency(self, worker_ctx: Any) -> Settings:
+        return self.settings

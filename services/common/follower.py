@@ -1,0 +1,143 @@
+"""Following an application's notification log, one leader at a time.
+
+The relay, the read-model projections and the notifier's mail sender all do the
+same thing: read committed events after a durable position, act on them, record
+the new position, and sleep until PostgreSQL says (LISTEN/NOTIFY) that more were
+committed. Several replicas may run; a PostgreSQL advisory lock, held on the
+listening connection, lets exactly one of them act, and a standby takes over
+when that connection drops.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+
+import psycopg
+from eventsourcing.persistence import Notification
+from psycopg import sql
+
+from services.common.db import connect
+from services.common.store import ServiceApplication
+
+log = logging.getLogger(__name__)
+
+
+class LogFollower:
+    """Base: subclasses say where they stand (`load_position`) and what to do
+    with a batch (`handle`); this class leads, reads, waits and recovers."""
+
+    role = "follower"
+
+    def __init__(
+        self,
+        app: ServiceApplication,
+        topics: Sequence[str] = (),
+        batch_size: int = 500,
+        idle_wait: float = 1.0,
+        retry_wait: float = 1.0,
+    ) -> None:
+        self.app = app
+        self.topics = list(topics)
+        self.batch_size = batch_size
+        self.idle_wait = idle_wait
+        self.retry_wait = retry_wait
+        self.position = 0
+        self._leader: psycopg.Connection | None = None
+
+    @property
+    def lock_key(self) -> str:
+        return f"{self.app.schema}.{self.role}"
+
+    # -- to override ---------------------------------------------------------
+
+    def load_position(self, conn: psycopg.Connection) -> int:
+        raise NotImplementedError
+
+    def handle(self, notifications: Sequence[Notification]) -> None:
+        """Act on a batch and durably record the position of its last event."""
+        raise NotImplementedError
+
+    def on_pause(self) -> None:
+        """Called after a failure, before waiting to try again."""
+
+    def on_lead(self) -> None:
+        """Called each time this follower becomes the leader."""
+
+    # -- leading ---------------------------------------------------------------
+
+    def try_lead(self) -> bool:
+        conn = connect(self.app.settings)
+        got = conn.execute(
+            "SELECT pg_try_advisory_lock(hashtext(%s))", (self.lock_key,)
+        ).fetchone()
+        if not got or not got[0]:
+            conn.close()
+            return False
+        channel = self.app.recorder.channel_name
+        conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+        self.position = self.load_position(conn)
+        self._leader = conn
+        self.on_lead()
+        return True
+
+    @property
+    def leader_connection(self) -> psycopg.Connection:
+        if self._leader is None:
+            raise RuntimeError(f"{self.lock_key} is not leading")
+        return self._leader
+
+    def release(self) -> None:
+        if self._leader is not None:
+            self._leader.close()
+            self._leader = None
+
+    # -- following -----------------------------------------------------------
+
+    def pump(self) -> int:
+        """Handle the next batch after the position; return its size."""
+        notifications = self.app.recorder.select_notifications(
+            start=self.position,
+            limit=self.batch_size,
+            topics=self.topics,
+            inclusive_of_start=False,
+        )
+        if notifications:
+            self.handle(notifications)
+            self.position = notifications[-1].id
+        return len(notifications)
+
+    def _wait_for_commit(self, timeout: float) -> None:
+        for _ in self.leader_connection.notifies(timeout=timeout, stop_after=1):
+            break
+
+    def run(self, stop: threading.Event) -> None:
+        """Lead (or stand by) and follow the log until `stop` is set."""
+        while not stop.is_set():
+            try:
+                if self._leader is None and not self.try_lead():
+                    stop.wait(self.retry_wait)
+                    continue
+                while not stop.is_set():
+                    if self.pump() < self.batch_size:
+                        self._wait_for_commit(self.idle_wait)
+            except Exception as exc:
+                log.warning("%s paused: %s", self.lock_key, exc)
+                self.on_pause()
+                if self._leader is not None and self._leader.closed:
+                    self._leader = None
+                else:
+                    # Re-read the durable position: the failed batch is retried.
+                    self.position = self.load_position(self.leader_connection)
+                stop.wait(self.retry_wait)
+        self.release()
+
+    def run_until_caught_up(self) -> int:
+        """Handle everything committed so far (for tools and tests)."""
+        if self._leader is None and not self.try_lead():
+            raise RuntimeError(f"another process leads {self.lock_key}")
+        total = 0
+        while (count := self.pump()) > 0:
+            total += count
+        return total

@@ -1,0 +1,108 @@
+"""Read models: eventsourcing projections into tables of the service's schema,
+kept current by a log follower and rebuilt from the log on demand (OP-1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import psycopg
+from eventsourcing.persistence import Notification, Tracking
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.projection import Projection
+from psycopg import sql
+
+from services.common.follower import LogFollower
+from services.common.store import ServiceApplication
+
+
+class ReadModelView(PostgresTrackingRecorder):
+    """A materialised view: its own tables plus the position it has reached."""
+
+    tables: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, datastore: PostgresDatastore, name: str) -> None:
+        super().__init__(datastore, tracking_table_name=f"{name}_tracking")
+        self.sql_create_statements.extend(self.create_statements())
+
+    def create_statements(self) -> list[sql.Composable]:
+        raise NotImplementedError
+
+    def table(self, name: str) -> sql.Identifier:
+        return sql.Identifier(self.datastore.schema, name)
+
+    def reset(self) -> None:
+        """Forget everything, so the next run rebuilds from the first event."""
+        with self.datastore.transaction(commit=True) as curs:
+            for name in self.tables:
+                curs.execute(sql.SQL("TRUNCATE {}").format(self.table(name)))
+            curs.execute(
+                sql.SQL("TRUNCATE {}").format(self.table(self.tracking_table_name))
+            )
+
+
+@dataclass(frozen=True)
+class ReadModel:
+    """A projection and the view it writes, as a service declares them."""
+
+    projection_cls: type[Projection[Any]]
+    view_cls: type[ReadModelView]
+
+    def follower(self, app: ServiceApplication, **kwargs: Any) -> ProjectionFollower:
+        name = self.projection_cls.name
+        view = self.view_cls(app.datastore, name)
+        view.create_table()
+        return ProjectionFollower(app, self.projection_cls(view=view), **kwargs)
+
+
+class ProjectionFollower(LogFollower):
+    """Feeds one projection from its application's log."""
+
+    def __init__(
+        self, app: ServiceApplication, projection: Projection[Any], **kwargs: Any
+    ) -> None:
+        super().__init__(app, topics=projection.topics, **kwargs)
+        self.projection = projection
+        self.role = f"projection.{projection.name}"
+        self.on_progress: Callable[[int], None] | None = None
+
+    @property
+    def view(self) -> ReadModelView:
+        return self.projection.view
+
+    def load_position(self, conn: psycopg.Connection) -> int:
+        return self.view.max_tracking_id(self.app.name) or 0
+
+    def handle(self, notifications: Sequence[Notification]) -> None:
+        for notification in notifications:
+            event = self.app.mapper.to_domain_event(notification)
+            self.projection.process_event(
+                event, Tracking(self.app.name, notification.id)
+            )
+        if self.on_progress is not None:
+            self.on_progress(len(notifications))
+
+    def rebuild(self, on_progress: Callable[[int], None] | None = None) -> int:
+        """Empty the read model and replay the whole log into it."""
+        if self._leader is None and not self.try_lead():
+            raise RuntimeError(f"another process leads {self.lock_key}; stop it first")
+        self.view.reset()
+        self.position = 0
+        self.on_progress = on_progress
+        try:
+            return self.run_until_caught_up()
+        finally:
+            self.on_progress = None
+
+    def events_to_replay(self) -> int:
+        """How many events of this projection's topics the log holds."""
+        recorder = self.app.recorder
+        query = sql.SQL("SELECT count(*) FROM {} WHERE topic = ANY(%s)").format(
+            sql.Identifier(self.app.schema, recorder.events_table_name)
+        )
+        with recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(query, (list(self.topics),))
+            row = curs.fetchone()
+        return int(row["count"]) if row else 0

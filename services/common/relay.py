@@ -1,0 +1,216 @@
+"""The outbox relay: publishes a service's committed events from its log.
+
+A service never publishes after saving (a crash in between would lose the
+event). The relay follows the service's notification log instead and publishes
+every event that has a contract to `<service>.events`, routing key = event type,
+in batches whose publisher confirms it awaits before it records how far it got.
+So an event is published if and only if it was committed, at least once, and a
+restart (of the relay, of RabbitMQ, of PostgreSQL) resumes from the last
+confirmed position. Only one relay per service publishes at a time: it holds a
+PostgreSQL advisory lock for as long as it runs, and a standby takes over when
+that connection drops.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import kombu
+import psycopg
+from eventsourcing.persistence import Notification
+from eventsourcing.utils import get_topic
+from prometheus_client import Counter, Gauge
+from psycopg import sql
+
+from services.common.envelope import Envelope
+from services.common.follower import LogFollower
+from services.common.store import ServiceApplication
+from services.common.topology import (
+    Subscription,
+    declare_source,
+    declare_subscription,
+    events_exchange,
+)
+
+log = logging.getLogger(__name__)
+
+PUBLISHED = Counter(
+    "pmc_relay_published_total", "Events published by the relay", ["source"]
+)
+POSITION = Gauge("pmc_relay_position", "Last confirmed log position", ["source"])
+
+
+class PublishNotConfirmed(RuntimeError):
+    """The broker refused, returned or did not confirm part of a batch."""
+
+
+class ConfirmingPublisher:
+    """Publishes a batch with publisher confirms and waits for all of them."""
+
+    def __init__(self, amqp_uri: str, confirm_timeout: float = 30.0) -> None:
+        self.amqp_uri = amqp_uri
+        self.confirm_timeout = confirm_timeout
+        self._conn: kombu.Connection | None = None
+        self._channel: Any = None
+        self._next_tag = 0
+        self._unconfirmed: set[int] = set()
+        self._failures: list[str] = []
+        self._declared: set[str] = set()
+
+    def _ensure(self) -> Any:
+        if self._conn is not None and self._conn.connected:
+            return self._channel
+        self.close()
+        conn = kombu.Connection(self.amqp_uri, connect_timeout=5)
+        conn.connect()
+        channel = conn.channel()
+        channel.confirm_select()
+        channel.events["basic_ack"].add(self._on_ack)
+        channel.events["basic_nack"].add(self._on_nack)
+        channel.events["basic_return"].add(self._on_return)
+        self._conn, self._channel, self._next_tag = conn, channel, 0
+        self._declared.clear()
+        return channel
+
+    def declare(self, declare: Any) -> None:
+        declare(self._ensure())
+
+    def _on_ack(self, delivery_tag: int, multiple: bool) -> None:
+        self._settle(delivery_tag, multiple)
+
+    def _on_nack(self, delivery_tag: int, multiple: bool) -> None:
+        self._failures.append(f"nack {delivery_tag}")
+        self._settle(delivery_tag, multiple)
+
+    def _on_return(self, exc: Exception, exchange: str, routing_key: str, _m) -> None:
+        self._failures.append(f"returned from {exchange} ({routing_key}): {exc}")
+
+    def _settle(self, delivery_tag: int, multiple: bool) -> None:
+        if multiple:
+            self._unconfirmed = {t for t in self._unconfirmed if t > delivery_tag}
+        else:
+            self._unconfirmed.discard(delivery_tag)
+
+    def publish_batch(
+        self, source: str, messages: Sequence[tuple[Envelope, dict[str, Any]]]
+    ) -> None:
+        channel = self._ensure()
+        if source not in self._declared:
+            declare_source(channel, source)
+            self._declared.add(source)
+        producer = kombu.Producer(channel, exchange=events_exchange(source))
+        self._failures.clear()
+        for envelope, body in messages:
+            producer.publish(
+                body,
+                routing_key=envelope.event_type,
+                serializer="json",
+                headers=envelope.headers(),
+                message_id=envelope.event_id,
+                type=envelope.event_type,
+                delivery_mode=2,
+                mandatory=True,
+                declare=[],
+            )
+            self._next_tag += 1
+            self._unconfirmed.add(self._next_tag)
+        deadline = time.monotonic() + self.confirm_timeout
+        assert self._conn is not None
+        while self._unconfirmed:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise PublishNotConfirmed(f"{len(self._unconfirmed)} unconfirmed")
+            self._conn.drain_events(timeout=remaining)
+        if self._failures:
+            raise PublishNotConfirmed("; ".join(self._failures[:5]))
+
+    def close(self) -> None:
+        conn, self._conn, self._channel = self._conn, None, None
+        self._unconfirmed.clear()
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:
+                log.debug("closing a broken broker connection failed", exc_info=True)
+
+
+class Relay(LogFollower):
+    """Follows one service's notification log and publishes it."""
+
+    role = "relay"
+
+    def __init__(
+        self,
+        app: ServiceApplication,
+        amqp_uri: str,
+        subscriptions: Iterable[Subscription] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            app, topics=[get_topic(cls) for cls in app.published], **kwargs
+        )
+        self.source = app.name
+        self.publisher = ConfirmingPublisher(amqp_uri)
+        self.subscriptions = [s for s in subscriptions if s.source == self.source]
+        self._publications = {get_topic(cls): p for cls, p in app.published.items()}
+        self._table = sql.Identifier(app.schema, "relay_position")
+
+    def load_position(self, conn: psycopg.Connection) -> int:
+        conn.execute(
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} "
+                "(stream text PRIMARY KEY, position bigint NOT NULL)"
+            ).format(self._table)
+        )
+        row = conn.execute(
+            sql.SQL("SELECT position FROM {} WHERE stream = %s").format(self._table),
+            (self.source,),
+        ).fetchone()
+        position = row[0] if row else 0
+        POSITION.labels(self.source).set(position)
+        return position
+
+    def on_lead(self) -> None:
+        # Every subscriber's queue exists before the first publish, even for a
+        # consumer that has never started yet.
+        for subscription in self.subscriptions:
+            self.publisher.declare(
+                lambda ch, s=subscription: declare_subscription(ch, s)
+            )
+
+    def on_pause(self) -> None:
+        self.publisher.close()
+
+    def release(self) -> None:
+        self.publisher.close()
+        super().release()
+
+    def _envelope(self, notification: Notification) -> tuple[Envelope, dict[str, Any]]:
+        publication = self._publications[notification.topic]
+        event = self.app.mapper.to_domain_event(notification)
+        envelope = Envelope(
+            source=self.source,
+            event_type=publication.contract.event_type,
+            version=publication.contract.version,
+            position=notification.id,
+            occurred_at=event.timestamp.isoformat(),
+        )
+        return envelope, publication.dump(event)
+
+    def handle(self, notifications: Sequence[Notification]) -> None:
+        self.publisher.publish_batch(
+            self.source, [self._envelope(n) for n in notifications]
+        )
+        last = notifications[-1].id
+        self.leader_connection.execute(
+            sql.SQL(
+                "INSERT INTO {} (stream, position) VALUES (%s, %s) "
+                "ON CONFLICT (stream) DO UPDATE SET position = EXCLUDED.position"
+            ).format(self._table),
+            (self.source, last),
+        )
+        POSITION.labels(self.source).set(last)
+        PUBLISHED.labels(self.source).inc(len(notifications))

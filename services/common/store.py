@@ -1,0 +1,143 @@
+"""Each service's event store: an eventsourcing Application on PostgreSQL, in the
+service's own schema, with tracking of the upstream messages it consumed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.persistence import IntegrityError, ProcessRecorder, Tracking
+from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
+from psycopg import sql
+
+from services.common.clock import Clock, clock_from_settings
+from services.common.contracts import Contract
+from services.common.db import check_cooperative_driver, ensure_schema
+from services.common.errors import AlreadyProcessed
+from services.common.settings import Settings
+
+
+@dataclass(frozen=True)
+class Publication:
+    """How one domain event class becomes an integration event on the bus."""
+
+    contract: type[Contract]
+    translate: Callable[[Any], Mapping[str, Any]]
+
+    def dump(self, domain_event: Any) -> dict[str, Any]:
+        return self.contract().dump(self.translate(domain_event))
+
+
+def store_env(settings: Settings, service: str) -> dict[str, str]:
+    """The eventsourcing environment for one service's store."""
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": settings.postgres_dbname,
+        "POSTGRES_HOST": settings.postgres_host,
+        "POSTGRES_PORT": str(settings.postgres_port),
+        "POSTGRES_USER": settings.postgres_user,
+        "POSTGRES_PASSWORD": settings.postgres_password,
+        "POSTGRES_SCHEMA": settings.schema(service),
+        "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
+        "POSTGRES_MAX_OVERFLOW": "5",
+        "POSTGRES_PRE_PING": "y",
+        "POSTGRES_LOCK_TIMEOUT": "5",
+        # One tracking row per consumed message: RabbitMQ may redeliver out of
+        # order, and single-row tracking would refuse an older position.
+        "SINGLE_ROW_TRACKING": "f",
+        "CREATE_TABLE": "y",
+    }
+
+
+class ServiceApplication(Application):
+    """Base of every service's application.
+
+    Subclasses set `name` (the service name, also its schema) and `published`,
+    the domain events the relay turns into integration events.
+    """
+
+    name: ClassVar[str] = "service"
+    published: ClassVar[Mapping[type, Publication]] = {}
+    snapshotting_intervals: ClassVar[dict[type, int]] = {}
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        clock: Clock | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.settings = settings or Settings.from_env()
+        self.clock = clock or clock_from_settings(self.settings.clock_offset_file)
+        full_env = store_env(self.settings, self.name)
+        full_env.update(env or {})
+        if full_env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
+            check_cooperative_driver()
+            ensure_schema(self.settings, full_env["POSTGRES_SCHEMA"])
+        super().__init__(env=full_env)
+        # Read models' views, attached by the service that runs their projections.
+        self.views: dict[str, Any] = {}
+
+    def construct_recorder(self) -> ProcessRecorder:
+        # A process recorder stores tracking records in the same transaction as
+        # events: how every consumer gets its exactly-once effect.
+        return self.factory.process_recorder()
+
+    @property
+    def datastore(self) -> PostgresDatastore:
+        recorder = self.recorder
+        if not isinstance(recorder, PostgresProcessRecorder):
+            raise TypeError("this application does not store in PostgreSQL")
+        return recorder.datastore
+
+    @property
+    def schema(self) -> str:
+        return self.datastore.schema
+
+    def save(self, *objs: Any, tracking: Tracking | None = None, **kwargs: Any):
+        """Save new events; with `tracking`, atomically record the message too.
+
+        Raises AlreadyProcessed when that message was recorded before, so the
+        caller acknowledges a duplicate without a second effect.
+        """
+        if tracking is None:
+            return super().save(*objs, **kwargs)
+        processing_event = ProcessingEvent(tracking=tracking)
+        processing_event.collect_events(*objs, **kwargs)
+        try:
+            recordings = self._record(processing_event)
+        except IntegrityError:
+            if self.has_processed(tracking):
+                raise AlreadyProcessed(tracking) from None
+            raise
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        return recordings
+
+    def has_processed(self, tracking: Tracking) -> bool:
+        """Whether this exact message position was recorded (not just a later one)."""
+        recorder = self.recorder
+        if not isinstance(recorder, PostgresProcessRecorder):
+            return recorder.has_tracking_id(
+                tracking.application_name, tracking.notification_id
+            )
+        query = sql.SQL(
+            "SELECT 1 FROM {}.{} WHERE application_name = %s AND notification_id = %s"
+        ).format(
+            sql.Identifier(recorder.datastore.schema),
+            sql.Identifier(recorder.tracking_table_name),
+        )
+        with recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(query, (tracking.application_name, tracking.notification_id))
+            return curs.fetchone() is not None
+
+    def record_processed(self, tracking: Tracking) -> None:
+        """Record a message that changes no aggregate, so it is never redone."""
+        self.save(tracking=tracking)
+
+    def aggregate_history(self, originator_id: UUID) -> list[Any]:
+        """Every event of one aggregate, oldest first."""
+        return list(self.events.get(originator_id))

@@ -1,0 +1,51 @@
+"""The notifier's application: turns events into queued messages."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+
+from services.common.envelope import Envelope
+from services.common.store import ServiceApplication
+from services.notifier import texts
+from services.notifier.domain import EMAIL, Message
+
+
+class NotifierApplication(ServiceApplication):
+    """Queues one message per event and recipient; the mailer sends them."""
+
+    name: ClassVar[str] = "notifier"
+
+    def on_candidate_created(self, payload: dict[str, Any], envelope: Envelope) -> None:
+        email = payload.get("email")
+        if not email:
+            # Letters for candidates without e-mail come with the candidates issue.
+            self.record_processed(envelope.tracking())
+            return
+        subject, body = texts.candidate_file_created(payload, self.settings.public_url)
+        self._queue_email(envelope, email, subject, body)
+
+    def _queue_email(
+        self, envelope: Envelope, recipient: str, subject: str, body: str
+    ) -> None:
+        message = Message(
+            cause=envelope.event_id,
+            channel=EMAIL,
+            recipient=recipient,
+            subject=subject,
+            body=body,
+        )
+        self.save(message, tracking=envelope.tracking())
+
+    def get_message(self, message_id: UUID) -> Message:
+        return self.repository.get(message_id)
+
+    def mark_sent(self, message: Message, tracking: Tracking) -> None:
+        message.mark_sent(at=self.clock.now())
+        self.save(message, tracking=tracking)
+
+    def abandon(self, message: Message, reason: str, tracking: Tracking) -> None:
+        message.abandon(reason)
+        self.save(message, tracking=tracking)

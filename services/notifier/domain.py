@@ -1,0 +1,73 @@
+"""A message to one recipient, caused by one event.
+
+Its id is derived from (cause, channel, recipient), so the same event can never
+queue the same message twice, whatever the redeliveries (NO-3).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+EMAIL = "email"
+
+
+class MessageStateError(ValueError):
+    """The message was already sent or abandoned."""
+
+
+class Message(Aggregate):
+    """One message to one recipient."""
+
+    @staticmethod
+    def create_id(cause: str, channel: str, recipient: str) -> UUID:
+        return uuid5(NAMESPACE_URL, f"pmc-message:{cause}:{channel}:{recipient}")
+
+    class Queued(Aggregate.Created):
+        cause: str
+        channel: str
+        recipient: str
+        subject: str
+        body: str
+
+    @event(Queued)
+    def __init__(
+        self, cause: str, channel: str, recipient: str, subject: str, body: str
+    ) -> None:
+        self.cause = cause
+        self.channel = channel
+        self.recipient = recipient
+        self.subject = subject
+        self.body = body
+        self.sent_at: datetime | None = None
+        self.failure: str | None = None
+
+    @property
+    def is_pending(self) -> bool:
+        return self.sent_at is None and self.failure is None
+
+    class Sent(Aggregate.Event):
+        sent_at: datetime
+
+    def mark_sent(self, at: datetime) -> None:
+        if not self.is_pending:
+            raise MessageStateError(f"message {self.id} is no longer pending")
+        self._sent(sent_at=at)
+
+    @event(Sent)
+    def _sent(self, sent_at: datetime) -> None:
+        self.sent_at = sent_at
+
+    class Abandoned(Aggregate.Event):
+        reason: str
+
+    def abandon(self, reason: str) -> None:
+        if not self.is_pending:
+            raise MessageStateError(f"message {self.id} is no longer pending")
+        self._abandoned(reason=reason)
+
+    @event(Abandoned)
+    def _abandoned(self, reason: str) -> None:
+        self.failure = reason

@@ -1,0 +1,1 @@
+"""RPC payloads of the notifier (none yet: it only consumes events)."""

@@ -1,0 +1,31 @@
+"""The notifier nameko service: consumes events, queues and sends messages."""
+
+from __future__ import annotations
+
+from nameko.rpc import rpc
+
+from services.common import contracts
+from services.common.consumer import consume
+from services.common.dependencies import ApplicationProvider
+from services.common.envelope import Delivered
+from services.notifier.application import NotifierApplication
+from services.notifier.mailer import Mailer
+
+
+class NotifierService:
+    """E-mails, letters and SMS caused by the platform's events (NO-1…NO-4)."""
+
+    name = "notifier"
+    app: NotifierApplication = ApplicationProvider(
+        NotifierApplication, followers=[Mailer.factory]
+    )
+
+    @consume("candidates", contracts.CandidateCreated)
+    def on_candidate_created(self, event: Delivered) -> None:
+        """Tell the candidate their school created their file."""
+        self.app.on_candidate_created(event.payload, event.envelope)
+
+    @rpc
+    def ping(self) -> str:
+        """Readiness probe for the gateway."""
+        return "pong"

@@ -1,0 +1,89 @@
+"""Test set-up shared by every test: eventlet first, then an isolated platform.
+
+Every run gets its own PostgreSQL schemas (a random prefix) and its own RabbitMQ
+virtual host, removed at the end, so runs never see each other's data. Tests use
+the machine's real PostgreSQL and RabbitMQ; nothing of ours is mocked.
+"""
+
+import eventlet
+
+# nameko's pytest plugin no longer patches since 2.14: do it before any import.
+eventlet.monkey_patch()
+
+import os  # noqa: E402
+import secrets  # noqa: E402
+import socket  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+from urllib.parse import quote  # noqa: E402
+
+import pytest  # noqa: E402
+import requests  # noqa: E402
+
+from services.common.db import drop_schemas_with_prefix, ensure_database  # noqa: E402
+from services.common.settings import Settings  # noqa: E402
+
+RUN_ID = secrets.token_hex(4)
+BROKER_HOST = os.environ.get("PMC_TEST_RABBIT_HOST", "127.0.0.1")
+MANAGEMENT = os.environ.get(
+    "PMC_TEST_RABBIT_MANAGEMENT", f"http://guest:guest@{BROKER_HOST}:15672"
+)
+VHOST = f"pmc-test-{RUN_ID}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _management(method: str, path: str, body: dict | None = None) -> requests.Response:
+    url = f"{MANAGEMENT}/api/{path}"
+    response = requests.request(method, url, json=body, timeout=10)
+    response.raise_for_status()
+    return response
+
+
+@pytest.fixture(scope="session", autouse=True)
+def platform_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The environment every process of this run reads its settings from."""
+    try:
+        _management("PUT", f"vhosts/{quote(VHOST, safe='')}")
+        everything = {"configure": ".*", "write": ".*", "read": ".*"}
+        _management("PUT", f"permissions/{quote(VHOST, safe='')}/guest", everything)
+    except requests.RequestException as exc:
+        pytest.exit(
+            "RabbitMQ's management API is needed to give this run its own vhost: "
+            f"`rabbitmq-plugins enable rabbitmq_management` ({exc})",
+            returncode=3,
+        )
+    workdir = tmp_path_factory.mktemp("platform")
+    env = {
+        "AMQP_URI": f"amqp://guest:guest@{BROKER_HOST}:5672/{quote(VHOST, safe='')}",
+        "POSTGRES_DBNAME": os.environ.get("PMC_TEST_DBNAME", "pmc_test"),
+        "PMC_SCHEMA_PREFIX": f"t{RUN_ID}_",
+        "SMTP_PORT": str(free_port()),
+        "PMC_MAIL_FOLDER": str(workdir / "mail"),
+        "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
+        "PMC_RETRY_DELAYS": "0.2,0.4",
+        "PMC_CLOCK_OFFSET_FILE": str(workdir / "clock-offset"),
+    }
+    os.environ.update(env)
+    settings = Settings.from_env()
+    ensure_database(settings)
+    yield {**os.environ, **env}
+    drop_schemas_with_prefix(settings, settings.schema_prefix)
+    try:
+        _management("DELETE", f"vhosts/{quote(VHOST, safe='')}")
+    except requests.RequestException:
+        pass
+
+
+@pytest.fixture(scope="session")
+def settings(platform_env: dict[str, str]) -> Settings:
+    return Settings.from_env()
+
+
+@pytest.fixture
+def mail_folder(settings: Settings) -> Path:
+    return Path(settings.mail_folder)
