@@ -10,18 +10,19 @@ import eventlet
 # nameko's pytest plugin no longer patches since 2.14: do it before any import.
 eventlet.monkey_patch()
 
-import os  # noqa: E402
-import secrets  # noqa: E402
-import socket  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-from pathlib import Path  # noqa: E402
-from urllib.parse import quote  # noqa: E402
+import contextlib
+import os
+import secrets
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
 
-import pytest  # noqa: E402
-import requests  # noqa: E402
+import pytest
+import requests
 
-from services.common.db import drop_schemas_with_prefix, ensure_database  # noqa: E402
-from services.common.settings import Settings  # noqa: E402
+from services.common.db import drop_schemas_with_prefix, ensure_database
+from services.common.settings import Settings
 
 RUN_ID = secrets.token_hex(4)
 BROKER_HOST = os.environ.get("PMC_TEST_RABBIT_HOST", "127.0.0.1")
@@ -73,10 +74,8 @@ def platform_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
     ensure_database(settings)
     yield {**os.environ, **env}
     drop_schemas_with_prefix(settings, settings.schema_prefix)
-    try:
+    with contextlib.suppress(requests.RequestException):
         _management("DELETE", f"vhosts/{quote(VHOST, safe='')}")
-    except requests.RequestException:
-        pass
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 
 import psycopg
@@ -22,6 +23,9 @@ from services.common.db import connect
 from services.common.store import ServiceApplication
 
 log = logging.getLogger(__name__)
+
+# How often a sleeping follower checks whether it was asked to stop.
+STOP_CHECK_INTERVAL = 0.25
 
 
 class LogFollower:
@@ -108,9 +112,13 @@ class LogFollower:
             self.position = notifications[-1].id
         return len(notifications)
 
-    def _wait_for_commit(self, timeout: float) -> None:
-        for _ in self.leader_connection.notifies(timeout=timeout, stop_after=1):
-            break
+    def _wait_for_commit(self, timeout: float, stop: threading.Event) -> None:
+        """Sleep until a commit is notified, `timeout` passes or `stop` is set."""
+        deadline = time.monotonic() + timeout
+        while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+            slice_ = min(left, STOP_CHECK_INTERVAL)
+            for _ in self.leader_connection.notifies(timeout=slice_, stop_after=1):
+                return
 
     def run(self, stop: threading.Event) -> None:
         """Lead (or stand by) and follow the log until `stop` is set."""
@@ -121,7 +129,7 @@ class LogFollower:
                     continue
                 while not stop.is_set():
                     if self.pump() < self.batch_size:
-                        self._wait_for_commit(self.idle_wait)
+                        self._wait_for_commit(self.idle_wait, stop)
             except Exception as exc:
                 log.warning("%s paused: %s", self.lock_key, exc)
                 self.on_pause()

@@ -1,0 +1,150 @@
+"""The outbox relay against the real PostgreSQL and RabbitMQ."""
+
+from __future__ import annotations
+
+import json
+import threading
+from uuid import UUID
+
+import kombu
+import pytest
+
+from services.candidates.application import CandidatesApplication
+from services.common import contracts
+from services.common.envelope import Envelope
+from services.common.relay import Relay
+from services.common.topology import Subscription, events_exchange, unrouted_queue
+from tests.helpers import wait_for
+
+NEW_FILE = {
+    "school_id": "ecole-relay",
+    "civility": "M",
+    "birth_name": "Durand",
+    "given_names": "Paul",
+    "email": None,
+}
+
+
+@pytest.fixture
+def app(settings):
+    application = CandidatesApplication(settings=settings)
+    yield application
+    application.close()
+
+
+@pytest.fixture
+def listener(settings):
+    """An exclusive queue bound to every candidates event, gone after the test."""
+    conn = kombu.Connection(settings.amqp_uri)
+    channel = conn.channel()
+    queue = kombu.Queue(
+        exclusive=True, exchange=events_exchange("candidates"), routing_key="#"
+    )(channel)
+    queue.declare()
+    received: list[kombu.Message] = []
+
+    def drain() -> list[kombu.Message]:
+        while (message := queue.get(no_ack=True)) is not None:
+            received.append(message)
+        return received
+
+    yield drain
+    conn.close()
+
+
+def _create(app: CandidatesApplication, neph: str) -> dict:
+    return app.create_file(neph=neph, **NEW_FILE)
+
+
+def _fresh_relay(app, settings, **kwargs) -> Relay:
+    return Relay(app, settings.amqp_uri, **kwargs)
+
+
+def test_committed_events_are_published_once_with_their_contract(
+    app, settings, listener
+):
+    relay = _fresh_relay(app, settings)
+    relay.run_until_caught_up()  # whatever earlier tests left
+    listener()
+    listener().clear()
+    created = [_create(app, f"31000000000{i}") for i in range(3)]
+
+    assert relay.run_until_caught_up() == 3
+    messages = wait_for(lambda: len(listener()) >= 3 and listener())
+    assert [m.delivery_info["routing_key"] for m in messages] == [
+        "CandidateCreated"
+    ] * 3
+    loaded = [contracts.CandidateCreated().load(json.loads(m.body)) for m in messages]
+    assert [str(p["candidate_id"]) for p in loaded] == [c["id"] for c in created]
+    envelopes = [Envelope.from_headers(m.headers) for m in messages]
+    assert len({e.event_id for e in envelopes}) == 3
+    assert all(e.source == "candidates" for e in envelopes)
+    relay.release()
+
+    # A new relay process resumes from the confirmed position: nothing again.
+    again = _fresh_relay(app, settings)
+    assert again.run_until_caught_up() == 0
+    again.release()
+    assert len(listener()) == 3
+
+
+def test_only_one_relay_leads_a_service(app, settings):
+    first = _fresh_relay(app, settings)
+    second = _fresh_relay(app, settings)
+    assert first.try_lead()
+    assert not second.try_lead()
+    first.release()
+    assert second.try_lead()
+    second.release()
+
+
+def test_an_event_no_queue_is_bound_for_lands_in_the_unrouted_queue(app, settings):
+    relay = _fresh_relay(app, settings)
+    relay.run_until_caught_up()
+    file = app.create_file(neph="310000000099", **{**NEW_FILE, "email": "a@b.fr"})
+    app.validate_email(UUID(file["id"]))  # EmailValidated: nobody subscribes yet
+    relay.run_until_caught_up()
+    relay.release()
+    with kombu.Connection(settings.amqp_uri) as conn:
+        queue = unrouted_queue("candidates")(conn.channel())
+        found = []
+        while (message := queue.get(no_ack=True)) is not None:
+            found.append(message)
+    validated = [m for m in found if m.headers["pmc-event-type"] == "EmailValidated"]
+    assert [json.loads(m.body)["candidate_id"] for m in validated][-1] == file["id"]
+
+
+def test_subscriber_queues_exist_before_their_consumer_ever_started(app, settings):
+    subscription = Subscription("candidates", "CandidateCreated", "later", "handle")
+    relay = _fresh_relay(app, settings, subscriptions=[subscription])
+    relay.run_until_caught_up()
+    file = _create(app, "310000000077")
+    relay.run_until_caught_up()
+    relay.release()
+    with kombu.Connection(settings.amqp_uri) as conn:
+        queue = subscription.queue()(conn.channel())
+        bodies = []
+        while (message := queue.get(no_ack=True)) is not None:
+            bodies.append(json.loads(message.body))
+        queue.delete()
+    assert file["id"] in [b["candidate_id"] for b in bodies]
+
+
+def test_a_running_relay_publishes_new_commits_without_polling_delay(
+    app, settings, listener
+):
+    relay = _fresh_relay(app, settings, idle_wait=30.0)
+    stop = threading.Event()
+    relay.run_until_caught_up()
+    listener()
+    listener().clear()
+    thread = threading.Thread(target=relay.run, args=(stop,))
+    thread.start()
+    try:
+        file = _create(app, "310000000055")
+        # LISTEN/NOTIFY wakes the relay long before its 30 s idle wait.
+        messages = wait_for(lambda: listener(), timeout=5)
+        assert json.loads(messages[0].body)["candidate_id"] == file["id"]
+    finally:
+        stop.set()
+        thread.join()

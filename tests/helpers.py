@@ -1,0 +1,76 @@
+"""Small tools the tests share: reading the mail folder, waiting, publishing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any, TypeVar
+
+import kombu
+
+from services.common.contracts import Contract
+from services.common.envelope import Envelope
+from services.common.topology import declare_source, events_exchange
+
+T = TypeVar("T")
+
+
+def wait_for(check: Callable[[], T], timeout: float = 20.0, interval: float = 0.1) -> T:
+    """Return check()'s first truthy value, or fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)
+
+
+def mails(folder: Path) -> list[EmailMessage]:
+    if not folder.exists():
+        return []
+    return [
+        message_from_bytes(path.read_bytes(), policy=policy.default)
+        for path in sorted(folder.glob("*.eml"))
+    ]
+
+
+def mails_to(folder: Path, recipient: str) -> list[EmailMessage]:
+    return [m for m in mails(folder) if m["To"] == recipient]
+
+
+def publish_event(
+    amqp_uri: str,
+    source: str,
+    contract: type[Contract],
+    payload: dict[str, Any],
+    position: int,
+    times: int = 1,
+) -> None:
+    """Publish one integration event as a relay would, `times` times over."""
+    envelope = Envelope(
+        source=source,
+        event_type=contract.event_type,
+        version=contract.version,
+        position=position,
+        occurred_at=datetime.now(UTC).isoformat(),
+    )
+    body = contract().dump(payload)
+    options = {"confirm_publish": True}
+    with kombu.Connection(amqp_uri, transport_options=options) as conn:
+        channel = conn.channel()
+        declare_source(channel, source)
+        producer = kombu.Producer(channel, exchange=events_exchange(source))
+        for _ in range(times):
+            producer.publish(
+                body,
+                routing_key=contract.event_type,
+                headers=envelope.headers(),
+                serializer="json",
+                delivery_mode=2,
+            )
