@@ -1,0 +1,113 @@
+"""Every producer's output loads in every consumer (DESIGN.md: contracts).
+
+Producers are exercised on the in-memory store through their real application
+commands; every event they publish is dumped as the relay dumps it and loaded
+with the schema of each consumer that subscribes to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from uuid import UUID
+
+import pytest
+
+from pmc import registry
+from services.candidates.application import CandidatesApplication
+from services.common import contracts
+from services.common.store import ServiceApplication
+
+IN_MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+
+
+def candidates_scenario(app: CandidatesApplication) -> None:
+    with_email = app.create_file(
+        school_id="ecole",
+        neph="123456789012",
+        civility="MME",
+        birth_name="Garcia",
+        given_names="Emma",
+        email="emma@example.fr",
+    )
+    app.create_file(
+        school_id="ecole",
+        neph="123456789013",
+        civility="M",
+        birth_name="Moreau",
+        given_names="Louis",
+        email=None,
+    )
+    app.validate_email(UUID(with_email["id"]))
+
+
+# One scenario per producing service: it must produce every event it publishes.
+SCENARIOS: dict[str, Callable[[ServiceApplication], None]] = {
+    "candidates": candidates_scenario,
+}
+
+
+def _produced(service: str) -> list[tuple[str, dict]]:
+    app = registry.application_class(service)(env=IN_MEMORY)
+    SCENARIOS[service](app)
+    produced = []
+    for notification in app.recorder.select_notifications(start=None, limit=1000):
+        event = app.mapper.to_domain_event(notification)
+        publication = app.published.get(type(event))
+        if publication is not None:
+            produced.append((publication.contract.event_type, publication.dump(event)))
+    return produced
+
+
+def _publishing_services() -> list[str]:
+    return [
+        name
+        for name in registry.APPLICATIONS
+        if registry.application_class(name).published
+    ]
+
+
+def test_every_publishing_service_has_a_scenario():
+    assert set(_publishing_services()) <= set(SCENARIOS)
+
+
+@pytest.mark.parametrize("service", _publishing_services())
+def test_scenario_produces_every_published_contract(service):
+    published = {
+        p.contract.event_type
+        for p in registry.application_class(service).published.values()
+    }
+    assert {event_type for event_type, _ in _produced(service)} == published
+
+
+def test_every_subscription_has_a_producer():
+    for subscription in registry.subscriptions():
+        producer = registry.application_class(subscription.source)
+        produced = {p.contract.event_type for p in producer.published.values()}
+        assert subscription.event_type in produced, subscription
+
+
+@pytest.mark.parametrize(
+    "subscription", registry.subscriptions(), ids=lambda s: s.queue_name
+)
+def test_each_consumer_loads_what_its_producer_dumps(subscription):
+    consumer_contract = _consumer_contract(subscription)
+    outputs = [
+        body
+        for event_type, body in _produced(subscription.source)
+        if event_type == subscription.event_type
+    ]
+    assert outputs
+    for body in outputs:
+        consumer_contract().load(body)  # raises ValidationError on a mismatch
+
+
+def _consumer_contract(subscription) -> type[contracts.Contract]:
+    service_cls = registry.service_class(subscription.consumer)
+    method = getattr(service_cls, subscription.method)
+    (entrypoint,) = [e for e in method.nameko_entrypoints if hasattr(e, "contract")]
+    return entrypoint.contract
+
+
+def test_contracts_have_distinct_event_types():
+    names = [c.event_type for c in contracts.ALL]
+    assert len(names) == len(set(names))

@@ -1,0 +1,137 @@
+"""Walking skeleton: gateway → candidates → relay → notifier → SMTP, for real."""
+
+from __future__ import annotations
+
+import time
+
+import psycopg
+import requests
+
+from tests.helpers import mails_to, wait_for
+
+
+def _new_candidate(neph: str, email: str, school: str = "ecole-skeleton") -> dict:
+    return {
+        "school_id": school,
+        "neph": neph,
+        "civility": "MME",
+        "birth_name": "Lefèvre",
+        "given_names": "Chloé Anne",
+        "email": email,
+    }
+
+
+def test_a_created_candidate_gets_exactly_one_email(gateway, mail_folder):
+    email = "chloe.lefevre@example.fr"
+    answer = requests.post(
+        f"{gateway}/api/candidates", json=_new_candidate("130000000001", email)
+    )
+    assert answer.status_code == 201, answer.text
+    created = answer.json()
+    assert created["status"] == "en attente de la validation de l'adresse e-mail"
+
+    received = wait_for(lambda: mails_to(mail_folder, email), timeout=30)
+    time.sleep(2)  # a duplicate would arrive within this time
+    received = mails_to(mail_folder, email)
+    assert len(received) == 1
+    body = received[0].get_content()
+    assert "Bonjour Madame Chloé Anne Lefèvre" in body
+    assert "NEPH 130000000001" in body
+    assert f"/candidats/{created['id']}/activation" in body
+
+
+def test_bad_input_gets_one_error_format_with_field_messages(gateway):
+    answer = requests.post(
+        f"{gateway}/api/candidates",
+        json={**_new_candidate("12AB", "pas-un-email"), "civility": "X"},
+    )
+    assert answer.status_code == 400
+    error = answer.json()
+    assert error["code"] == "dossier_invalide"
+    assert error["message"] == "Certaines informations saisies sont incorrectes."
+    assert error["fields"]["neph"] == ["Le NEPH doit comporter exactement 12 chiffres."]
+    assert set(error["fields"]) == {"neph", "email", "civility"}
+
+    broken = requests.post(
+        f"{gateway}/api/candidates",
+        data="{not json",
+        headers={"Content-Type": "application/json"},
+    )
+    assert broken.status_code == 400
+    assert broken.json()["code"] == "json_invalide"
+    assert "Traceback" not in broken.text
+
+
+def test_a_school_never_reads_another_schools_file(gateway):
+    created = requests.post(
+        f"{gateway}/api/candidates",
+        json=_new_candidate("130000000002", "a@example.fr", school="ecole-a"),
+    ).json()
+    own = requests.get(
+        f"{gateway}/api/candidates/{created['id']}", params={"school_id": "ecole-a"}
+    )
+    assert own.status_code == 200
+    other = requests.get(
+        f"{gateway}/api/candidates/{created['id']}", params={"school_id": "ecole-b"}
+    )
+    assert other.status_code == 404
+    assert other.json()["code"] == "dossier_introuvable"
+    unknown = requests.get(
+        f"{gateway}/api/candidates/not-an-id", params={"school_id": "ecole-a"}
+    )
+    assert unknown.status_code == 404
+
+
+def test_history_prints_an_aggregates_events_in_order(gateway, pmc):
+    created = requests.post(
+        f"{gateway}/api/candidates",
+        json=_new_candidate("130000000003", "h@example.fr"),
+    ).json()
+    result = pmc("history", created["id"])
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"candidates · CandidateFile {created['id']}"
+    assert "v1" in lines[1] and "CandidateFile.Created" in lines[1]
+    assert "130000000003" in lines[1]
+
+    missing = pmc("history", "00000000-0000-0000-0000-000000000000")
+    assert missing.returncode == 1
+    assert "no events" in missing.stderr
+
+
+def test_replay_rebuilds_a_lost_read_model_from_the_log(gateway, stack, pmc, settings):
+    school = "ecole-replay"
+    for i in range(3):
+        requests.post(
+            f"{gateway}/api/candidates",
+            json=_new_candidate(f"14000000000{i}", f"r{i}@example.fr", school=school),
+        ).raise_for_status()
+
+    def listed() -> list[dict]:
+        return requests.get(
+            f"{gateway}/api/candidates", params={"school_id": school}
+        ).json()["items"]
+
+    wait_for(lambda: len(listed()) == 3)
+
+    # While the service runs it keeps the read model: replay says so.
+    refused = pmc("replay", "candidates", "candidate_list")
+    assert refused.returncode == 1
+    assert "stop that service" in refused.stderr
+
+    stack.halt("candidates")
+    table = f'"{settings.schema("candidates")}".candidate_list'
+    with psycopg.connect(settings.postgres_conninfo(), autocommit=True) as conn:
+        conn.execute(f"DELETE FROM {table}")  # the read model is lost
+    result = pmc("replay", "candidates", "candidate_list")
+    assert result.returncode == 0, result.stderr
+    assert "candidate_list rebuilt from" in result.stdout
+    with psycopg.connect(settings.postgres_conninfo(), autocommit=True) as conn:
+        rows = conn.execute(
+            f"SELECT neph FROM {table} WHERE school_id = %s ORDER BY neph", (school,)
+        ).fetchall()
+    assert [r[0] for r in rows] == [f"14000000000{i}" for i in range(3)]
+
+    stack.resume("candidates")
+    stack.wait_ready(timeout=60)
+    assert [c["neph"] for c in listed()] == [f"14000000000{i}" for i in range(3)]
