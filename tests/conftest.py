@@ -5,13 +5,6 @@ virtual host, removed at the end, so runs never see each other's data. Tests use
 the machine's real PostgreSQL and RabbitMQ; nothing of ours is mocked.
 """
 
-import warnings
-
-# eventlet announces its own deprecation on import; nameko 2.14 has no other loop.
-warnings.filterwarnings(
-    "ignore", message=".*Eventlet is deprecated", category=DeprecationWarning
-)
-
 import eventlet
 
 # nameko's pytest plugin no longer patches since 2.14: do it before any import.
