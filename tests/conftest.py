@@ -15,6 +15,7 @@ import os
 import secrets
 import socket
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import quote
 
@@ -23,13 +24,35 @@ import requests
 
 from services.common.db import drop_schemas_with_prefix, ensure_database
 from services.common.settings import Settings
+from tests.containers import Endpoints, docker_available, port_open, start_containers
 
 RUN_ID = secrets.token_hex(4)
-BROKER_HOST = os.environ.get("PMC_TEST_RABBIT_HOST", "127.0.0.1")
-MANAGEMENT = os.environ.get(
-    "PMC_TEST_RABBIT_MANAGEMENT", f"http://guest:guest@{BROKER_HOST}:15672"
-)
 VHOST = f"pmc-test-{RUN_ID}"
+_CONTAINERS = ExitStack()
+
+
+def _endpoints() -> Endpoints:
+    """The machine's own PostgreSQL and RabbitMQ, or containers as a fallback."""
+    broker = os.environ.get("PMC_TEST_RABBIT_HOST", "127.0.0.1")
+    local = Endpoints(
+        postgres={},
+        amqp_host=broker,
+        amqp_port=5672,
+        management_url=os.environ.get(
+            "PMC_TEST_RABBIT_MANAGEMENT", f"http://guest:guest@{broker}:15672"
+        ),
+    )
+    pg_host = os.environ.get("POSTGRES_HOST", "127.0.0.1")
+    pg_port = int(os.environ.get("POSTGRES_PORT", "5432"))
+    if port_open(pg_host, pg_port) and port_open(broker, 5672):
+        return local
+    if docker_available():
+        return start_containers(_CONTAINERS)
+    pytest.exit(
+        "PostgreSQL and RabbitMQ must run locally (scripts/test.sh starts them), "
+        "or a Docker engine must be available for testcontainers",
+        returncode=3,
+    )
 
 
 def free_port() -> int:
@@ -38,8 +61,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _management(method: str, path: str, body: dict | None = None) -> requests.Response:
-    url = f"{MANAGEMENT}/api/{path}"
+def _management(
+    endpoints: Endpoints, method: str, path: str, body: dict | None = None
+) -> requests.Response:
+    url = f"{endpoints.management_url}/api/{path}"
     response = requests.request(method, url, json=body, timeout=10)
     response.raise_for_status()
     return response
@@ -48,10 +73,12 @@ def _management(method: str, path: str, body: dict | None = None) -> requests.Re
 @pytest.fixture(scope="session", autouse=True)
 def platform_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """The environment every process of this run reads its settings from."""
+    endpoints = _endpoints()
+    vhost = quote(VHOST, safe="")
     try:
-        _management("PUT", f"vhosts/{quote(VHOST, safe='')}")
+        _management(endpoints, "PUT", f"vhosts/{vhost}")
         everything = {"configure": ".*", "write": ".*", "read": ".*"}
-        _management("PUT", f"permissions/{quote(VHOST, safe='')}/guest", everything)
+        _management(endpoints, "PUT", f"permissions/{vhost}/guest", everything)
     except requests.RequestException as exc:
         pytest.exit(
             "RabbitMQ's management API is needed to give this run its own vhost: "
@@ -60,7 +87,9 @@ def platform_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
         )
     workdir = tmp_path_factory.mktemp("platform")
     env = {
-        "AMQP_URI": f"amqp://guest:guest@{BROKER_HOST}:5672/{quote(VHOST, safe='')}",
+        **endpoints.postgres,
+        "AMQP_URI": f"amqp://guest:guest@{endpoints.amqp_host}:"
+        f"{endpoints.amqp_port}/{vhost}",
         "POSTGRES_DBNAME": os.environ.get("PMC_TEST_DBNAME", "pmc_test"),
         "PMC_SCHEMA_PREFIX": f"t{RUN_ID}_",
         "SMTP_PORT": str(free_port()),
@@ -69,13 +98,16 @@ def platform_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
         "PMC_RETRY_DELAYS": "0.2,0.4",
         "PMC_CLOCK_OFFSET_FILE": str(workdir / "clock-offset"),
     }
+    if endpoints.in_containers:
+        env["PMC_TEST_IN_CONTAINERS"] = "1"
     os.environ.update(env)
     settings = Settings.from_env()
     ensure_database(settings)
     yield {**os.environ, **env}
     drop_schemas_with_prefix(settings, settings.schema_prefix)
     with contextlib.suppress(requests.RequestException):
-        _management("DELETE", f"vhosts/{quote(VHOST, safe='')}")
+        _management(endpoints, "DELETE", f"vhosts/{vhost}")
+    _CONTAINERS.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,1 @@
+"""Card and SEPA payments, invoices, refunds (BI-1…BI-5)."""

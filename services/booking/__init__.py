@@ -1,0 +1,1 @@
+"""Reservations, cart, modification and cancellation (BO-1…BO-8)."""

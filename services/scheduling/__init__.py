@@ -1,0 +1,1 @@
+"""Exam centres, sessions and their seats (SC-1…SC-4)."""
