@@ -105,27 +105,26 @@ def candidate_created(neph: str = "120000000001") -> dict[str, Any]:
     }
 
 
-def test_a_message_delivered_three_times_has_one_effect(settings, probe):
-    payload = candidate_created()
+def publish_created(settings, payload: dict[str, Any], times: int = 1) -> None:
+    """Publish a CandidateCreated at a new log position, `times` times over."""
     publish_event(
         settings.amqp_uri,
         "candidates",
         contracts.CandidateCreated,
         payload,
         position=next(_positions),
-        times=3,
+        times=times,
     )
+
+
+def test_a_message_delivered_three_times_has_one_effect(settings, probe):
+    payload = candidate_created()
+    publish_created(settings, payload, times=3)
     candidate = str(payload["candidate_id"])
     wait_for(lambda: probe.times_seen(candidate) >= 1)
     # Give the two duplicates every chance to show a second effect.
     other = candidate_created()
-    publish_event(
-        settings.amqp_uri,
-        "candidates",
-        contracts.CandidateCreated,
-        other,
-        position=next(_positions),
-    )
+    publish_created(settings, other)
     wait_for(lambda: probe.times_seen(str(other["candidate_id"])) >= 1)
     assert probe.times_seen(candidate) == 1
 
@@ -134,13 +133,7 @@ def test_two_events_of_one_candidate_both_take_effect(settings, probe):
     # Same candidate, two different log positions: two real events.
     payload = candidate_created()
     for _ in range(2):
-        publish_event(
-            settings.amqp_uri,
-            "candidates",
-            contracts.CandidateCreated,
-            payload,
-            position=next(_positions),
-        )
+        publish_created(settings, payload)
     candidate = str(payload["candidate_id"])
     wait_for(lambda: probe.times_seen(candidate) == 2)
 
@@ -149,13 +142,7 @@ def test_a_failing_handler_is_dead_lettered_then_replayed_once_fixed(settings, p
     FAULT.set()
     payload = candidate_created()
     candidate = str(payload["candidate_id"])
-    publish_event(
-        settings.amqp_uri,
-        "candidates",
-        contracts.CandidateCreated,
-        payload,
-        position=next(_positions),
-    )
+    publish_created(settings, payload)
     # First try and two delayed retries (0.2 s, 0.4 s), then the dead letters.
     wait_for(lambda: deadletters.count(settings.amqp_uri, QUEUE) == 1)
     assert probe.times_seen(candidate) == 0
