@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 import json
-import logging
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
 from services.common.errors import PlatformError
-
-log = logging.getLogger(__name__)
 
 UNEXPECTED = "Une erreur inattendue est survenue. Veuillez réessayer plus tard."
 
@@ -49,23 +44,3 @@ def parse_uuid(value: str, what: str) -> str:
         return str(uuid.UUID(value))
     except ValueError:
         raise PlatformError("introuvable", f"{what} introuvable.", status=404) from None
-
-
-def api(fn: Callable[..., Response]) -> Callable[..., Response]:
-    """Wrap an HTTP entrypoint: PlatformError → its JSON; anything else → 500
-    with no detail (the stack trace goes to the log, never to the client)."""
-
-    @functools.wraps(fn)
-    def wrapper(self: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
-        try:
-            return fn(self, request, *args, **kwargs)
-        except PlatformError as error:
-            return error_response(error)
-        except Exception:
-            log.exception("unexpected error on %s %s", request.method, request.path)
-            return json_response(
-                {"status": 500, "code": "erreur_interne", "message": UNEXPECTED},
-                status=500,
-            )
-
-    return wrapper

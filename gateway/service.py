@@ -1,26 +1,35 @@
-"""The gateway nameko service: HTTP entrypoints composing the services."""
+"""The gateway nameko service: JSON API (GW-1), pages (GW-2), health."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import eventlet
 from nameko.rpc import RpcProxy
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
-from gateway.http import api, json_body, json_response, parse_uuid
-from services.common.errors import PlatformError
+from gateway import pages, schemas, texts
+from gateway.api import endpoint, openapi_document
+from gateway.http import json_response, parse_uuid
 
 # Services the gateway needs answering before it calls itself ready.
-READY_SERVICES = ("candidates", "notifier")
+READY_SERVICES = ("identity", "candidates", "notifier")
 READY_TIMEOUT = 2.0
+
+ACCOUNTS = "Comptes"
+CANDIDATES = "Candidats"
 
 
 class GatewayService:
-    """JSON API for front-end clients (GW-1)."""
+    """JSON API and web pages for schools and candidates."""
 
     name = "gateway"
+    identity = RpcProxy("identity")
     candidates = RpcProxy("candidates")
     notifier = RpcProxy("notifier")
+
+    # -- health and documentation ------------------------------------------------
 
     @http("GET", "/health/live")
     def live(self, request: Request) -> Response:
@@ -41,39 +50,207 @@ class GatewayService:
             return json_response({"status": "indisponible", "down": down}, 503)
         return json_response({"status": "ok"})
 
-    # -- candidates (walking skeleton; the identity issue puts the school id in
-    #    the bearer token instead of the request) --------------------------------
+    @http("GET", "/api/openapi.json")
+    def openapi(self, request: Request) -> Response:
+        """The OpenAPI 3 document of this API."""
+        return json_response(openapi_document())
 
-    @http("POST", "/api/candidates")
-    @api
-    def create_candidate(self, request: Request) -> Response:
-        """Create a candidate file."""
-        body = json_body(request)
-        school_id = _school(body.pop("school_id", None))
-        created = self.candidates.create_file(school_id, body)
-        return json_response(created, status=201)
+    # -- accounts (ID-1…ID-5) -----------------------------------------------------
 
-    @http("GET", "/api/candidates")
-    @api
-    def list_candidates(self, request: Request) -> Response:
-        """The school's candidate files."""
-        school_id = _school(request.args.get("school_id"))
-        return json_response({"items": self.candidates.list_files(school_id)})
+    @endpoint(
+        "POST",
+        "/api/comptes",
+        summary="Créer un compte Auto-école",
+        tag=ACCOUNTS,
+        body=schemas.SignUp,
+        response=schemas.SignUpAccepted,
+        status=201,
+        auth=False,
+    )
+    def sign_up(self, request: Request, data: dict[str, Any]) -> dict[str, Any]:
+        created = self.identity.sign_up(data)
+        return {**created, "message": texts.account_created(created["email"])}
 
-    @http("GET", "/api/candidates/<string:candidate_id>")
-    @api
-    def get_candidate(self, request: Request, candidate_id: str) -> Response:
-        """One candidate file of the school."""
-        school_id = _school(request.args.get("school_id"))
-        candidate_id = parse_uuid(candidate_id, "Dossier")
-        return json_response(self.candidates.get_file(school_id, candidate_id))
+    @endpoint(
+        "POST",
+        "/api/comptes/activation",
+        summary="Activer un compte avec le lien reçu par e-mail",
+        tag=ACCOUNTS,
+        body=schemas.Activation,
+        response=schemas.Message,
+        auth=False,
+    )
+    def activate(self, request: Request, data: dict[str, Any]) -> dict[str, Any]:
+        account_id = parse_uuid(data["account_id"], "Compte")
+        done = self.identity.activate(account_id, data["token"])
+        if done["already_active"]:
+            return {"message": texts.ACCOUNT_ALREADY_ACTIVE}
+        return {"message": texts.ACCOUNT_ACTIVATED}
 
+    @endpoint(
+        "POST",
+        "/api/comptes/activation/renvoi",
+        summary="Recevoir un nouveau lien d'activation",
+        tag=ACCOUNTS,
+        body=schemas.EmailOnly,
+        response=schemas.Message,
+        auth=False,
+    )
+    def resend_activation(self, request: Request, data: dict[str, Any]) -> dict:
+        sent = self.identity.resend_activation(data["email"])
+        return {"message": texts.activation_link_sent(sent["email"])}
 
-def _school(value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise PlatformError(
-            "ecole_manquante",
-            "L'auto-école n'est pas indiquée.",
-            fields={"school_id": ["Champ obligatoire."]},
+    @endpoint(
+        "POST",
+        "/api/sessions",
+        summary="Se connecter (espace Professionnel)",
+        tag=ACCOUNTS,
+        body=schemas.Credentials,
+        response=schemas.Session,
+        status=201,
+        auth=False,
+    )
+    def sign_in(self, request: Request, data: dict[str, Any]) -> dict[str, Any]:
+        return self.identity.sign_in(data["email"], data["password"])
+
+    @endpoint(
+        "POST",
+        "/api/mot-de-passe/oubli",
+        summary="Recevoir un lien de réinitialisation du mot de passe",
+        tag=ACCOUNTS,
+        body=schemas.EmailOnly,
+        response=schemas.Message,
+        auth=False,
+    )
+    def forgot_password(self, request: Request, data: dict[str, Any]) -> dict:
+        sent = self.identity.request_password_reset(data["email"])
+        return {"message": texts.reset_link_sent(sent["email"])}
+
+    @endpoint(
+        "POST",
+        "/api/mot-de-passe/reinitialisation",
+        summary="Choisir un nouveau mot de passe avec le lien reçu",
+        tag=ACCOUNTS,
+        body=schemas.PasswordResetConfirm,
+        response=schemas.Message,
+        auth=False,
+    )
+    def reset_password(self, request: Request, data: dict[str, Any]) -> dict:
+        account_id = parse_uuid(data["account_id"], "Compte")
+        self.identity.reset_password(account_id, data["token"], data["password"])
+        return {"message": texts.PASSWORD_RESET_DONE}
+
+    @endpoint(
+        "GET",
+        "/api/compte",
+        summary="Les informations du compte",
+        tag=ACCOUNTS,
+        response=schemas.Profile,
+    )
+    def profile(self, request: Request, account: dict[str, Any]) -> dict[str, Any]:
+        return account
+
+    @endpoint(
+        "PATCH",
+        "/api/compte",
+        summary="Modifier civilité, nom, prénom, téléphone, raison sociale, SIRET",
+        tag=ACCOUNTS,
+        body=schemas.ProfileChanges,
+        response=schemas.Profile,
+    )
+    def update_profile(
+        self, request: Request, data: dict[str, Any], account: dict[str, Any]
+    ) -> dict[str, Any]:
+        return self.identity.update_profile(account["account_id"], data)
+
+    @endpoint(
+        "POST",
+        "/api/compte/mot-de-passe",
+        summary="Changer de mot de passe (les autres sessions sont fermées)",
+        tag=ACCOUNTS,
+        body=schemas.PasswordChange,
+        response=schemas.NewToken,
+    )
+    def change_password(
+        self, request: Request, data: dict[str, Any], account: dict[str, Any]
+    ) -> dict[str, Any]:
+        session = self.identity.change_password(
+            account["account_id"], data["current_password"], data["new_password"]
         )
-    return value.strip()
+        return {**session, "message": texts.PASSWORD_CHANGED}
+
+    # -- candidates (walking skeleton; the candidates issue fills it out) -----------
+
+    @endpoint(
+        "POST",
+        "/api/candidats",
+        summary="Créer le dossier d'un candidat",
+        tag=CANDIDATES,
+        body=schemas.NewCandidate,
+        response=schemas.Candidate,
+        status=201,
+    )
+    def create_candidate(
+        self, request: Request, data: dict[str, Any], account: dict[str, Any]
+    ) -> dict[str, Any]:
+        return self.candidates.create_file(account["account_id"], data)
+
+    @endpoint(
+        "GET",
+        "/api/candidats",
+        summary="Les dossiers de candidats de l'auto-école",
+        tag=CANDIDATES,
+        response=schemas.CandidateList,
+    )
+    def list_candidates(self, request: Request, account: dict[str, Any]) -> dict:
+        return {"items": self.candidates.list_files(account["account_id"])}
+
+    @endpoint(
+        "GET",
+        "/api/candidats/<string:candidate_id>",
+        summary="Un dossier de candidat de l'auto-école",
+        tag=CANDIDATES,
+        response=schemas.Candidate,
+    )
+    def get_candidate(
+        self, request: Request, candidate_id: str, account: dict[str, Any]
+    ) -> dict[str, Any]:
+        candidate_id = parse_uuid(candidate_id, "Dossier")
+        return self.candidates.get_file(account["account_id"], candidate_id)
+
+    # -- pages (GW-2) ---------------------------------------------------------------
+
+    @http("GET", "/")
+    def home_page(self, request: Request) -> Response:
+        """Accueil: créer un compte, se connecter."""
+        return pages.page("/")
+
+    @http("GET", "/activation")
+    def activation_page(self, request: Request) -> Response:
+        """Account activation from the e-mailed link."""
+        return pages.page("/activation")
+
+    @http("GET", "/mot-de-passe-oublie")
+    def forgot_password_page(self, request: Request) -> Response:
+        """Ask for a password reset link."""
+        return pages.page("/mot-de-passe-oublie")
+
+    @http("GET", "/reinitialisation")
+    def reset_page(self, request: Request) -> Response:
+        """Choose a new password from the e-mailed link."""
+        return pages.page("/reinitialisation")
+
+    @http("GET", "/espace")
+    def space_page(self, request: Request) -> Response:
+        """Espace client."""
+        return pages.page("/espace")
+
+    @http("GET", "/espace/compte")
+    def account_page(self, request: Request) -> Response:
+        """Espace client › Compte."""
+        return pages.page("/espace/compte")
+
+    @http("GET", "/static/<string:name>")
+    def static_file(self, request: Request, name: str) -> Response:
+        """CSS and JavaScript of the pages."""
+        return pages.static(name)

@@ -14,24 +14,6 @@ from pmc import registry
 from services.common.db import ensure_database
 from services.common.settings import Settings
 
-DEMO_SCHOOL = "demo-auto-ecole"
-DEMO_CANDIDATES = [
-    {
-        "neph": "120000000001",
-        "civility": "MME",
-        "birth_name": "Martin",
-        "given_names": "Léa",
-        "email": "lea.martin@example.fr",
-    },
-    {
-        "neph": "120000000002",
-        "civility": "M",
-        "birth_name": "Bernard",
-        "given_names": "Hugo",
-        "email": "hugo.bernard@example.fr",
-    },
-]
-
 
 @dataclass
 class Launcher:
@@ -90,20 +72,10 @@ class Launcher:
         raise RuntimeError("the platform did not become ready in time")
 
     def load_demo(self) -> None:
-        listing = requests.get(
-            f"{self.gateway_url}/api/candidates",
-            params={"school_id": DEMO_SCHOOL},
-            timeout=10,
-        )
-        listing.raise_for_status()
-        if listing.json()["items"]:
-            return
-        for candidate in DEMO_CANDIDATES:
-            requests.post(
-                f"{self.gateway_url}/api/candidates",
-                json={"school_id": DEMO_SCHOOL, **candidate},
-                timeout=10,
-            ).raise_for_status()
+        from pmc import demo
+
+        demo.load(self.settings, self.gateway_url)
+        print(f"demo school: {demo.DEMO_EMAIL} / {demo.DEMO_PASSWORD}", flush=True)
 
     def _check_children(self) -> None:
         for label, process in self.processes.items():
@@ -136,7 +108,7 @@ class Launcher:
             if self.demo:
                 self.load_demo()
             print(
-                f"\nPasser mon code is up: {self.gateway_url}/health/ready\n"
+                f"\nPasser mon code is up: {self.gateway_url}/\n"
                 f"  services: {', '.join(registry.SERVICE_CLASSES)} + relay\n"
                 f"  e-mails: {self.settings.mail_folder}/ (mailcatcher)\n"
                 "  Ctrl-C stops everything.\n",

@@ -10,12 +10,14 @@ from services.common.settings import SERVICES as PLANNED_SERVICES
 
 # nameko service classes that exist today, in start order.
 SERVICE_CLASSES: dict[str, str] = {
+    "identity": "services.identity.service:IdentityService",
     "candidates": "services.candidates.service:CandidatesService",
     "notifier": "services.notifier.service:NotifierService",
     "gateway": "gateway.service:GatewayService",
 }
 
 APPLICATIONS: dict[str, str] = {
+    "identity": "services.identity.application:IdentityApplication",
     "candidates": "services.candidates.application:CandidatesApplication",
     "notifier": "services.notifier.application:NotifierApplication",
 }

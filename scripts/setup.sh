@@ -32,6 +32,8 @@ ensure_system_packages() {
   command -v python3.11 >/dev/null || python3 -c 'import sys; assert sys.version_info[:2] == (3, 11)' 2>/dev/null \
     || missing+=(python3.11 python3.11-venv)
   ldconfig -p 2>/dev/null | grep -q 'libpq\.so\.5' || missing+=(libpq5)
+  # Page tests drive Debian's chromium through Playwright (no browser download).
+  command -v chromium >/dev/null || missing+=(chromium)
   if [ "$PG_HOST" = 127.0.0.1 ] && ! command -v pg_ctlcluster >/dev/null && ! port_open "$PG_HOST" "$PG_PORT"; then
     missing+=(postgresql)
   fi

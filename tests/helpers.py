@@ -74,3 +74,13 @@ def publish_event(
                 serializer="json",
                 delivery_mode=2,
             )
+
+
+def link_in(mail: EmailMessage, path: str) -> str:
+    """The first link of an e-mail whose path starts with `path`."""
+    import re
+
+    for url in re.findall(r"https?://\S+", mail.get_content()):
+        if f"/{path.strip('/')}" in url:
+            return url
+    raise AssertionError(f"no {path} link in: {mail.get_content()}")

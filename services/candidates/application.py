@@ -16,7 +16,7 @@ class CandidateFileNotFound(LookupError):
     """No candidate file with that id (for that school)."""
 
 
-def _created(e: CandidateFile.Created) -> dict[str, Any]:
+def _created(e: CandidateFile.Created, app: Any) -> dict[str, Any]:
     return {
         "candidate_id": e.originator_id,
         "school_id": e.school_id,
@@ -29,7 +29,7 @@ def _created(e: CandidateFile.Created) -> dict[str, Any]:
     }
 
 
-def _email_validated(e: CandidateFile.EmailValidated) -> dict[str, Any]:
+def _email_validated(e: CandidateFile.EmailValidated, app: Any) -> dict[str, Any]:
     return {"candidate_id": e.originator_id, "validated_at": e.validated_at}
 
 

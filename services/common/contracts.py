@@ -54,7 +54,36 @@ class EmailValidated(Contract):
     validated_at = fields.AwareDateTime(required=True)
 
 
-ALL: tuple[type[Contract], ...] = (CandidateCreated, EmailValidated)
+class AccountActivationRequested(Contract):
+    """A new account (or one asking again) needs its activation link by e-mail."""
+
+    event_type = "AccountActivationRequested"
+    version = 1
+
+    account_id = fields.UUID(required=True)
+    email = fields.Email(required=True)
+    link_token = fields.String(required=True)
+    expires_at = fields.AwareDateTime(required=True)
+
+
+class PasswordResetRequested(Contract):
+    """Someone asked for a password reset link for this account's address."""
+
+    event_type = "PasswordResetRequested"
+    version = 1
+
+    account_id = fields.UUID(required=True)
+    email = fields.Email(required=True)
+    link_token = fields.String(required=True)
+    expires_at = fields.AwareDateTime(required=True)
+
+
+ALL: tuple[type[Contract], ...] = (
+    CandidateCreated,
+    EmailValidated,
+    AccountActivationRequested,
+    PasswordResetRequested,
+)
 
 
 def by_event_type(event_type: str) -> type[Contract]:

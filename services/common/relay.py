@@ -198,7 +198,7 @@ class Relay(LogFollower):
             position=notification.id,
             occurred_at=event.timestamp.isoformat(),
         )
-        return envelope, publication.dump(event)
+        return envelope, publication.dump(event, self.app)
 
     def handle(self, notifications: Sequence[Notification]) -> None:
         self.publisher.publish_batch(

@@ -43,7 +43,10 @@ def as_platform_errors(mapping: dict[type[Exception], tuple[int, str]]) -> Calla
                     code,
                     message,
                     status=status,
-                    fields={k: [v] for k, v in (fields or {}).items()},
+                    fields={
+                        k: v if isinstance(v, list) else [v]
+                        for k, v in (fields or {}).items()
+                    },
                 ) from None
 
         return wrapper  # type: ignore[return-value]

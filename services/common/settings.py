@@ -46,6 +46,10 @@ class Settings:
     # is dead-lettered.
     retry_delays: tuple[float, ...] = (1.0, 5.0, 30.0)
     rpc_timeout: float = 10.0
+    # Signs e-mailed links and bearer tokens. The default only suits a laptop:
+    # every deployment sets its own (a Kubernetes secret).
+    secret_key: str = "dev-only-secret-change-me"
+    session_hours: float = 8.0
     # Test environments only: a file holding an offset in seconds that every
     # process adds to the wall clock, so end-to-end tests can travel in time.
     clock_offset_file: str = ""
@@ -74,6 +78,8 @@ class Settings:
             if env.get("PMC_RETRY_DELAYS")
             else d.retry_delays,
             rpc_timeout=float(env.get("PMC_RPC_TIMEOUT", d.rpc_timeout)),
+            secret_key=env.get("PMC_SECRET_KEY", d.secret_key),
+            session_hours=float(env.get("PMC_SESSION_HOURS", d.session_hours)),
             clock_offset_file=env.get("PMC_CLOCK_OFFSET_FILE", d.clock_offset_file),
         )
 

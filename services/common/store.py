@@ -26,10 +26,11 @@ class Publication:
     """How one domain event class becomes an integration event on the bus."""
 
     contract: type[Contract]
-    translate: Callable[[Any], Mapping[str, Any]]
+    # (domain event, the producing application) → the contract's fields
+    translate: Callable[[Any, Any], Mapping[str, Any]]
 
-    def dump(self, domain_event: Any) -> dict[str, Any]:
-        return self.contract().dump(self.translate(domain_event))
+    def dump(self, domain_event: Any, app: Any) -> dict[str, Any]:
+        return self.contract().dump(self.translate(domain_event, app))
 
 
 def store_env(settings: Settings, service: str) -> dict[str, str]:

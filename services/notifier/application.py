@@ -25,9 +25,21 @@ class NotifierApplication(ServiceApplication):
             self.record_processed(envelope.tracking())
             return
         subject, body = texts.candidate_file_created(payload, self.settings.public_url)
-        self._queue_email(envelope, email, subject, body)
+        self.queue_email(envelope, email, subject, body)
 
-    def _queue_email(
+    def on_account_activation_requested(
+        self, payload: dict[str, Any], envelope: Envelope
+    ) -> None:
+        subject, body = texts.account_activation(payload, self.settings.public_url)
+        self.queue_email(envelope, payload["email"], subject, body)
+
+    def on_password_reset_requested(
+        self, payload: dict[str, Any], envelope: Envelope
+    ) -> None:
+        subject, body = texts.password_reset(payload, self.settings.public_url)
+        self.queue_email(envelope, payload["email"], subject, body)
+
+    def queue_email(
         self, envelope: Envelope, recipient: str, subject: str, body: str
     ) -> None:
         message = Message(

@@ -54,7 +54,9 @@ def _produced(service: str) -> list[tuple[str, dict]]:
         event = app.mapper.to_domain_event(notification)
         publication = app.published.get(type(event))
         if publication is not None:
-            produced.append((publication.contract.event_type, publication.dump(event)))
+            produced.append(
+                (publication.contract.event_type, publication.dump(event, app))
+            )
     return produced
 
 

@@ -41,3 +41,61 @@ def pmc(platform_env):
         )
 
     return run
+
+
+SIRET = "73282932000074"  # a real, valid SIRET
+PASSWORD = "Permis2026"
+
+
+def sign_up_payload(email: str, **overrides: object) -> dict:
+    return {
+        "email": email,
+        "password": PASSWORD,
+        "civility": "MME",
+        "last_name": "Durand",
+        "first_name": "Sophie",
+        "phone": "06 12 34 56 78",
+        "company_name": "Auto-école du Centre",
+        "siret": SIRET,
+        "address": {
+            "street": "12 rue de la République",
+            "postal_code": "69001",
+            "city": "Lyon",
+        },
+        **overrides,
+    }
+
+
+@pytest.fixture
+def new_school(gateway, mail_folder):
+    """Sign up, activate from the e-mail, sign in: a school as the API sees it."""
+    import secrets as _secrets
+    from urllib.parse import parse_qs, urlparse
+
+    import requests
+
+    from tests.helpers import link_in, mails_to, wait_for
+
+    def make(email: str | None = None) -> dict:
+        email = email or f"ecole-{_secrets.token_hex(4)}@example.fr"
+        created = requests.post(f"{gateway}/api/comptes", json=sign_up_payload(email))
+        assert created.status_code == 201, created.text
+        mail = wait_for(lambda: mails_to(mail_folder, email), timeout=30)[0]
+        query = parse_qs(urlparse(link_in(mail, "activation")).query)
+        activated = requests.post(
+            f"{gateway}/api/comptes/activation",
+            json={"compte": query["compte"][0], "jeton": query["jeton"][0]},
+        )
+        assert activated.status_code == 200, activated.text
+        session = requests.post(
+            f"{gateway}/api/sessions", json={"email": email, "password": PASSWORD}
+        )
+        assert session.status_code == 201, session.text
+        token = session.json()["token"]
+        return {
+            "email": email,
+            "account": session.json()["account"],
+            "headers": {"Authorization": f"Bearer {token}"},
+        }
+
+    return make

@@ -10,15 +10,16 @@ from tests.helpers import mails_to, wait_for
 
 
 def test_an_email_queued_while_smtp_is_down_is_sent_once_it_is_back(
-    gateway, stack, mail_folder
+    gateway, stack, mail_folder, new_school
 ):
+    school = new_school()
     email = "attente.smtp@example.fr"
     stack.halt("mailcatcher")
     try:
         answer = requests.post(
-            f"{gateway}/api/candidates",
+            f"{gateway}/api/candidats",
+            headers=school["headers"],
             json={
-                "school_id": "ecole-smtp",
                 "neph": "160000000001",
                 "civility": "M",
                 "birth_name": "Faure",

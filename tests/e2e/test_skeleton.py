@@ -10,9 +10,8 @@ import requests
 from tests.helpers import mails_to, wait_for
 
 
-def _new_candidate(neph: str, email: str, school: str = "ecole-skeleton") -> dict:
+def _new_candidate(neph: str, email: str) -> dict:
     return {
-        "school_id": school,
         "neph": neph,
         "civility": "MME",
         "birth_name": "Lefèvre",
@@ -21,10 +20,13 @@ def _new_candidate(neph: str, email: str, school: str = "ecole-skeleton") -> dic
     }
 
 
-def test_a_created_candidate_gets_exactly_one_email(gateway, mail_folder):
+def test_a_created_candidate_gets_exactly_one_email(gateway, mail_folder, new_school):
+    school = new_school()
     email = "chloe.lefevre@example.fr"
     answer = requests.post(
-        f"{gateway}/api/candidates", json=_new_candidate("130000000001", email)
+        f"{gateway}/api/candidats",
+        json=_new_candidate("130000000001", email),
+        headers=school["headers"],
     )
     assert answer.status_code == 201, answer.text
     created = answer.json()
@@ -40,10 +42,12 @@ def test_a_created_candidate_gets_exactly_one_email(gateway, mail_folder):
     assert f"/candidats/{created['id']}/activation" in body
 
 
-def test_bad_input_gets_one_error_format_with_field_messages(gateway):
+def test_bad_input_gets_one_error_format_with_field_messages(gateway, new_school):
+    school = new_school()
     answer = requests.post(
-        f"{gateway}/api/candidates",
+        f"{gateway}/api/candidats",
         json={**_new_candidate("12AB", "pas-un-email"), "civility": "X"},
+        headers=school["headers"],
     )
     assert answer.status_code == 400
     error = answer.json()
@@ -53,39 +57,44 @@ def test_bad_input_gets_one_error_format_with_field_messages(gateway):
     assert set(error["fields"]) == {"neph", "email", "civility"}
 
     broken = requests.post(
-        f"{gateway}/api/candidates",
+        f"{gateway}/api/candidats",
         data="{not json",
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", **school["headers"]},
     )
     assert broken.status_code == 400
     assert broken.json()["code"] == "json_invalide"
     assert "Traceback" not in broken.text
 
 
-def test_a_school_never_reads_another_schools_file(gateway):
+def test_a_school_never_reads_another_schools_file(gateway, new_school):
+    school_a, school_b = new_school(), new_school()
     created = requests.post(
-        f"{gateway}/api/candidates",
-        json=_new_candidate("130000000002", "a@example.fr", school="ecole-a"),
+        f"{gateway}/api/candidats",
+        json=_new_candidate("130000000002", "a@example.fr"),
+        headers=school_a["headers"],
     ).json()
-    own = requests.get(
-        f"{gateway}/api/candidates/{created['id']}", params={"school_id": "ecole-a"}
-    )
-    assert own.status_code == 200
-    other = requests.get(
-        f"{gateway}/api/candidates/{created['id']}", params={"school_id": "ecole-b"}
-    )
+    url = f"{gateway}/api/candidats/{created['id']}"
+    assert requests.get(url, headers=school_a["headers"]).status_code == 200
+    other = requests.get(url, headers=school_b["headers"])
     assert other.status_code == 404
     assert other.json()["code"] == "dossier_introuvable"
+    listed = requests.get(f"{gateway}/api/candidats", headers=school_b["headers"])
+    assert created["id"] not in [c["candidate_id"] for c in listed.json()["items"]]
     unknown = requests.get(
-        f"{gateway}/api/candidates/not-an-id", params={"school_id": "ecole-a"}
+        f"{gateway}/api/candidats/not-an-id", headers=school_a["headers"]
     )
     assert unknown.status_code == 404
+    anonymous = requests.get(url)
+    assert anonymous.status_code == 401
+    assert anonymous.json()["code"] == "non_authentifie"
 
 
-def test_history_prints_an_aggregates_events_in_order(gateway, pmc):
+def test_history_prints_an_aggregates_events_in_order(gateway, pmc, new_school):
+    school = new_school()
     created = requests.post(
-        f"{gateway}/api/candidates",
+        f"{gateway}/api/candidats",
         json=_new_candidate("130000000003", "h@example.fr"),
+        headers=school["headers"],
     ).json()
     result = pmc("history", created["id"])
     assert result.returncode == 0, result.stderr
@@ -99,17 +108,20 @@ def test_history_prints_an_aggregates_events_in_order(gateway, pmc):
     assert "no events" in missing.stderr
 
 
-def test_replay_rebuilds_a_lost_read_model_from_the_log(gateway, stack, pmc, settings):
-    school = "ecole-replay"
+def test_replay_rebuilds_a_lost_read_model_from_the_log(
+    gateway, stack, pmc, settings, new_school
+):
+    school = new_school()
     for i in range(3):
         requests.post(
-            f"{gateway}/api/candidates",
-            json=_new_candidate(f"14000000000{i}", f"r{i}@example.fr", school=school),
+            f"{gateway}/api/candidats",
+            json=_new_candidate(f"14000000000{i}", f"r{i}@example.fr"),
+            headers=school["headers"],
         ).raise_for_status()
 
     def listed() -> list[dict]:
         return requests.get(
-            f"{gateway}/api/candidates", params={"school_id": school}
+            f"{gateway}/api/candidats", headers=school["headers"]
         ).json()["items"]
 
     wait_for(lambda: len(listed()) == 3)
@@ -128,7 +140,8 @@ def test_replay_rebuilds_a_lost_read_model_from_the_log(gateway, stack, pmc, set
     assert "candidate_list rebuilt from" in result.stdout
     with psycopg.connect(settings.postgres_conninfo(), autocommit=True) as conn:
         rows = conn.execute(
-            f"SELECT neph FROM {table} WHERE school_id = %s ORDER BY neph", (school,)
+            f"SELECT neph FROM {table} WHERE school_id = %s ORDER BY neph",
+            (school["account"]["account_id"],),
         ).fetchall()
     assert [r[0] for r in rows] == [f"14000000000{i}" for i in range(3)]
 

@@ -1,0 +1,195 @@
+"""Declaring JSON endpoints once: HTTP route, validation, authentication, error
+format and their OpenAPI description all come from the same `endpoint(...)`."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from marshmallow import Schema, ValidationError
+from nameko.web.handlers import http
+from werkzeug.wrappers import Request, Response
+
+from gateway.http import UNEXPECTED, error_response, json_body, json_response
+from gateway.schemas import Error
+from services.common.errors import PlatformError
+
+log = logging.getLogger(__name__)
+
+INVALID = "Certaines informations saisies sont incorrectes."
+NOT_AUTHENTICATED = (
+    "Votre session a expiré ou n'est pas valide. Veuillez vous reconnecter."
+)
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    summary: str
+    tag: str
+    body: type[Schema] | None
+    query: type[Schema] | None
+    response: type[Schema] | None
+    status: int
+    auth: bool
+
+
+ROUTES: list[Route] = []
+
+
+def _load(schema: type[Schema], data: Any) -> dict[str, Any]:
+    try:
+        return schema().load(data)
+    except ValidationError as exc:
+        messages = exc.normalized_messages()
+        raise PlatformError(
+            "donnees_invalides", INVALID, fields=_flatten(messages)
+        ) from None
+
+
+def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    flat: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = f"{prefix}{key}" if key != "_schema" else prefix.rstrip(".") or key
+            if isinstance(value, dict):
+                flat.update(_flatten(value, f"{name}."))
+            else:
+                flat[name] = [str(v) for v in value]
+    else:
+        flat[prefix.rstrip(".") or "_schema"] = [str(messages)]
+    return flat
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise PlatformError("non_authentifie", NOT_AUTHENTICATED, status=401)
+    return token.strip()
+
+
+def endpoint(
+    method: str,
+    path: str,
+    *,
+    summary: str,
+    tag: str,
+    body: type[Schema] | None = None,
+    query: type[Schema] | None = None,
+    response: type[Schema] | None = None,
+    status: int = 200,
+    auth: bool = True,
+) -> Callable[[Callable[..., Any]], Any]:
+    """A JSON endpoint of the gateway.
+
+    The decorated method receives the request, the path arguments, and as
+    keywords `data` (the loaded body), `query` (the loaded query string) and
+    `account` (the signed-in account) when declared; it returns plain data,
+    dumped with `response`.
+    """
+    route = Route(method, path, summary, tag, body, query, response, status, auth)
+    ROUTES.append(route)
+
+    def decorate(fn: Callable[..., Any]) -> Any:
+        @functools.wraps(fn)
+        def handler(self: Any, request: Request, **path_args: Any) -> Response:
+            try:
+                kwargs: dict[str, Any] = {}
+                if body is not None:
+                    kwargs["data"] = _load(body, json_body(request))
+                if query is not None:
+                    kwargs["query"] = _load(query, request.args.to_dict())
+                if auth:
+                    kwargs["account"] = self.identity.authenticate(
+                        bearer_token(request)
+                    )
+                result = fn(self, request, **path_args, **kwargs)
+                if isinstance(result, Response):
+                    return result
+                dumped = response().dump(result) if response else result
+                return json_response(dumped, status=status)
+            except PlatformError as error:
+                return error_response(error)
+            except Exception:
+                log.exception("unexpected error on %s %s", request.method, request.path)
+                return json_response(
+                    {"status": 500, "code": "erreur_interne", "message": UNEXPECTED},
+                    status=500,
+                )
+
+        return http(method, path)(handler)
+
+    return decorate
+
+
+def _openapi_path(path: str) -> str:
+    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", path)
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI 3 document of every declared endpoint."""
+    spec = APISpec(
+        title="Passer mon code",
+        version="1.0.0",
+        openapi_version="3.0.3",
+        plugins=[MarshmallowPlugin()],
+        info={"description": "API des auto-écoles : comptes, candidats, réservations"},
+    )
+    spec.components.security_scheme(
+        "bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
+    spec.components.schema("Error", schema=Error)
+    error = {"content": {"application/json": {"schema": "Error"}}}
+    by_path: dict[str, dict[str, Any]] = {}
+    for route in ROUTES:
+        operation: dict[str, Any] = {
+            "summary": route.summary,
+            "tags": [route.tag],
+            "responses": {
+                str(route.status): {
+                    "description": "Succès",
+                    **(
+                        {"content": {"application/json": {"schema": route.response}}}
+                        if route.response
+                        else {}
+                    ),
+                },
+                "400": {"description": "Saisie incorrecte", **error},
+                "default": {"description": "Erreur", **error},
+            },
+        }
+        if route.body is not None:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": route.body}},
+            }
+        if route.query is not None:
+            operation["parameters"] = [{"in": "query", "schema": route.query}]
+        path_params = re.findall(r"<(?:[a-z]+:)?([a-z_]+)>", route.path)
+        if path_params:
+            operation.setdefault("parameters", []).extend(
+                {
+                    "in": "path",
+                    "name": name,
+                    "required": True,
+                    "schema": {"type": "string"},
+                }
+                for name in path_params
+            )
+        if route.auth:
+            operation["security"] = [{"bearer": []}]
+            operation["responses"]["401"] = {"description": "Non authentifié", **error}
+        by_path.setdefault(_openapi_path(route.path), {})[route.method.lower()] = (
+            operation
+        )
+    for path, operations in by_path.items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()

@@ -1,0 +1,41 @@
+"""The web pages: static HTML, CSS and JavaScript that call the JSON API."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+
+from werkzeug.wrappers import Response
+
+WEB = Path(__file__).parent / "web"
+
+# Page path → file in gateway/web/
+PAGES = {
+    "/": "accueil.html",
+    "/activation": "activation.html",
+    "/mot-de-passe-oublie": "mot-de-passe-oublie.html",
+    "/reinitialisation": "reinitialisation.html",
+    "/espace": "espace.html",
+    "/espace/compte": "compte.html",
+}
+
+
+def page(path: str) -> Response:
+    return _file(WEB / PAGES[path])
+
+
+def static(name: str) -> Response:
+    target = (WEB / "static" / name).resolve()
+    if not target.is_file() or (WEB / "static").resolve() not in target.parents:
+        return Response("Page introuvable.", status=404, mimetype="text/plain")
+    return _file(target)
+
+
+def _file(path: Path) -> Response:
+    mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    if mimetype.startswith("text/") or mimetype == "application/javascript":
+        mimetype += "; charset=utf-8"
+    response = Response(path.read_bytes(), mimetype=mimetype.split(";")[0])
+    response.headers["Content-Type"] = mimetype
+    response.headers["Cache-Control"] = "no-cache"
+    return response

@@ -1,0 +1,42 @@
+"""What the gateway says to users, in the seeds' words where they give them."""
+
+from __future__ import annotations
+
+
+def account_created(email: str) -> str:
+    return (
+        "Nous avons bien pris en compte la création de votre compte La Poste. "
+        f"Vous allez bientôt recevoir un e-mail à votre adresse {email} avec un lien "
+        "vous permettra d'activer votre compte et d'accéder au site. "
+        "Ce lien est valable 48h."
+    )
+
+
+def reset_link_sent(email: str) -> str:
+    return (
+        f"Un e-mail vous a été envoyé à l'adresse {email}. "
+        "Pour obtenir votre nouveau mot de passe, veuillez cliquer sur le lien "
+        "présent dans cet e-mail. "
+        "Pour des raisons de sécurité ce lien n'est utilisable que pendant 2 heures."
+    )
+
+
+def activation_link_sent(email: str) -> str:
+    return (
+        f"Un nouveau lien d'activation a été envoyé à l'adresse {email}. "
+        "Ce lien est valable 48h."
+    )
+
+
+ACCOUNT_ACTIVATED = (
+    "Votre compte est activé. Vous pouvez maintenant vous connecter "
+    "à votre espace professionnel."
+)
+ACCOUNT_ALREADY_ACTIVE = "Votre compte est déjà activé. Vous pouvez vous connecter."
+PASSWORD_RESET_DONE = (
+    "Votre mot de passe a été modifié. Vous pouvez vous connecter avec votre "
+    "nouveau mot de passe."
+)
+PASSWORD_CHANGED = (
+    "Votre mot de passe a été modifié. Vos autres sessions ont été fermées."
+)

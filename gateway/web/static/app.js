@@ -1,0 +1,132 @@
+// Passer mon code — the pages' only script: calls the JSON API, shows its
+// messages, keeps the bearer token of the signed-in school for this tab.
+"use strict";
+
+const TOKEN_KEY = "pmc-jeton";
+
+const session = {
+  token: () => sessionStorage.getItem(TOKEN_KEY),
+  save: (token) => sessionStorage.setItem(TOKEN_KEY, token),
+  clear: () => sessionStorage.removeItem(TOKEN_KEY),
+};
+
+async function api(method, path, body) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const token = session.token();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (err) {
+    return { ok: false, status: 0, data: { message: "Le service est injoignable. Vérifiez votre connexion et réessayez." } };
+  }
+  let data = {};
+  try {
+    data = await response.json();
+  } catch (err) {
+    data = { message: "Réponse inattendue du service. Réessayez plus tard." };
+  }
+  return { ok: response.ok, status: response.status, data };
+}
+
+// Field names use dots for nested objects: "address.city" → {address: {city}}.
+function formData(form) {
+  const body = {};
+  for (const field of form.querySelectorAll("input[name], select[name]")) {
+    if (field.dataset.local !== undefined) continue;
+    if ((field.type === "radio" || field.type === "checkbox") && !field.checked) continue;
+    const path = field.name.split(".");
+    let target = body;
+    for (const key of path.slice(0, -1)) target = target[key] = target[key] || {};
+    target[path[path.length - 1]] = field.value;
+  }
+  return body;
+}
+
+function clearErrors(form) {
+  for (const p of form.querySelectorAll(".erreur-champ")) p.remove();
+  for (const field of form.querySelectorAll("[aria-invalid]")) {
+    field.removeAttribute("aria-invalid");
+    field.removeAttribute("aria-describedby");
+  }
+}
+
+function showFieldErrors(form, fields) {
+  for (const [name, messages] of Object.entries(fields || {})) {
+    const field = form.querySelector(`[name="${CSS.escape(name)}"]`);
+    if (!field) continue;
+    const id = `${form.id}-${name.replace(/\W/g, "-")}-erreur`;
+    const p = document.createElement("p");
+    p.className = "erreur-champ";
+    p.id = id;
+    p.textContent = messages.join(" ");
+    (field.closest("label") || field).insertAdjacentElement("afterend", p);
+    field.setAttribute("aria-invalid", "true");
+    field.setAttribute("aria-describedby", id);
+  }
+  // Focus the first wrong field in the order the form shows them.
+  const first = form.querySelector("[aria-invalid=true]");
+  if (first) first.focus();
+}
+
+function say(region, text, kind) {
+  region.textContent = text;
+  region.className = `message ${kind}`;
+}
+
+// Wire a form to an endpoint. options: method, path, body(form) → payload,
+// done(data) → what to do on success (default: show data.message).
+function bindForm(form, options) {
+  const region = document.getElementById(form.dataset.message);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    const check = options.check ? options.check(form) : null;
+    if (check) {
+      showFieldErrors(form, check);
+      say(region, "Certaines informations saisies sont incorrectes.", "erreur");
+      return;
+    }
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    const result = await api(options.method || "POST", options.path, (options.body || formData)(form));
+    button.disabled = false;
+    if (result.ok) {
+      if (options.done) options.done(result.data, region);
+      else say(region, result.data.message, "succes");
+    } else {
+      say(region, result.data.message || "Une erreur est survenue.", "erreur");
+      showFieldErrors(form, result.data.fields);
+      if (options.failed) options.failed(result, region);
+    }
+  });
+}
+
+function params() {
+  return new URLSearchParams(window.location.search);
+}
+
+// Pages of the Espace client need a session; without one, back to sign-in.
+async function requireAccount() {
+  if (!session.token()) {
+    window.location.assign("/#connexion");
+    return null;
+  }
+  const result = await api("GET", "/api/compte");
+  if (!result.ok) {
+    session.clear();
+    window.location.assign("/#connexion");
+    return null;
+  }
+  for (const el of document.querySelectorAll("[data-compte]")) {
+    el.textContent = result.data[el.dataset.compte] || "";
+  }
+  const logout = document.getElementById("deconnexion");
+  if (logout) logout.addEventListener("click", () => { session.clear(); window.location.assign("/"); });
+  return result.data;
+}

@@ -1,0 +1,73 @@
+"""Demo data for `pmc up`: an activated school account with a few candidates."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import requests
+
+from services.common.settings import Settings
+from services.identity.application import IdentityApplication
+
+DEMO_EMAIL = "demo@auto-ecole.example.fr"
+DEMO_PASSWORD = "Demo2026"
+DEMO_ACCOUNT = {
+    "email": DEMO_EMAIL,
+    "password": DEMO_PASSWORD,
+    "civility": "MME",
+    "last_name": "Lambert",
+    "first_name": "Claire",
+    "phone": "04 78 00 00 00",
+    "company_name": "Auto-école Démo",
+    "siret": "73282932000074",
+    "address": {"street": "1 place Bellecour", "postal_code": "69002", "city": "Lyon"},
+}
+DEMO_CANDIDATES = [
+    {
+        "neph": "120000000001",
+        "civility": "MME",
+        "birth_name": "Martin",
+        "given_names": "Léa",
+        "email": "lea.martin@example.fr",
+    },
+    {
+        "neph": "120000000002",
+        "civility": "M",
+        "birth_name": "Bernard",
+        "given_names": "Hugo",
+        "email": "hugo.bernard@example.fr",
+    },
+]
+
+
+def ensure_demo_school(settings: Settings) -> None:
+    """Create and activate the demo account, as its e-mailed link would."""
+    app = IdentityApplication(settings=settings)
+    try:
+        if app.has_account(DEMO_EMAIL):
+            return
+        created = app.sign_up(DEMO_ACCOUNT)
+        account = app.repository.get(UUID(created["account_id"]))
+        account.activate(account.activation_nonce, at=app.clock.now())
+        app.save(account)
+    finally:
+        app.close()
+
+
+def load(settings: Settings, gateway_url: str) -> None:
+    ensure_demo_school(settings)
+    session = requests.post(
+        f"{gateway_url}/api/sessions",
+        json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD},
+        timeout=10,
+    )
+    session.raise_for_status()
+    headers = {"Authorization": f"Bearer {session.json()['token']}"}
+    listing = requests.get(f"{gateway_url}/api/candidats", headers=headers, timeout=10)
+    listing.raise_for_status()
+    if listing.json()["items"]:
+        return
+    for candidate in DEMO_CANDIDATES:
+        requests.post(
+            f"{gateway_url}/api/candidats", json=candidate, headers=headers, timeout=10
+        ).raise_for_status()

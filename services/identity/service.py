@@ -1,0 +1,111 @@
+"""The identity nameko service: thin RPC entrypoints over IdentityApplication."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from nameko.rpc import rpc
+
+from services.common.dependencies import ApplicationProvider
+from services.common.rpc import as_platform_errors
+from services.identity.application import (
+    AccountLocked,
+    AccountNotActive,
+    AccountNotFound,
+    BadCredentials,
+    IdentityApplication,
+    InvalidFields,
+    NotAuthenticated,
+    UnknownEmail,
+)
+from services.identity.domain import AlreadyActive, LinkExpired, LinkInvalid
+
+ERRORS = {
+    InvalidFields: (400, "donnees_invalides"),
+    UnknownEmail: (404, "email_inconnu"),
+    AccountNotFound: (404, "compte_introuvable"),
+    BadCredentials: (401, "identifiants_incorrects"),
+    AccountLocked: (423, "compte_bloque"),
+    AccountNotActive: (403, "compte_non_active"),
+    NotAuthenticated: (401, "non_authentifie"),
+    LinkInvalid: (400, "lien_invalide"),
+    LinkExpired: (410, "lien_expire"),
+    AlreadyActive: (409, "compte_deja_active"),
+}
+
+
+class IdentityService:
+    """Accounts, sign-in and sessions (ID-1…ID-5)."""
+
+    name = "identity"
+    app: IdentityApplication = ApplicationProvider(IdentityApplication)
+
+    @rpc
+    @as_platform_errors(ERRORS)
+    def sign_up(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Create a school's account; its activation e-mail follows."""
+        return self.app.sign_up(data)
+
+    @rpc
+    @as_platform_errors(ERRORS)
+    def activate(self, account_id: str, token: str) -> dict[str, Any]:
+        """Follow an activation link."""
+        return self.app.activate(UUID(account_id), token)
+
+    @rpc
+    @as_platform_errors(ERRORS)
+    def resend_activation(self, email: str) -> dict[str, Any]:
+        """Send a new activation link (the previous one stops working)."""
+        return self.app.resend_activation(email)
+
+    @rpc
+    @as_platform_errors(ERRORS)
+    def sign_in(self, email: str, password: str) -> dict[str, Any]:
+        """Check credentials and open a session (a bearer token)."""
+        return self.app.sign_in(email, password)
+
+    @rpc
+    @as_platform_errors(ERRORS)
+    def authenticate(self, token: str) -> dict[str, Any]:
+        """The account behind a bearer token, or NotAuthenticated."""
+        return self.app.authenticate(token)
+
+    @rpc
+    @as_platform_errors(ERRORS)
+    def request_password_reset(self, email: str) -> dict[str, Any]:
+        """E-mail a reset link valid 2 hours."""
+        return self.app.request_password_reset(email)
+
+    @rpc
+    @as_platform_errors(ERRORS)
+    def reset_password(self, account_id: str, token: str, password: str) -> None:
+        """Follow a reset link with a new password."""
+        self.app.reset_password(UUID(account_id), token, password)
+
+    @rpc
+    @as_platform_errors(ERRORS)
+    def profile(self, account_id: str) -> dict[str, Any]:
+        """The account's profile."""
+        return self.app.profile(UUID(account_id))
+
+    @rpc
+    @as_platform_errors(ERRORS)
+    def update_profile(self, account_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Change civility, names, phone, raison sociale or SIRET."""
+        return self.app.update_profile(UUID(account_id), data)
+
+    @rpc
+    @as_platform_errors(ERRORS)
+    def change_password(
+        self, account_id: str, current_password: str, new_password: str
+    ) -> dict[str, Any]:
+        """Change the password; other sessions end, this one gets a new token."""
+        return self.app.change_password(
+            UUID(account_id), current_password, new_password
+        )
+
+    @rpc
+    def ping(self) -> str:
+        """Readiness probe for the gateway."""
+        return "pong"
