@@ -16,6 +16,7 @@ import traceback
 from functools import partial
 from typing import Any
 
+import eventlet
 from marshmallow import ValidationError
 from nameko.amqp.publish import Publisher
 from nameko.containers import ContainerBeingKilled
@@ -34,6 +35,9 @@ from services.common.settings import Settings
 from services.common.topology import Subscription, dead_letter_queue, retry_queue
 
 log = logging.getLogger(__name__)
+
+# Seconds to wait before handing back a message that could not be parked.
+PARK_FAILURE_PAUSE = 1.0
 
 
 class EventConsumer(Consumer):
@@ -71,10 +75,14 @@ class EventConsumer(Consumer):
             payload = self.contract().load(body)
         except (BadEnvelope, ValidationError) as exc:
             # It will never load, however often it is tried.
-            self._dead_letter(message, body, attempt, f"message illisible : {exc}")
-            self.queue_consumer.ack_message(message)
+            self._park(message, body, attempt, f"message illisible : {exc}", dead=True)
             return
-        delivered = Delivered(envelope=envelope, payload=payload, attempt=attempt)
+        delivered = Delivered(
+            envelope=envelope,
+            payload=payload,
+            attempt=attempt,
+            handler=self.method_name,
+        )
         handle_result = partial(self.handle_result, message, body, attempt)
         try:
             self.container.spawn_worker(
@@ -99,18 +107,29 @@ class EventConsumer(Consumer):
             self.queue_consumer.ack_message(message)
             return result, None
         error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1]))
-        try:
-            if attempt <= len(self.retry_delays):
-                self._retry_later(message, body, attempt, error)
-            else:
-                self._dead_letter(message, body, attempt, error)
-        except Exception:
-            # Could not park it: give it back to the broker, never lose it.
-            log.exception("could not park failed message on %s", self.queue.name)
-            self.queue_consumer.requeue_message(message)
-            return result, exc_info
-        self.queue_consumer.ack_message(message)
+        dead = attempt > len(self.retry_delays)
+        self._park(message, body, attempt, error, dead=dead)
         return result, exc_info
+
+    def _park(
+        self, message: Any, body: Any, attempt: int, error: str, dead: bool
+    ) -> None:
+        """Move a failed message to its delay queue or its dead letters, then ack.
+
+        If that fails (the broker is in trouble), wait a little and give the
+        message back to the broker: never lose it, never spin on it.
+        """
+        try:
+            if dead:
+                self._dead_letter(message, body, attempt, error)
+            else:
+                self._retry_later(message, body, attempt, error)
+        except Exception:
+            log.exception("could not park failed message on %s", self.queue.name)
+            eventlet.sleep(PARK_FAILURE_PAUSE)
+            self.queue_consumer.requeue_message(message)
+            return
+        self.queue_consumer.ack_message(message)
 
     def _headers(self, message: Any, attempt: int, error: str) -> dict[str, Any]:
         headers = dict(message.headers or {})

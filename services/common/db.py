@@ -39,6 +39,12 @@ def connect(settings: Settings, dbname: str | None = None) -> psycopg.Connection
         password=settings.postgres_password or None,
         autocommit=True,
         connect_timeout=5,
+        # A dead peer must be noticed within seconds, not TCP's two hours: an
+        # advisory lock held by a half-open connection would block a standby.
+        keepalives=1,
+        keepalives_idle=10,
+        keepalives_interval=5,
+        keepalives_count=3,
     )
 
 

@@ -34,9 +34,6 @@ class Envelope:
         """Unique and stable across redeliveries: source and log position."""
         return f"{self.source}:{self.position}"
 
-    def tracking(self) -> Tracking:
-        return Tracking(application_name=self.source, notification_id=self.position)
-
     def headers(self) -> dict[str, Any]:
         return {
             H_SOURCE: self.source,
@@ -68,7 +65,17 @@ class Delivered:
     envelope: Envelope
     payload: dict[str, Any]
     attempt: int
+    # The handling method: two handlers of one service for the same event each
+    # keep their own tracking record, so neither skips the other's message.
+    handler: str = ""
+
+    @property
+    def event_id(self) -> str:
+        return self.envelope.event_id
 
     @property
     def tracking(self) -> Tracking:
-        return self.envelope.tracking()
+        name = self.envelope.source
+        if self.handler:
+            name = f"{name}>{self.handler}"
+        return Tracking(application_name=name, notification_id=self.envelope.position)

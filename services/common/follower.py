@@ -73,17 +73,22 @@ class LogFollower:
 
     def try_lead(self) -> bool:
         conn = connect(self.app.settings)
-        got = conn.execute(
-            "SELECT pg_try_advisory_lock(hashtext(%s))", (self.lock_key,)
-        ).fetchone()
-        if not got or not got[0]:
-            conn.close()
-            return False
-        channel = self.app.recorder.channel_name
-        conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
-        self.position = self.load_position(conn)
-        self._leader = conn
-        self.on_lead()
+        try:
+            got = conn.execute(
+                "SELECT pg_try_advisory_lock(hashtext(%s))", (self.lock_key,)
+            ).fetchone()
+            if not got or not got[0]:
+                conn.close()
+                return False
+            channel = self.app.recorder.channel_name
+            conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+            self.position = self.load_position(conn)
+            self._leader = conn
+            self.on_lead()
+        except Exception:
+            self._leader = None
+            conn.close()  # closing the connection gives the lock back
+            raise
         return True
 
     @property
@@ -92,10 +97,21 @@ class LogFollower:
             raise RuntimeError(f"{self.lock_key} is not leading")
         return self._leader
 
+    def still_leading(self) -> None:
+        """Raise unless the connection that holds the lock is alive.
+
+        Checked before acting, so that a follower whose connection was cut (and
+        whose lock a standby may hold by now) stops instead of acting twice.
+        """
+        self.leader_connection.execute("SELECT 1")
+
     def release(self) -> None:
-        if self._leader is not None:
-            self._leader.close()
-            self._leader = None
+        conn, self._leader = self._leader, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:
+                log.debug("closing %s's connection failed", self.lock_key)
 
     # -- following -----------------------------------------------------------
 
@@ -108,38 +124,51 @@ class LogFollower:
             inclusive_of_start=False,
         )
         if notifications:
+            self.still_leading()
             self.handle(notifications)
             self.position = notifications[-1].id
         return len(notifications)
 
     def _wait_for_commit(self, timeout: float, stop: threading.Event) -> None:
         """Sleep until a commit is notified, `timeout` passes or `stop` is set."""
+        conn = self.leader_connection
         deadline = time.monotonic() + timeout
         while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
             slice_ = min(left, STOP_CHECK_INTERVAL)
-            for _ in self.leader_connection.notifies(timeout=slice_, stop_after=1):
+            waiting = conn.notifies(timeout=slice_, stop_after=1)
+            notified = next(waiting, None) is not None
+            waiting.close()  # the generator holds the connection's lock
+            if notified:
+                # One read catches up with every commit notified so far:
+                # drop the rest instead of letting them pile up.
+                backlog = conn.notifies(timeout=0)
+                for _ in backlog:
+                    pass
                 return
 
     def run(self, stop: threading.Event) -> None:
-        """Lead (or stand by) and follow the log until `stop` is set."""
-        while not stop.is_set():
-            try:
-                if self._leader is None and not self.try_lead():
+        """Lead (or stand by) and follow the log until `stop` is set.
+
+        Any failure (PostgreSQL, RabbitMQ, SMTP, …) gives the lead back and
+        starts over after `retry_wait`: leading again re-reads the durable
+        position, so the failed batch is retried and nothing is skipped.
+        """
+        try:
+            while not stop.is_set():
+                try:
+                    if self._leader is None and not self.try_lead():
+                        stop.wait(self.retry_wait)
+                        continue
+                    while not stop.is_set():
+                        if self.pump() < self.batch_size:
+                            self._wait_for_commit(self.idle_wait, stop)
+                except Exception as exc:
+                    log.warning("%s paused: %s", self.lock_key, exc)
+                    self.on_pause()
+                    self.release()
                     stop.wait(self.retry_wait)
-                    continue
-                while not stop.is_set():
-                    if self.pump() < self.batch_size:
-                        self._wait_for_commit(self.idle_wait, stop)
-            except Exception as exc:
-                log.warning("%s paused: %s", self.lock_key, exc)
-                self.on_pause()
-                if self._leader is not None and self._leader.closed:
-                    self._leader = None
-                else:
-                    # Re-read the durable position: the failed batch is retried.
-                    self.position = self.load_position(self.leader_connection)
-                stop.wait(self.retry_wait)
-        self.release()
+        finally:
+            self.release()
 
     def run_until_caught_up(self) -> int:
         """Handle everything committed so far (for tools and tests)."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import kombu
@@ -50,8 +50,16 @@ class PublishNotConfirmed(RuntimeError):
 class ConfirmingPublisher:
     """Publishes a batch with publisher confirms and waits for all of them."""
 
-    def __init__(self, amqp_uri: str, confirm_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        amqp_uri: str,
+        confirm_timeout: float = 30.0,
+        on_connect: Callable[[Any], None] | None = None,
+    ) -> None:
         self.amqp_uri = amqp_uri
+        # Runs on every new connection: a broker that lost its definitions, or
+        # was down when we first came, gets its queues declared again.
+        self.on_connect = on_connect
         self.confirm_timeout = confirm_timeout
         self._conn: kombu.Connection | None = None
         self._channel: Any = None
@@ -73,10 +81,9 @@ class ConfirmingPublisher:
         channel.events["basic_return"].add(self._on_return)
         self._conn, self._channel, self._next_tag = conn, channel, 0
         self._declared.clear()
+        if self.on_connect is not None:
+            self.on_connect(channel)
         return channel
-
-    def declare(self, declare: Any) -> None:
-        declare(self._ensure())
 
     def _on_ack(self, delivery_tag: int, multiple: bool) -> None:
         self._settle(delivery_tag, multiple)
@@ -153,8 +160,10 @@ class Relay(LogFollower):
             app, topics=[get_topic(cls) for cls in app.published], **kwargs
         )
         self.source = app.name
-        self.publisher = ConfirmingPublisher(amqp_uri)
         self.subscriptions = [s for s in subscriptions if s.source == self.source]
+        self.publisher = ConfirmingPublisher(
+            amqp_uri, on_connect=self._declare_subscriptions
+        )
         self._publications = {get_topic(cls): p for cls, p in app.published.items()}
         self._table = sql.Identifier(app.schema, "relay_position")
 
@@ -173,13 +182,11 @@ class Relay(LogFollower):
         POSITION.labels(self.source).set(position)
         return position
 
-    def on_lead(self) -> None:
+    def _declare_subscriptions(self, channel: Any) -> None:
         # Every subscriber's queue exists before the first publish, even for a
         # consumer that has never started yet.
         for subscription in self.subscriptions:
-            self.publisher.declare(
-                lambda ch, s=subscription: declare_subscription(ch, s)
-            )
+            declare_subscription(channel, subscription)
 
     def on_pause(self) -> None:
         self.publisher.close()

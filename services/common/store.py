@@ -51,6 +51,8 @@ def store_env(settings: Settings, service: str) -> dict[str, str]:
         # order, and single-row tracking would refuse an older position.
         "SINGLE_ROW_TRACKING": "f",
         "CREATE_TABLE": "y",
+        # Its database functions path ignores tracking records: never take it.
+        "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
     }
 
 
@@ -79,6 +81,12 @@ class ServiceApplication(Application):
             check_cooperative_driver()
             ensure_schema(self.settings, full_env["POSTGRES_SCHEMA"])
         super().__init__(env=full_env)
+        recorder = self.recorder
+        if (
+            isinstance(recorder, PostgresProcessRecorder)
+            and recorder.datastore.enable_db_functions
+        ):
+            raise ValueError("POSTGRES_ENABLE_DB_FUNCTIONS would bypass tracking")
         # Read models' views, attached by the service that runs their projections.
         self.views: dict[str, Any] = {}
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
-from services.common.envelope import Envelope
+from services.common.envelope import Delivered
 from services.common.store import ServiceApplication
 from services.notifier import texts
 from services.notifier.domain import EMAIL, Message
@@ -18,38 +18,38 @@ class NotifierApplication(ServiceApplication):
 
     name: ClassVar[str] = "notifier"
 
-    def on_candidate_created(self, payload: dict[str, Any], envelope: Envelope) -> None:
-        email = payload.get("email")
+    def on_candidate_created(self, event: Delivered) -> None:
+        email = event.payload.get("email")
         if not email:
             # Letters for candidates without e-mail come with the candidates issue.
-            self.record_processed(envelope.tracking())
+            self.record_processed(event.tracking)
             return
-        subject, body = texts.candidate_file_created(payload, self.settings.public_url)
-        self.queue_email(envelope, email, subject, body)
+        subject, body = texts.candidate_file_created(
+            event.payload, self.settings.public_url
+        )
+        self.queue_email(event, email, subject, body)
 
-    def on_account_activation_requested(
-        self, payload: dict[str, Any], envelope: Envelope
-    ) -> None:
-        subject, body = texts.account_activation(payload, self.settings.public_url)
-        self.queue_email(envelope, payload["email"], subject, body)
+    def on_account_activation_requested(self, event: Delivered) -> None:
+        subject, body = texts.account_activation(
+            event.payload, self.settings.public_url
+        )
+        self.queue_email(event, event.payload["email"], subject, body)
 
-    def on_password_reset_requested(
-        self, payload: dict[str, Any], envelope: Envelope
-    ) -> None:
-        subject, body = texts.password_reset(payload, self.settings.public_url)
-        self.queue_email(envelope, payload["email"], subject, body)
+    def on_password_reset_requested(self, event: Delivered) -> None:
+        subject, body = texts.password_reset(event.payload, self.settings.public_url)
+        self.queue_email(event, event.payload["email"], subject, body)
 
     def queue_email(
-        self, envelope: Envelope, recipient: str, subject: str, body: str
+        self, event: Delivered, recipient: str, subject: str, body: str
     ) -> None:
         message = Message(
-            cause=envelope.event_id,
+            cause=event.event_id,
             channel=EMAIL,
             recipient=recipient,
             subject=subject,
             body=body,
         )
-        self.save(message, tracking=envelope.tracking())
+        self.save(message, tracking=event.tracking)
 
     def get_message(self, message_id: UUID) -> Message:
         return self.repository.get(message_id)

@@ -52,16 +52,20 @@ class Mailer(LogFollower):
         if not message.is_pending or message.channel != EMAIL:
             self.app.record_processed(tracking)
             return
+        self.still_leading()  # never send what a standby may be sending now
         try:
             smtp.send_message(self._email(message))
-        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as exc:
-            self.notifier.abandon(message, f"refusé par le serveur : {exc}", tracking)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            if not codes or min(codes) < 500:
+                raise  # 4xx (greylisting, mailbox busy): try again later
+            self.notifier.abandon(message, f"refusé : {codes}", tracking)
             return
         except smtplib.SMTPResponseException as exc:
-            if exc.smtp_code >= 500:
-                self.notifier.abandon(message, f"refusé : {exc.smtp_code}", tracking)
-                return
-            raise  # 4xx: temporary, try again later
+            if exc.smtp_code < 500:
+                raise  # 4xx: temporary, try again later
+            self.notifier.abandon(message, f"refusé : {exc.smtp_code}", tracking)
+            return
         self.notifier.mark_sent(message, tracking)
 
     def _email(self, message: Message) -> EmailMessage:

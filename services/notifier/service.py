@@ -23,17 +23,17 @@ class NotifierService:
     @consume("candidates", contracts.CandidateCreated)
     def on_candidate_created(self, event: Delivered) -> None:
         """Tell the candidate their school created their file."""
-        self.app.on_candidate_created(event.payload, event.envelope)
+        self.app.on_candidate_created(event)
 
     @consume("identity", contracts.AccountActivationRequested)
     def on_account_activation_requested(self, event: Delivered) -> None:
         """E-mail the activation link of a new account (ID-1)."""
-        self.app.on_account_activation_requested(event.payload, event.envelope)
+        self.app.on_account_activation_requested(event)
 
     @consume("identity", contracts.PasswordResetRequested)
     def on_password_reset_requested(self, event: Delivered) -> None:
         """E-mail a password reset link (ID-4)."""
-        self.app.on_password_reset_requested(event.payload, event.envelope)
+        self.app.on_password_reset_requested(event)
 
     @rpc
     def ping(self) -> str:
