@@ -16,6 +16,7 @@ from pmc import registry
 from services.candidates.application import CandidatesApplication
 from services.common import contracts
 from services.common.store import ServiceApplication
+from services.identity.application import IdentityApplication
 
 IN_MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 
@@ -40,9 +41,29 @@ def candidates_scenario(app: CandidatesApplication) -> None:
     app.validate_email(UUID(with_email["id"]))
 
 
+def identity_scenario(app: IdentityApplication) -> None:
+    email = "contrat@example.fr"
+    app.sign_up(
+        {
+            "email": email,
+            "password": "Contrat2026",
+            "civility": "M",
+            "last_name": "Blanc",
+            "first_name": "Paul",
+            "phone": "0612345678",
+            "company_name": "Auto-école Contrat",
+            "siret": "73282932000074",
+            "address": {"street": "1 rue", "postal_code": "75001", "city": "Paris"},
+        }
+    )
+    app.resend_activation(email)
+    app.request_password_reset(email)
+
+
 # One scenario per producing service: it must produce every event it publishes.
 SCENARIOS: dict[str, Callable[[ServiceApplication], None]] = {
     "candidates": candidates_scenario,
+    "identity": identity_scenario,
 }
 
 

@@ -99,3 +99,21 @@ def new_school(gateway, mail_folder):
         }
 
     return make
+
+
+@pytest.fixture
+def travel(settings):
+    """Move the clock of every process of the platform; put it back afterwards."""
+    from datetime import timedelta
+    from pathlib import Path
+
+    path = Path(settings.clock_offset_file)
+    offset = timedelta(0)
+
+    def move(delta: timedelta) -> None:
+        nonlocal offset
+        offset += delta
+        path.write_text(str(offset.total_seconds()))
+
+    yield move
+    path.write_text("0")

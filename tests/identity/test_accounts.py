@@ -1,0 +1,208 @@
+"""Accounts on the in-memory store, with a clock the tests move."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import UUID
+
+import pytest
+
+from services.common.clock import FrozenClock
+from services.identity.application import (
+    AccountLocked,
+    AccountNotActive,
+    BadCredentials,
+    EmailTaken,
+    IdentityApplication,
+    InvalidFields,
+    NotAuthenticated,
+    UnknownEmail,
+)
+from services.identity.domain import LinkExpired, LinkInvalid
+from services.identity.secrets import ACTIVATION, RESET
+
+PASSWORD = "Permis2026"
+SIGN_UP = {
+    "email": " Contact@Ecole-Centre.FR ",
+    "password": PASSWORD,
+    "civility": "M",
+    "last_name": "Girard",
+    "first_name": "Marc",
+    "phone": "04 78 12 34 56",
+    "company_name": "Auto-école du Centre",
+    "siret": "732 829 320 00074",
+    "address": {"street": "3 rue Mercière", "postal_code": "69002", "city": "Lyon"},
+}
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+@pytest.fixture
+def app(clock) -> IdentityApplication:
+    return IdentityApplication(
+        clock=clock, env={"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    )
+
+
+def activation_token(app: IdentityApplication, account_id: str) -> str:
+    account = app.repository.get(UUID(account_id))
+    return app.links.token(ACTIVATION, account.id, account.activation_nonce)
+
+
+def active_account(app: IdentityApplication) -> str:
+    created = app.sign_up(SIGN_UP)
+    app.activate(
+        UUID(created["account_id"]), activation_token(app, created["account_id"])
+    )
+    return created["account_id"]
+
+
+def test_sign_up_cleans_email_phone_and_siret(app):
+    created = app.sign_up(SIGN_UP)
+    profile = app.profile(UUID(created["account_id"]))
+    assert profile["email"] == "contact@ecole-centre.fr"
+    assert profile["phone"] == "+33478123456"
+    assert profile["siret"] == "73282932000074"
+    assert profile["active"] is False
+
+
+def test_every_wrong_field_is_named_at_once(app):
+    with pytest.raises(InvalidFields) as error:
+        app.sign_up(
+            {
+                **SIGN_UP,
+                "email": "pas-une-adresse",
+                "password": "court",
+                "siret": "73282932000075",
+                "phone": "12",
+                "address": {"street": "", "postal_code": "6900", "city": "Lyon"},
+            }
+        )
+    fields = error.value.fields
+    assert set(fields) == {
+        "email",
+        "password",
+        "siret",
+        "phone",
+        "address.street",
+        "address.postal_code",
+    }
+    assert fields["password"] == [
+        "Le mot de passe doit contenir au moins 8 caractères.",
+        "Le mot de passe doit contenir au moins une lettre majuscule.",
+        "Le mot de passe doit contenir au moins un chiffre.",
+    ]
+
+
+def test_la_postes_own_siret_rule_is_accepted(app):
+    created = app.sign_up({**SIGN_UP, "siret": "35600000000048"})
+    assert app.profile(UUID(created["account_id"]))["siret"] == "35600000000048"
+
+
+def test_one_account_per_email(app):
+    app.sign_up(SIGN_UP)
+    with pytest.raises(EmailTaken):
+        app.sign_up({**SIGN_UP, "email": "contact@ecole-centre.fr"})
+
+
+def test_no_sign_in_before_activation(app):
+    app.sign_up(SIGN_UP)
+    with pytest.raises(AccountNotActive):
+        app.sign_in(SIGN_UP["email"], PASSWORD)
+
+
+def test_the_activation_link_expires_after_48_hours_and_a_new_one_works(app, clock):
+    created = app.sign_up(SIGN_UP)
+    account_id = UUID(created["account_id"])
+    old = activation_token(app, created["account_id"])
+    clock.advance(timedelta(hours=48, minutes=1))
+    with pytest.raises(LinkExpired):
+        app.activate(account_id, old)
+    app.resend_activation(SIGN_UP["email"])
+    with pytest.raises(LinkInvalid):
+        app.activate(account_id, old)  # the old link stopped working
+    app.activate(account_id, activation_token(app, created["account_id"]))
+    assert app.sign_in(SIGN_UP["email"], PASSWORD)["token"]
+
+
+def test_the_sixth_attempt_is_refused_even_with_the_right_password(app, clock):
+    active_account(app)
+    for _ in range(5):
+        with pytest.raises(BadCredentials):
+            app.sign_in(SIGN_UP["email"], "Mauvais1")
+    with pytest.raises(AccountLocked):
+        app.sign_in(SIGN_UP["email"], PASSWORD)
+    clock.advance(timedelta(minutes=15, seconds=1))
+    assert app.sign_in(SIGN_UP["email"], PASSWORD)["token"]
+
+
+def test_an_unknown_email_and_a_wrong_password_get_the_same_answer(app):
+    active_account(app)
+    with pytest.raises(BadCredentials) as unknown:
+        app.sign_in("personne@example.fr", PASSWORD)
+    with pytest.raises(BadCredentials) as wrong:
+        app.sign_in(SIGN_UP["email"], "Mauvais1")
+    assert str(unknown.value) == str(wrong.value)
+
+
+def test_the_reset_link_works_once_within_two_hours(app, clock):
+    account_id = UUID(active_account(app))
+    with pytest.raises(UnknownEmail, match=r"L'e-mail saisi est inconnu\."):
+        app.request_password_reset("inconnu@example.fr")
+    app.request_password_reset(SIGN_UP["email"])
+    account = app.repository.get(account_id)
+    token = app.links.token(RESET, account_id, account.reset_nonce)
+    clock.advance(timedelta(hours=1, minutes=59))
+    app.reset_password(account_id, token, "Nouveau2027")
+    with pytest.raises(LinkInvalid):
+        app.reset_password(account_id, token, "Encore2028")
+    assert app.sign_in(SIGN_UP["email"], "Nouveau2027")["token"]
+
+    app.request_password_reset(SIGN_UP["email"])
+    account = app.repository.get(account_id)
+    late = app.links.token(RESET, account_id, account.reset_nonce)
+    clock.advance(timedelta(hours=2, seconds=1))
+    with pytest.raises(LinkExpired):
+        app.reset_password(account_id, late, "Tardif2029")
+
+
+def test_a_new_password_ends_the_other_sessions_but_not_this_one(app):
+    account_id = active_account(app)
+    other = app.sign_in(SIGN_UP["email"], PASSWORD)["token"]
+    this = app.sign_in(SIGN_UP["email"], PASSWORD)["token"]
+    assert app.authenticate(this)["account_id"] == account_id
+    with pytest.raises(InvalidFields) as wrong_current:
+        app.change_password(UUID(account_id), "Mauvais1", "Nouveau2027")
+    assert "current_password" in wrong_current.value.fields
+    renewed = app.change_password(UUID(account_id), PASSWORD, "Nouveau2027")
+    with pytest.raises(NotAuthenticated):
+        app.authenticate(other)
+    with pytest.raises(NotAuthenticated):
+        app.authenticate(this)
+    assert app.authenticate(renewed["token"])["account_id"] == account_id
+
+
+def test_a_session_expires(app, clock):
+    active_account(app)
+    token = app.sign_in(SIGN_UP["email"], PASSWORD)["token"]
+    clock.advance(timedelta(hours=8, seconds=1))
+    with pytest.raises(NotAuthenticated):
+        app.authenticate(token)
+    with pytest.raises(NotAuthenticated):
+        app.authenticate("pas.un.jeton")
+
+
+def test_profile_changes_are_checked_and_kept(app):
+    account_id = UUID(active_account(app))
+    with pytest.raises(InvalidFields) as error:
+        app.update_profile(account_id, {"siret": "123", "last_name": " "})
+    assert set(error.value.fields) == {"siret", "last_name"}
+    updated = app.update_profile(
+        account_id, {"company_name": "Auto-école Bellecour", "phone": "0612345678"}
+    )
+    assert updated["company_name"] == "Auto-école Bellecour"
+    assert updated["phone"] == "+33612345678"
+    assert app.profile(account_id)["last_name"] == "Girard"
