@@ -5,13 +5,17 @@ virtual host, removed at the end, so runs never see each other's data. Tests use
 the machine's real PostgreSQL and RabbitMQ; nothing of ours is mocked.
 """
 
+import os
+
 import eventlet
 
 # nameko's pytest plugin no longer patches since 2.14: do it before any import.
-eventlet.monkey_patch()
+# Page tests run in a pass of their own without eventlet, which Playwright's
+# own event loop cannot live with (scripts/test.sh runs both passes).
+if os.environ.get("PMC_TEST_PAGES") != "1":
+    eventlet.monkey_patch()
 
 import contextlib
-import os
 import secrets
 import socket
 from collections.abc import Iterator
@@ -86,6 +90,7 @@ def platform_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
             returncode=3,
         )
     workdir = tmp_path_factory.mktemp("platform")
+    gateway_port = free_port()
     env = {
         **endpoints.postgres,
         "AMQP_URI": f"amqp://guest:guest@{endpoints.amqp_host}:"
@@ -94,7 +99,8 @@ def platform_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
         "PMC_SCHEMA_PREFIX": f"t{RUN_ID}_",
         "SMTP_PORT": str(free_port()),
         "PMC_MAIL_FOLDER": str(workdir / "mail"),
-        "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
+        "WEB_SERVER_ADDRESS": f"127.0.0.1:{gateway_port}",
+        "PMC_PUBLIC_URL": f"http://127.0.0.1:{gateway_port}",
         "PMC_RETRY_DELAYS": "0.2,0.4",
         "PMC_CLOCK_OFFSET_FILE": str(workdir / "clock-offset"),
     }
