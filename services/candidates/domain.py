@@ -1,53 +1,89 @@
 """The candidate file, as the school creates it and the candidate confirms it.
 
-Walking-skeleton scope: creation and e-mail validation. Eligibility (CA-2),
-activation pages (CA-3) and erasure on expiry (CA-4) come with the candidates
-issue, which also moves personal data out of the event payloads.
+Personal data (names, birth date, e-mail, postal address, phone) never enters an
+event in clear: the application seals it with the candidate's own key
+(services/common/personal.py) and the events carry the sealed blob. When a file
+expires the key is forgotten, and every copy of that data becomes unreadable,
+while the history of what happened (created, expired) stays. The NEPH stays
+in clear: it is what makes a file unique and what schools search by.
 """
 
 from __future__ import annotations
 
-import re
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 AWAITING_EMAIL = "en attente de la validation de l'adresse e-mail"
 ACTIVATED = "activé"
+REFUSED = "refusé par le candidat"
+EXPIRED = "expiré"
+ARCHIVED = "archivé"
 
-CIVILITIES = ("M", "MME")
-_NEPH = re.compile(r"^\d{12}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A file that holds its NEPH: no other file may use it meanwhile (CA-2).
+HOLDING_STATES = (AWAITING_EMAIL, ACTIVATED)
+
+BY_EMAIL = "email"
+BY_POST = "courrier"
+
+ACTIVATION_DEADLINE = timedelta(days=7)
+MINIMUM_AGE = 15
 
 
-class InvalidCandidateFile(ValueError):
-    """One or more fields of a candidate file are wrong; `fields` says which."""
-
-    def __init__(self, fields: dict[str, str]) -> None:
-        self.fields = fields
-        super().__init__("; ".join(f"{k}: {v}" for k, v in fields.items()))
+class CandidateFileError(ValueError):
+    """What a candidate file refuses."""
 
 
-class CandidateFileStateError(ValueError):
+class CandidateFileStateError(CandidateFileError):
     """The file is not in a state that allows this."""
 
 
-def check_new_file(
-    neph: str, civility: str, birth_name: str, given_names: str, email: str | None
-) -> None:
-    errors: dict[str, str] = {}
-    if not _NEPH.match(neph or ""):
-        errors["neph"] = "Le NEPH doit comporter exactement 12 chiffres."
-    if civility not in CIVILITIES:
-        errors["civility"] = "La civilité doit être « M » ou « MME »."
-    if not (birth_name or "").strip():
-        errors["birth_name"] = "Le nom de naissance est obligatoire."
-    if not (given_names or "").strip():
-        errors["given_names"] = "Le ou les prénoms sont obligatoires."
-    if email is not None and not _EMAIL.match(email):
-        errors["email"] = "L'adresse e-mail n'est pas valide."
-    if errors:
-        raise InvalidCandidateFile(errors)
+def age_on(birth_date: date, day: date) -> int:
+    years = day.year - birth_date.year
+    if (day.month, day.day) < (birth_date.month, birth_date.day):
+        years -= 1
+    return years
+
+
+class NephClaim(Aggregate):
+    """Who holds a NEPH now: one active file at a time, whatever the school."""
+
+    @staticmethod
+    def create_id(neph: str) -> UUID:
+        return uuid5(NAMESPACE_URL, f"pmc-neph:{neph}")
+
+    class Claimed(Aggregate.Created):
+        neph: str
+        candidate_id: UUID
+
+    @event(Claimed)
+    def __init__(self, neph: str, candidate_id: UUID) -> None:
+        self.neph = neph
+        self.candidate_id: UUID | None = candidate_id
+
+    class Reclaimed(Aggregate.Event):
+        candidate_id: UUID
+
+    def claim(self, candidate_id: UUID) -> None:
+        if self.candidate_id is not None:
+            raise CandidateFileError("Ce NEPH est déjà utilisé par un dossier actif.")
+        self._reclaimed(candidate_id=candidate_id)
+
+    @event(Reclaimed)
+    def _reclaimed(self, candidate_id: UUID) -> None:
+        self.candidate_id = candidate_id
+
+    class Released(Aggregate.Event):
+        candidate_id: UUID
+
+    def release(self, candidate_id: UUID) -> None:
+        if self.candidate_id == candidate_id:
+            self._released(candidate_id=candidate_id)
+
+    @event(Released)
+    def _released(self, candidate_id: UUID) -> None:
+        self.candidate_id = None
 
 
 class CandidateFile(Aggregate):
@@ -56,41 +92,182 @@ class CandidateFile(Aggregate):
     class Created(Aggregate.Created):
         school_id: str
         neph: str
-        civility: str
-        birth_name: str
-        given_names: str
-        email: str | None
+        personal: str
+        contact: str
+        activation_nonce: str
+        expires_at: datetime
 
     @event(Created)
     def __init__(
         self,
         school_id: str,
         neph: str,
-        civility: str,
-        birth_name: str,
-        given_names: str,
-        email: str | None,
+        personal: str,
+        contact: str,
+        activation_nonce: str,
+        expires_at: datetime,
     ) -> None:
         self.school_id = school_id
         self.neph = neph
-        self.civility = civility
-        self.birth_name = birth_name
-        self.given_names = given_names
-        self.email = email
+        self.personal: str | None = personal
+        self.contact = contact
+        self.activation_nonce: str | None = activation_nonce
+        self.expires_at = expires_at
         self.status = AWAITING_EMAIL
-        self.email_validated_at: datetime | None = None
+        self.confirmed_at: datetime | None = None
+        self.email_to_validate = False
+
+    @classmethod
+    def create(
+        cls,
+        school_id: str,
+        neph: str,
+        personal: str,
+        contact: str,
+        nonce: str,
+        at: datetime,
+    ) -> CandidateFile:
+        return cls(
+            school_id=school_id,
+            neph=neph,
+            personal=personal,
+            contact=contact,
+            activation_nonce=nonce,
+            expires_at=at + ACTIVATION_DEADLINE,
+        )
+
+    @property
+    def request_number(self) -> str:
+        """The number on the candidate's receipt (CA-3)."""
+        return f"D{self.created_on:%Y%m%d}-{self.id.hex[:8].upper()}"
+
+    @property
+    def holds_neph(self) -> bool:
+        return self.status in HOLDING_STATES
+
+    def _require(self, *states: str) -> None:
+        if self.status not in states:
+            raise CandidateFileStateError(
+                f"Ce dossier est « {self.status} » : cette action n'est plus possible."
+            )
+
+    # -- activation (CA-3) ------------------------------------------------------
+
+    class ActivationLinkReissued(Aggregate.Event):
+        nonce: str
+
+    def reissue_activation_link(self, nonce: str) -> None:
+        if not (self.status == AWAITING_EMAIL or self.email_to_validate):
+            raise CandidateFileStateError("Ce dossier n'attend pas de validation.")
+        self._activation_link_reissued(nonce=nonce)
+
+    @event(ActivationLinkReissued)
+    def _activation_link_reissued(self, nonce: str) -> None:
+        self.activation_nonce = nonce
+
+    def check_link(self, nonce: str | None, at: datetime) -> None:
+        if self.activation_nonce is None or nonce != self.activation_nonce:
+            raise CandidateFileError("Ce lien d'activation n'est pas valide.")
+        if self.status == AWAITING_EMAIL and at > self.expires_at:
+            raise CandidateFileError("Ce lien d'activation a expiré.")
+
+    class Confirmed(Aggregate.Event):
+        confirmed_at: datetime
+
+    def confirm(self, nonce: str, at: datetime) -> None:
+        """The candidate checked the data and swore it is right."""
+        self._require(AWAITING_EMAIL)
+        self.check_link(nonce, at)
+        self._confirmed(confirmed_at=at)
+
+    @event(Confirmed)
+    def _confirmed(self, confirmed_at: datetime) -> None:
+        self.status = ACTIVATED
+        self.confirmed_at = confirmed_at
+        self.activation_nonce = None
+
+    class Refused(Aggregate.Event):
+        refused_at: datetime
+
+    def refuse(self, nonce: str, at: datetime) -> None:
+        """The candidate says the data is wrong: the school must start again."""
+        self._require(AWAITING_EMAIL)
+        self.check_link(nonce, at)
+        self._refused(refused_at=at)
+
+    @event(Refused)
+    def _refused(self, refused_at: datetime) -> None:
+        self.status = REFUSED
+        self.activation_nonce = None
 
     class EmailValidated(Aggregate.Event):
         validated_at: datetime
 
-    def validate_email(self, at: datetime) -> None:
-        if self.email is None:
-            raise CandidateFileStateError("Ce dossier n'a pas d'adresse e-mail.")
-        if self.status != AWAITING_EMAIL:
-            raise CandidateFileStateError("L'adresse e-mail est déjà validée.")
+    def validate_new_email(self, nonce: str, at: datetime) -> None:
+        """An activated file's new e-mail address, proved by its link (CA-5)."""
+        if not self.email_to_validate:
+            raise CandidateFileStateError("Aucune nouvelle adresse e-mail à valider.")
+        self.check_link(nonce, at)
         self._email_validated(validated_at=at)
 
     @event(EmailValidated)
     def _email_validated(self, validated_at: datetime) -> None:
-        self.email_validated_at = validated_at
-        self.status = ACTIVATED
+        self.email_to_validate = False
+        self.activation_nonce = None
+
+    # -- expiry and erasure (CA-4) ------------------------------------------------
+
+    def is_overdue(self, at: datetime) -> bool:
+        return self.status == AWAITING_EMAIL and at > self.expires_at
+
+    class Expired(Aggregate.Event):
+        expired_at: datetime
+
+    def expire(self, at: datetime) -> None:
+        if not self.is_overdue(at):
+            raise CandidateFileStateError("Ce dossier n'a pas dépassé son délai.")
+        self._expired(expired_at=at)
+
+    @event(Expired)
+    def _expired(self, expired_at: datetime) -> None:
+        self.status = EXPIRED
+        self.activation_nonce = None
+        self.personal = None  # its key is forgotten too: see the application
+
+    # -- management (CA-5) ----------------------------------------------------------
+
+    class ContactChanged(Aggregate.Event):
+        personal: str
+        contact: str
+        email_changed: bool
+        nonce: str | None
+
+    def change_contact(
+        self, personal: str, contact: str, email_changed: bool, nonce: str | None
+    ) -> None:
+        self._require(AWAITING_EMAIL, ACTIVATED)
+        self._contact_changed(
+            personal=personal, contact=contact, email_changed=email_changed, nonce=nonce
+        )
+
+    @event(ContactChanged)
+    def _contact_changed(
+        self, personal: str, contact: str, email_changed: bool, nonce: str | None
+    ) -> None:
+        self.personal = personal
+        self.contact = contact
+        if email_changed and nonce is not None:
+            self.activation_nonce = nonce
+            if self.status == ACTIVATED:
+                self.email_to_validate = True
+
+    class Archived(Aggregate.Event):
+        archived_at: datetime
+
+    def archive(self, at: datetime) -> None:
+        self._require(ACTIVATED, REFUSED)
+        self._archived(archived_at=at)
+
+    @event(Archived)
+    def _archived(self, archived_at: datetime) -> None:
+        self.status = ARCHIVED

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -18,6 +19,7 @@ from services.common.clock import Clock, clock_from_settings
 from services.common.contracts import Contract
 from services.common.db import check_cooperative_driver, ensure_schema
 from services.common.errors import AlreadyProcessed
+from services.common.personal import MemoryVault, PostgresVault, Vault
 from services.common.settings import Settings
 
 
@@ -94,6 +96,13 @@ class ServiceApplication(Application):
         # A process recorder stores tracking records in the same transaction as
         # events: how every consumer gets its exactly-once effect.
         return self.factory.process_recorder()
+
+    @cached_property
+    def vault(self) -> Vault:
+        """Per-person keys of this service (see services/common/personal.py)."""
+        if isinstance(self.recorder, PostgresProcessRecorder):
+            return PostgresVault(self.recorder.datastore)
+        return MemoryVault()
 
     @property
     def datastore(self) -> PostgresDatastore:

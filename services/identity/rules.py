@@ -5,16 +5,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import phonenumbers
 from stdnum.fr import siret as stdnum_siret
 
+from services.common.validation import (
+    EMAIL,
+    POSTAL_CODE,
+    normalise_email,
+    normalise_phone,
+)
+
 CIVILITIES = {"M": "Monsieur", "MME": "Madame"}
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
-_POSTAL_CODE = re.compile(r"^\d{5}$")
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
 
 
 def password_problems(password: str) -> list[str]:
@@ -29,17 +29,6 @@ def password_problems(password: str) -> list[str]:
     if not re.search(r"\d", password):
         problems.append("Le mot de passe doit contenir au moins un chiffre.")
     return problems
-
-
-def normalise_phone(raw: str) -> str | None:
-    """A French (or international) number in E.164, or None if it is not one."""
-    try:
-        number = phonenumbers.parse(raw, "FR")
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def normalise_siret(raw: str) -> str | None:
@@ -103,7 +92,7 @@ def check_address(data: dict[str, Any]) -> tuple[dict, dict]:
         else:
             errors[f"address.{name}"] = [f"{label} est obligatoire."]
     postal_code = str(address.get("postal_code") or "").strip()
-    if _POSTAL_CODE.match(postal_code):
+    if POSTAL_CODE.match(postal_code):
         clean["postal_code"] = postal_code
     else:
         errors["address.postal_code"] = ["Le code postal doit comporter 5 chiffres."]
@@ -114,7 +103,7 @@ def check_sign_up(data: dict[str, Any]) -> tuple[dict, dict]:
     """All of ID-1's fields at once: clean values and every field's error."""
     errors: dict[str, list[str]] = {}
     email = normalise_email(str(data.get("email") or ""))
-    if not _EMAIL.match(email):
+    if not EMAIL.match(email):
         errors["email"] = ["L'adresse e-mail n'est pas valide."]
     problems = password_problems(str(data.get("password") or ""))
     if problems:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,27 +12,19 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from services.common.links import LinkTokens, new_nonce
+
+__all__ = [
+    "ACTIVATION",
+    "RESET",
+    "LinkTokens",
+    "Passwords",
+    "SessionTokens",
+    "new_nonce",
+]
+
 ACTIVATION = "activation"
 RESET = "reset"
-
-
-def new_nonce() -> str:
-    return secrets.token_urlsafe(16)
-
-
-class LinkTokens:
-    """A link's token is an HMAC of (purpose, account, nonce): the event store
-    keeps only the nonce, which is useless without the key."""
-
-    def __init__(self, secret_key: str) -> None:
-        self._key = hashlib.sha256(f"links:{secret_key}".encode()).digest()
-
-    def token(self, purpose: str, account_id: UUID, nonce: str) -> str:
-        mac = hmac.new(self._key, f"{purpose}:{account_id}:{nonce}".encode(), "sha256")
-        return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
-
-    def matches(self, token: str, purpose: str, account_id: UUID, nonce: str) -> bool:
-        return hmac.compare_digest(token, self.token(purpose, account_id, nonce))
 
 
 class SessionTokens:
