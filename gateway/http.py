@@ -44,3 +44,9 @@ def parse_uuid(value: str, what: str) -> str:
         return str(uuid.UUID(value))
     except ValueError:
         raise PlatformError("introuvable", f"{what} introuvable.", status=404) from None
+
+
+def download(content: bytes, mimetype: str, filename: str) -> Response:
+    response = Response(content, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

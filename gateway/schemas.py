@@ -140,36 +140,126 @@ class NewToken(ApiSchema):
     expires_at = fields.String(required=True)
 
 
-# -- candidates (walking skeleton) -------------------------------------------------
+# -- candidates (CA-1…CA-5, EX-1) -----------------------------------------------------
+
+
+class OptionalAddress(ApiSchema):
+    street = text(required=False)
+    postal_code = text(required=False, metadata={"pattern": r"^\d{5}$"})
+    city = text(required=False)
 
 
 class NewCandidate(ApiSchema):
     neph = text(metadata={"description": "12 chiffres"})
     civility = text(metadata={"enum": ["M", "MME"]})
     birth_name = text()
-    given_names = text()
+    usage_name = text(required=False, allow_none=True)
+    given_names = text(metadata={"description": "Tous les prénoms"})
+    birth_date = text(metadata={"description": "JJ/MM/AAAA ou AAAA-MM-JJ"})
     email = text(required=False, allow_none=True, metadata={"format": "email"})
+    address = fields.Nested(
+        OptionalAddress,
+        required=False,
+        allow_none=True,
+        metadata={"description": "Obligatoire sans adresse e-mail"},
+    )
+    phone = text(required=False, allow_none=True)
+
+
+class ContactChange(ApiSchema):
+    email = text(required=False, allow_none=True, metadata={"format": "email"})
+    address = fields.Nested(OptionalAddress, required=False, allow_none=True)
+    phone = text(required=False, allow_none=True)
 
 
 class Candidate(ApiSchema):
     id = fields.String()
     neph = fields.String()
-    civility = fields.String()
-    birth_name = fields.String()
-    given_names = fields.String()
-    email = fields.String(allow_none=True)
     status = fields.String()
+    contact = fields.String(metadata={"enum": ["email", "courrier"]})
+    email_to_validate = fields.Boolean()
+    request_number = fields.String()
+    civility = fields.String(allow_none=True)
+    birth_name = fields.String(allow_none=True)
+    usage_name = fields.String(allow_none=True)
+    given_names = fields.String(allow_none=True)
+    birth_date = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    address = fields.Nested(OptionalAddress, allow_none=True)
+    phone = fields.String(allow_none=True)
     created_at = fields.String()
+    expires_at = fields.String()
 
 
 class CandidateRow(ApiSchema):
     candidate_id = fields.String()
     neph = fields.String()
-    birth_name = fields.String()
-    given_names = fields.String()
+    civility = fields.String(allow_none=True)
+    birth_name = fields.String(allow_none=True)
+    usage_name = fields.String(allow_none=True)
+    given_names = fields.String(allow_none=True)
+    birth_date = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    contact = fields.String()
     status = fields.String()
+    email_to_validate = fields.Boolean()
     created_at = fields.String()
+    expires_at = fields.String()
 
 
 class CandidateList(ApiSchema):
     items = fields.List(fields.Nested(CandidateRow))
+
+
+class CandidateSearch(ApiSchema):
+    search = text(required=False, data_key="recherche")
+
+
+class CsvImport(ApiSchema):
+    csv = text(
+        metadata={"description": "Le contenu du fichier CSV (séparateur ; ou ,)"}
+    )
+
+
+class ImportFailure(ApiSchema):
+    line = fields.Integer()
+    neph = fields.String(allow_none=True)
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+class ImportReport(ApiSchema):
+    created = fields.Integer()
+    failed = fields.List(fields.Nested(ImportFailure))
+
+
+class CandidateLink(ApiSchema):
+    candidate_id = text(data_key="dossier")
+    token = text(data_key="jeton")
+
+
+class CandidateConfirmation(CandidateLink):
+    sworn = fields.Boolean(
+        required=True,
+        data_key="attestation",
+        error_messages=FR,
+        metadata={"description": "L'attestation sur l'honneur est cochée"},
+    )
+
+
+class CandidateCode(ApiSchema):
+    neph = text()
+    code = text()
+
+
+class CandidateLinkOut(ApiSchema):
+    candidate_id = fields.String(data_key="dossier")
+    token = fields.String(data_key="jeton")
+
+
+class Confirmed(Candidate):
+    receipt_token = fields.String(data_key="jeton_recu")
+
+
+class CandidateReceiptQuery(ApiSchema):
+    candidate_id = text(data_key="dossier")
+    token = text(data_key="jeton_recu")

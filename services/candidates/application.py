@@ -1,36 +1,108 @@
-"""Candidate files: commands and queries, returning plain data."""
+"""Candidate files: commands and queries, returning plain data (CA-1…CA-5)."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
-from uuid import UUID
+from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
 
-from services.candidates.domain import CandidateFile, check_new_file
+from services.candidates import rules, transfer
+from services.candidates.documents import render_receipt
+from services.candidates.domain import (
+    BY_EMAIL,
+    BY_POST,
+    CandidateFile,
+    CandidateFileError,
+    NephClaim,
+)
 from services.common import contracts
+from services.common.links import LinkTokens, new_nonce
 from services.common.store import Publication, ServiceApplication
+
+PARIS = ZoneInfo("Europe/Paris")
+ACTIVATION = "candidate-activation"
+RECEIPT = "candidate-receipt"
+
+
+class InvalidCandidateFile(ValueError):
+    """Fields are wrong or the candidate is not eligible; `fields` says which."""
+
+    def __init__(self, fields: dict[str, list[str]]) -> None:
+        self.fields = fields
+        super().__init__("Certaines informations saisies sont incorrectes.")
 
 
 class CandidateFileNotFound(LookupError):
-    """No candidate file with that id (for that school)."""
+    def __init__(self) -> None:
+        super().__init__("Ce dossier de candidat est introuvable.")
 
 
-def _created(e: CandidateFile.Created, app: Any) -> dict[str, Any]:
+def _activation_fields(app: CandidatesApplication, e: Any, nonce: str) -> dict:
+    file = app.file_at(e)  # the file as it was right after this event
+    personal = (
+        app.vault.unseal(file.id, file.personal) if file.personal else None
+    ) or {}
     return {
-        "candidate_id": e.originator_id,
-        "school_id": e.school_id,
-        "neph": e.neph,
-        "civility": e.civility,
-        "birth_name": e.birth_name,
-        "given_names": e.given_names,
-        "email": e.email,
+        "candidate_id": file.id,
+        "school_id": file.school_id,
+        "neph": file.neph,
+        "contact": file.contact,
+        "civility": personal.get("civility"),
+        "given_names": personal.get("given_names"),
+        "birth_name": personal.get("birth_name"),
+        "email": personal.get("email"),
+        "address": personal.get("address"),
+        "link_token": app.links.token(ACTIVATION, file.id, nonce),
+        "code": app.links.code(ACTIVATION, file.id, nonce),
+        "expires_at": file.expires_at,
+    }
+
+
+def _created(e: CandidateFile.Created, app: CandidatesApplication) -> dict:
+    return {
+        **_activation_fields(app, e, e.activation_nonce),
+        "school_email": e.school_email,
         "created_at": e.timestamp,
     }
 
 
-def _email_validated(e: CandidateFile.EmailValidated, app: Any) -> dict[str, Any]:
+def _reissued(e: Any, app: CandidatesApplication) -> dict | None:
+    nonce = getattr(e, "nonce", None)
+    if nonce is None:  # a change of address or phone: nothing to send
+        return None
+    return _activation_fields(app, e, nonce)
+
+
+def _activated(e: CandidateFile.Confirmed, app: CandidatesApplication) -> dict:
+    file = app.file_at(e)
+    return {
+        "candidate_id": e.originator_id,
+        "school_id": file.school_id,
+        "neph": file.neph,
+        "request_number": file.request_number,
+        "activated_at": e.confirmed_at,
+    }
+
+
+def _email_validated(e: CandidateFile.EmailValidated, app: Any) -> dict:
     return {"candidate_id": e.originator_id, "validated_at": e.validated_at}
+
+
+def _ended(field: str) -> Any:
+    def translate(e: Any, app: CandidatesApplication) -> dict:
+        file = app.file_at(e)
+        return {
+            "candidate_id": e.originator_id,
+            "school_id": file.school_id,
+            "school_email": file.school_email,
+            "neph": file.neph,
+            field: getattr(e, field),
+        }
+
+    return translate
 
 
 class CandidatesApplication(ServiceApplication):
@@ -39,64 +111,270 @@ class CandidatesApplication(ServiceApplication):
     name: ClassVar[str] = "candidates"
     published: ClassVar = {
         CandidateFile.Created: Publication(contracts.CandidateCreated, _created),
+        CandidateFile.ActivationLinkReissued: Publication(
+            contracts.CandidateActivationRequested, _reissued
+        ),
+        CandidateFile.ContactChanged: Publication(
+            contracts.CandidateActivationRequested, _reissued
+        ),
+        CandidateFile.Confirmed: Publication(contracts.CandidateActivated, _activated),
         CandidateFile.EmailValidated: Publication(
             contracts.EmailValidated, _email_validated
         ),
+        CandidateFile.Refused: Publication(
+            contracts.CandidateRefused, _ended("refused_at")
+        ),
+        CandidateFile.Expired: Publication(
+            contracts.CandidateExpired, _ended("expired_at")
+        ),
     }
 
-    def create_file(
-        self,
-        school_id: str,
-        neph: str,
-        civility: str,
-        birth_name: str,
-        given_names: str,
-        email: str | None = None,
-    ) -> dict[str, Any]:
-        email = email.strip().lower() if email else None
-        check_new_file(neph, civility, birth_name, given_names, email)
-        candidate = CandidateFile(
-            school_id=school_id,
-            neph=neph,
-            civility=civility,
-            birth_name=birth_name.strip(),
-            given_names=given_names.strip(),
-            email=email,
-        )
-        self.save(candidate)
-        return self._view(candidate)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.links = LinkTokens(self.settings.secret_key)
 
-    def validate_email(self, candidate_id: UUID) -> dict[str, Any]:
-        candidate = self._get(candidate_id)
-        candidate.validate_email(at=self.clock.now())
-        self.save(candidate)
-        return self._view(candidate)
+    def file_at(self, e: Any) -> CandidateFile:
+        """The file as it was right after event `e` (for the relay's translations)."""
+        return self.repository.get(e.originator_id, version=e.originator_version)
+
+    # -- creation (CA-1, CA-2) ------------------------------------------------------
+
+    def today(self) -> Any:
+        return self.clock.now().astimezone(PARIS).date()
+
+    def create_file(
+        self, school_id: str, school_email: str, data: dict[str, Any]
+    ) -> dict[str, Any]:
+        clean, errors = rules.check_new_file(data, self.today())
+        if not errors and self._neph_holder(clean["neph"]) is not None:
+            errors["neph"] = ["Ce NEPH est déjà utilisé par un dossier actif."]
+        if errors:
+            raise InvalidCandidateFile(errors)
+        personal = clean["personal"]
+        file_id = uuid4()
+        file = CandidateFile.create(
+            file_id=file_id,
+            school_id=school_id,
+            school_email=school_email,
+            neph=clean["neph"],
+            personal=self.vault.seal(file_id, personal),
+            contact=BY_EMAIL if personal["email"] else BY_POST,
+            nonce=new_nonce(),
+            at=self.clock.now(),
+        )
+        claim = self._claim_for(clean["neph"], file.id)
+        try:
+            self.save(file, claim)
+        except IntegrityError:
+            # Another file took this NEPH a moment earlier.
+            raise InvalidCandidateFile(
+                {"neph": ["Ce NEPH est déjà utilisé par un dossier actif."]}
+            ) from None
+        return self.view(file)
+
+    def _neph_holder(self, neph: str) -> UUID | None:
+        try:
+            return self.repository.get(NephClaim.create_id(neph)).candidate_id
+        except AggregateNotFoundError:
+            return None
+
+    def _claim_for(self, neph: str, candidate_id: UUID) -> NephClaim:
+        try:
+            claim = self.repository.get(NephClaim.create_id(neph))
+        except AggregateNotFoundError:
+            return NephClaim(neph=neph, candidate_id=candidate_id)
+        claim.claim(candidate_id)
+        return claim
+
+    def _release_neph(self, file: CandidateFile) -> NephClaim | None:
+        try:
+            claim = self.repository.get(NephClaim.create_id(file.neph))
+        except AggregateNotFoundError:
+            return None
+        claim.release(file.id)
+        return claim
+
+    # -- the candidate's side (CA-3) ---------------------------------------------------
+
+    def _by_link(self, candidate_id: UUID, token: str) -> CandidateFile:
+        file = self._get(candidate_id)
+        nonce = file.activation_nonce or ""
+        if not self.links.matches(token, ACTIVATION, file.id, nonce):
+            raise CandidateFileError("Ce lien d'activation n'est pas valide.")
+        return file
+
+    def redeem_code(self, neph: str, code: str) -> dict[str, str]:
+        """A candidate without e-mail types the NEPH and the letter's code."""
+        holder = self._neph_holder(neph.strip().replace(" ", ""))
+        file = self._get(holder) if holder else None
+        nonce = file.activation_nonce if file else None
+        if (
+            file is None
+            or nonce is None
+            or not self.links.code_matches(code, ACTIVATION, file.id, nonce)
+        ):
+            raise CandidateFileError("Le NEPH ou le code saisi est incorrect.")
+        return {
+            "candidate_id": str(file.id),
+            "token": self.links.token(ACTIVATION, file.id, nonce),
+        }
+
+    def for_candidate(self, candidate_id: UUID, token: str) -> dict[str, Any]:
+        """What the candidate sees before confirming: what the school entered."""
+        file = self._by_link(candidate_id, token)
+        file.check_link(file.activation_nonce, self.clock.now())
+        return self.view(file)
+
+    def confirm(self, candidate_id: UUID, token: str) -> dict[str, Any]:
+        file = self._by_link(candidate_id, token)
+        if file.email_to_validate:
+            file.validate_new_email(file.activation_nonce or "", self.clock.now())
+        else:
+            file.confirm(file.activation_nonce or "", self.clock.now())
+        self.save(file)
+        return self.view(file)
+
+    def refuse(self, candidate_id: UUID, token: str) -> dict[str, Any]:
+        file = self._by_link(candidate_id, token)
+        file.refuse(file.activation_nonce or "", self.clock.now())
+        self.save(file, self._release_neph(file))
+        return self.view(file)
+
+    def receipt(self, candidate_id: UUID, school_id: str | None = None) -> dict:
+        """The data of the activation receipt (CA-3)."""
+        file = self._get(candidate_id, school_id)
+        if file.confirmed_at is None:
+            raise CandidateFileError("Ce dossier n'est pas encore activé.")
+        return {**self.view(file), "confirmed_at": file.confirmed_at.isoformat()}
+
+    # -- the school's side (CA-4, CA-5) -------------------------------------------
+
+    def resend_link(self, school_id: str, candidate_id: UUID) -> dict[str, Any]:
+        file = self._get(candidate_id, school_id)
+        file.reissue_activation_link(new_nonce())
+        self.save(file)
+        return self.view(file)
+
+    def change_contact(
+        self, school_id: str, candidate_id: UUID, data: dict[str, Any]
+    ) -> dict[str, Any]:
+        file = self._get(candidate_id, school_id)
+        current = self._personal(file) or {}
+        merged = {k: data.get(k, current.get(k)) for k in rules.CONTACT_FIELDS}
+        contact, errors = rules.check_contact(merged)
+        if errors:
+            raise InvalidCandidateFile(errors)
+        email_changed = bool(contact["email"]) and contact["email"] != current.get(
+            "email"
+        )
+        sealed = self.vault.seal(file.id, {**current, **contact})
+        file.change_contact(
+            personal=sealed,
+            contact=BY_EMAIL if contact["email"] else BY_POST,
+            nonce=new_nonce() if email_changed else None,
+        )
+        self.save(file)
+        return self.view(file)
+
+    def archive(self, school_id: str, candidate_id: UUID) -> dict[str, Any]:
+        file = self._get(candidate_id, school_id)
+        file.archive(self.clock.now())
+        self.save(file, self._release_neph(file))
+        return self.view(file)
+
+    def expire_overdue(self) -> list[str]:
+        """Delete every file left unconfirmed past its 7 days (CA-4)."""
+        now = self.clock.now()
+        expired = []
+        for candidate_id in self.views["candidate_list"].overdue(now):
+            file = self._get(candidate_id)
+            if not file.is_overdue(now):
+                continue
+            file.expire(now)
+            try:
+                self.save(file, self._release_neph(file))
+            except IntegrityError:
+                continue  # another replica's sweep expired it a moment earlier
+            # Forgetting the key erases the sealed personal data everywhere.
+            self.vault.forget(file.id)
+            expired.append(str(file.id))
+        return expired
+
+    def import_csv(
+        self, school_id: str, school_email: str, text: str
+    ) -> dict[str, Any]:
+        """EX-1: one file per line; the report names each failed line and why."""
+        try:
+            return transfer.import_rows(
+                text,
+                lambda data: self.create_file(school_id, school_email, data),
+                InvalidCandidateFile,
+            )
+        except transfer.BadCsv as exc:
+            raise InvalidCandidateFile({"csv": [str(exc)]}) from None
+
+    def export_csv(self, school_id: str) -> str:
+        return transfer.export_rows(self.list_files(school_id))
+
+    def receipt_pdf(
+        self,
+        candidate_id: UUID,
+        school_id: str | None = None,
+        token: str | None = None,
+    ) -> bytes:
+        """The receipt, for the school (by tenant) or the candidate (by token)."""
+        file = self._get(candidate_id, school_id)
+        if school_id is None and not (
+            token and self.links.matches(token, RECEIPT, file.id, file.request_number)
+        ):
+            raise CandidateFileNotFound()
+        return render_receipt(self.receipt(candidate_id))
+
+    def receipt_token(self, candidate_id: UUID) -> str:
+        return self.links.token(
+            RECEIPT, candidate_id, self._get(candidate_id).request_number
+        )
+
+    # -- queries ---------------------------------------------------------------------
 
     def get_file(self, candidate_id: UUID, school_id: str | None = None) -> dict:
-        candidate = self._get(candidate_id)
-        if school_id is not None and candidate.school_id != school_id:
-            raise CandidateFileNotFound(candidate_id)
-        return self._view(candidate)
+        return self.view(self._get(candidate_id, school_id))
 
-    def list_files(self, school_id: str) -> list[dict[str, Any]]:
-        return self.views["candidate_list"].list_for_school(school_id)
+    def list_files(self, school_id: str, search: str = "") -> list[dict[str, Any]]:
+        return self.views["candidate_list"].search(school_id, search)
 
-    def _get(self, candidate_id: UUID) -> CandidateFile:
+    def _get(self, candidate_id: UUID, school_id: str | None = None) -> CandidateFile:
         try:
-            return self.repository.get(candidate_id)
+            file = self.repository.get(candidate_id)
         except AggregateNotFoundError:
-            raise CandidateFileNotFound(candidate_id) from None
+            raise CandidateFileNotFound() from None
+        if school_id is not None and file.school_id != school_id:
+            raise CandidateFileNotFound()
+        return file
 
-    @staticmethod
-    def _view(candidate: CandidateFile) -> dict[str, Any]:
+    def _personal(self, file: CandidateFile) -> dict[str, Any] | None:
+        if not file.personal:
+            return None
+        return self.vault.unseal(file.id, file.personal)
+
+    def view(self, file: CandidateFile) -> dict[str, Any]:
+        personal = self._personal(file) or {}
         return {
-            "id": str(candidate.id),
-            "school_id": candidate.school_id,
-            "neph": candidate.neph,
-            "civility": candidate.civility,
-            "birth_name": candidate.birth_name,
-            "given_names": candidate.given_names,
-            "email": candidate.email,
-            "status": candidate.status,
-            "created_at": candidate.created_on.isoformat(),
+            "id": str(file.id),
+            "school_id": file.school_id,
+            "neph": file.neph,
+            "status": file.status,
+            "contact": file.contact,
+            "email_to_validate": file.email_to_validate,
+            "request_number": file.request_number,
+            "expires_at": file.expires_at.isoformat(),
+            "created_at": file.created_on.isoformat(),
+            "civility": personal.get("civility"),
+            "birth_name": personal.get("birth_name"),
+            "usage_name": personal.get("usage_name"),
+            "given_names": personal.get("given_names"),
+            "birth_date": personal.get("birth_date"),
+            "email": personal.get("email"),
+            "address": personal.get("address"),
+            "phone": personal.get("phone"),
         }

@@ -89,8 +89,16 @@ class NephClaim(Aggregate):
 class CandidateFile(Aggregate):
     """A candidate's file for the theory test, owned by one driving school."""
 
+    @staticmethod
+    def create_id(file_id: UUID) -> UUID:
+        # Chosen by the application, which seals the personal data with the
+        # file's own key before the file exists.
+        return file_id
+
     class Created(Aggregate.Created):
+        file_id: UUID
         school_id: str
+        school_email: str
         neph: str
         personal: str
         contact: str
@@ -100,7 +108,9 @@ class CandidateFile(Aggregate):
     @event(Created)
     def __init__(
         self,
+        file_id: UUID,
         school_id: str,
+        school_email: str,
         neph: str,
         personal: str,
         contact: str,
@@ -108,6 +118,7 @@ class CandidateFile(Aggregate):
         expires_at: datetime,
     ) -> None:
         self.school_id = school_id
+        self.school_email = school_email
         self.neph = neph
         self.personal: str | None = personal
         self.contact = contact
@@ -120,7 +131,9 @@ class CandidateFile(Aggregate):
     @classmethod
     def create(
         cls,
+        file_id: UUID,
         school_id: str,
+        school_email: str,
         neph: str,
         personal: str,
         contact: str,
@@ -128,7 +141,9 @@ class CandidateFile(Aggregate):
         at: datetime,
     ) -> CandidateFile:
         return cls(
+            file_id=file_id,
             school_id=school_id,
+            school_email=school_email,
             neph=neph,
             personal=personal,
             contact=contact,
@@ -239,27 +254,29 @@ class CandidateFile(Aggregate):
     class ContactChanged(Aggregate.Event):
         personal: str
         contact: str
-        email_changed: bool
         nonce: str | None
+        revalidate: bool
 
-    def change_contact(
-        self, personal: str, contact: str, email_changed: bool, nonce: str | None
-    ) -> None:
+    def change_contact(self, personal: str, contact: str, nonce: str | None) -> None:
+        """New contact data; a new e-mail (with its `nonce`) must be proved again."""
         self._require(AWAITING_EMAIL, ACTIVATED)
         self._contact_changed(
-            personal=personal, contact=contact, email_changed=email_changed, nonce=nonce
+            personal=personal,
+            contact=contact,
+            nonce=nonce,
+            revalidate=nonce is not None and self.status == ACTIVATED,
         )
 
     @event(ContactChanged)
     def _contact_changed(
-        self, personal: str, contact: str, email_changed: bool, nonce: str | None
+        self, personal: str, contact: str, nonce: str | None, revalidate: bool
     ) -> None:
         self.personal = personal
         self.contact = contact
-        if email_changed and nonce is not None:
+        if nonce is not None:
             self.activation_nonce = nonce
-            if self.status == ACTIVATED:
-                self.email_to_validate = True
+        if revalidate:
+            self.email_to_validate = True
 
     class Archived(Aggregate.Event):
         archived_at: datetime

@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 from uuid import UUID
 
 from nameko.rpc import rpc
+from nameko.timer import timer
 
-from services.candidates.application import CandidateFileNotFound, CandidatesApplication
-from services.candidates.domain import CandidateFileStateError, InvalidCandidateFile
+from services.candidates.application import (
+    CandidateFileNotFound,
+    CandidatesApplication,
+    InvalidCandidateFile,
+)
+from services.candidates.domain import CandidateFileError, CandidateFileStateError
 from services.candidates.projections import READ_MODELS
-from services.candidates.schemas import CandidateFileView, NewCandidateFile
 from services.common.dependencies import ApplicationProvider
 from services.common.rpc import as_platform_errors
 
 ERRORS = {
     InvalidCandidateFile: (400, "dossier_invalide"),
     CandidateFileStateError: (409, "etat_incompatible"),
+    CandidateFileError: (400, "lien_invalide"),
     CandidateFileNotFound: (404, "dossier_introuvable"),
 }
+
+# How often overdue files are looked for; the deadline itself is 7 days (CA-4).
+EXPIRY_SWEEP_SECONDS = 5
 
 
 class CandidatesService:
@@ -31,29 +40,105 @@ class CandidatesService:
 
     @rpc
     @as_platform_errors(ERRORS)
-    def create_file(self, school_id: str, data: dict[str, Any]) -> dict[str, Any]:
-        """Create a candidate file for a school."""
-        fields = NewCandidateFile().load(data)
-        return CandidateFileView().dump(self.app.create_file(school_id, **fields))
+    def create_file(
+        self, school_id: str, school_email: str, data: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Create a candidate file for a school, if the candidate is eligible."""
+        return self.app.create_file(school_id, school_email, data)
 
     @rpc
     @as_platform_errors(ERRORS)
     def get_file(self, school_id: str, candidate_id: str) -> dict[str, Any]:
         """One of the school's candidate files."""
-        view = self.app.get_file(UUID(candidate_id), school_id=school_id)
-        return CandidateFileView().dump(view)
+        return self.app.get_file(UUID(candidate_id), school_id=school_id)
 
     @rpc
     @as_platform_errors(ERRORS)
-    def list_files(self, school_id: str) -> list[dict[str, Any]]:
-        """The school's candidate files, from the read model."""
-        return self.app.list_files(school_id)
+    def list_files(self, school_id: str, search: str = "") -> list[dict[str, Any]]:
+        """The school's candidate files, searched by name or NEPH."""
+        return self.app.list_files(school_id, search)
 
     @rpc
     @as_platform_errors(ERRORS)
-    def validate_email(self, candidate_id: str) -> dict[str, Any]:
-        """The candidate followed the link sent to their e-mail address."""
-        return CandidateFileView().dump(self.app.validate_email(UUID(candidate_id)))
+    def change_contact(
+        self, school_id: str, candidate_id: str, data: dict[str, Any]
+    ) -> dict[str, Any]:
+        """New e-mail, postal address or phone (a new e-mail is proved again)."""
+        return self.app.change_contact(school_id, UUID(candidate_id), data)
+
+    @rpc
+    @as_platform_errors(ERRORS)
+    def resend_link(self, school_id: str, candidate_id: str) -> dict[str, Any]:
+        """Send the candidate a new activation link (or letter)."""
+        return self.app.resend_link(school_id, UUID(candidate_id))
+
+    @rpc
+    @as_platform_errors(ERRORS)
+    def archive(self, school_id: str, candidate_id: str) -> dict[str, Any]:
+        """Archive a file that is done with."""
+        return self.app.archive(school_id, UUID(candidate_id))
+
+    @rpc
+    @as_platform_errors(ERRORS)
+    def for_candidate(self, candidate_id: str, token: str) -> dict[str, Any]:
+        """What the candidate's activation page shows."""
+        return self.app.for_candidate(UUID(candidate_id), token)
+
+    @rpc
+    @as_platform_errors(ERRORS)
+    def redeem_code(self, neph: str, code: str) -> dict[str, str]:
+        """A letter's code and the NEPH open the candidate's activation page."""
+        return self.app.redeem_code(neph, code)
+
+    @rpc
+    @as_platform_errors(ERRORS)
+    def confirm(self, candidate_id: str, token: str) -> dict[str, Any]:
+        """The candidate confirms the data, sworn statement ticked."""
+        return self.app.confirm(UUID(candidate_id), token)
+
+    @rpc
+    @as_platform_errors(ERRORS)
+    def refuse(self, candidate_id: str, token: str) -> dict[str, Any]:
+        """The candidate refuses the data."""
+        return self.app.refuse(UUID(candidate_id), token)
+
+    @rpc
+    @as_platform_errors(ERRORS)
+    def receipt(self, candidate_id: str, school_id: str | None = None) -> dict:
+        """The activation receipt's data."""
+        return self.app.receipt(UUID(candidate_id), school_id)
+
+    @rpc
+    @as_platform_errors(ERRORS)
+    def import_csv(self, school_id: str, school_email: str, text: str) -> dict:
+        """Create files from a CSV; report every line that failed (EX-1)."""
+        return self.app.import_csv(school_id, school_email, text)
+
+    @rpc
+    @as_platform_errors(ERRORS)
+    def export_csv(self, school_id: str) -> str:
+        """The school's files as CSV (EX-1)."""
+        return self.app.export_csv(school_id)
+
+    @rpc
+    @as_platform_errors(ERRORS)
+    def receipt_pdf(
+        self, candidate_id: str, school_id: str | None = None, token: str | None = None
+    ) -> str:
+        """The activation receipt as PDF, base64-encoded for the RPC."""
+        pdf = self.app.receipt_pdf(UUID(candidate_id), school_id, token)
+        return base64.b64encode(pdf).decode()
+
+    @rpc
+    @as_platform_errors(ERRORS)
+    def receipt_token(self, candidate_id: str) -> str:
+        """The token that lets the candidate download their receipt."""
+        return self.app.receipt_token(UUID(candidate_id))
+
+    @timer(interval=EXPIRY_SWEEP_SECONDS)
+    def expire_overdue(self) -> None:
+        """Delete files not confirmed within 7 days and erase their personal data."""
+        self.app.expire_overdue()
 
     @rpc
     def ping(self) -> str:

@@ -28,20 +28,60 @@ class Contract(Schema):
 NEPH = fields.String(required=True, validate=validate.Regexp(r"^\d{12}$"))
 
 
-class CandidateCreated(Contract):
-    """A school created a candidate file; the candidate must now confirm it."""
+class _Address(Schema):
+    class Meta:
+        unknown = EXCLUDE
 
-    event_type = "CandidateCreated"
+    street = fields.String(required=True)
+    postal_code = fields.String(required=True)
+    city = fields.String(required=True)
+
+
+class CandidateActivationRequested(Contract):
+    """A candidate must confirm their file: by the e-mailed link, or, without an
+    e-mail address, with the code of a letter. Personal data may be missing
+    (None) when the file was erased before this was published."""
+
+    event_type = "CandidateActivationRequested"
     version = 1
 
     candidate_id = fields.UUID(required=True)
     school_id = fields.String(required=True)
     neph = NEPH
-    civility = fields.String(required=True, validate=validate.OneOf(["M", "MME"]))
-    birth_name = fields.String(required=True)
-    given_names = fields.String(required=True)
+    contact = fields.String(
+        required=True, validate=validate.OneOf(["email", "courrier"])
+    )
+    civility = fields.String(required=True, allow_none=True)
+    given_names = fields.String(required=True, allow_none=True)
+    birth_name = fields.String(required=True, allow_none=True)
     email = fields.Email(required=True, allow_none=True)
+    address = fields.Nested(_Address, required=True, allow_none=True)
+    link_token = fields.String(required=True)
+    code = fields.String(required=True)
+    expires_at = fields.AwareDateTime(required=True)
+
+
+class CandidateCreated(CandidateActivationRequested):
+    """A school created a candidate file; the candidate must now confirm it."""
+
+    event_type = "CandidateCreated"
+    version = 1
+
+    school_email = fields.Email(required=True)
     created_at = fields.AwareDateTime(required=True)
+
+
+class CandidateActivated(Contract):
+    """The candidate confirmed the file: it can be booked (BO-1)."""
+
+    event_type = "CandidateActivated"
+    version = 1
+
+    candidate_id = fields.UUID(required=True)
+    school_id = fields.String(required=True)
+    neph = NEPH
+    request_number = fields.String(required=True)
+    activated_at = fields.AwareDateTime(required=True)
 
 
 class EmailValidated(Contract):
@@ -52,6 +92,33 @@ class EmailValidated(Contract):
 
     candidate_id = fields.UUID(required=True)
     validated_at = fields.AwareDateTime(required=True)
+
+
+class CandidateRefused(Contract):
+    """The candidate refused the data: the school must create a new file."""
+
+    event_type = "CandidateRefused"
+    version = 1
+
+    candidate_id = fields.UUID(required=True)
+    school_id = fields.String(required=True)
+    school_email = fields.Email(required=True)
+    neph = NEPH
+    refused_at = fields.AwareDateTime(required=True)
+
+
+class CandidateExpired(Contract):
+    """Not confirmed in 7 days: the file is deleted and its personal data erased;
+    every service that copied any of it forgets it too."""
+
+    event_type = "CandidateExpired"
+    version = 1
+
+    candidate_id = fields.UUID(required=True)
+    school_id = fields.String(required=True)
+    school_email = fields.Email(required=True)
+    neph = NEPH
+    expired_at = fields.AwareDateTime(required=True)
 
 
 class AccountActivationRequested(Contract):
@@ -80,7 +147,11 @@ class PasswordResetRequested(Contract):
 
 ALL: tuple[type[Contract], ...] = (
     CandidateCreated,
+    CandidateActivationRequested,
+    CandidateActivated,
     EmailValidated,
+    CandidateRefused,
+    CandidateExpired,
     AccountActivationRequested,
     PasswordResetRequested,
 )

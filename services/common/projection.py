@@ -53,6 +53,8 @@ class ReadModel:
     def follower(self, app: ServiceApplication, **kwargs: Any) -> ProjectionFollower:
         name = self.projection_cls.name
         view = self.view_cls(app.datastore, name)
+        # Projections of sealed personal data open it with the service's keys.
+        view.vault = app.vault
         view.create_table()
         return ProjectionFollower(app, self.projection_cls(view=view), **kwargs)
 

@@ -195,7 +195,9 @@ class Relay(LogFollower):
         self.publisher.close()
         super().release()
 
-    def _envelope(self, notification: Notification) -> tuple[Envelope, dict[str, Any]]:
+    def _envelope(
+        self, notification: Notification
+    ) -> tuple[Envelope, dict[str, Any] | None]:
         publication = self._publications[notification.topic]
         event = self.app.mapper.to_domain_event(notification)
         envelope = Envelope(
@@ -208,8 +210,9 @@ class Relay(LogFollower):
         return envelope, publication.dump(event, self.app)
 
     def handle(self, notifications: Sequence[Notification]) -> None:
+        messages = [self._envelope(n) for n in notifications]
         self.publisher.publish_batch(
-            self.source, [self._envelope(n) for n in notifications]
+            self.source, [(env, body) for env, body in messages if body is not None]
         )
         last = notifications[-1].id
         self.leader_connection.execute(

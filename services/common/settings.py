@@ -40,6 +40,8 @@ class Settings:
     smtp_sender: str = "Passer mon code <no-reply@passermoncode.fr>"
     # Where `pmc mailcatcher` (development and tests only) keeps the e-mails.
     mail_folder: str = "var/mail"
+    # The postal print queue: letters (PDF) for candidates without an e-mail.
+    print_folder: str = "var/print-queue"
     public_url: str = "http://localhost:8000"
     gateway_address: str = "0.0.0.0:8000"
     # Seconds a failed message waits before each new attempt; after the last it
@@ -72,6 +74,7 @@ class Settings:
             smtp_port=int(env.get("SMTP_PORT", d.smtp_port)),
             smtp_sender=env.get("SMTP_SENDER", d.smtp_sender),
             mail_folder=env.get("PMC_MAIL_FOLDER", d.mail_folder),
+            print_folder=env.get("PMC_PRINT_FOLDER", d.print_folder),
             public_url=env.get("PMC_PUBLIC_URL", d.public_url).rstrip("/"),
             gateway_address=env.get("WEB_SERVER_ADDRESS", d.gateway_address),
             retry_delays=_floats(env["PMC_RETRY_DELAYS"])

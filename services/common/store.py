@@ -28,11 +28,13 @@ class Publication:
     """How one domain event class becomes an integration event on the bus."""
 
     contract: type[Contract]
-    # (domain event, the producing application) → the contract's fields
-    translate: Callable[[Any, Any], Mapping[str, Any]]
+    # (domain event, the producing application) → the contract's fields, or
+    # None when this particular event says nothing to other services.
+    translate: Callable[[Any, Any], Mapping[str, Any] | None]
 
-    def dump(self, domain_event: Any, app: Any) -> dict[str, Any]:
-        return self.contract().dump(self.translate(domain_event, app))
+    def dump(self, domain_event: Any, app: Any) -> dict[str, Any] | None:
+        fields = self.translate(domain_event, app)
+        return None if fields is None else self.contract().dump(fields)
 
 
 def store_env(settings: Settings, service: str) -> dict[str, str]:

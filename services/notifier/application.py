@@ -1,55 +1,123 @@
-"""The notifier's application: turns events into queued messages."""
+"""The notifier's application: turns events into queued messages (NO-1…NO-3)."""
 
 from __future__ import annotations
 
-from typing import ClassVar
-from uuid import UUID
+from typing import Any, ClassVar
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.persistence import Tracking
 
 from services.common.envelope import Delivered
 from services.common.store import ServiceApplication
 from services.notifier import texts
-from services.notifier.domain import EMAIL, Message
+from services.notifier.domain import EMAIL, LETTER, Message
+from services.notifier.letters import remove_letters_of
+
+
+def school_subject(school_id: str) -> UUID:
+    """The key a school's messages are sealed with."""
+    return uuid5(NAMESPACE_URL, f"pmc-school:{school_id}")
 
 
 class NotifierApplication(ServiceApplication):
-    """Queues one message per event and recipient; the mailer sends them."""
+    """Queues one message per event and recipient; the dispatcher sends them."""
 
     name: ClassVar[str] = "notifier"
 
-    def on_candidate_created(self, event: Delivered) -> None:
-        email = event.payload.get("email")
-        if not email:
-            # Letters for candidates without e-mail come with the candidates issue.
+    # -- candidates ----------------------------------------------------------------
+
+    def on_candidate_activation_requested(self, event: Delivered) -> None:
+        payload = event.payload
+        url = self.settings.public_url
+        candidate = payload["candidate_id"]
+        if payload.get("email"):
+            subject, body = texts.candidate_activation_email(payload, url)
+            self.queue(
+                event, EMAIL, "candidat", candidate, payload["email"], subject, body
+            )
+        elif payload.get("address") and payload.get("birth_name"):
+            subject, body = texts.candidate_activation_letter(payload, url)
+            recipient = {
+                "name": f"{payload['given_names']} {payload['birth_name']}",
+                **payload["address"],
+            }
+            self.queue(event, LETTER, "candidat", candidate, recipient, subject, body)
+        else:
+            # Erased before this was published: there is nobody to write to.
             self.record_processed(event.tracking)
-            return
-        subject, body = texts.candidate_file_created(
-            event.payload, self.settings.public_url
+
+    def on_candidate_refused(self, event: Delivered) -> None:
+        subject, body = texts.candidate_refused(event.payload)
+        self._to_school(event, subject, body)
+
+    def on_candidate_expired(self, event: Delivered) -> None:
+        subject, body = texts.candidate_expired(event.payload)
+        self._to_school(event, subject, body)
+        # Erasure (CA-4): what this service holds of the candidate goes too.
+        candidate: UUID = event.payload["candidate_id"]
+        self.vault.forget(candidate)
+        remove_letters_of(self.settings.print_folder, candidate)
+
+    def _to_school(self, event: Delivered, subject: str, body: str) -> None:
+        payload = event.payload
+        self.queue(
+            event,
+            EMAIL,
+            "auto-ecole",
+            school_subject(payload["school_id"]),
+            payload["school_email"],
+            subject,
+            body,
         )
-        self.queue_email(event, email, subject, body)
+
+    # -- accounts ------------------------------------------------------------------
 
     def on_account_activation_requested(self, event: Delivered) -> None:
-        subject, body = texts.account_activation(
-            event.payload, self.settings.public_url
-        )
-        self.queue_email(event, event.payload["email"], subject, body)
+        url = self.settings.public_url
+        subject, body = texts.account_activation(event.payload, url)
+        self._to_account(event, subject, body)
 
     def on_password_reset_requested(self, event: Delivered) -> None:
         subject, body = texts.password_reset(event.payload, self.settings.public_url)
-        self.queue_email(event, event.payload["email"], subject, body)
+        self._to_account(event, subject, body)
 
-    def queue_email(
-        self, event: Delivered, recipient: str, subject: str, body: str
+    def _to_account(self, event: Delivered, subject: str, body: str) -> None:
+        payload = event.payload
+        self.queue(
+            event,
+            EMAIL,
+            "compte",
+            payload["account_id"],
+            payload["email"],
+            subject,
+            body,
+        )
+
+    # -- messages ------------------------------------------------------------------
+
+    def queue(
+        self,
+        event: Delivered,
+        channel: str,
+        audience: str,
+        subject_id: UUID,
+        recipient: Any,
+        subject: str,
+        body: str,
     ) -> None:
+        content = {"recipient": recipient, "subject": subject, "body": body}
         message = Message(
             cause=event.event_id,
-            channel=EMAIL,
-            recipient=recipient,
-            subject=subject,
-            body=body,
+            channel=channel,
+            audience=audience,
+            subject_id=subject_id,
+            sealed=self.vault.seal(subject_id, content),
         )
         self.save(message, tracking=event.tracking)
+
+    def content(self, message: Message) -> dict[str, Any] | None:
+        """What the message says and to whom; None once the person was erased."""
+        return self.vault.unseal(message.subject_id, message.sealed)
 
     def get_message(self, message_id: UUID) -> Message:
         return self.repository.get(message_id)

@@ -1,7 +1,10 @@
 """A message to one recipient, caused by one event.
 
-Its id is derived from (cause, channel, recipient), so the same event can never
-queue the same message twice, whatever the redeliveries (NO-3).
+Its id is derived from (cause, channel, recipient kind), so the same event can
+never queue the same message twice, whatever the redeliveries (NO-3). What it
+says and to whom is sealed with the key of the person it concerns
+(services/common/personal.py): when that person's data is erased, the
+message's content is erased with it.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 EMAIL = "email"
+LETTER = "courrier"
 
 
 class MessageStateError(ValueError):
@@ -22,25 +26,25 @@ class Message(Aggregate):
     """One message to one recipient."""
 
     @staticmethod
-    def create_id(cause: str, channel: str, recipient: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"pmc-message:{cause}:{channel}:{recipient}")
+    def create_id(cause: str, channel: str, audience: str) -> UUID:
+        return uuid5(NAMESPACE_URL, f"pmc-message:{cause}:{channel}:{audience}")
 
     class Queued(Aggregate.Created):
         cause: str
         channel: str
-        recipient: str
-        subject: str
-        body: str
+        audience: str
+        subject_id: UUID
+        sealed: str
 
     @event(Queued)
     def __init__(
-        self, cause: str, channel: str, recipient: str, subject: str, body: str
+        self, cause: str, channel: str, audience: str, subject_id: UUID, sealed: str
     ) -> None:
         self.cause = cause
         self.channel = channel
-        self.recipient = recipient
-        self.subject = subject
-        self.body = body
+        self.audience = audience
+        self.subject_id = subject_id
+        self.sealed = sealed
         self.sent_at: datetime | None = None
         self.failure: str | None = None
 

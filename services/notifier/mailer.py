@@ -1,7 +1,8 @@
-"""Sends queued e-mails over SMTP, following the notifier's own log.
+"""Sends queued messages, following the notifier's own log: e-mails over SMTP,
+letters as PDFs in the postal print queue.
 
-A mail server that is down pauses the mailer on that message; it tries again
-and nothing is lost (NO-3). A message is marked sent, with the mailer's log
+A mail server that is down pauses the sender on that message; it tries again
+and nothing is lost (NO-3). A message is marked sent, with the sender's log
 position, right after the server accepted it; each e-mail carries a Message-ID
 derived from the message id, so the one retry a crash in that instant could
 cause is recognisable as the same e-mail.
@@ -9,10 +10,13 @@ cause is recognisable as the same e-mail.
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formatdate
+from pathlib import Path
+from typing import Any
 
 import psycopg
 from eventsourcing.persistence import Notification, Tracking
@@ -20,62 +24,96 @@ from eventsourcing.utils import get_topic
 
 from services.common.follower import LogFollower
 from services.notifier.application import NotifierApplication
-from services.notifier.domain import EMAIL, Message
+from services.notifier.domain import EMAIL, LETTER, Message
+from services.notifier.letters import letter_path, render_letter
 
 MAILER = "notifier.mailer"
 
 
 class Mailer(LogFollower):
-    """The notifier's SMTP sender."""
+    """The notifier's sender."""
 
     role = "mailer"
 
-    def __init__(self, app: NotifierApplication, **kwargs) -> None:
-        super().__init__(
-            app, topics=[get_topic(Message.Queued)], batch_size=50, **kwargs
-        )
+    def __init__(self, app: NotifierApplication, **kwargs: Any) -> None:
+        topics = [get_topic(Message.Queued)]
+        super().__init__(app, topics=topics, batch_size=50, **kwargs)
         self.notifier = app
+        self._smtp: smtplib.SMTP | None = None
 
     def load_position(self, conn: psycopg.Connection) -> int:
         return self.app.recorder.max_tracking_id(MAILER) or 0
 
     def handle(self, notifications: Sequence[Notification]) -> None:
-        settings = self.app.settings
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
+        try:
             for notification in notifications:
-                self._deliver(smtp, notification)
+                self._deliver(notification)
+        finally:
+            if self._smtp is not None:
+                with contextlib.suppress(smtplib.SMTPException, OSError):
+                    self._smtp.quit()
+                self._smtp = None
 
-    def _deliver(self, smtp: smtplib.SMTP, notification: Notification) -> None:
+    def _smtp_connection(self) -> smtplib.SMTP:
+        if self._smtp is None:
+            settings = self.app.settings
+            self._smtp = smtplib.SMTP(
+                settings.smtp_host, settings.smtp_port, timeout=10
+            )
+        return self._smtp
+
+    def _deliver(self, notification: Notification) -> None:
         tracking = Tracking(MAILER, notification.id)
         queued = self.app.mapper.to_domain_event(notification)
         message = self.notifier.get_message(queued.originator_id)
-        if not message.is_pending or message.channel != EMAIL:
+        if not message.is_pending:
             self.app.record_processed(tracking)
             return
+        content = self.notifier.content(message)
+        if content is None:
+            self.notifier.abandon(message, "données personnelles effacées", tracking)
+            return
         self.still_leading()  # never send what a standby may be sending now
+        if message.channel == LETTER:
+            self._print(message, content)
+        elif message.channel == EMAIL and not self._send(message, content, tracking):
+            return
+        self.notifier.mark_sent(message, tracking)
+
+    def _print(self, message: Message, content: dict[str, Any]) -> None:
+        folder = self.app.settings.print_folder
+        path = letter_path(folder, message.subject_id, message.id)
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        pdf = render_letter(content, self.app.clock.now())
+        temporary = path.with_suffix(".part")
+        temporary.write_bytes(pdf)
+        temporary.replace(path)  # the print queue never sees half a letter
+
+    def _send(self, message: Message, content: dict[str, Any], tracking) -> bool:
+        """Send; False when the server refused it for good (then abandoned)."""
         try:
-            smtp.send_message(self._email(message))
+            self._smtp_connection().send_message(self._email(message, content))
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             if not codes or min(codes) < 500:
                 raise  # 4xx (greylisting, mailbox busy): try again later
             self.notifier.abandon(message, f"refusé : {codes}", tracking)
-            return
+            return False
         except smtplib.SMTPResponseException as exc:
             if exc.smtp_code < 500:
                 raise  # 4xx: temporary, try again later
             self.notifier.abandon(message, f"refusé : {exc.smtp_code}", tracking)
-            return
-        self.notifier.mark_sent(message, tracking)
+            return False
+        return True
 
-    def _email(self, message: Message) -> EmailMessage:
+    def _email(self, message: Message, content: dict[str, Any]) -> EmailMessage:
         email = EmailMessage()
         email["From"] = self.app.settings.smtp_sender
-        email["To"] = message.recipient
-        email["Subject"] = message.subject
+        email["To"] = content["recipient"]
+        email["Subject"] = content["subject"]
         email["Date"] = formatdate(localtime=False)
         email["Message-ID"] = f"<{message.id}@passermoncode.fr>"
-        email.set_content(message.body)
+        email.set_content(content["body"])
         return email
 
     @classmethod

@@ -22,8 +22,23 @@ class NotifierService:
 
     @consume("candidates", contracts.CandidateCreated)
     def on_candidate_created(self, event: Delivered) -> None:
-        """Tell the candidate their school created their file."""
-        self.app.on_candidate_created(event)
+        """Ask the candidate to confirm the file their school created (CA-3)."""
+        self.app.on_candidate_activation_requested(event)
+
+    @consume("candidates", contracts.CandidateActivationRequested)
+    def on_candidate_activation_requested(self, event: Delivered) -> None:
+        """A new link (or letter) for the candidate: resent, or a new e-mail."""
+        self.app.on_candidate_activation_requested(event)
+
+    @consume("candidates", contracts.CandidateRefused)
+    def on_candidate_refused(self, event: Delivered) -> None:
+        """Tell the school the candidate refused the file."""
+        self.app.on_candidate_refused(event)
+
+    @consume("candidates", contracts.CandidateExpired)
+    def on_candidate_expired(self, event: Delivered) -> None:
+        """Tell the school, and forget the candidate's data here too (CA-4)."""
+        self.app.on_candidate_expired(event)
 
     @consume("identity", contracts.AccountActivationRequested)
     def on_account_activation_requested(self, event: Delivered) -> None:

@@ -5,18 +5,74 @@ from __future__ import annotations
 from typing import Any
 
 
-def candidate_file_created(payload: dict[str, Any], public_url: str) -> tuple[str, str]:
+def _civility(payload: dict[str, Any]) -> str:
+    return "Madame" if payload.get("civility") == "MME" else "Monsieur"
+
+
+def _name(payload: dict[str, Any]) -> str:
+    return f"{_civility(payload)} {payload['given_names']} {payload['birth_name']}"
+
+
+def candidate_activation_email(
+    payload: dict[str, Any], public_url: str
+) -> tuple[str, str]:
     subject = "Votre dossier d'inscription à l'examen du code de la route"
-    link = f"{public_url}/candidats/{payload['candidate_id']}/activation"
-    civility = "Madame" if payload["civility"] == "MME" else "Monsieur"
+    link = (
+        f"{public_url}/candidat/activation?dossier={payload['candidate_id']}"
+        f"&jeton={payload['link_token']}"
+    )
     body = (
-        f"Bonjour {civility} {payload['given_names']} {payload['birth_name']},\n\n"
+        f"Bonjour {_name(payload)},\n\n"
         "Votre auto-école a créé votre dossier d'inscription à l'examen du code "
         f"de la route (NEPH {payload['neph']}).\n\n"
         "Pour vérifier les informations saisies et confirmer votre dossier, "
         f"cliquez sur ce lien :\n{link}\n\n"
-        "Ce lien est valable 7 jours. Sans confirmation de votre part, le dossier "
-        "sera supprimé.\n\n"
+        "Sans confirmation de votre part dans les 7 jours, le dossier sera "
+        "supprimé.\n\n"
+        "Passer mon code\n"
+    )
+    return subject, body
+
+
+def candidate_activation_letter(
+    payload: dict[str, Any], public_url: str
+) -> tuple[str, str]:
+    subject = "Votre dossier d'inscription à l'examen du code de la route"
+    body = (
+        f"{_name(payload)},\n\n"
+        "Votre auto-école a créé votre dossier d'inscription à l'examen du code "
+        "de la route.\n\n"
+        f"Pour vérifier les informations saisies et confirmer votre dossier, "
+        f"rendez-vous sur {public_url}/candidat/activation et saisissez :\n"
+        f"  - votre NEPH : {payload['neph']}\n"
+        f"  - votre code d'activation : {payload['code']}\n\n"
+        "Sans confirmation de votre part dans les 7 jours, le dossier sera "
+        "supprimé. Votre convocation et vos résultats vous seront envoyés par "
+        "courrier.\n\n"
+        "Passer mon code"
+    )
+    return subject, body
+
+
+def candidate_refused(payload: dict[str, Any]) -> tuple[str, str]:
+    subject = f"Dossier refusé par le candidat (NEPH {payload['neph']})"
+    body = (
+        "Bonjour,\n\n"
+        f"Le candidat dont le NEPH est {payload['neph']} a refusé les informations "
+        "de son dossier. Ce dossier ne peut plus être utilisé : vous devez créer "
+        "un nouveau dossier avec les informations correctes.\n\n"
+        "Passer mon code\n"
+    )
+    return subject, body
+
+
+def candidate_expired(payload: dict[str, Any]) -> tuple[str, str]:
+    subject = f"Dossier supprimé faute d'activation (NEPH {payload['neph']})"
+    body = (
+        "Bonjour,\n\n"
+        f"Le dossier du candidat dont le NEPH est {payload['neph']} n'a pas été "
+        "activé dans les 7 jours. Il a été supprimé et les données personnelles "
+        "du candidat ont été effacées. Vous pouvez créer un nouveau dossier.\n\n"
         "Passer mon code\n"
     )
     return subject, body

@@ -22,6 +22,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from urllib.parse import quote
+from uuid import uuid4
 
 import kombu
 import requests
@@ -38,13 +39,15 @@ MANAGEMENT = "http://guest:guest@127.0.0.1:15672/api"
 
 
 def _file(i: int) -> CandidateFile:
-    return CandidateFile(
+    return CandidateFile.create(
+        file_id=uuid4(),
         school_id="bench",
+        school_email="bench@example.fr",
         neph=f"{i:012d}",
-        civility="M",
-        birth_name="Banc",
-        given_names="Essai",
-        email=None,
+        personal="",  # the relay's work does not depend on what is sealed
+        contact="courrier",
+        nonce="n",
+        at=datetime.now(UTC),
     )
 
 

@@ -96,11 +96,17 @@ def candidate_created(neph: str = "120000000001") -> dict[str, Any]:
     return {
         "candidate_id": uuid.uuid4(),
         "school_id": "ecole-probe",
+        "school_email": "ecole-probe@example.fr",
         "neph": neph,
+        "contact": "email",
         "civility": "MME",
         "birth_name": "Petit",
         "given_names": "Inès",
         "email": "ines.petit@example.fr",
+        "address": None,
+        "link_token": "jeton",
+        "code": "CODE123456",
+        "expires_at": datetime.now(UTC),
         "created_at": datetime.now(UTC),
     }
 

@@ -9,19 +9,20 @@ from uuid import UUID
 import kombu
 import pytest
 
-from services.candidates.application import CandidatesApplication
+from services.candidates.application import ACTIVATION, CandidatesApplication
 from services.common import contracts
 from services.common.envelope import Envelope
 from services.common.relay import Relay
 from services.common.topology import Subscription, events_exchange, unrouted_queue
 from tests.helpers import wait_for
 
+SCHOOL = ("ecole-relay", "secretariat@ecole-relay.fr")
 NEW_FILE = {
-    "school_id": "ecole-relay",
     "civility": "M",
     "birth_name": "Durand",
     "given_names": "Paul",
-    "email": None,
+    "birth_date": "2005-03-14",
+    "email": "paul.durand@example.fr",
 }
 
 
@@ -53,7 +54,11 @@ def listener(settings):
 
 
 def _create(app: CandidatesApplication, neph: str) -> dict:
-    return app.create_file(neph=neph, **NEW_FILE)
+    return app.create_file(*SCHOOL, {**NEW_FILE, "neph": neph})
+
+
+def _nonce(app: CandidatesApplication, file: dict) -> str:
+    return app.repository.get(UUID(file["id"])).activation_nonce
 
 
 def _fresh_relay(app, settings, **kwargs) -> Relay:
@@ -101,8 +106,9 @@ def test_only_one_relay_leads_a_service(app, settings):
 def test_an_event_no_queue_is_bound_for_lands_in_the_unrouted_queue(app, settings):
     relay = _fresh_relay(app, settings)
     relay.run_until_caught_up()
-    file = app.create_file(neph="310000000099", **{**NEW_FILE, "email": "a@b.fr"})
-    app.validate_email(UUID(file["id"]))  # EmailValidated: nobody subscribes yet
+    file = app.create_file(*SCHOOL, {**NEW_FILE, "neph": "310000000099"})
+    token = app.links.token(ACTIVATION, UUID(file["id"]), _nonce(app, file))
+    app.confirm(UUID(file["id"]), token)  # CandidateActivated: no subscriber yet
     relay.run_until_caught_up()
     relay.release()
     with kombu.Connection(settings.amqp_uri) as conn:
@@ -110,7 +116,9 @@ def test_an_event_no_queue_is_bound_for_lands_in_the_unrouted_queue(app, setting
         found = []
         while (message := queue.get(no_ack=True)) is not None:
             found.append(message)
-    validated = [m for m in found if m.headers["pmc-event-type"] == "EmailValidated"]
+    validated = [
+        m for m in found if m.headers["pmc-event-type"] == "CandidateActivated"
+    ]
     assert [json.loads(m.body)["candidate_id"] for m in validated][-1] == file["id"]
 
 

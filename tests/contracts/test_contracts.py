@@ -8,12 +8,13 @@ with the schema of each consumer that subscribes to it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from uuid import UUID
 
 import pytest
 
 from pmc import registry
-from services.candidates.application import CandidatesApplication
+from services.candidates.application import ACTIVATION, CandidatesApplication
 from services.common import contracts
 from services.common.store import ServiceApplication
 from services.identity.application import IdentityApplication
@@ -22,23 +23,38 @@ IN_MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 
 
 def candidates_scenario(app: CandidatesApplication) -> None:
-    with_email = app.create_file(
-        school_id="ecole",
-        neph="123456789012",
-        civility="MME",
-        birth_name="Garcia",
-        given_names="Emma",
-        email="emma@example.fr",
-    )
-    app.create_file(
-        school_id="ecole",
-        neph="123456789013",
-        civility="M",
-        birth_name="Moreau",
-        given_names="Louis",
-        email=None,
-    )
-    app.validate_email(UUID(with_email["id"]))
+    school = ("ecole", "ecole@example.fr")
+    person = {
+        "civility": "MME",
+        "birth_name": "Garcia",
+        "given_names": "Emma",
+        "birth_date": "2004-05-06",
+    }
+    address = {"street": "1 rue", "postal_code": "75001", "city": "Paris"}
+    ids = [
+        UUID(app.create_file(*school, {**person, "neph": f"12345678901{i}", **c})["id"])
+        for i, c in enumerate(
+            [
+                {"email": "emma@example.fr"},
+                {"address": address},
+                {"email": "refus@example.fr"},
+                {"email": "expire@example.fr"},
+            ]
+        )
+    ]
+
+    def link(candidate_id: UUID) -> str:
+        nonce = app.repository.get(candidate_id).activation_nonce
+        return app.links.token(ACTIVATION, candidate_id, nonce)
+
+    app.confirm(ids[0], link(ids[0]))
+    app.change_contact("ecole", ids[0], {"email": "emma.garcia@example.fr"})
+    app.confirm(ids[0], link(ids[0]))  # EmailValidated
+    app.resend_link("ecole", ids[1])
+    app.refuse(ids[2], link(ids[2]))
+    overdue = app.repository.get(ids[3])
+    overdue.expire(overdue.expires_at + timedelta(seconds=1))
+    app.save(overdue)
 
 
 def identity_scenario(app: IdentityApplication) -> None:

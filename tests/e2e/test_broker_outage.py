@@ -37,12 +37,16 @@ def test_events_committed_during_an_outage_are_delivered_once(
         broker_control("stop_app")
         for i, email in enumerate(recipients):
             app.create_file(
-                school_id="ecole-panne",
-                neph=f"15000000000{i}",
-                civility="M",
-                birth_name="Roux",
-                given_names="Jules",
-                email=email,
+                "ecole-panne",
+                "ecole-panne@example.fr",
+                {
+                    "neph": f"15000000000{i}",
+                    "civility": "M",
+                    "birth_name": "Roux",
+                    "given_names": "Jules",
+                    "birth_date": "2004-09-01",
+                    "email": email,
+                },
             )
         time.sleep(2)  # the relay and the consumers notice the outage
         assert not [m for m in mails(mail_folder) if m["To"] in recipients]

@@ -24,6 +24,7 @@ def test_an_email_queued_while_smtp_is_down_is_sent_once_it_is_back(
                 "civility": "M",
                 "birth_name": "Faure",
                 "given_names": "Nathan",
+                "birth_date": "2007-01-20",
                 "email": email,
             },
         )

@@ -1,0 +1,46 @@
+"""The activation receipt (CA-3): what the candidate confirmed, and its number."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.common.pdf import Document
+
+SWORN = (
+    "Je soussigné(e) {name} atteste sur l'honneur que les renseignements "
+    "figurant dans ce dossier sont exacts."
+)
+
+
+def render_receipt(view: dict[str, Any]) -> bytes:
+    doc = Document()
+    doc.paragraph("Passer mon code", size=16, bold=True)
+    doc.paragraph("Récépissé de confirmation du dossier candidat", size=13)
+    doc.ln(6)
+    doc.paragraph(f"Numéro de demande : {view['request_number']}", bold=True)
+    doc.paragraph(f"Confirmé le : {view['confirmed_at'][:10]}")
+    doc.ln(4)
+    civility = "Madame" if view.get("civility") == "MME" else "Monsieur"
+    rows = [
+        ("NEPH", view["neph"]),
+        ("Civilité", civility),
+        ("Nom de naissance", view.get("birth_name") or ""),
+        ("Nom d'usage", view.get("usage_name") or "—"),
+        ("Prénoms", view.get("given_names") or ""),
+        ("Date de naissance", view.get("birth_date") or ""),
+        ("Adresse e-mail", view.get("email") or "—"),
+    ]
+    address = view.get("address")
+    if address:
+        rows.append(
+            (
+                "Adresse postale",
+                f"{address['street']}, {address['postal_code']} {address['city']}",
+            )
+        )
+    for label, value in rows:
+        doc.paragraph(f"{label} : {value}")
+    doc.ln(6)
+    name = f"{view.get('given_names') or ''} {view.get('birth_name') or ''}".strip()
+    doc.paragraph(SWORN.format(name=name))
+    return doc.to_bytes()
