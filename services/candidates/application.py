@@ -14,6 +14,7 @@ from services.candidates.documents import render_receipt
 from services.candidates.domain import (
     BY_EMAIL,
     BY_POST,
+    EXPIRED,
     CandidateFile,
     CandidateFileError,
     NephClaim,
@@ -350,6 +351,8 @@ class CandidatesApplication(ServiceApplication):
             raise CandidateFileNotFound() from None
         if school_id is not None and file.school_id != school_id:
             raise CandidateFileNotFound()
+        if file.status == EXPIRED:
+            raise CandidateFileNotFound()  # deleted (CA-4): only its history remains
         return file
 
     def _personal(self, file: CandidateFile) -> dict[str, Any] | None:

@@ -48,9 +48,12 @@ class SessionTokens:
     def read(self, token: str, at: datetime) -> tuple[UUID, int] | None:
         """(account, generation) of a genuine, unexpired token; None otherwise."""
         try:
-            # Expiry is checked against the injected clock below, not the wall's.
+            # Times are checked against the injected clock below, not the wall's.
             claims = jwt.decode(
-                token, self._key, algorithms=["HS256"], options={"verify_exp": False}
+                token,
+                self._key,
+                algorithms=["HS256"],
+                options={"verify_exp": False, "verify_iat": False},
             )
             if at.timestamp() >= float(claims["exp"]):
                 return None

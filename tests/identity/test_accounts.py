@@ -206,3 +206,10 @@ def test_profile_changes_are_checked_and_kept(app):
     assert updated["company_name"] == "Auto-école Bellecour"
     assert updated["phone"] == "+33612345678"
     assert app.profile(account_id)["last_name"] == "Girard"
+
+
+def test_sessions_follow_the_platforms_clock_not_the_wall(app, clock):
+    active_account(app)
+    clock.advance(timedelta(days=7))  # tokens issued "in the future" still work
+    token = app.sign_in(SIGN_UP["email"], PASSWORD)["token"]
+    assert app.authenticate(token)["email"] == "contact@ecole-centre.fr"
