@@ -17,6 +17,8 @@ PAGES = {
     "/reinitialisation": "reinitialisation.html",
     "/espace": "espace.html",
     "/espace/compte": "compte.html",
+    "/espace/candidats": "candidats.html",
+    "/candidat/activation": "candidat-activation.html",
 }
 
 

@@ -421,6 +421,16 @@ class GatewayService:
         """Espace client › Compte."""
         return pages.page("/espace/compte")
 
+    @http("GET", "/espace/candidats")
+    def candidates_page(self, request: Request) -> Response:
+        """Espace client › Candidats."""
+        return pages.page("/espace/candidats")
+
+    @http("GET", "/candidat/activation")
+    def candidate_activation_page(self, request: Request) -> Response:
+        """The candidate checks and confirms (or refuses) their file."""
+        return pages.page("/candidat/activation")
+
     @http("GET", "/static/<string:name>")
     def static_file(self, request: Request, name: str) -> Response:
         """CSS and JavaScript of the pages."""

@@ -1,0 +1,112 @@
+// Espace client › Candidats: list, search, create, import, export, actions.
+"use strict";
+
+function cell(text) {
+  const td = document.createElement("td");
+  td.textContent = text || "";
+  return td;
+}
+
+function actionButton(label, onClick) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "secondaire";
+  button.textContent = label;
+  button.addEventListener("click", onClick);
+  return button;
+}
+
+async function showList(search) {
+  const region = document.getElementById("liste-message");
+  const query = search ? `?recherche=${encodeURIComponent(search)}` : "";
+  const result = await api("GET", `/api/candidats${query}`);
+  const body = document.querySelector("#liste tbody");
+  body.replaceChildren();
+  if (!result.ok) {
+    say(region, result.data.message, "erreur");
+    return;
+  }
+  say(region, result.data.items.length ? "" : "Aucun dossier.", "succes");
+  for (const row of result.data.items) {
+    const tr = document.createElement("tr");
+    tr.dataset.neph = row.neph;
+    tr.append(cell(row.neph), cell(row.usage_name ? `${row.birth_name} (${row.usage_name})` : row.birth_name),
+      cell(row.given_names), cell(row.email_to_validate ? `${row.status} — nouvelle adresse e-mail à valider` : row.status));
+    const actions = document.createElement("td");
+    if (row.status === "en attente de la validation de l'adresse e-mail") {
+      actions.append(actionButton("Renvoyer le lien", async () => {
+        const sent = await api("POST", `/api/candidats/${row.candidate_id}/renvoi`);
+        say(region, sent.ok ? `Un nouveau lien a été envoyé au candidat (NEPH ${row.neph}).` : sent.data.message, sent.ok ? "succes" : "erreur");
+      }));
+    }
+    if (row.status === "activé" || row.status === "refusé par le candidat") {
+      actions.append(actionButton("Archiver", async () => {
+        const done = await api("POST", `/api/candidats/${row.candidate_id}/archivage`);
+        say(region, done.ok ? `Dossier ${row.neph} archivé.` : done.data.message, done.ok ? "succes" : "erreur");
+        showList(document.getElementById("recherche-texte").value);
+      }));
+    }
+    tr.append(actions);
+    body.append(tr);
+  }
+}
+
+async function download(path, filename) {
+  const response = await fetch(path, { headers: { Authorization: `Bearer ${session.token()}` } });
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = filename;
+  link.click();
+}
+
+requireAccount().then((account) => { if (account) showList(""); });
+
+document.getElementById("recherche").addEventListener("submit", (event) => {
+  event.preventDefault();
+  showList(document.getElementById("recherche-texte").value);
+});
+
+document.getElementById("export").addEventListener("click", (event) => {
+  event.preventDefault();
+  download("/api/candidats/export", "candidats.csv");
+});
+
+bindForm(document.getElementById("creation"), {
+  path: "/api/candidats",
+  body(form) {
+    const data = formData(form);
+    if (data.address && !Object.values(data.address).some((v) => v.trim())) delete data.address;
+    return data;
+  },
+  done(data, region) {
+    say(region, `Dossier créé : le candidat (NEPH ${data.neph}) va recevoir ${data.contact === "email" ? "un e-mail" : "un courrier"} pour confirmer son dossier.`, "succes");
+    document.getElementById("creation").reset();
+    showList("");
+  },
+});
+
+document.getElementById("import").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const region = document.getElementById("import-message");
+  const report = document.getElementById("import-rapport");
+  report.replaceChildren();
+  const file = document.getElementById("import-fichier").files[0];
+  if (!file) {
+    say(region, "Choisissez un fichier CSV.", "erreur");
+    return;
+  }
+  const result = await api("POST", "/api/candidats/import", { csv: await file.text() });
+  if (!result.ok) {
+    say(region, (result.data.fields && result.data.fields.csv || [result.data.message]).join(" "), "erreur");
+    return;
+  }
+  const failed = result.data.failed.length;
+  say(region, `${result.data.created} dossier(s) créé(s), ${failed} ligne(s) en erreur.`, failed ? "erreur" : "succes");
+  for (const line of result.data.failed) {
+    const li = document.createElement("li");
+    const reasons = Object.values(line.errors).flat().join(" ");
+    li.textContent = `Ligne ${line.line}${line.neph ? ` (NEPH ${line.neph})` : ""} : ${reasons}`;
+    report.append(li);
+  }
+  showList("");
+});

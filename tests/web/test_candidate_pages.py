@@ -1,0 +1,59 @@
+"""The school creates a candidate; the candidate confirms from the e-mail; the
+school's list shows « activé » (CA-1, CA-3, CA-5)."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.helpers import link_in, mails_to, wait_for
+
+
+def sign_in_as(page: Page, gateway: str, school: dict) -> None:
+    page.goto(f"{gateway}/")
+    token = school["headers"]["Authorization"].split(" ", 1)[1]
+    page.evaluate("t => sessionStorage.setItem('pmc-jeton', t)", token)
+
+
+def test_school_creates_candidate_who_confirms_and_the_list_shows_it_active(
+    page: Page, browser, gateway: str, mail_folder, new_school
+):
+    school = new_school()
+    sign_in_as(page, gateway, school)
+    page.goto(f"{gateway}/espace/candidats")
+    form = page.locator("#creation")
+    form.get_by_label("NEPH").fill("190000000001")
+    form.get_by_label("Civilité").select_option("M")
+    form.get_by_label("Nom de naissance").fill("Petitjean")
+    form.get_by_label("Prénoms (tous)").fill("Karim Louis")
+    form.get_by_label("Date de naissance (JJ/MM/AAAA)").fill("05/09/2007")
+    form.get_by_label("Adresse e-mail").fill("karim.petitjean@example.fr")
+    form.get_by_role("button", name="Créer le dossier").click()
+    expect(page.locator("#creation-message")).to_contain_text("Dossier créé")
+    row = page.locator("#liste tbody tr[data-neph='190000000001']")
+    expect(row).to_contain_text("en attente de la validation de l'adresse e-mail")
+
+    mail = wait_for(lambda: mails_to(mail_folder, "karim.petitjean@example.fr"), 30)[0]
+    candidate = browser.new_page()
+    candidate.goto(link_in(mail, "candidat/activation"))
+    expect(candidate.locator("#donnees")).to_contain_text("Petitjean")
+    expect(candidate.locator("#donnees")).to_contain_text("05/09/2007")
+    confirm = candidate.get_by_role("button", name="Confirmer mon dossier")
+    confirm.click()
+    expect(candidate.locator("#form-confirmation-attestation-erreur")).to_be_visible()
+    candidate.get_by_label("atteste sur l'honneur").check()
+    confirm.click()
+    expect(candidate.locator("#dossier-message")).to_contain_text(
+        "Votre dossier est activé. Numéro de demande : D"
+    )
+    expect(
+        candidate.get_by_role("link", name="Télécharger mon récépissé (PDF)")
+    ).to_be_visible()
+    candidate.close()
+
+    page.reload()
+    expect(row).to_contain_text("activé")
+    expect(row).not_to_contain_text("en attente")
+
+    page.get_by_label("Rechercher par nom ou NEPH").fill("petitjean")
+    page.get_by_role("button", name="Rechercher").click()
+    expect(page.locator("#liste tbody tr")).to_have_count(1)
