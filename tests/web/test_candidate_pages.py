@@ -57,3 +57,31 @@ def test_school_creates_candidate_who_confirms_and_the_list_shows_it_active(
     page.get_by_label("Rechercher par nom ou NEPH").fill("petitjean")
     page.get_by_role("button", name="Rechercher").click()
     expect(page.locator("#liste tbody tr")).to_have_count(1)
+
+
+def test_school_edits_a_candidates_contact_data(page: Page, gateway: str, new_school):
+    school = new_school()
+    sign_in_as(page, gateway, school)
+    page.goto(f"{gateway}/espace/candidats")
+    form = page.locator("#creation")
+    form.get_by_label("NEPH").fill("190000000002")
+    form.get_by_label("Civilité").select_option("MME")
+    form.get_by_label("Nom de naissance").fill("Roussel")
+    form.get_by_label("Prénoms (tous)").fill("Inès")
+    form.get_by_label("Date de naissance (JJ/MM/AAAA)").fill("11/11/2006")
+    form.get_by_label("Adresse e-mail").fill("ines.roussel@example.fr")
+    form.get_by_role("button", name="Créer le dossier").click()
+    row = page.locator("#liste tbody tr[data-neph='190000000002']")
+    row.get_by_role("button", name="Modifier").click()
+    contact = page.locator("#contact")
+    expect(contact.get_by_label("Adresse e-mail")).to_have_value(
+        "ines.roussel@example.fr"
+    )
+    contact.get_by_label("Téléphone").fill("07 00 00 00 0")
+    contact.get_by_role("button", name="Enregistrer les coordonnées").click()
+    expect(page.locator("#contact-phone-erreur")).to_have_text(
+        "Le numéro de téléphone n'est pas valide."
+    )
+    contact.get_by_label("Téléphone").fill("06 12 34 56 78")
+    contact.get_by_role("button", name="Enregistrer les coordonnées").click()
+    expect(page.locator("#contact-message")).to_have_text("Coordonnées enregistrées.")

@@ -39,6 +39,9 @@ async function showList(search) {
         say(region, sent.ok ? `Un nouveau lien a été envoyé au candidat (NEPH ${row.neph}).` : sent.data.message, sent.ok ? "succes" : "erreur");
       }));
     }
+    if (row.status === "en attente de la validation de l'adresse e-mail" || row.status === "activé") {
+      actions.append(actionButton("Modifier", () => editContact(row.candidate_id)));
+    }
     if (row.status === "activé" || row.status === "refusé par le candidat") {
       actions.append(actionButton("Archiver", async () => {
         const done = await api("POST", `/api/candidats/${row.candidate_id}/archivage`);
@@ -58,6 +61,38 @@ async function download(path, filename) {
   link.download = filename;
   link.click();
 }
+
+let editing = null;
+
+async function editContact(candidateId) {
+  const result = await api("GET", `/api/candidats/${candidateId}`);
+  if (!result.ok) return;
+  const file = result.data;
+  editing = candidateId;
+  const form = document.getElementById("contact");
+  form.elements.email.value = file.email || "";
+  form.elements.phone.value = file.phone || "";
+  for (const key of ["street", "postal_code", "city"]) {
+    form.elements[`address.${key}`].value = (file.address && file.address[key]) || "";
+  }
+  document.getElementById("modification-qui").textContent = `${file.given_names} ${file.birth_name} (NEPH ${file.neph})`;
+  document.getElementById("modification").hidden = false;
+  form.elements.email.focus();
+}
+
+bindForm(document.getElementById("contact"), {
+  method: "PATCH",
+  get path() { return `/api/candidats/${editing}/contact`; },
+  body(form) {
+    const data = formData(form);
+    if (data.address && !Object.values(data.address).some((v) => v.trim())) data.address = null;
+    return data;
+  },
+  done(data, region) {
+    say(region, data.email_to_validate ? "Coordonnées enregistrées : le candidat doit valider sa nouvelle adresse e-mail." : "Coordonnées enregistrées.", "succes");
+    showList(document.getElementById("recherche-texte").value);
+  },
+});
 
 requireAccount().then((account) => { if (account) showList(""); });
 
