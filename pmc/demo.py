@@ -28,6 +28,7 @@ DEMO_CANDIDATES = [
         "civility": "MME",
         "birth_name": "Martin",
         "given_names": "Léa",
+        "birth_date": "12/05/2007",
         "email": "lea.martin@example.fr",
     },
     {
@@ -35,7 +36,20 @@ DEMO_CANDIDATES = [
         "civility": "M",
         "birth_name": "Bernard",
         "given_names": "Hugo",
+        "birth_date": "03/10/2006",
         "email": "hugo.bernard@example.fr",
+    },
+    {
+        "neph": "120000000003",
+        "civility": "MME",
+        "birth_name": "Dubois",
+        "given_names": "Camille",
+        "birth_date": "21/01/2008",
+        "address": {
+            "street": "5 rue des Tanneurs",
+            "postal_code": "67000",
+            "city": "Strasbourg",
+        },
     },
 ]
 

@@ -111,6 +111,7 @@ class Launcher:
                 f"\nPasser mon code is up: {self.gateway_url}/\n"
                 f"  services: {', '.join(registry.SERVICE_CLASSES)} + relay\n"
                 f"  e-mails: {self.settings.mail_folder}/ (mailcatcher)\n"
+                f"  letters: {self.settings.print_folder}/ (print queue)\n"
                 "  Ctrl-C stops everything.\n",
                 flush=True,
             )
