@@ -22,8 +22,18 @@ PAGES = {
 }
 
 
+# The Espace client pages share one header, written once.
+SPACE_HEADER_MARK = b"<!-- en-t\xc3\xaate de l'espace client -->"
+
+
 def page(path: str) -> Response:
-    return _file(WEB / PAGES[path])
+    html = (WEB / PAGES[path]).read_bytes()
+    if SPACE_HEADER_MARK in html:
+        header = (WEB / "_entete-espace.html").read_bytes().rstrip()
+        current = f'<li><a href="{path}"'.encode()
+        header = header.replace(current, current + b' aria-current="page"', 1)
+        html = html.replace(SPACE_HEADER_MARK, header)
+    return _response(html, "text/html")
 
 
 def static(name: str) -> Response:
@@ -35,9 +45,13 @@ def static(name: str) -> Response:
 
 def _file(path: Path) -> Response:
     mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return _response(path.read_bytes(), mimetype)
+
+
+def _response(content: bytes, mimetype: str) -> Response:
     if mimetype.startswith("text/") or mimetype == "application/javascript":
         mimetype += "; charset=utf-8"
-    response = Response(path.read_bytes(), mimetype=mimetype.split(";")[0])
+    response = Response(content)
     response.headers["Content-Type"] = mimetype
     response.headers["Cache-Control"] = "no-cache"
     return response

@@ -14,20 +14,34 @@ def sign_in_as(page: Page, gateway: str, school: dict) -> None:
     page.evaluate("t => sessionStorage.setItem('pmc-jeton', t)", token)
 
 
+def create_from_page(page: Page, neph: str, person: dict[str, str]) -> None:
+    form = page.locator("#creation")
+    form.get_by_label("NEPH").fill(neph)
+    form.get_by_label("Civilité").select_option(person["civility"])
+    form.get_by_label("Nom de naissance").fill(person["birth_name"])
+    form.get_by_label("Prénoms (tous)").fill(person["given_names"])
+    form.get_by_label("Date de naissance (JJ/MM/AAAA)").fill(person["birth_date"])
+    form.get_by_label("Adresse e-mail").fill(person["email"])
+    form.get_by_role("button", name="Créer le dossier").click()
+
+
 def test_school_creates_candidate_who_confirms_and_the_list_shows_it_active(
     page: Page, browser, gateway: str, mail_folder, new_school
 ):
     school = new_school()
     sign_in_as(page, gateway, school)
     page.goto(f"{gateway}/espace/candidats")
-    form = page.locator("#creation")
-    form.get_by_label("NEPH").fill("190000000001")
-    form.get_by_label("Civilité").select_option("M")
-    form.get_by_label("Nom de naissance").fill("Petitjean")
-    form.get_by_label("Prénoms (tous)").fill("Karim Louis")
-    form.get_by_label("Date de naissance (JJ/MM/AAAA)").fill("05/09/2007")
-    form.get_by_label("Adresse e-mail").fill("karim.petitjean@example.fr")
-    form.get_by_role("button", name="Créer le dossier").click()
+    create_from_page(
+        page,
+        "190000000001",
+        {
+            "civility": "M",
+            "birth_name": "Petitjean",
+            "given_names": "Karim Louis",
+            "birth_date": "05/09/2007",
+            "email": "karim.petitjean@example.fr",
+        },
+    )
     expect(page.locator("#creation-message")).to_contain_text("Dossier créé")
     row = page.locator("#liste tbody tr[data-neph='190000000001']")
     expect(row).to_contain_text("en attente de la validation de l'adresse e-mail")
@@ -63,14 +77,17 @@ def test_school_edits_a_candidates_contact_data(page: Page, gateway: str, new_sc
     school = new_school()
     sign_in_as(page, gateway, school)
     page.goto(f"{gateway}/espace/candidats")
-    form = page.locator("#creation")
-    form.get_by_label("NEPH").fill("190000000002")
-    form.get_by_label("Civilité").select_option("MME")
-    form.get_by_label("Nom de naissance").fill("Roussel")
-    form.get_by_label("Prénoms (tous)").fill("Inès")
-    form.get_by_label("Date de naissance (JJ/MM/AAAA)").fill("11/11/2006")
-    form.get_by_label("Adresse e-mail").fill("ines.roussel@example.fr")
-    form.get_by_role("button", name="Créer le dossier").click()
+    create_from_page(
+        page,
+        "190000000002",
+        {
+            "civility": "MME",
+            "birth_name": "Roussel",
+            "given_names": "Inès",
+            "birth_date": "11/11/2006",
+            "email": "ines.roussel@example.fr",
+        },
+    )
     row = page.locator("#liste tbody tr[data-neph='190000000002']")
     row.get_by_role("button", name="Modifier").click()
     contact = page.locator("#contact")
