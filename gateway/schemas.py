@@ -263,3 +263,88 @@ class Confirmed(Candidate):
 class CandidateReceiptQuery(ApiSchema):
     candidate_id = text(data_key="dossier")
     token = text(data_key="jeton_recu")
+
+
+# -- search and booking (SC-3, BO-1…BO-5) --------------------------------------------
+
+
+class NephQuery(ApiSchema):
+    neph = text()
+
+
+class SessionSearch(ApiSchema):
+    query = text(data_key="lieu", metadata={"description": "Ville ou code postal"})
+    after = fields.Date(
+        data_key="a_partir_du", load_default=None, allow_none=True, error_messages=FR
+    )
+    before = fields.Date(
+        data_key="avant_le", load_default=None, allow_none=True, error_messages=FR
+    )
+    individual_only = fields.Boolean(
+        data_key="individuelle", load_default=False, error_messages=FR
+    )
+    pmr_only = fields.Boolean(data_key="pmr", load_default=False, error_messages=FR)
+
+
+class Slot(ApiSchema):
+    id = fields.String()
+    starts_at = fields.String()
+    duration_minutes = fields.Integer()
+    kind = fields.String()
+    seats = fields.Integer()
+    free_seats = fields.Integer()
+
+
+class Centre(ApiSchema):
+    id = fields.String()
+    name = fields.String()
+    address = fields.String()
+    postal_code = fields.String()
+    city = fields.String()
+    latitude = fields.Float()
+    longitude = fields.Float()
+    pmr = fields.Boolean()
+    opening_hours = fields.String()
+    distance_km = fields.Float()
+    free_seats = fields.Integer()
+    sessions = fields.List(fields.Nested(Slot))
+
+
+class Place(ApiSchema):
+    name = fields.String()
+    latitude = fields.Float()
+    longitude = fields.Float()
+
+
+class SearchResult(ApiSchema):
+    place = fields.Nested(Place)
+    centres = fields.List(fields.Nested(Centre))
+
+
+class HoldRequest(ApiSchema):
+    neph = text()
+    session_id = text(data_key="session")
+
+
+class CartLine(ApiSchema):
+    id = fields.String()
+    candidate_id = fields.String()
+    neph = fields.String()
+    candidate_name = fields.String()
+    session_id = fields.String()
+    centre_name = fields.String()
+    centre_city = fields.String()
+    exam_starts_at = fields.String()
+    expires_at = fields.String()
+    status = fields.String()
+
+
+class Cart(ApiSchema):
+    items = fields.List(fields.Nested(CartLine))
+
+
+class ReservationSearch(ApiSchema):
+    search = text(required=False, data_key="recherche")
+    exam_date = fields.Date(
+        data_key="date", load_default=None, allow_none=True, error_messages=FR
+    )

@@ -16,12 +16,13 @@ from gateway.http import download, json_response, parse_uuid
 from services.common.errors import PlatformError
 
 # Services the gateway needs answering before it calls itself ready.
-READY_SERVICES = ("identity", "candidates", "notifier")
+READY_SERVICES = ("identity", "candidates", "scheduling", "booking", "notifier")
 READY_TIMEOUT = 2.0
 
 ACCOUNTS = "Comptes"
 CANDIDATES = "Candidats"
 CANDIDATE = "Espace candidat"
+BOOKING = "Inscription"
 
 
 class GatewayService:
@@ -30,6 +31,8 @@ class GatewayService:
     name = "gateway"
     identity = RpcProxy("identity")
     candidates = RpcProxy("candidates")
+    scheduling = RpcProxy("scheduling")
+    booking = RpcProxy("booking")
     notifier = RpcProxy("notifier")
 
     # -- health and documentation ------------------------------------------------
@@ -388,6 +391,95 @@ class GatewayService:
         candidate_id = parse_uuid(query["candidate_id"], "Dossier")
         pdf = self.candidates.receipt_pdf(candidate_id, None, query["token"])
         return download(base64.b64decode(pdf), "application/pdf", "recepisse.pdf")
+
+    # -- search and booking (SC-3, BO-1…BO-5) ----------------------------------------
+
+    @endpoint(
+        "GET",
+        "/api/inscription/candidat",
+        summary="Bloc candidat : le dossier activé correspondant à un NEPH",
+        tag=BOOKING,
+        query=schemas.NephQuery,
+        response=schemas.Candidate,
+    )
+    def candidate_block(
+        self, request: Request, query: dict[str, Any], account: dict[str, Any]
+    ) -> dict[str, Any]:
+        return self.booking.candidate_block(account["account_id"], query["neph"])
+
+    @endpoint(
+        "GET",
+        "/api/examens/recherche",
+        summary="Chercher des sessions autour d'une ville ou d'un code postal",
+        tag=BOOKING,
+        query=schemas.SessionSearch,
+        response=schemas.SearchResult,
+    )
+    def search_sessions(
+        self, request: Request, query: dict[str, Any], account: dict[str, Any]
+    ) -> dict[str, Any]:
+        return self.scheduling.search(
+            {
+                **query,
+                "after": query["after"].isoformat() if query["after"] else None,
+                "before": query["before"].isoformat() if query["before"] else None,
+            }
+        )
+
+    @endpoint(
+        "POST",
+        "/api/panier",
+        summary="Réserver une place pour un candidat et l'ajouter au panier",
+        tag=BOOKING,
+        body=schemas.HoldRequest,
+        response=schemas.CartLine,
+        status=201,
+    )
+    def hold_seat(
+        self, request: Request, data: dict[str, Any], account: dict[str, Any]
+    ) -> dict[str, Any]:
+        session_id = parse_uuid(data["session_id"], "Session")
+        return self.booking.hold(account["account_id"], data["neph"], session_id)
+
+    @endpoint(
+        "GET",
+        "/api/panier",
+        summary="Le panier : les places réservées non payées",
+        tag=BOOKING,
+        response=schemas.Cart,
+    )
+    def cart(self, request: Request, account: dict[str, Any]) -> dict[str, Any]:
+        return {"items": self.booking.cart(account["account_id"])}
+
+    @endpoint(
+        "DELETE",
+        "/api/panier/<string:reservation_id>",
+        summary="Retirer une réservation du panier (la place est libérée)",
+        tag=BOOKING,
+        response=schemas.CartLine,
+    )
+    def remove_from_cart(
+        self, request: Request, reservation_id: str, account: dict[str, Any]
+    ) -> dict[str, Any]:
+        reservation_id = parse_uuid(reservation_id, "Réservation")
+        return self.booking.remove(account["account_id"], reservation_id)
+
+    @endpoint(
+        "GET",
+        "/api/reservations",
+        summary="Les réservations, par nom du candidat, NEPH ou date d'examen",
+        tag=BOOKING,
+        query=schemas.ReservationSearch,
+        response=schemas.Cart,
+    )
+    def reservations(
+        self, request: Request, query: dict[str, Any], account: dict[str, Any]
+    ) -> dict[str, Any]:
+        exam_date = query["exam_date"].isoformat() if query["exam_date"] else None
+        found = self.booking.reservations(
+            account["account_id"], query.get("search", ""), exam_date
+        )
+        return {"items": found}
 
     # -- pages (GW-2) ---------------------------------------------------------------
 

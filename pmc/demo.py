@@ -68,8 +68,22 @@ def ensure_demo_school(settings: Settings) -> None:
         app.close()
 
 
+def ensure_demo_sessions(settings: Settings) -> None:
+    from services.scheduling import demo as scheduling_demo
+    from services.scheduling.application import SchedulingApplication
+
+    app = SchedulingApplication(settings=settings)
+    try:
+        created = scheduling_demo.load(app, app.clock.now().date())
+        if created:
+            print(f"demo: {created} exam sessions created", flush=True)
+    finally:
+        app.close()
+
+
 def load(settings: Settings, gateway_url: str) -> None:
     ensure_demo_school(settings)
+    ensure_demo_sessions(settings)
     session = requests.post(
         f"{gateway_url}/api/sessions",
         json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD},
@@ -85,3 +99,19 @@ def load(settings: Settings, gateway_url: str) -> None:
         requests.post(
             f"{gateway_url}/api/candidats", json=candidate, headers=headers, timeout=10
         ).raise_for_status()
+    confirm_as_candidate(settings, DEMO_CANDIDATES[0]["neph"])
+
+
+def confirm_as_candidate(settings: Settings, neph: str) -> None:
+    """The first demo candidate confirms their file, so it can be booked."""
+    from services.candidates.application import ACTIVATION, CandidatesApplication
+    from services.candidates.domain import NephClaim
+
+    app = CandidatesApplication(settings=settings)
+    try:
+        claim = app.repository.get(NephClaim.create_id(neph))
+        file = app.repository.get(claim.candidate_id)
+        token = app.links.token(ACTIVATION, file.id, file.activation_nonce)
+        app.confirm(file.id, token)
+    finally:
+        app.close()

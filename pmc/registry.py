@@ -12,6 +12,8 @@ from services.common.settings import SERVICES as PLANNED_SERVICES
 SERVICE_CLASSES: dict[str, str] = {
     "identity": "services.identity.service:IdentityService",
     "candidates": "services.candidates.service:CandidatesService",
+    "scheduling": "services.scheduling.service:SchedulingService",
+    "booking": "services.booking.service:BookingService",
     "notifier": "services.notifier.service:NotifierService",
     "gateway": "gateway.service:GatewayService",
 }
@@ -19,11 +21,15 @@ SERVICE_CLASSES: dict[str, str] = {
 APPLICATIONS: dict[str, str] = {
     "identity": "services.identity.application:IdentityApplication",
     "candidates": "services.candidates.application:CandidatesApplication",
+    "scheduling": "services.scheduling.application:SchedulingApplication",
+    "booking": "services.booking.application:BookingApplication",
     "notifier": "services.notifier.application:NotifierApplication",
 }
 
 READ_MODELS: dict[str, str] = {
     "candidates": "services.candidates.projections:READ_MODELS",
+    "scheduling": "services.scheduling.projections:READ_MODELS",
+    "booking": "services.booking.projections:READ_MODELS",
 }
 
 NOT_YET_BUILT = tuple(s for s in PLANNED_SERVICES if s not in SERVICE_CLASSES)

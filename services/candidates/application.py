@@ -12,6 +12,7 @@ from eventsourcing.persistence import IntegrityError
 from services.candidates import rules, transfer
 from services.candidates.documents import render_receipt
 from services.candidates.domain import (
+    ACTIVATED,
     BY_EMAIL,
     BY_POST,
     EXPIRED,
@@ -37,8 +38,10 @@ class InvalidCandidateFile(ValueError):
 
 
 class CandidateFileNotFound(LookupError):
-    def __init__(self) -> None:
-        super().__init__("Ce dossier de candidat est introuvable.")
+    def __init__(
+        self, message: str = "Ce dossier de candidat est introuvable."
+    ) -> None:
+        super().__init__(message)
 
 
 def _activation_fields(app: CandidatesApplication, e: Any, nonce: str) -> dict:
@@ -335,6 +338,19 @@ class CandidatesApplication(ServiceApplication):
         return self.links.token(
             RECEIPT, candidate_id, self._get(candidate_id).request_number
         )
+
+    def booking_view(self, school_id: str, neph: str) -> dict[str, Any]:
+        """BO-1: the school's activated file for a NEPH, as the booking shows it."""
+        holder = self._neph_holder(neph.strip().replace(" ", ""))
+        try:
+            file = self._get(holder, school_id) if holder else None
+        except CandidateFileNotFound:
+            file = None
+        if file is None or file.status != ACTIVATED:
+            raise CandidateFileNotFound(
+                "Aucun dossier activé ne correspond à ce NEPH dans votre auto-école."
+            )
+        return self.view(file)
 
     # -- queries ---------------------------------------------------------------------
 

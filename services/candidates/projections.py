@@ -24,6 +24,7 @@ from services.candidates.domain import (
     CandidateFile,
 )
 from services.common.projection import ReadModel, ReadModelView
+from services.common.text import fold
 
 COLUMNS = (
     "candidate_id",
@@ -121,7 +122,7 @@ class CandidateListView(ReadModelView):
             "school": school_id,
             "text": needle,
             "prefix": f"{needle}%",
-            "like": f"%{_fold(needle)}%",
+            "like": f"%{fold(needle)}%",
         }
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(query, params)
@@ -136,13 +137,6 @@ class CandidateListView(ReadModelView):
                 (AWAITING_EMAIL, now),
             )
             return [r["candidate_id"] for r in curs.fetchall()]
-
-
-def _fold(text: str) -> str:
-    import unicodedata
-
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _row(row: dict[str, Any]) -> dict[str, Any]:
@@ -191,7 +185,7 @@ class CandidateList(Projection[CandidateListView]):
             contact=e.contact,
             status=AWAITING_EMAIL,
             email_to_validate=False,
-            search_text=_fold(
+            search_text=fold(
                 " ".join(
                     personal.get(k) or ""
                     for k in ("birth_name", "usage_name", "given_names")

@@ -135,6 +135,12 @@ class CandidatesService:
         """The token that lets the candidate download their receipt."""
         return self.app.receipt_token(UUID(candidate_id))
 
+    @rpc
+    @as_platform_errors(ERRORS)
+    def booking_view(self, school_id: str, neph: str) -> dict[str, Any]:
+        """BO-1: the activated file of this school for a NEPH."""
+        return self.app.booking_view(school_id, neph)
+
     @timer(interval=EXPIRY_SWEEP_SECONDS)
     def expire_overdue(self) -> None:
         """Delete files not confirmed within 7 days and erase their personal data."""

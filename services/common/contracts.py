@@ -145,6 +145,20 @@ class PasswordResetRequested(Contract):
     expires_at = fields.AwareDateTime(required=True)
 
 
+class ReservationReleased(Contract):
+    """A held or booked seat is given back: removed from the cart, expired,
+    cancelled. Scheduling frees the seat."""
+
+    event_type = "ReservationReleased"
+    version = 1
+
+    reservation_id = fields.UUID(required=True)
+    session_id = fields.UUID(required=True)
+    candidate_id = fields.UUID(required=True)
+    reason = fields.String(required=True)
+    released_at = fields.AwareDateTime(required=True)
+
+
 ALL: tuple[type[Contract], ...] = (
     CandidateCreated,
     CandidateActivationRequested,
@@ -154,6 +168,7 @@ ALL: tuple[type[Contract], ...] = (
     CandidateExpired,
     AccountActivationRequested,
     PasswordResetRequested,
+    ReservationReleased,
 )
 
 

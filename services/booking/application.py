@@ -1,0 +1,143 @@
+"""Booking: the cart of held seats and the school's reservations (BO-1…BO-5)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from services.booking.domain import (
+    EXPIRED,
+    HOLD_DURATION,
+    IN_CART,
+    AlreadyBooked,
+    CandidateSeat,
+    Reservation,
+    check_bookable,
+)
+from services.common import contracts
+from services.common.store import Publication, ServiceApplication
+
+
+class ReservationNotFound(LookupError):
+    def __init__(self) -> None:
+        super().__init__("Cette réservation est introuvable.")
+
+
+def _released(e: Reservation.Released, app: BookingApplication) -> dict[str, Any]:
+    reservation = app.repository.get(e.originator_id, version=e.originator_version)
+    return {
+        "reservation_id": e.originator_id,
+        "session_id": reservation.session_id,
+        "candidate_id": reservation.candidate_id,
+        "reason": e.reason,
+        "released_at": e.released_at,
+    }
+
+
+class BookingApplication(ServiceApplication):
+    """Holds, releases and lists reservations."""
+
+    name: ClassVar[str] = "booking"
+    published: ClassVar = {
+        Reservation.Released: Publication(contracts.ReservationReleased, _released),
+    }
+
+    def hold(
+        self, school_id: str, file: dict[str, Any], session: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Put a candidate's seat in the cart, before the seat itself is taken."""
+        now = self.clock.now()
+        starts_at = datetime.fromisoformat(session["starts_at"])
+        check_bookable(starts_at, now)
+        candidate_id = UUID(file["id"])
+        reservation = Reservation(
+            school_id=school_id,
+            candidate_id=candidate_id,
+            neph=file["neph"],
+            candidate_name=f"{file['given_names']} {file['birth_name']}",
+            session_id=UUID(session["id"]),
+            centre_name=session["centre"]["name"],
+            centre_city=session["centre"]["city"],
+            exam_starts_at=starts_at,
+            expires_at=now + HOLD_DURATION,
+        )
+        try:
+            seat = self.repository.get(CandidateSeat.create_id(candidate_id))
+            seat.claim(reservation.id, starts_at, now)
+        except AggregateNotFoundError:
+            seat = CandidateSeat(
+                candidate_id=candidate_id,
+                reservation_id=reservation.id,
+                exam_starts_at=starts_at,
+            )
+        try:
+            self.save(reservation, seat)
+        except IntegrityError:
+            # The same candidate was being booked by another request just now.
+            raise AlreadyBooked(
+                "Ce candidat a déjà une place réservée pour un examen à venir."
+            ) from None
+        return self.view(reservation)
+
+    def release(self, school_id: str | None, reservation_id: UUID, reason: str) -> dict:
+        """Give a held seat back: the relay tells scheduling to free it."""
+        reservation = self._get(reservation_id, school_id)
+        reservation.release(reason, self.clock.now())
+        seat = self.repository.get(CandidateSeat.create_id(reservation.candidate_id))
+        seat.free(reservation.id)
+        self.save(reservation, seat)
+        return self.view(reservation)
+
+    def expire_holds(self) -> list[str]:
+        """BO-3: unpaid holds older than 30 minutes free their seats."""
+        now = self.clock.now()
+        expired = []
+        for reservation_id in self.views["reservation_list"].overdue(now):
+            try:
+                reservation = self._get(reservation_id)
+                if reservation.is_overdue(now):
+                    self.release(None, reservation_id, EXPIRED)
+                    expired.append(str(reservation_id))
+            except IntegrityError:
+                continue  # released meanwhile by its school or another replica
+        return expired
+
+    def cart(self, school_id: str) -> list[dict[str, Any]]:
+        return self.views["reservation_list"].search(school_id, status=IN_CART)
+
+    def reservations(
+        self, school_id: str, search: str = "", exam_date: str | None = None
+    ) -> list[dict[str, Any]]:
+        return self.views["reservation_list"].search(
+            school_id, text=search, exam_date=exam_date
+        )
+
+    def _get(self, reservation_id: UUID, school_id: str | None = None) -> Reservation:
+        try:
+            reservation = self.repository.get(reservation_id)
+        except AggregateNotFoundError:
+            raise ReservationNotFound() from None
+        if not isinstance(reservation, Reservation) or (
+            school_id is not None and reservation.school_id != school_id
+        ):
+            raise ReservationNotFound()
+        return reservation
+
+    @staticmethod
+    def view(reservation: Reservation) -> dict[str, Any]:
+        return {
+            "id": str(reservation.id),
+            "candidate_id": str(reservation.candidate_id),
+            "neph": reservation.neph,
+            "candidate_name": reservation.candidate_name,
+            "session_id": str(reservation.session_id),
+            "centre_name": reservation.centre_name,
+            "centre_city": reservation.centre_city,
+            "exam_starts_at": reservation.exam_starts_at.isoformat(),
+            "expires_at": reservation.expires_at.isoformat(),
+            "status": reservation.status,
+        }

@@ -1,0 +1,154 @@
+"""The school's reservations and cart, searchable (BO-3, BO-5)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from functools import singledispatchmethod
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
+from eventsourcing.utils import get_topic
+from psycopg import sql
+
+from services.booking.domain import IN_CART, PARIS, Reservation
+from services.common.projection import ReadModel, ReadModelView
+from services.common.text import fold
+
+
+class ReservationListView(ReadModelView):
+    tables = ("reservation_list",)
+
+    def create_statements(self) -> list[sql.Composable]:
+        return [
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} (reservation_id uuid PRIMARY KEY,"
+                " school_id text NOT NULL, candidate_id uuid NOT NULL, neph text,"
+                " candidate_name text, search_text text, session_id uuid NOT NULL,"
+                " centre_name text, centre_city text,"
+                " exam_starts_at timestamptz NOT NULL, expires_at timestamptz NOT NULL,"
+                " status text NOT NULL, created_at timestamptz NOT NULL)"
+            ).format(self.table("reservation_list"))
+        ]
+
+    def _write(self, query: sql.Composable, params: Any, tracking: Tracking) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(query, params)
+            self._insert_tracking(curs, tracking)
+
+    def add(self, row: dict[str, Any], tracking: Tracking) -> None:
+        columns = list(row)
+        self._write(
+            sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT DO NOTHING").format(
+                self.table("reservation_list"),
+                sql.SQL(", ").join(map(sql.Identifier, columns)),
+                sql.SQL(", ").join(map(sql.Placeholder, columns)),
+            ),
+            row,
+            tracking,
+        )
+
+    def set_status(self, reservation_id: Any, status: str, tracking: Tracking) -> None:
+        self._write(
+            sql.SQL("UPDATE {} SET status = %s WHERE reservation_id = %s").format(
+                self.table("reservation_list")
+            ),
+            (status, reservation_id),
+            tracking,
+        )
+
+    def search(
+        self,
+        school_id: str,
+        text: str = "",
+        exam_date: str | None = None,
+        status: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """BO-5: by candidate name, NEPH, exam date."""
+        day = date.fromisoformat(exam_date) if exam_date else None
+        start = datetime.combine(day, time(0), PARIS) if day else None
+        end = start + timedelta(days=1) if start else None
+        needle = text.strip()
+        query = sql.SQL(
+            "SELECT * FROM {} WHERE school_id = %(school)s"
+            " AND (%(status)s::text IS NULL OR status = %(status)s)"
+            " AND (%(text)s = '' OR neph LIKE %(prefix)s OR search_text LIKE %(like)s)"
+            " AND (%(start)s::timestamptz IS NULL OR"
+            " (exam_starts_at >= %(start)s AND exam_starts_at < %(end)s))"
+            " ORDER BY exam_starts_at"
+        ).format(self.table("reservation_list"))
+        params = {
+            "school": school_id,
+            "status": status,
+            "text": needle,
+            "prefix": f"{needle}%",
+            "like": f"%{fold(needle)}%",
+            "start": start,
+            "end": end,
+        }
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(query, params)
+            rows = curs.fetchall()
+        return [
+            {
+                "id": str(r["reservation_id"]),
+                "candidate_id": str(r["candidate_id"]),
+                "neph": r["neph"],
+                "candidate_name": r["candidate_name"],
+                "session_id": str(r["session_id"]),
+                "centre_name": r["centre_name"],
+                "centre_city": r["centre_city"],
+                "exam_starts_at": r["exam_starts_at"].isoformat(),
+                "expires_at": r["expires_at"].isoformat(),
+                "status": r["status"],
+            }
+            for r in rows
+        ]
+
+    def overdue(self, now: datetime) -> list[Any]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                sql.SQL(
+                    "SELECT reservation_id FROM {}"
+                    " WHERE status = %s AND expires_at < %s"
+                ).format(self.table("reservation_list")),
+                (IN_CART, now),
+            )
+            return [r["reservation_id"] for r in curs.fetchall()]
+
+
+class ReservationList(Projection[ReservationListView]):
+    name = "reservation_list"
+    topics = (get_topic(Reservation.Held), get_topic(Reservation.Released))
+
+    @singledispatchmethod
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.view.insert_tracking(tracking)
+
+    @process_event.register
+    def _(self, e: Reservation.Held, tracking: Tracking) -> None:
+        self.view.add(
+            {
+                "reservation_id": e.originator_id,
+                "school_id": e.school_id,
+                "candidate_id": e.candidate_id,
+                "neph": e.neph,
+                "candidate_name": e.candidate_name,
+                "search_text": fold(e.candidate_name),
+                "session_id": e.session_id,
+                "centre_name": e.centre_name,
+                "centre_city": e.centre_city,
+                "exam_starts_at": e.exam_starts_at,
+                "expires_at": e.expires_at,
+                "status": IN_CART,
+                "created_at": e.timestamp,
+            },
+            tracking,
+        )
+
+    @process_event.register
+    def _(self, e: Reservation.Released, tracking: Tracking) -> None:
+        self.view.set_status(e.originator_id, e.reason, tracking)
+
+
+READ_MODELS = {"reservation_list": ReadModel(ReservationList, ReservationListView)}

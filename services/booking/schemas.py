@@ -1,0 +1,1 @@
+"""RPC payloads of the booking service: plain dicts built by the application."""

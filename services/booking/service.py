@@ -1,0 +1,86 @@
+"""The booking nameko service: the cart and the reservations (BO-1…BO-5)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from nameko.rpc import RpcProxy, rpc
+from nameko.timer import timer
+
+from services.booking.application import BookingApplication, ReservationNotFound
+from services.booking.domain import FULL, REMOVED, BookingError
+from services.booking.projections import READ_MODELS
+from services.common.dependencies import ApplicationProvider
+from services.common.errors import PlatformError
+from services.common.rpc import as_platform_errors
+
+ERRORS = {
+    BookingError: (409, "reservation_impossible"),
+    ReservationNotFound: (404, "reservation_introuvable"),
+}
+
+# How often holds past their 30 minutes are looked for (BO-3).
+EXPIRY_SWEEP_SECONDS = 5
+
+
+class BookingService:
+    """Holds seats into the school's cart; asks scheduling for the seat itself."""
+
+    name = "booking"
+    app: BookingApplication = ApplicationProvider(
+        BookingApplication, read_models=READ_MODELS
+    )
+    candidates = RpcProxy("candidates")
+    scheduling = RpcProxy("scheduling")
+
+    @rpc
+    @as_platform_errors(ERRORS)
+    def candidate_block(self, school_id: str, neph: str) -> dict[str, Any]:
+        """BO-1: the activated file of this school for a NEPH."""
+        return self.candidates.booking_view(school_id, neph)
+
+    @rpc
+    @as_platform_errors(ERRORS)
+    def hold(self, school_id: str, neph: str, session_id: str) -> dict[str, Any]:
+        """BO-2: put a candidate's seat in the cart; « complet » if none is left."""
+        file = self.candidates.booking_view(school_id, neph)
+        session = self.scheduling.session(session_id)
+        reservation = self.app.hold(school_id, file, session)
+        try:
+            self.scheduling.hold(session_id, reservation["id"], file["id"])
+        except PlatformError:
+            # No seat (or no session): the cart line and the candidate's claim go.
+            self.app.release(school_id, UUID(reservation["id"]), FULL)
+            raise
+        return reservation
+
+    @rpc
+    @as_platform_errors(ERRORS)
+    def remove(self, school_id: str, reservation_id: str) -> dict[str, Any]:
+        """BO-3: take a reservation out of the cart; its seat is freed."""
+        return self.app.release(school_id, UUID(reservation_id), REMOVED)
+
+    @rpc
+    @as_platform_errors(ERRORS)
+    def cart(self, school_id: str) -> list[dict[str, Any]]:
+        """BO-3: the school's held, unpaid reservations."""
+        return self.app.cart(school_id)
+
+    @rpc
+    @as_platform_errors(ERRORS)
+    def reservations(
+        self, school_id: str, search: str = "", exam_date: str | None = None
+    ) -> list[dict[str, Any]]:
+        """BO-5: the school's reservations, by candidate name, NEPH, exam date."""
+        return self.app.reservations(school_id, search, exam_date)
+
+    @timer(interval=EXPIRY_SWEEP_SECONDS)
+    def expire_holds(self) -> None:
+        """Free the seats of holds left unpaid for 30 minutes."""
+        self.app.expire_holds()
+
+    @rpc
+    def ping(self) -> str:
+        """Readiness probe for the gateway."""
+        return "pong"

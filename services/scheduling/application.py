@@ -1,0 +1,205 @@
+"""Scheduling: exam centres, sessions, seats and the search (SC-1…SC-4)."""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import date, datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from services.common.calendar import is_public_holiday
+from services.common.envelope import Delivered
+from services.common.store import ServiceApplication
+from services.scheduling import communes
+from services.scheduling.domain import (
+    DEFAULT_DURATION,
+    PARIS,
+    ExamCentre,
+    ExamSession,
+    SchedulingError,
+    check_session,
+)
+
+HOLD_ATTEMPTS = 50
+NEAREST_CENTRES = 20
+
+
+class NotFound(LookupError):
+    """No such centre or session."""
+
+
+class UnknownPlace(LookupError):
+    def __init__(self, query: str) -> None:
+        super().__init__(f"Aucune commune ne correspond à « {query} ».")
+
+
+class SchedulingApplication(ServiceApplication):
+    """Centres and sessions; one aggregate per session's seats."""
+
+    name: ClassVar[str] = "scheduling"
+    # A busy session collects many holds and releases: load it from a snapshot.
+    snapshotting_intervals: ClassVar = {ExamSession: 100}
+
+    # -- centres and sessions (SC-1, SC-2) --------------------------------------------
+
+    def register_centre(self, data: dict[str, Any]) -> dict[str, Any]:
+        centre = ExamCentre(**data)
+        try:
+            self.save(centre)
+        except IntegrityError:
+            raise SchedulingError(
+                "Ce centre existe déjà.", {"code": ["Code de centre déjà utilisé."]}
+            ) from None
+        return {"id": str(centre.id), "code": centre.code}
+
+    def new_session(
+        self,
+        centre_id: UUID,
+        starts_at: datetime,
+        seats: int,
+        kind: str,
+        duration_minutes: int = DEFAULT_DURATION,
+    ) -> ExamSession:
+        """A checked session, not saved yet (callers save many at once)."""
+        centre = self._centre(centre_id)
+        day = starts_at.astimezone(PARIS).date()
+        check_session(
+            starts_at,
+            duration_minutes,
+            seats,
+            kind,
+            is_holiday=is_public_holiday(day, centre.departement),
+        )
+        return ExamSession(
+            centre_id=centre.id,
+            departement=centre.departement,
+            starts_at=starts_at,
+            duration_minutes=duration_minutes,
+            seats=seats,
+            kind=kind,
+        )
+
+    def schedule_session(
+        self,
+        centre_id: UUID,
+        starts_at: datetime,
+        seats: int,
+        kind: str,
+        duration_minutes: int = DEFAULT_DURATION,
+    ) -> dict[str, Any]:
+        session = self.new_session(centre_id, starts_at, seats, kind, duration_minutes)
+        self.save(session)
+        return self.session_view(session)
+
+    # -- seats (SC-4) ------------------------------------------------------------------
+
+    def hold(self, session_id: UUID, hold_id: str, candidate_id: str) -> dict[str, Any]:
+        """Take a seat for a hold; retried on a concurrent change of the session."""
+        for attempt in range(HOLD_ATTEMPTS):
+            session = self._session(session_id)
+            if not session.reserve(hold_id, candidate_id):
+                return self.session_view(session)  # this hold has its seat already
+            try:
+                self.save(session)
+            except IntegrityError:
+                # Someone else changed this session first: look again.
+                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+                continue
+            return self.session_view(session)
+        raise SchedulingError(
+            "Trop de demandes simultanées sur cette session : réessayez."
+        )
+
+    def release_for(self, session_id: UUID, hold_id: str, event: Delivered) -> None:
+        """Free the seat a released reservation held, once per message."""
+        for attempt in range(HOLD_ATTEMPTS):
+            session = self._session(session_id)
+            session.release(hold_id)  # nothing to free: still record the message
+            try:
+                self.save(session, tracking=event.tracking)
+            except IntegrityError:
+                # A concurrent hold changed the session first: look again.
+                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+                continue
+            return
+        raise SchedulingError("Libération impossible pour l'instant : réessayez.")
+
+    # -- queries -----------------------------------------------------------------------
+
+    def session(self, session_id: UUID) -> dict[str, Any]:
+        return self.session_view(self._session(session_id))
+
+    def session_view(self, session: ExamSession) -> dict[str, Any]:
+        centre = self._centre(session.centre_id)
+        return {
+            "id": str(session.id),
+            "centre": {
+                "id": str(centre.id),
+                "name": centre.name,
+                "address": centre.address,
+                "postal_code": centre.postal_code,
+                "city": centre.city,
+                "departement": centre.departement,
+                "pmr": centre.pmr,
+            },
+            "starts_at": session.starts_at.isoformat(),
+            "duration_minutes": session.duration_minutes,
+            "kind": session.kind,
+            "seats": session.seats,
+            "free_seats": session.free_seats,
+        }
+
+    def search(
+        self,
+        query: str,
+        after: date | None = None,
+        before: date | None = None,
+        individual_only: bool = False,
+        pmr_only: bool = False,
+    ) -> dict[str, Any]:
+        """SC-3: centres nearest to a town or postal code, each with its slots."""
+        place = communes.locate(query)
+        if place is None:
+            raise UnknownPlace(query)
+        today = self.clock.now().astimezone(PARIS).date()
+        centres = self.views["session_board"].centres_with_sessions(
+            after=max(after or today, today),
+            before=before,
+            individual_only=individual_only,
+            pmr_only=pmr_only,
+        )
+        for centre in centres:
+            centre["distance_km"] = round(
+                communes.distance_km(
+                    place.latitude,
+                    place.longitude,
+                    centre["latitude"],
+                    centre["longitude"],
+                ),
+                1,
+            )
+        centres.sort(key=lambda c: c["distance_km"])
+        return {
+            "place": {
+                "name": place.name,
+                "latitude": place.latitude,
+                "longitude": place.longitude,
+            },
+            "centres": centres[:NEAREST_CENTRES],
+        }
+
+    def _session(self, session_id: UUID) -> ExamSession:
+        try:
+            return self.repository.get(session_id)
+        except AggregateNotFoundError:
+            raise NotFound("Cette session d'examen n'existe pas.") from None
+
+    def _centre(self, centre_id: UUID) -> ExamCentre:
+        try:
+            return self.repository.get(centre_id)
+        except AggregateNotFoundError:
+            raise NotFound("Ce centre d'examen n'existe pas.") from None

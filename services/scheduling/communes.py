@@ -1,0 +1,84 @@
+"""Where a town or a postal code is (SC-3), from the communes data set the
+project ships (see scripts/build_communes.py for its sources and licences)."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import math
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from services.common.text import fold
+
+DATA = Path(__file__).parent / "data" / "communes.csv.gz"
+
+
+@dataclass(frozen=True)
+class Place:
+    insee: str
+    name: str
+    departement: str
+    postal_codes: tuple[str, ...]
+    population: int
+    latitude: float
+    longitude: float
+
+
+@cache
+def _index() -> tuple[dict[str, list[Place]], dict[str, list[Place]]]:
+    by_postal_code: dict[str, list[Place]] = {}
+    by_name: dict[str, list[Place]] = {}
+    with gzip.open(DATA, "rt", encoding="utf-8") as data:
+        for row in csv.DictReader(data, delimiter=";"):
+            place = Place(
+                insee=row["insee"],
+                name=row["nom"],
+                departement=row["departement"],
+                postal_codes=tuple(row["codes_postaux"].split()),
+                population=int(row["population"] or 0),
+                latitude=float(row["lat"]),
+                longitude=float(row["lon"]),
+            )
+            for code in place.postal_codes:
+                by_postal_code.setdefault(code, []).append(place)
+            by_name.setdefault(fold(place.name), []).append(place)
+    return by_postal_code, by_name
+
+
+def locate(query: str) -> Place | None:
+    """A postal code or a town name; among homonyms, the most populous."""
+    by_postal_code, by_name = _index()
+    text = query.strip()
+    if re.fullmatch(r"\d{5}", text):
+        found = by_postal_code.get(text)
+        if not found and text[:2].isdigit():
+            # A postal code of no commune of its own: its département's places.
+            found = [
+                p
+                for code, ps in by_postal_code.items()
+                if code[:3] == text[:3]
+                for p in ps
+            ]
+    else:
+        found = by_name.get(fold(text))
+    return max(found, key=lambda p: p.population) if found else None
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 6371.0 * 2 * math.asin(math.sqrt(a))
+
+
+def largest_places(count: int) -> list[Place]:
+    """The most populous communes, for demo data: some in every département."""
+    _, by_name = _index()
+    places = sorted(
+        {p for ps in by_name.values() for p in ps}, key=lambda p: -p.population
+    )
+    return places[:count]

@@ -1,0 +1,202 @@
+"""The session board: centres and their sessions with free seats, for SC-3."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from functools import singledispatchmethod
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
+from eventsourcing.utils import get_topic
+from psycopg import sql
+
+from services.common.projection import ReadModel, ReadModelView
+from services.scheduling.domain import INDIVIDUAL, PARIS, ExamCentre, ExamSession
+
+
+class SessionBoardView(ReadModelView):
+    tables = ("board_centres", "board_sessions")
+
+    def create_statements(self) -> list[sql.Composable]:
+        return [
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} (centre_id uuid PRIMARY KEY, code text,"
+                " name text, address text, postal_code text, city text,"
+                " departement text,"
+                " latitude double precision, longitude double precision, pmr boolean,"
+                " opening_hours text)"
+            ).format(self.table("board_centres")),
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} (session_id uuid PRIMARY KEY,"
+                " centre_id uuid NOT NULL, starts_at timestamptz NOT NULL,"
+                " duration_minutes int NOT NULL, kind text NOT NULL,"
+                " seats int NOT NULL,"
+                " free_seats int NOT NULL)"
+            ).format(self.table("board_sessions")),
+            sql.SQL(
+                "CREATE INDEX IF NOT EXISTS board_sessions_start ON {} (starts_at)"
+            ).format(self.table("board_sessions")),
+        ]
+
+    def _write(self, query: sql.Composable, params: Any, tracking: Tracking) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(query, params)
+            self._insert_tracking(curs, tracking)
+
+    def add_centre(self, row: dict[str, Any], tracking: Tracking) -> None:
+        columns = list(row)
+        self._write(
+            sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT DO NOTHING").format(
+                self.table("board_centres"),
+                sql.SQL(", ").join(map(sql.Identifier, columns)),
+                sql.SQL(", ").join(map(sql.Placeholder, columns)),
+            ),
+            row,
+            tracking,
+        )
+
+    def add_session(self, row: dict[str, Any], tracking: Tracking) -> None:
+        columns = list(row)
+        self._write(
+            sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT DO NOTHING").format(
+                self.table("board_sessions"),
+                sql.SQL(", ").join(map(sql.Identifier, columns)),
+                sql.SQL(", ").join(map(sql.Placeholder, columns)),
+            ),
+            row,
+            tracking,
+        )
+
+    def change_free_seats(
+        self, session_id: Any, delta: int, tracking: Tracking
+    ) -> None:
+        self._write(
+            sql.SQL(
+                "UPDATE {} SET free_seats = free_seats + %s WHERE session_id = %s"
+            ).format(self.table("board_sessions")),
+            (delta, session_id),
+            tracking,
+        )
+
+    def centres_with_sessions(
+        self, after: date, before: date | None, individual_only: bool, pmr_only: bool
+    ) -> list[dict[str, Any]]:
+        """Centres having sessions in the period, each with its slots."""
+        start = datetime.combine(after, time(0), PARIS)
+        end = (
+            datetime.combine(before + timedelta(days=1), time(0), PARIS)
+            if before
+            else None
+        )
+        query = sql.SQL(
+            "SELECT c.*, s.session_id, s.starts_at, s.duration_minutes, s.kind,"
+            " s.seats, s.free_seats FROM {} s JOIN {} c USING (centre_id)"
+            " WHERE s.starts_at >= %(start)s"
+            " AND (%(end)s::timestamptz IS NULL OR s.starts_at < %(end)s)"
+            " AND (NOT %(individual)s OR s.kind = %(kind)s) AND (NOT %(pmr)s OR c.pmr)"
+            " ORDER BY c.centre_id, s.starts_at"
+        ).format(self.table("board_sessions"), self.table("board_centres"))
+        params = {
+            "start": start,
+            "end": end,
+            "individual": individual_only,
+            "kind": INDIVIDUAL,
+            "pmr": pmr_only,
+        }
+        centres: dict[Any, dict[str, Any]] = {}
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(query, params)
+            for row in curs.fetchall():
+                centre = centres.setdefault(
+                    row["centre_id"],
+                    {
+                        "id": str(row["centre_id"]),
+                        "code": row["code"],
+                        "name": row["name"],
+                        "address": row["address"],
+                        "postal_code": row["postal_code"],
+                        "city": row["city"],
+                        "departement": row["departement"],
+                        "latitude": row["latitude"],
+                        "longitude": row["longitude"],
+                        "pmr": row["pmr"],
+                        "opening_hours": row["opening_hours"],
+                        "free_seats": 0,
+                        "sessions": [],
+                    },
+                )
+                centre["free_seats"] += row["free_seats"]
+                centre["sessions"].append(
+                    {
+                        "id": str(row["session_id"]),
+                        "starts_at": row["starts_at"].isoformat(),
+                        "duration_minutes": row["duration_minutes"],
+                        "kind": row["kind"],
+                        "seats": row["seats"],
+                        "free_seats": row["free_seats"],
+                    }
+                )
+        return list(centres.values())
+
+
+class SessionBoard(Projection[SessionBoardView]):
+    name = "session_board"
+    topics = tuple(
+        get_topic(cls)
+        for cls in (
+            ExamCentre.Registered,
+            ExamSession.Scheduled,
+            ExamSession.SlotReserved,
+            ExamSession.SlotReleased,
+        )
+    )
+
+    @singledispatchmethod
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.view.insert_tracking(tracking)
+
+    @process_event.register
+    def _(self, e: ExamCentre.Registered, tracking: Tracking) -> None:
+        self.view.add_centre(
+            {
+                "centre_id": e.originator_id,
+                "code": e.code,
+                "name": e.name,
+                "address": e.address,
+                "postal_code": e.postal_code,
+                "city": e.city,
+                "departement": e.departement,
+                "latitude": e.latitude,
+                "longitude": e.longitude,
+                "pmr": e.pmr,
+                "opening_hours": e.opening_hours,
+            },
+            tracking,
+        )
+
+    @process_event.register
+    def _(self, e: ExamSession.Scheduled, tracking: Tracking) -> None:
+        self.view.add_session(
+            {
+                "session_id": e.originator_id,
+                "centre_id": e.centre_id,
+                "starts_at": e.starts_at,
+                "duration_minutes": e.duration_minutes,
+                "kind": e.kind,
+                "seats": e.seats,
+                "free_seats": e.seats,
+            },
+            tracking,
+        )
+
+    @process_event.register
+    def _(self, e: ExamSession.SlotReserved, tracking: Tracking) -> None:
+        self.view.change_free_seats(e.originator_id, -1, tracking)
+
+    @process_event.register
+    def _(self, e: ExamSession.SlotReleased, tracking: Tracking) -> None:
+        self.view.change_free_seats(e.originator_id, +1, tracking)
+
+
+READ_MODELS = {"session_board": ReadModel(SessionBoard, SessionBoardView)}
