@@ -31,7 +31,11 @@ class Settings:
     postgres_dbname: str = "passermoncode"
     postgres_user: str = "postgres"
     postgres_password: str = ""
-    postgres_pool_size: int = 5
+    # Connections each application keeps open, and how many more it may open
+    # under load: several services, their followers and the relay share the
+    # server's max_connections (100 by default).
+    postgres_pool_size: int = 2
+    postgres_max_overflow: int = 8
     # Prepended to every service's schema name, so that several platforms (or
     # test runs) can share one database without seeing each other's data.
     schema_prefix: str = ""
@@ -69,6 +73,9 @@ class Settings:
             postgres_user=env.get("POSTGRES_USER", d.postgres_user),
             postgres_password=env.get("POSTGRES_PASSWORD", d.postgres_password),
             postgres_pool_size=int(env.get("POSTGRES_POOL_SIZE", d.postgres_pool_size)),
+            postgres_max_overflow=int(
+                env.get("POSTGRES_MAX_OVERFLOW", d.postgres_max_overflow)
+            ),
             schema_prefix=env.get("PMC_SCHEMA_PREFIX", d.schema_prefix),
             smtp_host=env.get("SMTP_HOST", d.smtp_host),
             smtp_port=int(env.get("SMTP_PORT", d.smtp_port)),

@@ -48,7 +48,7 @@ def store_env(settings: Settings, service: str) -> dict[str, str]:
         "POSTGRES_PASSWORD": settings.postgres_password,
         "POSTGRES_SCHEMA": settings.schema(service),
         "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
-        "POSTGRES_MAX_OVERFLOW": "5",
+        "POSTGRES_MAX_OVERFLOW": str(settings.postgres_max_overflow),
         "POSTGRES_PRE_PING": "y",
         "POSTGRES_LOCK_TIMEOUT": "5",
         # One tracking row per consumed message: RabbitMQ may redeliver out of

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 
 from pmc import registry
+from services.booking.application import BookingApplication
 from services.candidates.application import ACTIVATION, CandidatesApplication
 from services.common import contracts
 from services.common.store import ServiceApplication
@@ -76,10 +77,28 @@ def identity_scenario(app: IdentityApplication) -> None:
     app.request_password_reset(email)
 
 
+def booking_scenario(app: BookingApplication) -> None:
+    starts = (app.clock.now() + timedelta(days=10)).isoformat()
+    file = {
+        "id": str(uuid4()),
+        "neph": "123456789012",
+        "given_names": "Emma",
+        "birth_name": "Garcia",
+    }
+    session = {
+        "id": str(uuid4()),
+        "starts_at": starts,
+        "centre": {"name": "Centre de Lyon", "city": "Lyon"},
+    }
+    held = app.hold("ecole", file, session)
+    app.release("ecole", UUID(held["id"]), "retirée du panier")
+
+
 # One scenario per producing service: it must produce every event it publishes.
 SCENARIOS: dict[str, Callable[[ServiceApplication], None]] = {
     "candidates": candidates_scenario,
     "identity": identity_scenario,
+    "booking": booking_scenario,
 }
 
 
