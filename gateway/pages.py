@@ -18,6 +18,7 @@ PAGES = {
     "/espace": "espace.html",
     "/espace/compte": "compte.html",
     "/espace/candidats": "candidats.html",
+    "/espace/inscription": "inscription.html",
     "/candidat/activation": "candidat-activation.html",
 }
 

@@ -518,6 +518,11 @@ class GatewayService:
         """Espace client › Candidats."""
         return pages.page("/espace/candidats")
 
+    @http("GET", "/espace/inscription")
+    def booking_page(self, request: Request) -> Response:
+        """Inscription: candidate, session on the map, cart (BO-1…BO-3)."""
+        return pages.page("/espace/inscription")
+
     @http("GET", "/candidat/activation")
     def candidate_activation_page(self, request: Request) -> Response:
         """The candidate checks and confirms (or refuses) their file."""
