@@ -326,6 +326,10 @@ class HoldRequest(ApiSchema):
     session_id = text(data_key="session")
 
 
+class SlotChange(ApiSchema):
+    session_id = text(data_key="session")
+
+
 class CartLine(ApiSchema):
     id = fields.String()
     candidate_id = fields.String()

@@ -452,6 +452,27 @@ class GatewayService:
         return {"items": self.booking.cart(account["account_id"])}
 
     @endpoint(
+        "PUT",
+        "/api/panier/<string:reservation_id>",
+        summary="Changer le créneau d'une réservation du panier",
+        tag=BOOKING,
+        body=schemas.SlotChange,
+        response=schemas.CartLine,
+    )
+    def change_slot(
+        self,
+        request: Request,
+        reservation_id: str,
+        data: dict[str, Any],
+        account: dict[str, Any],
+    ) -> dict[str, Any]:
+        reservation_id = parse_uuid(reservation_id, "Réservation")
+        session_id = parse_uuid(data["session_id"], "Session")
+        return self.booking.change_slot(
+            account["account_id"], reservation_id, session_id
+        )
+
+    @endpoint(
         "DELETE",
         "/api/panier/<string:reservation_id>",
         summary="Retirer une réservation du panier (la place est libérée)",

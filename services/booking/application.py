@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, ClassVar
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from services.booking.domain import (
     EXPIRED,
+    FULL,
     HOLD_DURATION,
     IN_CART,
+    MOVED,
     AlreadyBooked,
+    BookingError,
     CandidateSeat,
     Reservation,
     check_bookable,
@@ -46,17 +49,20 @@ class BookingApplication(ServiceApplication):
         Reservation.Released: Publication(contracts.ReservationReleased, _released),
     }
 
-    def hold(
-        self, school_id: str, file: dict[str, Any], session: dict[str, Any]
-    ) -> dict[str, Any]:
-        """Put a candidate's seat in the cart, before the seat itself is taken."""
+    def _new_reservation(
+        self,
+        reservation_id: UUID,
+        school_id: str,
+        file: dict[str, Any],
+        session: dict[str, Any],
+    ) -> Reservation:
         now = self.clock.now()
         starts_at = datetime.fromisoformat(session["starts_at"])
         check_bookable(starts_at, now)
-        candidate_id = UUID(file["id"])
-        reservation = Reservation(
+        return Reservation(
+            reservation_id=reservation_id,
             school_id=school_id,
-            candidate_id=candidate_id,
+            candidate_id=UUID(file["id"]),
             neph=file["neph"],
             candidate_name=f"{file['given_names']} {file['birth_name']}",
             session_id=UUID(session["id"]),
@@ -65,6 +71,15 @@ class BookingApplication(ServiceApplication):
             exam_starts_at=starts_at,
             expires_at=now + HOLD_DURATION,
         )
+
+    def hold(
+        self, school_id: str, file: dict[str, Any], session: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Put a candidate's seat in the cart, before the seat itself is taken."""
+        now = self.clock.now()
+        reservation = self._new_reservation(uuid4(), school_id, file, session)
+        starts_at = reservation.exam_starts_at
+        candidate_id = UUID(file["id"])
         try:
             seat = self.repository.get(CandidateSeat.create_id(candidate_id))
             seat.claim(reservation.id, starts_at, now)
@@ -91,6 +106,46 @@ class BookingApplication(ServiceApplication):
         seat.free(reservation.id)
         self.save(reservation, seat)
         return self.view(reservation)
+
+    def in_cart(self, school_id: str, reservation_id: UUID) -> dict[str, Any]:
+        """A reservation of this school still in the cart (before changing it)."""
+        reservation = self._get(reservation_id, school_id)
+        if reservation.status != IN_CART:
+            raise BookingError(f"Cette réservation est « {reservation.status} ».")
+        return self.view(reservation)
+
+    def check_bookable(self, session: dict[str, Any]) -> None:
+        check_bookable(datetime.fromisoformat(session["starts_at"]), self.clock.now())
+
+    def move(
+        self,
+        school_id: str,
+        reservation_id: UUID,
+        new_id: UUID,
+        file: dict[str, Any],
+        session: dict[str, Any],
+    ) -> dict[str, Any]:
+        """BO-3: the new seat is held already; the old one goes, in one save."""
+        old = self._get(reservation_id, school_id)
+        new = self._new_reservation(new_id, school_id, file, session)
+        old.release(MOVED, self.clock.now())
+        seat = self.repository.get(CandidateSeat.create_id(old.candidate_id))
+        seat.free(old.id)
+        seat.claim(new.id, new.exam_starts_at, self.clock.now())
+        self.save(old, new, seat)
+        return self.view(new)
+
+    def abandon(
+        self,
+        new_id: UUID,
+        school_id: str,
+        file: dict[str, Any],
+        session: dict[str, Any],
+    ) -> None:
+        """A seat was taken for a change that could not be recorded: give it back."""
+        orphan = self._new_reservation(new_id, school_id, file, session)
+        orphan.release(FULL, self.clock.now())
+        self.save(orphan)
 
     def expire_holds(self) -> list[str]:
         """BO-3: unpaid holds older than 30 minutes free their seats."""

@@ -102,10 +102,19 @@ class CandidateSeat(Aggregate):
         self.reservation_id = None
 
 
+MOVED = "créneau modifié"
+
+
 class Reservation(Aggregate):
     """One candidate's seat in one session, from the cart onwards (BO-2…BO-5)."""
 
+    @staticmethod
+    def create_id(reservation_id: UUID) -> UUID:
+        # Chosen by the application: the seat is asked for under this id first.
+        return reservation_id
+
     class Held(Aggregate.Created):
+        reservation_id: UUID
         school_id: str
         candidate_id: UUID
         neph: str
@@ -119,6 +128,7 @@ class Reservation(Aggregate):
     @event(Held)
     def __init__(
         self,
+        reservation_id: UUID,
         school_id: str,
         candidate_id: UUID,
         neph: str,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
@@ -60,6 +60,24 @@ class BookingService:
     def remove(self, school_id: str, reservation_id: str) -> dict[str, Any]:
         """BO-3: take a reservation out of the cart; its seat is freed."""
         return self.app.release(school_id, UUID(reservation_id), REMOVED)
+
+    @rpc
+    @as_platform_errors(ERRORS)
+    def change_slot(
+        self, school_id: str, reservation_id: str, session_id: str
+    ) -> dict[str, Any]:
+        """BO-3: another slot for a reservation in the cart; the old seat is freed."""
+        current = self.app.in_cart(school_id, UUID(reservation_id))
+        file = self.candidates.booking_view(school_id, current["neph"])
+        session = self.scheduling.session(session_id)
+        self.app.check_bookable(session)
+        new_id = uuid4()
+        self.scheduling.hold(session_id, str(new_id), file["id"])  # « complet »?
+        try:
+            return self.app.move(school_id, UUID(reservation_id), new_id, file, session)
+        except Exception:
+            self.app.abandon(new_id, school_id, file, session)  # the new seat goes back
+            raise
 
     @rpc
     @as_platform_errors(ERRORS)

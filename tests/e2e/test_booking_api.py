@@ -241,3 +241,35 @@ def test_search_by_postal_code_or_town_sorts_centres_by_distance(
     )
     assert unknown.status_code == 404
     assert unknown.json()["message"] == "Aucune commune ne correspond à « Xyzzy »."
+
+
+def test_changing_the_slot_of_a_cart_line_moves_the_seat(
+    gateway, new_school, scheduling, candidates
+):
+    school = new_school()
+    site = centre(scheduling, "TEST-OULLINS", "Oullins", 45.71, 4.81)
+    first = scheduling.schedule_session(site, next_weekday(4), 18, COLLECTIVE)
+    second = scheduling.schedule_session(site, next_weekday(4, 2), 2, INDIVIDUAL)
+    full = scheduling.schedule_session(site, next_weekday(4, 3), 1, INDIVIDUAL)
+    nephs = activated_files(candidates, school, 2, first=4000)
+    line = hold(gateway, school, nephs[0], first["id"]).json()
+    assert hold(gateway, school, nephs[1], full["id"]).status_code == 201
+
+    refused = requests.put(
+        f"{gateway}/api/panier/{line['id']}",
+        json={"session": full["id"]},
+        headers=school["headers"],
+    )
+    assert refused.status_code == 409 and refused.json()["code"] == "complet"
+
+    moved = requests.put(
+        f"{gateway}/api/panier/{line['id']}",
+        json={"session": second["id"]},
+        headers=school["headers"],
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["session_id"] == second["id"]
+    wait_for(lambda: scheduling.session(UUID(first["id"]))["free_seats"] == 18)
+    assert scheduling.session(UUID(second["id"]))["free_seats"] == 1
+    cart = requests.get(f"{gateway}/api/panier", headers=school["headers"]).json()
+    assert {c["session_id"] for c in cart["items"]} == {second["id"], full["id"]}
