@@ -19,6 +19,7 @@ PAGES = {
     "/espace/compte": "compte.html",
     "/espace/candidats": "candidats.html",
     "/espace/inscription": "inscription.html",
+    "/espace/reservations": "reservations.html",
     "/candidat/activation": "candidat-activation.html",
 }
 

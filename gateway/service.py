@@ -544,6 +544,11 @@ class GatewayService:
         """Inscription: candidate, session on the map, cart (BO-1…BO-3)."""
         return pages.page("/espace/inscription")
 
+    @http("GET", "/espace/reservations")
+    def reservations_page(self, request: Request) -> Response:
+        """Espace client › Réservations (BO-5)."""
+        return pages.page("/espace/reservations")
+
     @http("GET", "/candidat/activation")
     def candidate_activation_page(self, request: Request) -> Response:
         """The candidate checks and confirms (or refuses) their file."""
