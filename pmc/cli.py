@@ -51,6 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     dead.add_argument("action", choices=["list", "replay"])
     dead.add_argument("queue", nargs="?", help="handler queue (default: all)")
 
+    for kind in ("centres", "sessions"):
+        bulk = sub.add_parser(f"import-{kind}", help=f"create {kind} from a CSV file")
+        bulk.add_argument("file")
+
     mail = sub.add_parser("mailcatcher", help="local SMTP server for development")
     mail.add_argument("--port", type=int, default=None)
     mail.add_argument("--folder", default=None)

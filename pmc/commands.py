@@ -148,6 +148,34 @@ def dead_letters(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import(args: argparse.Namespace, method: str) -> int:
+    from pathlib import Path
+
+    from services.scheduling.application import SchedulingApplication
+    from services.scheduling.domain import SchedulingError
+
+    app = SchedulingApplication(settings=_settings())
+    try:
+        report = getattr(app, method)(Path(args.file).read_text(encoding="utf-8"))
+    except SchedulingError as exc:
+        print(f"{exc}: {exc.fields}", file=sys.stderr)
+        return 2
+    finally:
+        app.close()
+    print(f"{report['created']} created, {len(report['failed'])} line(s) refused")
+    for failure in report["failed"]:
+        print(f"  line {failure['line']}: {failure['errors']}")
+    return 0 if not report["failed"] else 1
+
+
+def import_centres(args: argparse.Namespace) -> int:
+    return _import(args, "import_centres")
+
+
+def import_sessions(args: argparse.Namespace) -> int:
+    return _import(args, "import_sessions")
+
+
 def mailcatcher(args: argparse.Namespace) -> int:
     from pmc.mailcatcher import serve_forever
 
@@ -168,6 +196,8 @@ def up(args: argparse.Namespace) -> int:
 __all__ = [
     "dead_letters",
     "history",
+    "import_centres",
+    "import_sessions",
     "mailcatcher",
     "relay",
     "replay",

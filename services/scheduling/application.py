@@ -14,7 +14,7 @@ from eventsourcing.persistence import IntegrityError
 from services.common.calendar import is_public_holiday
 from services.common.envelope import Delivered
 from services.common.store import ServiceApplication
-from services.scheduling import communes
+from services.scheduling import communes, transfer
 from services.scheduling.domain import (
     DEFAULT_DURATION,
     PARIS,
@@ -94,6 +94,14 @@ class SchedulingApplication(ServiceApplication):
         session = self.new_session(centre_id, starts_at, seats, kind, duration_minutes)
         self.save(session)
         return self.session_view(session)
+
+    def import_centres(self, text: str) -> dict[str, Any]:
+        """SC-1: one centre per line; the report names each failed line."""
+        return transfer.import_centres(text, self.register_centre)
+
+    def import_sessions(self, text: str) -> dict[str, Any]:
+        """SC-2: one session per line (centre code, start, seats, type)."""
+        return transfer.import_sessions(text, self.schedule_session)
 
     # -- seats (SC-4) ------------------------------------------------------------------
 
