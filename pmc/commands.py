@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import signal
 import sys
 import threading
@@ -25,6 +26,9 @@ def serve(args: argparse.Namespace) -> int:
 
     settings = _settings()
     ensure_database(settings)
+    # A refusal a user can act on (PlatformError) is an answer, not a failure:
+    # nameko logs those as "expected" warnings; keep only real errors.
+    logging.getLogger("nameko.containers").setLevel(logging.ERROR)
     runner = ServiceRunner(settings.nameko_config())
     runner.add_service(registry.service_class(args.name))
 

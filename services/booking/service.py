@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID, uuid4
 
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from services.booking.application import BookingApplication, ReservationNotFound
@@ -13,7 +13,7 @@ from services.booking.domain import FULL, REMOVED, BookingError
 from services.booking.projections import READ_MODELS
 from services.common.dependencies import ApplicationProvider
 from services.common.errors import PlatformError
-from services.common.rpc import as_platform_errors
+from services.common.rpc import as_platform_errors, rpc
 
 ERRORS = {
     BookingError: (409, "reservation_impossible"),

@@ -6,7 +6,6 @@ import base64
 from typing import Any
 from uuid import UUID
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.candidates.application import (
@@ -17,7 +16,7 @@ from services.candidates.application import (
 from services.candidates.domain import CandidateFileError, CandidateFileStateError
 from services.candidates.projections import READ_MODELS
 from services.common.dependencies import ApplicationProvider
-from services.common.rpc import as_platform_errors
+from services.common.rpc import as_platform_errors, rpc
 
 ERRORS = {
     InvalidCandidateFile: (400, "dossier_invalide"),

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from marshmallow import ValidationError
+from nameko.rpc import rpc as nameko_rpc
 
 from services.common.errors import PlatformError
 
@@ -60,3 +61,9 @@ def _field_messages(messages: Any) -> dict[str, list[str]]:
             str(k): v if isinstance(v, list) else [str(v)] for k, v in messages.items()
         }
     return {"_schema": [str(messages)]}
+
+
+def rpc(fn: F) -> F:
+    """A nameko RPC entrypoint whose PlatformErrors are answers to the caller
+    (« complet », a wrong field…), logged as expected, not as failures."""
+    return nameko_rpc(expected_exceptions=(PlatformError,))(fn)

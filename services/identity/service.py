@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from nameko.rpc import rpc
-
 from services.common.dependencies import ApplicationProvider
-from services.common.rpc import as_platform_errors
+from services.common.rpc import as_platform_errors, rpc
 from services.identity.application import (
     AccountLocked,
     AccountNotActive,

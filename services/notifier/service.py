@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from nameko.rpc import rpc
-
 from services.common import contracts
 from services.common.consumer import consume
 from services.common.dependencies import ApplicationProvider
 from services.common.envelope import Delivered
+from services.common.rpc import rpc
 from services.notifier.application import NotifierApplication
 from services.notifier.mailer import Mailer
 

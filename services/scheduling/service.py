@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from nameko.rpc import rpc
-
 from services.common import contracts
 from services.common.consumer import consume
 from services.common.dependencies import ApplicationProvider
 from services.common.envelope import Delivered
-from services.common.rpc import as_platform_errors
+from services.common.rpc import as_platform_errors, rpc
 from services.scheduling.application import (
     NotFound,
     SchedulingApplication,
