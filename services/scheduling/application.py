@@ -179,25 +179,16 @@ class SchedulingApplication(ServiceApplication):
             before=before,
             individual_only=individual_only,
             pmr_only=pmr_only,
+            near=(place.latitude, place.longitude),
+            limit=NEAREST_CENTRES,
         )
-        for centre in centres:
-            centre["distance_km"] = round(
-                communes.distance_km(
-                    place.latitude,
-                    place.longitude,
-                    centre["latitude"],
-                    centre["longitude"],
-                ),
-                1,
-            )
-        centres.sort(key=lambda c: c["distance_km"])
         return {
             "place": {
                 "name": place.name,
                 "latitude": place.latitude,
                 "longitude": place.longitude,
             },
-            "centres": centres[:NEAREST_CENTRES],
+            "centres": centres,
         }
 
     def _session(self, session_id: UUID) -> ExamSession:

@@ -80,52 +80,86 @@ class SessionBoardView(ReadModelView):
         )
 
     def centres_with_sessions(
-        self, after: date, before: date | None, individual_only: bool, pmr_only: bool
+        self,
+        after: date,
+        before: date | None,
+        individual_only: bool,
+        pmr_only: bool,
+        near: tuple[float, float],
+        limit: int,
     ) -> list[dict[str, Any]]:
-        """Centres having sessions in the period, each with its slots."""
+        """The `limit` centres nearest to `near` having sessions in the period,
+        nearest first, each with its distance, free seats and slots."""
         start = datetime.combine(after, time(0), PARIS)
         end = (
             datetime.combine(before + timedelta(days=1), time(0), PARIS)
             if before
             else None
         )
-        query = sql.SQL(
-            "SELECT c.*, s.session_id, s.starts_at, s.duration_minutes, s.kind,"
-            " s.seats, s.free_seats FROM {} s JOIN {} c USING (centre_id)"
-            " WHERE s.starts_at >= %(start)s"
+        matching = sql.SQL(
+            "s.starts_at >= %(start)s"
             " AND (%(end)s::timestamptz IS NULL OR s.starts_at < %(end)s)"
             " AND (NOT %(individual)s OR s.kind = %(kind)s) AND (NOT %(pmr)s OR c.pmr)"
-            " ORDER BY c.centre_id, s.starts_at"
-        ).format(self.table("board_sessions"), self.table("board_centres"))
+        )
+        # Great-circle distance (haversine), in km.
+        distance = sql.SQL(
+            "6371 * 2 * asin(sqrt(power(sin(radians(c.latitude - %(lat)s) / 2), 2)"
+            " + cos(radians(%(lat)s)) * cos(radians(c.latitude))"
+            " * power(sin(radians(c.longitude - %(lon)s) / 2), 2)))"
+        )
+        nearest = sql.SQL(
+            "SELECT c.*, {distance} AS distance_km FROM {centres} c"
+            " WHERE EXISTS (SELECT 1 FROM {sessions} s"
+            " WHERE s.centre_id = c.centre_id AND {matching})"
+            " ORDER BY distance_km LIMIT %(limit)s"
+        ).format(
+            distance=distance,
+            centres=self.table("board_centres"),
+            sessions=self.table("board_sessions"),
+            matching=matching,
+        )
+        slots = sql.SQL(
+            "SELECT s.* FROM {sessions} s JOIN {centres} c USING (centre_id)"
+            " WHERE s.centre_id = ANY(%(ids)s) AND {matching} ORDER BY s.starts_at"
+        ).format(
+            sessions=self.table("board_sessions"),
+            centres=self.table("board_centres"),
+            matching=matching,
+        )
         params = {
             "start": start,
             "end": end,
             "individual": individual_only,
             "kind": INDIVIDUAL,
             "pmr": pmr_only,
+            "lat": near[0],
+            "lon": near[1],
+            "limit": limit,
         }
-        centres: dict[Any, dict[str, Any]] = {}
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(query, params)
+            curs.execute(nearest, params)
+            centres = {
+                row["centre_id"]: {
+                    "id": str(row["centre_id"]),
+                    "code": row["code"],
+                    "name": row["name"],
+                    "address": row["address"],
+                    "postal_code": row["postal_code"],
+                    "city": row["city"],
+                    "departement": row["departement"],
+                    "latitude": row["latitude"],
+                    "longitude": row["longitude"],
+                    "pmr": row["pmr"],
+                    "opening_hours": row["opening_hours"],
+                    "distance_km": round(row["distance_km"], 1),
+                    "free_seats": 0,
+                    "sessions": [],
+                }
+                for row in curs.fetchall()
+            }
+            curs.execute(slots, {**params, "ids": list(centres)})
             for row in curs.fetchall():
-                centre = centres.setdefault(
-                    row["centre_id"],
-                    {
-                        "id": str(row["centre_id"]),
-                        "code": row["code"],
-                        "name": row["name"],
-                        "address": row["address"],
-                        "postal_code": row["postal_code"],
-                        "city": row["city"],
-                        "departement": row["departement"],
-                        "latitude": row["latitude"],
-                        "longitude": row["longitude"],
-                        "pmr": row["pmr"],
-                        "opening_hours": row["opening_hours"],
-                        "free_seats": 0,
-                        "sessions": [],
-                    },
-                )
+                centre = centres[row["centre_id"]]
                 centre["free_seats"] += row["free_seats"]
                 centre["sessions"].append(
                     {
