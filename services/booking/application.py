@@ -24,6 +24,8 @@ from services.booking.domain import (
 from services.common import contracts
 from services.common.store import Publication, ServiceApplication
 
+CHANGED_MEANWHILE = "Cette réservation vient d'être modifiée : réessayez."
+
 
 class ReservationNotFound(LookupError):
     def __init__(self) -> None:
@@ -55,10 +57,13 @@ class BookingApplication(ServiceApplication):
         school_id: str,
         file: dict[str, Any],
         session: dict[str, Any],
+        check: bool = True,
+        expires_at: datetime | None = None,
     ) -> Reservation:
         now = self.clock.now()
         starts_at = datetime.fromisoformat(session["starts_at"])
-        check_bookable(starts_at, now)
+        if check:
+            check_bookable(starts_at, now)
         return Reservation(
             reservation_id=reservation_id,
             school_id=school_id,
@@ -69,7 +74,7 @@ class BookingApplication(ServiceApplication):
             centre_name=session["centre"]["name"],
             centre_city=session["centre"]["city"],
             exam_starts_at=starts_at,
-            expires_at=now + HOLD_DURATION,
+            expires_at=expires_at or now + HOLD_DURATION,
         )
 
     def hold(
@@ -104,7 +109,10 @@ class BookingApplication(ServiceApplication):
         reservation.release(reason, self.clock.now())
         seat = self.repository.get(CandidateSeat.create_id(reservation.candidate_id))
         seat.free(reservation.id)
-        self.save(reservation, seat)
+        try:
+            self.save(reservation, seat)
+        except IntegrityError:
+            raise BookingError(CHANGED_MEANWHILE) from None
         return self.view(reservation)
 
     def in_cart(self, school_id: str, reservation_id: UUID) -> dict[str, Any]:
@@ -115,6 +123,7 @@ class BookingApplication(ServiceApplication):
         return self.view(reservation)
 
     def check_bookable(self, session: dict[str, Any]) -> None:
+        """Raise unless the session can be booked now (BO-2)."""
         check_bookable(datetime.fromisoformat(session["starts_at"]), self.clock.now())
 
     def move(
@@ -127,12 +136,19 @@ class BookingApplication(ServiceApplication):
     ) -> dict[str, Any]:
         """BO-3: the new seat is held already; the old one goes, in one save."""
         old = self._get(reservation_id, school_id)
-        new = self._new_reservation(new_id, school_id, file, session)
+        # The new line keeps the old one's deadline: changing slots never
+        # keeps a seat past the 30 minutes.
+        new = self._new_reservation(
+            new_id, school_id, file, session, expires_at=old.expires_at
+        )
         old.release(MOVED, self.clock.now())
         seat = self.repository.get(CandidateSeat.create_id(old.candidate_id))
         seat.free(old.id)
         seat.claim(new.id, new.exam_starts_at, self.clock.now())
-        self.save(old, new, seat)
+        try:
+            self.save(old, new, seat)
+        except IntegrityError:
+            raise BookingError(CHANGED_MEANWHILE) from None
         return self.view(new)
 
     def abandon(
@@ -143,7 +159,7 @@ class BookingApplication(ServiceApplication):
         session: dict[str, Any],
     ) -> None:
         """A seat was taken for a change that could not be recorded: give it back."""
-        orphan = self._new_reservation(new_id, school_id, file, session)
+        orphan = self._new_reservation(new_id, school_id, file, session, check=False)
         orphan.release(FULL, self.clock.now())
         self.save(orphan)
 
@@ -157,7 +173,7 @@ class BookingApplication(ServiceApplication):
                 if reservation.is_overdue(now):
                     self.release(None, reservation_id, EXPIRED)
                     expired.append(str(reservation_id))
-            except IntegrityError:
+            except (BookingError, ReservationNotFound):
                 continue  # released meanwhile by its school or another replica
         return expired
 

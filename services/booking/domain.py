@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from uuid import NAMESPACE_URL, UUID, uuid5
 from zoneinfo import ZoneInfo
 
 from eventsourcing.domain import Aggregate, event
+
+# Pure date arithmetic, shared with scheduling's search window.
+from services.common.calendar import add_months
 
 PARIS = ZoneInfo("Europe/Paris")
 HOLD_DURATION = timedelta(minutes=30)
@@ -24,17 +27,6 @@ class BookingError(ValueError):
 
 class AlreadyBooked(BookingError):
     """The candidate already holds an upcoming seat (BO-2)."""
-
-
-def add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return day.replace(year=year, month=month, day=min(day.day, last))
-        except ValueError:
-            continue
-    raise ValueError(day)
 
 
 def check_bookable(exam_starts_at: datetime, now: datetime) -> None:

@@ -12,7 +12,6 @@ from services.booking.application import BookingApplication, ReservationNotFound
 from services.booking.domain import FULL, REMOVED, BookingError
 from services.booking.projections import READ_MODELS
 from services.common.dependencies import ApplicationProvider
-from services.common.errors import PlatformError
 from services.common.rpc import as_platform_errors, rpc
 
 ERRORS = {
@@ -49,8 +48,9 @@ class BookingService:
         reservation = self.app.hold(school_id, file, session)
         try:
             self.scheduling.hold(session_id, reservation["id"], file["id"])
-        except PlatformError:
-            # No seat (or no session): the cart line and the candidate's claim go.
+        except Exception:
+            # No seat, or no answer: the cart line and the candidate's claim go,
+            # and the seat too if it was taken (freeing it is idempotent).
             self.app.release(school_id, UUID(reservation["id"]), FULL)
             raise
         return reservation
@@ -68,15 +68,18 @@ class BookingService:
     ) -> dict[str, Any]:
         """BO-3: another slot for a reservation in the cart; the old seat is freed."""
         current = self.app.in_cart(school_id, UUID(reservation_id))
+        if current["session_id"] == session_id:
+            return current
         file = self.candidates.booking_view(school_id, current["neph"])
         session = self.scheduling.session(session_id)
         self.app.check_bookable(session)
         new_id = uuid4()
-        self.scheduling.hold(session_id, str(new_id), file["id"])  # « complet »?
         try:
+            self.scheduling.hold(session_id, str(new_id), file["id"])  # « complet »?
             return self.app.move(school_id, UUID(reservation_id), new_id, file, session)
         except Exception:
-            self.app.abandon(new_id, school_id, file, session)  # the new seat goes back
+            # Whatever failed, a seat taken under new_id goes back (idempotent).
+            self.app.abandon(new_id, school_id, file, session)
             raise
 
     @rpc

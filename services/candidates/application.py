@@ -166,10 +166,10 @@ class CandidatesApplication(ServiceApplication):
             nonce=new_nonce(),
             at=self.clock.now(),
         )
-        claim = self._claim_for(clean["neph"], file.id)
         try:
+            claim = self._claim_for(clean["neph"], file.id)
             self.save(file, claim)
-        except IntegrityError:
+        except (IntegrityError, CandidateFileError):
             # Another file took this NEPH a moment earlier.
             raise InvalidCandidateFile(
                 {"neph": ["Ce NEPH est déjà utilisé par un dossier actif."]}
@@ -291,7 +291,10 @@ class CandidatesApplication(ServiceApplication):
         now = self.clock.now()
         expired = []
         for candidate_id in self.views["candidate_list"].overdue(now):
-            file = self._get(candidate_id)
+            try:
+                file = self._get(candidate_id)
+            except CandidateFileNotFound:
+                continue  # expired already (a lagging read model, another replica)
             if not file.is_overdue(now):
                 continue
             file.expire(now)

@@ -7,6 +7,8 @@ import io
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from services.common.csvfiles import MissingColumns, read_rows
+
 # Column → field of a new file. Schools' spreadsheets use these French headers.
 COLUMNS = {
     "neph": "neph",
@@ -28,23 +30,11 @@ class BadCsv(ValueError):
     """The file itself cannot be read (not its lines: those get a report)."""
 
 
-def _rows(text: str) -> tuple[list[str], Iterable[dict[str, str]]]:
-    sample = text[:4096]
+def _rows(text: str) -> csv.DictReader:
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=";,")
-    except csv.Error:
-        dialect = csv.excel
-        dialect.delimiter = ";"
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")), dialect=dialect)
-    headers = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [h for h in REQUIRED if h not in headers]
-    if missing:
-        raise BadCsv(
-            "Colonnes manquantes dans l'en-tête : " + ", ".join(missing) + ". "
-            "Colonnes attendues : " + ";".join(COLUMNS)
-        )
-    reader.fieldnames = headers
-    return headers, reader
+        return read_rows(text, REQUIRED)
+    except MissingColumns as exc:
+        raise BadCsv(f"{exc} (colonnes possibles : {';'.join(COLUMNS)})") from None
 
 
 def to_file_data(row: dict[str, str]) -> dict[str, Any]:
@@ -64,7 +54,7 @@ def import_rows(
     text: str, create: Callable[[dict[str, Any]], Any], invalid: type[Exception]
 ) -> dict[str, Any]:
     """Create a file per line; report every line that failed, and why."""
-    _, rows = _rows(text)
+    rows = _rows(text)
     created, failed = 0, []
     for line, row in enumerate(rows, start=2):  # line 1 is the header
         if not any((v or "").strip() for v in row.values() if isinstance(v, str)):

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import random
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from services.common.calendar import is_public_holiday
+from services.common.calendar import add_months, is_public_holiday
 from services.common.envelope import Delivered
 from services.common.store import ServiceApplication
 from services.scheduling import communes, transfer
@@ -174,9 +174,11 @@ class SchedulingApplication(ServiceApplication):
         if place is None:
             raise UnknownPlace(query)
         today = self.clock.now().astimezone(PARIS).date()
+        # Only what can be booked (BO-2): from tomorrow to 3 months ahead.
+        first, last = today + timedelta(days=1), add_months(today, 3)
         centres = self.views["session_board"].centres_with_sessions(
-            after=max(after or today, today),
-            before=before,
+            after=max(after or first, first),
+            before=min(before or last, last),
             individual_only=individual_only,
             pmr_only=pmr_only,
             near=(place.latitude, place.longitude),

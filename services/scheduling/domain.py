@@ -142,6 +142,9 @@ class ExamSession(Aggregate):
         self.seats = seats
         self.kind = kind
         self.holders: dict[str, str] = {}  # hold id → candidate id
+        # Holds released before they arrived (a late or redelivered request):
+        # they must never take a seat afterwards.
+        self.withdrawn: set[str] = set()
         self.cancelled = False
 
     @property
@@ -160,6 +163,8 @@ class ExamSession(Aggregate):
         """Hold a seat; False if this hold already has one (a retried request)."""
         if hold_id in self.holders:
             return False
+        if hold_id in self.withdrawn:
+            raise SchedulingError("Cette réservation a déjà été annulée.")
         if self.cancelled:
             raise SchedulingError("Cette session a été annulée.")
         if self.free_seats <= 0:
@@ -177,11 +182,20 @@ class ExamSession(Aggregate):
         hold_id: str
 
     def release(self, hold_id: str) -> bool:
-        """Free a held seat; False if it was not held (already released)."""
-        if hold_id not in self.holders:
-            return False
-        self._slot_released(hold_id=hold_id)
-        return True
+        """Free a held seat; a hold released before it arrived is withdrawn."""
+        if hold_id in self.holders:
+            self._slot_released(hold_id=hold_id)
+            return True
+        if hold_id not in self.withdrawn:
+            self._hold_withdrawn(hold_id=hold_id)
+        return False
+
+    class HoldWithdrawn(Aggregate.Event):
+        hold_id: str
+
+    @event(HoldWithdrawn)
+    def _hold_withdrawn(self, hold_id: str) -> None:
+        self.withdrawn.add(hold_id)
 
     @event(SlotReleased)
     def _slot_released(self, hold_id: str) -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from services.common.calendar import UnknownDepartement, departement_of
+from services.common.csvfiles import MissingColumns, read_rows
 from services.scheduling import communes
 from services.scheduling.domain import PARIS, ExamCentre, SchedulingError
 
@@ -18,22 +18,10 @@ TRUE = {"oui", "o", "1", "true", "vrai", "x"}
 
 
 def _rows(text: str, required: tuple[str, ...]) -> csv.DictReader:
-    sample = text[:4096]
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=";,")
-    except csv.Error:
-        dialect = csv.excel
-        dialect.delimiter = ";"
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")), dialect=dialect)
-    headers = [h.strip().lower() for h in reader.fieldnames or []]
-    missing = [c for c in required if c not in headers]
-    if missing:
-        raise SchedulingError(
-            f"Colonnes manquantes : {', '.join(missing)}",
-            {"csv": [f"Colonnes attendues : {';'.join(required)}"]},
-        )
-    reader.fieldnames = headers
-    return reader
+        return read_rows(text, required)
+    except MissingColumns as exc:
+        raise SchedulingError(str(exc), {"csv": [str(exc)]}) from None
 
 
 def _each(text: str, required: tuple[str, ...], create: Callable[[dict], Any]) -> dict:

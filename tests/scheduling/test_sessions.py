@@ -95,3 +95,16 @@ def test_a_session_never_gives_more_seats_than_it_has(app):
     with pytest.raises(SessionFull):
         app.hold(session_id, "h3", "c3")
     assert app.session(session_id)["free_seats"] == 0
+
+
+def test_a_hold_released_before_it_arrived_never_takes_a_seat(app):
+    app.import_centres(CENTRES)
+    session = app.schedule_session(
+        ExamCentre.create_id("LYO-1"), at("2026-12-01 10:30"), 2, INDIVIDUAL
+    )
+    aggregate = app.repository.get(UUID(session["id"]))
+    aggregate.release("late")  # the release overtook its hold
+    app.save(aggregate)
+    with pytest.raises(SchedulingError):
+        app.hold(UUID(session["id"]), "late", "c1")
+    assert app.session(UUID(session["id"]))["free_seats"] == 2
