@@ -352,3 +352,30 @@ class ReservationSearch(ApiSchema):
     exam_date = fields.Date(
         data_key="date", load_default=None, allow_none=True, error_messages=FR
     )
+
+
+# -- checkout (BO-4, BI-1, BI-2) ---------------------------------------------------
+
+
+class CardPayment(ApiSchema):
+    cgv = fields.Boolean(
+        required=True,
+        error_messages=FR,
+        metadata={"description": "Les conditions générales de vente sont acceptées"},
+    )
+    card_number = text(data_key="carte", load_only=True)
+    idempotency_key = text(
+        data_key="cle",
+        metadata={
+            "description": "Une clé par paiement : la même clé ne paie qu'une fois"
+        },
+    )
+
+
+class Payment(ApiSchema):
+    id = fields.String()
+    status = fields.String()
+    message = fields.String()
+    amount_cents = fields.Integer()
+    invoice_number = fields.Integer(allow_none=True)
+    reservation_ids = fields.List(fields.String())

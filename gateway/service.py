@@ -16,7 +16,14 @@ from gateway.http import download, json_response, parse_uuid
 from services.common.errors import PlatformError
 
 # Services the gateway needs answering before it calls itself ready.
-READY_SERVICES = ("identity", "candidates", "scheduling", "booking", "notifier")
+READY_SERVICES = (
+    "identity",
+    "candidates",
+    "scheduling",
+    "booking",
+    "billing",
+    "notifier",
+)
 READY_TIMEOUT = 2.0
 
 ACCOUNTS = "Comptes"
@@ -33,6 +40,7 @@ class GatewayService:
     candidates = RpcProxy("candidates")
     scheduling = RpcProxy("scheduling")
     booking = RpcProxy("booking")
+    billing = RpcProxy("billing")
     notifier = RpcProxy("notifier")
 
     # -- health and documentation ------------------------------------------------
@@ -501,6 +509,37 @@ class GatewayService:
             account["account_id"], query.get("search", ""), exam_date
         )
         return {"items": found}
+
+    # -- checkout (BO-4, BI-1, BI-2) -----------------------------------------------
+
+    @endpoint(
+        "POST",
+        "/api/paiement/carte",
+        summary="Payer le panier par carte (une seule fois par clé)",
+        tag=BOOKING,
+        body=schemas.CardPayment,
+        response=schemas.Payment,
+        status=201,
+    )
+    def pay_by_card(
+        self, request: Request, data: dict[str, Any], account: dict[str, Any]
+    ) -> dict[str, Any]:
+        if data["cgv"] is not True:
+            raise PlatformError(
+                "cgv_non_acceptees",
+                texts.CGV_REQUIRED,
+                fields={
+                    "cgv": ["Cochez « J'accepte les conditions générales de vente »."]
+                },
+            )
+        payment = self.billing.pay_by_card(
+            account["account_id"], data["idempotency_key"], data["card_number"]
+        )
+        if payment["status"] == "refusé":
+            raise PlatformError(
+                "paiement_refuse", texts.payment_declined(payment["reason"]), status=402
+            )
+        return {**payment, "message": texts.PAID}
 
     # -- pages (GW-2) ---------------------------------------------------------------
 

@@ -40,3 +40,17 @@ PASSWORD_RESET_DONE = (
 PASSWORD_CHANGED = (
     "Votre mot de passe a été modifié. Vos autres sessions ont été fermées."
 )
+
+
+PAID = (
+    "Merci d'avoir effectué vos inscriptions sur notre site, "
+    "Celles-ci sont maintenant effectives."
+)
+CGV_REQUIRED = "Vous devez accepter les conditions générales de vente."
+
+
+def payment_declined(reason: str) -> str:
+    return (
+        f"Paiement refusé : {reason}. Aucun montant n'a été prélevé ; vos places "
+        "restent dans le panier jusqu'à leur expiration."
+    )

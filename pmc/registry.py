@@ -14,6 +14,7 @@ SERVICE_CLASSES: dict[str, str] = {
     "candidates": "services.candidates.service:CandidatesService",
     "scheduling": "services.scheduling.service:SchedulingService",
     "booking": "services.booking.service:BookingService",
+    "billing": "services.billing.service:BillingService",
     "notifier": "services.notifier.service:NotifierService",
     "gateway": "gateway.service:GatewayService",
 }
@@ -23,6 +24,7 @@ APPLICATIONS: dict[str, str] = {
     "candidates": "services.candidates.application:CandidatesApplication",
     "scheduling": "services.scheduling.application:SchedulingApplication",
     "booking": "services.booking.application:BookingApplication",
+    "billing": "services.billing.application:BillingApplication",
     "notifier": "services.notifier.application:NotifierApplication",
 }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
@@ -22,9 +24,11 @@ from services.booking.domain import (
     check_bookable,
 )
 from services.common import contracts
+from services.common.envelope import Delivered
 from services.common.store import Publication, ServiceApplication
 
 CHANGED_MEANWHILE = "Cette réservation vient d'être modifiée : réessayez."
+CONFIRM_ATTEMPTS = 20
 
 
 class ReservationNotFound(LookupError):
@@ -162,6 +166,28 @@ class BookingApplication(ServiceApplication):
         orphan = self._new_reservation(new_id, school_id, file, session, check=False)
         orphan.release(FULL, self.clock.now())
         self.save(orphan)
+
+    def on_payment_captured(self, event: Delivered) -> list[str]:
+        """The saga's step: a paid cart's reservations become confirmed, once.
+
+        A line that left the cart before the payment (expired, removed) stays as
+        it is; the refund it is owed comes with cancellations (BO-7, BI-4).
+        """
+        payload = event.payload
+        for attempt in range(CONFIRM_ATTEMPTS):
+            reservations = [self._get(r) for r in payload["reservation_ids"]]
+            now = self.clock.now()
+            confirmed = [
+                r for r in reservations if r.confirm(payload["checkout_id"], now)
+            ]
+            try:
+                self.save(*confirmed, tracking=event.tracking)
+            except IntegrityError:
+                # A line changed meanwhile (expiry sweep, removal): look again.
+                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+                continue
+            return [str(r.id) for r in confirmed]
+        raise BookingError(CHANGED_MEANWHILE)
 
     def expire_holds(self) -> list[str]:
         """BO-3: unpaid holds older than 30 minutes free their seats."""

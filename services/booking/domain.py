@@ -95,6 +95,7 @@ class CandidateSeat(Aggregate):
 
 
 MOVED = "créneau modifié"
+CONFIRMED = "confirmée"
 
 
 class Reservation(Aggregate):
@@ -154,6 +155,23 @@ class Reservation(Aggregate):
     @event(Released)
     def _released(self, reason: str, released_at: datetime) -> None:
         self.status = reason
+
+    class Confirmed(Aggregate.Event):
+        checkout_id: UUID
+        confirmed_at: datetime
+
+    def confirm(self, checkout_id: UUID, at: datetime) -> bool:
+        """Paid: the seat is the candidate's. False if it left the cart before."""
+        if self.status == CONFIRMED:
+            return False
+        if self.status != IN_CART:
+            return False
+        self._confirmed(checkout_id=checkout_id, confirmed_at=at)
+        return True
+
+    @event(Confirmed)
+    def _confirmed(self, checkout_id: UUID, confirmed_at: datetime) -> None:
+        self.status = CONFIRMED
 
     def is_overdue(self, at: datetime) -> bool:
         return self.status == IN_CART and at > self.expires_at

@@ -11,7 +11,7 @@ from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 from psycopg import sql
 
-from services.booking.domain import FULL, IN_CART, PARIS, Reservation
+from services.booking.domain import CONFIRMED, FULL, IN_CART, PARIS, Reservation
 from services.common.projection import ReadModel, ReadModelView
 from services.common.text import fold
 
@@ -120,7 +120,11 @@ class ReservationListView(ReadModelView):
 
 class ReservationList(Projection[ReservationListView]):
     name = "reservation_list"
-    topics = (get_topic(Reservation.Held), get_topic(Reservation.Released))
+    topics = (
+        get_topic(Reservation.Held),
+        get_topic(Reservation.Released),
+        get_topic(Reservation.Confirmed),
+    )
 
     @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
@@ -150,6 +154,10 @@ class ReservationList(Projection[ReservationListView]):
     @process_event.register
     def _(self, e: Reservation.Released, tracking: Tracking) -> None:
         self.view.set_status(e.originator_id, e.reason, tracking)
+
+    @process_event.register
+    def _(self, e: Reservation.Confirmed, tracking: Tracking) -> None:
+        self.view.set_status(e.originator_id, CONFIRMED, tracking)
 
 
 READ_MODELS = {"reservation_list": ReadModel(ReservationList, ReservationListView)}

@@ -11,7 +11,10 @@ from nameko.timer import timer
 from services.booking.application import BookingApplication, ReservationNotFound
 from services.booking.domain import FULL, REMOVED, BookingError
 from services.booking.projections import READ_MODELS
+from services.common import contracts
+from services.common.consumer import consume
 from services.common.dependencies import ApplicationProvider
+from services.common.envelope import Delivered
 from services.common.rpc import as_platform_errors, rpc
 
 ERRORS = {
@@ -95,6 +98,11 @@ class BookingService:
     ) -> list[dict[str, Any]]:
         """BO-5: the school's reservations, by candidate name, NEPH, exam date."""
         return self.app.reservations(school_id, search, exam_date)
+
+    @consume("billing", contracts.PaymentCaptured)
+    def on_payment_captured(self, event: Delivered) -> None:
+        """A paid cart: its reservations become confirmed, exactly once."""
+        self.app.on_payment_captured(event)
 
     @timer(interval=EXPIRY_SWEEP_SECONDS)
     def expire_holds(self) -> None:

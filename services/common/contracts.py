@@ -159,6 +159,20 @@ class ReservationReleased(Contract):
     released_at = fields.AwareDateTime(required=True)
 
 
+class PaymentCaptured(Contract):
+    """A cart is paid: its reservations become confirmed (BO-4, BI-2)."""
+
+    event_type = "PaymentCaptured"
+    version = 1
+
+    checkout_id = fields.UUID(required=True)
+    school_id = fields.String(required=True)
+    reservation_ids = fields.List(fields.UUID(), required=True)
+    amount_cents = fields.Integer(required=True)
+    invoice_number = fields.Integer(required=True)
+    captured_at = fields.AwareDateTime(required=True)
+
+
 ALL: tuple[type[Contract], ...] = (
     CandidateCreated,
     CandidateActivationRequested,
@@ -169,6 +183,7 @@ ALL: tuple[type[Contract], ...] = (
     AccountActivationRequested,
     PasswordResetRequested,
     ReservationReleased,
+    PaymentCaptured,
 )
 
 

@@ -56,6 +56,9 @@ class Settings:
     # every deployment sets its own (a Kubernetes secret).
     secret_key: str = "dev-only-secret-change-me"
     session_hours: float = 8.0
+    # BI-5: the price of one seat, all taxes included, and its VAT rate.
+    seat_price_cents: int = 3000
+    vat_rate_percent: float = 20.0
     # Test environments only: a file holding an offset in seconds that every
     # process adds to the wall clock, so end-to-end tests can travel in time.
     clock_offset_file: str = ""
@@ -90,6 +93,8 @@ class Settings:
             rpc_timeout=float(env.get("PMC_RPC_TIMEOUT", d.rpc_timeout)),
             secret_key=env.get("PMC_SECRET_KEY", d.secret_key),
             session_hours=float(env.get("PMC_SESSION_HOURS", d.session_hours)),
+            seat_price_cents=int(env.get("PMC_SEAT_PRICE_CENTS", d.seat_price_cents)),
+            vat_rate_percent=float(env.get("PMC_VAT_RATE", d.vat_rate_percent)),
             clock_offset_file=env.get("PMC_CLOCK_OFFSET_FILE", d.clock_offset_file),
         )
 

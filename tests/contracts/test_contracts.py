@@ -14,6 +14,8 @@ from uuid import UUID, uuid4
 import pytest
 
 from pmc import registry
+from services.billing.application import BillingApplication
+from services.billing.provider import APPROVED
 from services.booking.application import BookingApplication
 from services.candidates.application import ACTIVATION, CandidatesApplication
 from services.common import contracts
@@ -94,11 +96,16 @@ def booking_scenario(app: BookingApplication) -> None:
     app.release("ecole", UUID(held["id"]), "retirée du panier")
 
 
+def billing_scenario(app: BillingApplication) -> None:
+    app.pay_by_card("ecole", "cle", [str(uuid4()), str(uuid4())], APPROVED)
+
+
 # One scenario per producing service: it must produce every event it publishes.
 SCENARIOS: dict[str, Callable[[ServiceApplication], None]] = {
     "candidates": candidates_scenario,
     "identity": identity_scenario,
     "booking": booking_scenario,
+    "billing": billing_scenario,
 }
 
 

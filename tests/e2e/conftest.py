@@ -117,3 +117,23 @@ def travel(settings):
 
     yield move
     path.write_text("0")
+
+
+@pytest.fixture(scope="module")
+def scheduling(settings):
+    """The scheduling application, in this process, on the run's schemas."""
+    from services.scheduling.application import SchedulingApplication
+
+    app = SchedulingApplication(settings=settings)
+    yield app
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def candidates(settings):
+    """The candidates application, in this process, on the run's schemas."""
+    from services.candidates.application import CandidatesApplication
+
+    app = CandidatesApplication(settings=settings)
+    yield app
+    app.close()

@@ -8,7 +8,6 @@ from datetime import datetime, time, timedelta
 from uuid import UUID
 
 import eventlet
-import pytest
 import requests
 
 from services.candidates.application import ACTIVATION, CandidatesApplication
@@ -21,20 +20,6 @@ from services.scheduling.domain import (
     SchedulingError,
 )
 from tests.helpers import wait_for
-
-
-@pytest.fixture(scope="module")
-def scheduling(settings):
-    app = SchedulingApplication(settings=settings)
-    yield app
-    app.close()
-
-
-@pytest.fixture(scope="module")
-def candidates(settings):
-    app = CandidatesApplication(settings=settings)
-    yield app
-    app.close()
 
 
 def next_weekday(weekday: int, weeks_ahead: int = 1) -> datetime:

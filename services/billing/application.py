@@ -1,0 +1,151 @@
+"""Billing: card checkouts charged once, invoices numbered without gaps (BI-1…BI-5)."""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from services.billing.domain import (
+    STARTED,
+    Checkout,
+    CheckoutError,
+    InvoiceSequence,
+)
+from services.billing.provider import CardProvider, SimulatedCardProvider
+from services.common import contracts
+from services.common.store import Publication, ServiceApplication
+
+CARD = "carte"
+NUMBER_ATTEMPTS = 100
+
+
+class EmptyCart(CheckoutError):
+    def __init__(self) -> None:
+        super().__init__("Votre panier est vide.")
+
+
+def _captured(e: Checkout.Captured, app: BillingApplication) -> dict[str, Any]:
+    checkout = app.repository.get(e.originator_id, version=e.originator_version)
+    return {
+        "checkout_id": e.originator_id,
+        "school_id": checkout.school_id,
+        "reservation_ids": [UUID(r) for r in checkout.reservation_ids],
+        "amount_cents": checkout.amount_cents,
+        "invoice_number": e.invoice_number,
+        "captured_at": e.captured_at,
+    }
+
+
+class BillingApplication(ServiceApplication):
+    """Checkouts and invoices."""
+
+    name: ClassVar[str] = "billing"
+    published: ClassVar = {
+        Checkout.Captured: Publication(contracts.PaymentCaptured, _captured),
+    }
+
+    def __init__(
+        self, *args: Any, provider: CardProvider | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.provider = provider or SimulatedCardProvider()
+
+    def pay_by_card(
+        self,
+        school_id: str,
+        idempotency_key: str,
+        reservation_ids: list[str],
+        card_number: str,
+    ) -> dict[str, Any]:
+        """Charge the cart once, whatever the retries (BI-2).
+
+        A retry with the same key returns the first outcome; one that finds the
+        checkout half done (a crash, a provider outage) finishes it: the
+        provider answers the same authorisation and capture for the same keys.
+        """
+        checkout = self._start(school_id, idempotency_key, reservation_ids)
+        if checkout.status != STARTED:
+            return self.view(checkout)
+        keys = f"{checkout.id}"
+        authorisation = self.provider.authorise(
+            checkout.amount_cents, card_number, f"{keys}:authorise"
+        )
+        if not authorisation.approved:
+            checkout.decline(authorisation.decline_reason)
+            self.save(checkout)
+            return self.view(checkout)
+        capture = self.provider.capture(authorisation.id, f"{keys}:capture")
+        return self.view(self._record_capture(checkout.id, capture.id))
+
+    def _start(
+        self, school_id: str, idempotency_key: str, reservation_ids: list[str]
+    ) -> Checkout:
+        checkout_id = Checkout.create_id(school_id, idempotency_key)
+        try:
+            return self.repository.get(checkout_id)
+        except AggregateNotFoundError:
+            pass
+        if not reservation_ids:
+            raise EmptyCart()
+        price = self.settings.seat_price_cents
+        checkout = Checkout(
+            school_id=school_id,
+            idempotency_key=idempotency_key,
+            method=CARD,
+            reservation_ids=sorted(reservation_ids),
+            unit_price_cents=price,
+            amount_cents=price * len(reservation_ids),
+        )
+        try:
+            self.save(checkout)
+        except IntegrityError:
+            return self.repository.get(checkout_id)  # the same key, a moment earlier
+        return checkout
+
+    def _record_capture(self, checkout_id: UUID, capture_id: str) -> Checkout:
+        """Issue the next invoice number in the same transaction as the capture."""
+        for attempt in range(NUMBER_ATTEMPTS):
+            checkout = self.repository.get(checkout_id)
+            if checkout.status != STARTED:
+                return checkout  # a concurrent retry recorded it
+            try:
+                sequence = self.repository.get(InvoiceSequence.create_id())
+            except AggregateNotFoundError:
+                sequence = InvoiceSequence()
+            number = sequence.issue(checkout.id)
+            checkout.capture(capture_id, number, self.clock.now())
+            try:
+                self.save(checkout, sequence)
+            except IntegrityError:
+                # Another checkout took this number first: take the next one.
+                time.sleep(random.uniform(0, 0.003 * (attempt + 1)))
+                continue
+            return checkout
+        raise CheckoutError(
+            "Paiement enregistré plus tard : réessayez dans un instant."
+        )
+
+    def checkout(self, school_id: str, idempotency_key: str) -> dict[str, Any]:
+        try:
+            checkout = self.repository.get(
+                Checkout.create_id(school_id, idempotency_key)
+            )
+        except AggregateNotFoundError:
+            raise CheckoutError("Paiement introuvable.") from None
+        return self.view(checkout)
+
+    @staticmethod
+    def view(checkout: Checkout) -> dict[str, Any]:
+        return {
+            "id": str(checkout.id),
+            "status": checkout.status,
+            "reason": checkout.reason,
+            "amount_cents": checkout.amount_cents,
+            "reservation_ids": checkout.reservation_ids,
+            "invoice_number": checkout.invoice_number,
+        }

@@ -1,0 +1,115 @@
+"""A checkout pays for a cart once; invoices are numbered in one gapless sequence."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+STARTED = "en cours"
+DECLINED = "refusé"
+CAPTURED = "payé"
+FAILED = "échec"
+
+
+class CheckoutError(ValueError):
+    """A checkout rule says no."""
+
+
+class Checkout(Aggregate):
+    """One payment of one school's cart, identified by its idempotency key."""
+
+    @staticmethod
+    def create_id(school_id: str, idempotency_key: str) -> UUID:
+        return uuid5(NAMESPACE_URL, f"pmc-checkout:{school_id}:{idempotency_key}")
+
+    class Started(Aggregate.Created):
+        school_id: str
+        idempotency_key: str
+        method: str
+        reservation_ids: list[str]
+        unit_price_cents: int
+        amount_cents: int
+
+    @event(Started)
+    def __init__(
+        self,
+        school_id: str,
+        idempotency_key: str,
+        method: str,
+        reservation_ids: list[str],
+        unit_price_cents: int,
+        amount_cents: int,
+    ) -> None:
+        self.school_id = school_id
+        self.idempotency_key = idempotency_key
+        self.method = method
+        self.reservation_ids = list(reservation_ids)
+        self.unit_price_cents = unit_price_cents
+        self.amount_cents = amount_cents
+        self.status = STARTED
+        self.reason = ""
+        self.invoice_number: int | None = None
+        self.capture_id: str | None = None
+
+    class Declined(Aggregate.Event):
+        reason: str
+
+    def decline(self, reason: str) -> None:
+        if self.status != STARTED:
+            raise CheckoutError(f"Ce paiement est « {self.status} ».")
+        self._declined(reason=reason)
+
+    @event(Declined)
+    def _declined(self, reason: str) -> None:
+        self.status = DECLINED
+        self.reason = reason
+
+    class Captured(Aggregate.Event):
+        capture_id: str
+        invoice_number: int
+        captured_at: datetime
+
+    def capture(self, capture_id: str, invoice_number: int, at: datetime) -> None:
+        if self.status != STARTED:
+            raise CheckoutError(f"Ce paiement est « {self.status} ».")
+        self._captured(
+            capture_id=capture_id, invoice_number=invoice_number, captured_at=at
+        )
+
+    @event(Captured)
+    def _captured(
+        self, capture_id: str, invoice_number: int, captured_at: datetime
+    ) -> None:
+        self.status = CAPTURED
+        self.capture_id = capture_id
+        self.invoice_number = invoice_number
+
+
+class InvoiceSequence(Aggregate):
+    """The one sequence of invoice numbers (BI-3): each number is issued in the
+    same transaction as the payment it invoices, so no number is lost or reused."""
+
+    @staticmethod
+    def create_id() -> UUID:
+        return uuid5(NAMESPACE_URL, "pmc-invoice-sequence")
+
+    class Opened(Aggregate.Created):
+        pass
+
+    @event(Opened)
+    def __init__(self) -> None:
+        self.last = 0
+
+    class NumberIssued(Aggregate.Event):
+        number: int
+        checkout_id: UUID
+
+    def issue(self, checkout_id: UUID) -> int:
+        self._number_issued(number=self.last + 1, checkout_id=checkout_id)
+        return self.last
+
+    @event(NumberIssued)
+    def _number_issued(self, number: int, checkout_id: UUID) -> None:
+        self.last = number

@@ -1,0 +1,1 @@
+"""RPC payloads of the billing service: plain dicts built by the application."""

@@ -1,0 +1,87 @@
+"""Card checkouts on the real PostgreSQL: charged once, invoices without gaps."""
+
+from __future__ import annotations
+
+import secrets
+from uuid import uuid4
+
+import eventlet
+import pytest
+
+from services.billing.application import BillingApplication, EmptyCart
+from services.billing.domain import CAPTURED, DECLINED, STARTED, Checkout
+from services.billing.provider import (
+    APPROVED,
+    PROVIDER_FAILURE,
+    ProviderError,
+    SimulatedCardProvider,
+)
+from services.billing.provider import (
+    DECLINED as DECLINED_CARD,
+)
+
+
+@pytest.fixture
+def provider() -> SimulatedCardProvider:
+    return SimulatedCardProvider()
+
+
+@pytest.fixture
+def billing(settings, provider):
+    app = BillingApplication(settings=settings, provider=provider)
+    yield app
+    app.close()
+
+
+def cart(size: int = 2) -> list[str]:
+    return [str(uuid4()) for _ in range(size)]
+
+
+def test_a_retried_checkout_charges_once(billing, provider):
+    school, key, lines = f"ecole-{secrets.token_hex(3)}", "cle-1", cart(3)
+    first = billing.pay_by_card(school, key, lines, APPROVED)
+    again = billing.pay_by_card(school, key, lines, APPROVED)
+    assert first["status"] == CAPTURED
+    assert first["amount_cents"] == 9000  # 3 seats at 30 €
+    assert again == first
+    assert provider.captures == 1
+    assert provider.captured_cents == 9000
+
+
+def test_a_declined_card_charges_nothing(billing, provider):
+    declined = billing.pay_by_card("ecole-x", f"k-{uuid4()}", cart(), DECLINED_CARD)
+    assert declined["status"] == DECLINED
+    assert declined["reason"] == "carte refusée"
+    assert declined["invoice_number"] is None
+    assert provider.captures == 0
+
+
+def test_a_provider_outage_leaves_the_checkout_to_be_finished_by_a_retry(
+    billing, provider
+):
+    school, key, lines = "ecole-y", f"k-{uuid4()}", cart()
+    with pytest.raises(ProviderError):
+        billing.pay_by_card(school, key, lines, PROVIDER_FAILURE)
+    assert billing.repository.get(Checkout.create_id(school, key)).status == STARTED
+    assert billing.pay_by_card(school, key, lines, APPROVED)["status"] == CAPTURED
+    assert provider.captures == 1
+
+
+def test_an_empty_cart_is_refused(billing):
+    with pytest.raises(EmptyCart):
+        billing.pay_by_card("ecole-z", f"k-{uuid4()}", [], APPROVED)
+
+
+def test_50_concurrent_checkouts_get_one_gapless_sequence_of_invoices(billing):
+    pool = eventlet.GreenPool(50)
+    results = list(
+        pool.imap(
+            lambda n: billing.pay_by_card(
+                f"ecole-{n}", f"k-{uuid4()}", cart(1), APPROVED
+            ),
+            range(50),
+        )
+    )
+    numbers = sorted(r["invoice_number"] for r in results)
+    assert len(set(numbers)) == 50
+    assert numbers == list(range(numbers[0], numbers[0] + 50))
