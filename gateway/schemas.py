@@ -379,3 +379,17 @@ class Payment(ApiSchema):
     amount_cents = fields.Integer()
     invoice_number = fields.Integer(allow_none=True)
     reservation_ids = fields.List(fields.String())
+
+
+class PaymentRow(ApiSchema):
+    id = fields.String()
+    method = fields.String()
+    status = fields.String()
+    amount_cents = fields.Integer()
+    seats = fields.Integer()
+    invoice_number = fields.Integer(allow_none=True)
+    created_at = fields.String()
+
+
+class PaymentList(ApiSchema):
+    items = fields.List(fields.Nested(PaymentRow))

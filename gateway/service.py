@@ -532,14 +532,43 @@ class GatewayService:
                     "cgv": ["Cochez « J'accepte les conditions générales de vente »."]
                 },
             )
+        # The cart as the school sees it now; billing keeps it with the payment.
+        lines = self.booking.cart(account["account_id"])
         payment = self.billing.pay_by_card(
-            account["account_id"], data["idempotency_key"], data["card_number"]
+            account["account_id"],
+            data["idempotency_key"],
+            lines,
+            data["card_number"],
+            buyer_of(account),
         )
         if payment["status"] == "refusé":
             raise PlatformError(
                 "paiement_refuse", texts.payment_declined(payment["reason"]), status=402
             )
         return {**payment, "message": texts.PAID}
+
+    @endpoint(
+        "GET",
+        "/api/paiements",
+        summary="Les paiements de l'auto-école",
+        tag=BOOKING,
+        response=schemas.PaymentList,
+    )
+    def payments(self, request: Request, account: dict[str, Any]) -> dict[str, Any]:
+        return {"items": self.billing.payments(account["account_id"])}
+
+    @endpoint(
+        "GET",
+        "/api/paiements/<string:checkout_id>/facture",
+        summary="Télécharger la facture d'un paiement (PDF)",
+        tag=BOOKING,
+    )
+    def invoice(
+        self, request: Request, checkout_id: str, account: dict[str, Any]
+    ) -> Response:
+        checkout_id = parse_uuid(checkout_id, "Facture")
+        pdf = self.billing.invoice_pdf(account["account_id"], checkout_id)
+        return download(base64.b64decode(pdf), "application/pdf", "facture.pdf")
 
     # -- pages (GW-2) ---------------------------------------------------------------
 
@@ -597,3 +626,13 @@ class GatewayService:
     def static_file(self, request: Request, name: str) -> Response:
         """CSS and JavaScript of the pages."""
         return pages.static(name)
+
+
+def buyer_of(account: dict[str, Any]) -> dict[str, Any]:
+    """The school as its invoices name it (BI-3)."""
+    return {
+        "company_name": account.get("company_name"),
+        "siret": account.get("siret"),
+        "address": account.get("address"),
+        "email": account.get("email"),
+    }

@@ -32,6 +32,7 @@ READ_MODELS: dict[str, str] = {
     "candidates": "services.candidates.projections:READ_MODELS",
     "scheduling": "services.scheduling.projections:READ_MODELS",
     "booking": "services.booking.projections:READ_MODELS",
+    "billing": "services.billing.projections:READ_MODELS",
 }
 
 NOT_YET_BUILT = tuple(s for s in PLANNED_SERVICES if s not in SERVICE_CLASSES)

@@ -34,6 +34,8 @@ ensure_system_packages() {
   ldconfig -p 2>/dev/null | grep -q 'libpq\.so\.5' || missing+=(libpq5)
   # Page tests drive Debian's chromium through Playwright (no browser download).
   command -v chromium >/dev/null || missing+=(chromium)
+  # Tests read the text of the PDFs the platform makes, as a person would.
+  command -v pdftotext >/dev/null || missing+=(poppler-utils)
   if [ "$PG_HOST" = 127.0.0.1 ] && ! command -v pg_ctlcluster >/dev/null && ! port_open "$PG_HOST" "$PG_PORT"; then
     missing+=(postgresql)
   fi

@@ -16,12 +16,18 @@ from services.billing.domain import (
     CheckoutError,
     InvoiceSequence,
 )
+from services.billing.invoices import invoice, render_invoice
 from services.billing.provider import CardProvider, SimulatedCardProvider
 from services.common import contracts
 from services.common.store import Publication, ServiceApplication
 
 CARD = "carte"
 NUMBER_ATTEMPTS = 100
+
+
+class InvoiceNotFound(LookupError):
+    def __init__(self) -> None:
+        super().__init__("Cette facture est introuvable.")
 
 
 class EmptyCart(CheckoutError):
@@ -59,8 +65,9 @@ class BillingApplication(ServiceApplication):
         self,
         school_id: str,
         idempotency_key: str,
-        reservation_ids: list[str],
+        lines: list[dict[str, Any]],
         card_number: str,
+        buyer: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Charge the cart once, whatever the retries (BI-2).
 
@@ -68,7 +75,7 @@ class BillingApplication(ServiceApplication):
         checkout half done (a crash, a provider outage) finishes it: the
         provider answers the same authorisation and capture for the same keys.
         """
-        checkout = self._start(school_id, idempotency_key, reservation_ids)
+        checkout = self._start(school_id, idempotency_key, lines, CARD, buyer or {})
         if checkout.status != STARTED:
             return self.view(checkout)
         keys = f"{checkout.id}"
@@ -83,23 +90,32 @@ class BillingApplication(ServiceApplication):
         return self.view(self._record_capture(checkout.id, capture.id))
 
     def _start(
-        self, school_id: str, idempotency_key: str, reservation_ids: list[str]
+        self,
+        school_id: str,
+        idempotency_key: str,
+        lines: list[dict[str, Any]],
+        method: str,
+        buyer: dict[str, Any],
     ) -> Checkout:
         checkout_id = Checkout.create_id(school_id, idempotency_key)
         try:
             return self.repository.get(checkout_id)
         except AggregateNotFoundError:
             pass
-        if not reservation_ids:
+        if not lines:
             raise EmptyCart()
         price = self.settings.seat_price_cents
+        kept = ("id", "candidate_name", "neph", "exam_starts_at", "centre_name")
         checkout = Checkout(
             school_id=school_id,
             idempotency_key=idempotency_key,
-            method=CARD,
-            reservation_ids=sorted(reservation_ids),
+            method=method,
+            reservation_ids=sorted(line["id"] for line in lines),
             unit_price_cents=price,
-            amount_cents=price * len(reservation_ids),
+            amount_cents=price * len(lines),
+            vat_rate_percent=self.settings.vat_rate_percent,
+            buyer=buyer,
+            lines=[{k: line.get(k) for k in kept} for line in lines],
         )
         try:
             self.save(checkout)
@@ -129,6 +145,19 @@ class BillingApplication(ServiceApplication):
         raise CheckoutError(
             "Paiement enregistré plus tard : réessayez dans un instant."
         )
+
+    def payments(self, school_id: str) -> list[dict[str, Any]]:
+        return self.views["payment_list"].for_school(school_id)
+
+    def invoice_pdf(self, school_id: str, checkout_id: UUID) -> bytes:
+        """The invoice of one of the school's paid checkouts, as PDF (BI-3)."""
+        try:
+            checkout = self.repository.get(checkout_id)
+        except AggregateNotFoundError:
+            raise InvoiceNotFound() from None
+        if checkout.school_id != school_id or checkout.invoice_number is None:
+            raise InvoiceNotFound()
+        return render_invoice(invoice(checkout))
 
     def checkout(self, school_id: str, idempotency_key: str) -> dict[str, Any]:
         try:

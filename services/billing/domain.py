@@ -31,6 +31,9 @@ class Checkout(Aggregate):
         reservation_ids: list[str]
         unit_price_cents: int
         amount_cents: int
+        vat_rate_percent: float
+        buyer: dict
+        lines: list[dict]
 
     @event(Started)
     def __init__(
@@ -41,17 +44,25 @@ class Checkout(Aggregate):
         reservation_ids: list[str],
         unit_price_cents: int,
         amount_cents: int,
+        vat_rate_percent: float,
+        buyer: dict,
+        lines: list[dict],
     ) -> None:
         self.school_id = school_id
         self.idempotency_key = idempotency_key
         self.method = method
         self.reservation_ids = list(reservation_ids)
+        self.vat_rate_percent = vat_rate_percent
+        # Who pays and for what, as they were when the cart was paid (BI-3).
+        self.buyer = dict(buyer)
+        self.lines = [dict(line) for line in lines]
         self.unit_price_cents = unit_price_cents
         self.amount_cents = amount_cents
         self.status = STARTED
         self.reason = ""
         self.invoice_number: int | None = None
         self.capture_id: str | None = None
+        self.paid_at: datetime | None = None
 
     class Declined(Aggregate.Event):
         reason: str
@@ -85,6 +96,7 @@ class Checkout(Aggregate):
         self.status = CAPTURED
         self.capture_id = capture_id
         self.invoice_number = invoice_number
+        self.paid_at = captured_at
 
 
 class InvoiceSequence(Aggregate):

@@ -1,1 +1,120 @@
-"""Read models of billing (payments and invoices lists come with BI-3's pages)."""
+"""The school's payments, for « Paiements et factures » (BI-3)."""
+
+from __future__ import annotations
+
+from functools import singledispatchmethod
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
+from eventsourcing.utils import get_topic
+from psycopg import sql
+
+from services.billing.domain import CAPTURED, DECLINED, STARTED, Checkout
+from services.common.projection import ReadModel, ReadModelView
+
+
+class PaymentListView(ReadModelView):
+    tables = ("payment_list",)
+
+    def create_statements(self) -> list[sql.Composable]:
+        return [
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} (checkout_id uuid PRIMARY KEY,"
+                " school_id text NOT NULL, method text NOT NULL, status text NOT NULL,"
+                " amount_cents int NOT NULL, seats int NOT NULL,"
+                " invoice_number int, created_at timestamptz NOT NULL)"
+            ).format(self.table("payment_list"))
+        ]
+
+    def _write(self, query: sql.Composable, params: Any, tracking: Tracking) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(query, params)
+            self._insert_tracking(curs, tracking)
+
+    def add(self, row: dict[str, Any], tracking: Tracking) -> None:
+        columns = list(row)
+        self._write(
+            sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT DO NOTHING").format(
+                self.table("payment_list"),
+                sql.SQL(", ").join(map(sql.Identifier, columns)),
+                sql.SQL(", ").join(map(sql.Placeholder, columns)),
+            ),
+            row,
+            tracking,
+        )
+
+    def update(self, checkout_id: Any, changes: dict, tracking: Tracking) -> None:
+        self._write(
+            sql.SQL("UPDATE {} SET {} WHERE checkout_id = %(checkout_id)s").format(
+                self.table("payment_list"),
+                sql.SQL(", ").join(
+                    sql.SQL("{} = {}").format(sql.Identifier(k), sql.Placeholder(k))
+                    for k in changes
+                ),
+            ),
+            {**changes, "checkout_id": checkout_id},
+            tracking,
+        )
+
+    def for_school(self, school_id: str) -> list[dict[str, Any]]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                sql.SQL(
+                    "SELECT * FROM {} WHERE school_id = %s ORDER BY created_at DESC"
+                ).format(self.table("payment_list")),
+                (school_id,),
+            )
+            return [
+                {
+                    "id": str(r["checkout_id"]),
+                    "method": r["method"],
+                    "status": r["status"],
+                    "amount_cents": r["amount_cents"],
+                    "seats": r["seats"],
+                    "invoice_number": r["invoice_number"],
+                    "created_at": r["created_at"].isoformat(),
+                }
+                for r in curs.fetchall()
+            ]
+
+
+class PaymentList(Projection[PaymentListView]):
+    name = "payment_list"
+    topics = tuple(
+        get_topic(c) for c in (Checkout.Started, Checkout.Declined, Checkout.Captured)
+    )
+
+    @singledispatchmethod
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.view.insert_tracking(tracking)
+
+    @process_event.register
+    def _(self, e: Checkout.Started, tracking: Tracking) -> None:
+        self.view.add(
+            {
+                "checkout_id": e.originator_id,
+                "school_id": e.school_id,
+                "method": e.method,
+                "status": STARTED,
+                "amount_cents": e.amount_cents,
+                "seats": len(e.reservation_ids),
+                "created_at": e.timestamp,
+            },
+            tracking,
+        )
+
+    @process_event.register
+    def _(self, e: Checkout.Declined, tracking: Tracking) -> None:
+        self.view.update(e.originator_id, {"status": DECLINED}, tracking)
+
+    @process_event.register
+    def _(self, e: Checkout.Captured, tracking: Tracking) -> None:
+        self.view.update(
+            e.originator_id,
+            {"status": CAPTURED, "invoice_number": e.invoice_number},
+            tracking,
+        )
+
+
+READ_MODELS = {"payment_list": ReadModel(PaymentList, PaymentListView)}

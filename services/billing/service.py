@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
+from uuid import UUID
 
-from nameko.rpc import RpcProxy
-
-from services.billing.application import BillingApplication
+from services.billing.application import BillingApplication, InvoiceNotFound
 from services.billing.domain import CheckoutError
+from services.billing.projections import READ_MODELS
 from services.billing.provider import ProviderError
 from services.common.dependencies import ApplicationProvider
 from services.common.rpc import as_platform_errors, rpc
@@ -15,6 +16,7 @@ from services.common.rpc import as_platform_errors, rpc
 ERRORS = {
     CheckoutError: (409, "paiement_impossible"),
     ProviderError: (503, "paiement_indisponible"),
+    InvoiceNotFound: (404, "facture_introuvable"),
 }
 
 
@@ -22,17 +24,38 @@ class BillingService:
     """Payments of the schools' carts."""
 
     name = "billing"
-    app: BillingApplication = ApplicationProvider(BillingApplication)
-    booking = RpcProxy("booking")
+    app: BillingApplication = ApplicationProvider(
+        BillingApplication, read_models=READ_MODELS
+    )
 
     @rpc
     @as_platform_errors(ERRORS)
     def pay_by_card(
-        self, school_id: str, idempotency_key: str, card_number: str
+        self,
+        school_id: str,
+        idempotency_key: str,
+        lines: list[dict[str, Any]],
+        card_number: str,
+        buyer: dict[str, Any],
     ) -> dict[str, Any]:
-        """Pay the whole cart by card, once per idempotency key."""
-        cart = [line["id"] for line in self.booking.cart(school_id)]
-        return self.app.pay_by_card(school_id, idempotency_key, cart, card_number)
+        """Pay the cart's lines by card, once per idempotency key."""
+        return self.app.pay_by_card(
+            school_id, idempotency_key, lines, card_number, buyer
+        )
+
+    @rpc
+    @as_platform_errors(ERRORS)
+    def payments(self, school_id: str) -> list[dict[str, Any]]:
+        """The school's payments, newest first."""
+        return self.app.payments(school_id)
+
+    @rpc
+    @as_platform_errors(ERRORS)
+    def invoice_pdf(self, school_id: str, checkout_id: str) -> str:
+        """An invoice as PDF, base64-encoded for the RPC."""
+        return base64.b64encode(
+            self.app.invoice_pdf(school_id, UUID(checkout_id))
+        ).decode()
 
     @rpc
     def ping(self) -> str:

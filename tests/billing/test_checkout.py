@@ -33,8 +33,17 @@ def billing(settings, provider):
     app.close()
 
 
-def cart(size: int = 2) -> list[str]:
-    return [str(uuid4()) for _ in range(size)]
+def cart(size: int = 2) -> list[dict]:
+    return [
+        {
+            "id": str(uuid4()),
+            "candidate_name": f"Candidat {n}",
+            "neph": f"{n:012d}",
+            "exam_starts_at": "2026-12-01T09:00:00+01:00",
+            "centre_name": "Centre d'examen de Lyon",
+        }
+        for n in range(size)
+    ]
 
 
 def test_a_retried_checkout_charges_once(billing, provider):

@@ -97,7 +97,8 @@ def booking_scenario(app: BookingApplication) -> None:
 
 
 def billing_scenario(app: BillingApplication) -> None:
-    app.pay_by_card("ecole", "cle", [str(uuid4()), str(uuid4())], APPROVED)
+    lines = [{"id": str(uuid4()), "candidate_name": "Emma Garcia"} for _ in range(2)]
+    app.pay_by_card("ecole", "cle", lines, APPROVED)
 
 
 # One scenario per producing service: it must produce every event it publishes.
