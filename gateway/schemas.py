@@ -372,6 +372,14 @@ class CardPayment(ApiSchema):
     )
 
 
+class SepaPayment(ApiSchema):
+    cgv = fields.Boolean(required=True, error_messages=FR)
+    iban = text(metadata={"example": "FR14 2004 1010 0505 0001 3M02 606"})
+    bic = text(metadata={"example": "PSSTFRPPLIL"})
+    holder = text(data_key="titulaire", metadata={"description": "Titulaire du compte"})
+    idempotency_key = text(data_key="cle")
+
+
 class Payment(ApiSchema):
     id = fields.String()
     status = fields.String()

@@ -524,14 +524,7 @@ class GatewayService:
     def pay_by_card(
         self, request: Request, data: dict[str, Any], account: dict[str, Any]
     ) -> dict[str, Any]:
-        if data["cgv"] is not True:
-            raise PlatformError(
-                "cgv_non_acceptees",
-                texts.CGV_REQUIRED,
-                fields={
-                    "cgv": ["Cochez « J'accepte les conditions générales de vente »."]
-                },
-            )
+        require_cgv(data)
         # The cart as the school sees it now; billing keeps it with the payment.
         lines = self.booking.cart(account["account_id"])
         payment = self.billing.pay_by_card(
@@ -545,6 +538,30 @@ class GatewayService:
             raise PlatformError(
                 "paiement_refuse", texts.payment_declined(payment["reason"]), status=402
             )
+        return {**payment, "message": texts.PAID}
+
+    @endpoint(
+        "POST",
+        "/api/paiement/sepa",
+        summary="Payer le panier par prélèvement SEPA (mandat signé ce jour)",
+        tag=BOOKING,
+        body=schemas.SepaPayment,
+        response=schemas.Payment,
+        status=201,
+    )
+    def pay_by_sepa(
+        self, request: Request, data: dict[str, Any], account: dict[str, Any]
+    ) -> dict[str, Any]:
+        require_cgv(data)
+        lines = self.booking.cart(account["account_id"])
+        bank = {k: data[k] for k in ("iban", "bic", "holder")}
+        payment = self.billing.pay_by_sepa(
+            account["account_id"],
+            data["idempotency_key"],
+            lines,
+            bank,
+            buyer_of(account),
+        )
         return {**payment, "message": texts.PAID}
 
     @endpoint(
@@ -626,6 +643,15 @@ class GatewayService:
     def static_file(self, request: Request, name: str) -> Response:
         """CSS and JavaScript of the pages."""
         return pages.static(name)
+
+
+def require_cgv(data: dict[str, Any]) -> None:
+    if data["cgv"] is not True:
+        raise PlatformError(
+            "cgv_non_acceptees",
+            texts.CGV_REQUIRED,
+            fields={"cgv": ["Cochez « J'accepte les conditions générales de vente »."]},
+        )
 
 
 def buyer_of(account: dict[str, Any]) -> dict[str, Any]:

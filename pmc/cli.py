@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
         bulk = sub.add_parser(f"import-{kind}", help=f"create {kind} from a CSV file")
         bulk.add_argument("file")
 
+    sepa = sub.add_parser("sepa-file", help="the day's SEPA debits as pain.008")
+    sepa.add_argument("day", help="AAAA-MM-JJ")
+
     mail = sub.add_parser("mailcatcher", help="local SMTP server for development")
     mail.add_argument("--port", type=int, default=None)
     mail.add_argument("--folder", default=None)

@@ -180,6 +180,26 @@ def import_sessions(args: argparse.Namespace) -> int:
     return _import(args, "import_sessions")
 
 
+def sepa_file(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from services.billing.application import BillingApplication
+    from services.billing.domain import CheckoutError
+    from services.billing.projections import READ_MODELS
+
+    app = BillingApplication(settings=_settings())
+    try:
+        follower = READ_MODELS["payment_list"].follower(app)
+        app.views["payment_list"] = follower.view
+        sys.stdout.buffer.write(app.sepa_file(date.fromisoformat(args.day)))
+    except CheckoutError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    finally:
+        app.close()
+    return 0
+
+
 def mailcatcher(args: argparse.Namespace) -> int:
     from pmc.mailcatcher import serve_forever
 
@@ -205,6 +225,7 @@ __all__ = [
     "mailcatcher",
     "relay",
     "replay",
+    "sepa_file",
     "serve",
     "up",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+from datetime import date, timedelta
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -16,12 +17,16 @@ from services.billing.domain import (
     CheckoutError,
     InvoiceSequence,
 )
-from services.billing.invoices import invoice, render_invoice
+from services.billing.invoices import PARIS, invoice, invoice_number, render_invoice
 from services.billing.provider import CardProvider, SimulatedCardProvider
+from services.billing.sepa import check_bank_details, pain008
 from services.common import contracts
 from services.common.store import Publication, ServiceApplication
 
 CARD = "carte"
+SEPA = "sepa"
+# Days between the SEPA file and the debit (the scheme's minimum for a first one).
+SEPA_COLLECTION_DAYS = 5
 NUMBER_ATTEMPTS = 100
 
 
@@ -89,6 +94,53 @@ class BillingApplication(ServiceApplication):
         capture = self.provider.capture(authorisation.id, f"{keys}:capture")
         return self.view(self._record_capture(checkout.id, capture.id))
 
+    def pay_by_sepa(
+        self,
+        school_id: str,
+        idempotency_key: str,
+        lines: list[dict[str, Any]],
+        bank: dict[str, str],
+        buyer: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Pay by SEPA direct debit: a mandate signed today; the debit goes into
+        the day's pain.008 file for the bank; the seats are the school's now."""
+        details = check_bank_details(bank["iban"], bank["bic"], bank["holder"])
+        checkout_id = Checkout.create_id(school_id, idempotency_key)
+        mandate = {
+            **details,
+            "reference": f"PMC-{checkout_id.hex[:16].upper()}",
+            "signed_on": self.clock.now().astimezone(PARIS).date().isoformat(),
+        }
+        checkout = self._start(
+            school_id, idempotency_key, lines, SEPA, buyer or {}, mandate
+        )
+        if checkout.status != STARTED:
+            return self.view(checkout)
+        return self.view(self._record_capture(checkout.id, mandate["reference"]))
+
+    def sepa_file(self, day: date) -> bytes:
+        """pain.008 of the SEPA payments made on `day` (Paris time), for the bank."""
+        debits = []
+        for row in self.views["payment_list"].sepa_paid_on(day):
+            checkout = self.repository.get(UUID(row["id"]))
+            mandate = checkout.mandate or {}
+            number = invoice_number(checkout.invoice_number, checkout.paid_at)
+            debits.append(
+                {
+                    "holder": mandate["holder"],
+                    "iban": mandate["iban"],
+                    "bic": mandate["bic"],
+                    "amount_cents": checkout.amount_cents,
+                    "mandate_reference": mandate["reference"],
+                    "mandate_signed_on": mandate["signed_on"],
+                    "description": f"Passer mon code, facture {number}",
+                    "end_to_end_id": number.replace("-", ""),
+                }
+            )
+        if not debits:
+            raise CheckoutError(f"Aucun prélèvement SEPA le {day:%d/%m/%Y}.")
+        return pain008(debits, day + timedelta(days=SEPA_COLLECTION_DAYS))
+
     def _start(
         self,
         school_id: str,
@@ -96,6 +148,7 @@ class BillingApplication(ServiceApplication):
         lines: list[dict[str, Any]],
         method: str,
         buyer: dict[str, Any],
+        mandate: dict[str, Any] | None = None,
     ) -> Checkout:
         checkout_id = Checkout.create_id(school_id, idempotency_key)
         try:
@@ -116,6 +169,7 @@ class BillingApplication(ServiceApplication):
             vat_rate_percent=self.settings.vat_rate_percent,
             buyer=buyer,
             lines=[{k: line.get(k) for k in kept} for line in lines],
+            mandate=mandate,
         )
         try:
             self.save(checkout)

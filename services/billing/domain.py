@@ -34,6 +34,7 @@ class Checkout(Aggregate):
         vat_rate_percent: float
         buyer: dict
         lines: list[dict]
+        mandate: dict | None
 
     @event(Started)
     def __init__(
@@ -47,8 +48,11 @@ class Checkout(Aggregate):
         vat_rate_percent: float,
         buyer: dict,
         lines: list[dict],
+        mandate: dict | None = None,
     ) -> None:
         self.school_id = school_id
+        # SEPA: the mandate (reference, signature date, IBAN, BIC) it debits under.
+        self.mandate = dict(mandate) if mandate else None
         self.idempotency_key = idempotency_key
         self.method = method
         self.reservation_ids = list(reservation_ids)

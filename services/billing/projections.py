@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import singledispatchmethod
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
@@ -12,6 +14,8 @@ from psycopg import sql
 
 from services.billing.domain import CAPTURED, DECLINED, STARTED, Checkout
 from services.common.projection import ReadModel, ReadModelView
+
+PARIS = ZoneInfo("Europe/Paris")
 
 
 class PaymentListView(ReadModelView):
@@ -23,7 +27,7 @@ class PaymentListView(ReadModelView):
                 "CREATE TABLE IF NOT EXISTS {} (checkout_id uuid PRIMARY KEY,"
                 " school_id text NOT NULL, method text NOT NULL, status text NOT NULL,"
                 " amount_cents int NOT NULL, seats int NOT NULL,"
-                " invoice_number int, created_at timestamptz NOT NULL)"
+                " invoice_number int, created_at timestamptz NOT NULL, paid_on date)"
             ).format(self.table("payment_list"))
         ]
 
@@ -78,6 +82,17 @@ class PaymentListView(ReadModelView):
                 for r in curs.fetchall()
             ]
 
+    def sepa_paid_on(self, day: date) -> list[dict[str, Any]]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                sql.SQL(
+                    "SELECT checkout_id FROM {} WHERE method = 'sepa'"
+                    " AND status = %s AND paid_on = %s ORDER BY invoice_number"
+                ).format(self.table("payment_list")),
+                (CAPTURED, day),
+            )
+            return [{"id": str(r["checkout_id"])} for r in curs.fetchall()]
+
 
 class PaymentList(Projection[PaymentListView]):
     name = "payment_list"
@@ -112,7 +127,11 @@ class PaymentList(Projection[PaymentListView]):
     def _(self, e: Checkout.Captured, tracking: Tracking) -> None:
         self.view.update(
             e.originator_id,
-            {"status": CAPTURED, "invoice_number": e.invoice_number},
+            {
+                "status": CAPTURED,
+                "invoice_number": e.invoice_number,
+                "paid_on": e.captured_at.astimezone(PARIS).date(),
+            },
             tracking,
         )
 

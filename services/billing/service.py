@@ -10,6 +10,7 @@ from services.billing.application import BillingApplication, InvoiceNotFound
 from services.billing.domain import CheckoutError
 from services.billing.projections import READ_MODELS
 from services.billing.provider import ProviderError
+from services.billing.sepa import InvalidBankDetails
 from services.common.dependencies import ApplicationProvider
 from services.common.rpc import as_platform_errors, rpc
 
@@ -17,6 +18,7 @@ ERRORS = {
     CheckoutError: (409, "paiement_impossible"),
     ProviderError: (503, "paiement_indisponible"),
     InvoiceNotFound: (404, "facture_introuvable"),
+    InvalidBankDetails: (400, "coordonnees_bancaires_invalides"),
 }
 
 
@@ -42,6 +44,19 @@ class BillingService:
         return self.app.pay_by_card(
             school_id, idempotency_key, lines, card_number, buyer
         )
+
+    @rpc
+    @as_platform_errors(ERRORS)
+    def pay_by_sepa(
+        self,
+        school_id: str,
+        idempotency_key: str,
+        lines: list[dict[str, Any]],
+        bank: dict[str, str],
+        buyer: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Pay the cart's lines by SEPA direct debit under a mandate signed now."""
+        return self.app.pay_by_sepa(school_id, idempotency_key, lines, bank, buyer)
 
     @rpc
     @as_platform_errors(ERRORS)

@@ -10,6 +10,8 @@ import pytest
 
 from services.billing.application import BillingApplication, EmptyCart
 from services.billing.domain import CAPTURED, DECLINED, STARTED, Checkout
+from services.billing.invoices import PARIS
+from services.billing.projections import READ_MODELS
 from services.billing.provider import (
     APPROVED,
     PROVIDER_FAILURE,
@@ -19,6 +21,7 @@ from services.billing.provider import (
 from services.billing.provider import (
     DECLINED as DECLINED_CARD,
 )
+from services.billing.sepa import InvalidBankDetails
 
 
 @pytest.fixture
@@ -94,3 +97,47 @@ def test_50_concurrent_checkouts_get_one_gapless_sequence_of_invoices(billing):
     numbers = sorted(r["invoice_number"] for r in results)
     assert len(set(numbers)) == 50
     assert numbers == list(range(numbers[0], numbers[0] + 50))
+
+
+SEPA = {
+    "iban": "FR14 2004 1010 0505 0001 3M02 606",
+    "bic": "PSSTFRPPLIL",
+    "holder": "Auto-école du Centre",
+}
+
+
+def test_sepa_checks_bank_details_field_by_field(billing):
+    with pytest.raises(InvalidBankDetails) as error:
+        billing.pay_by_sepa(
+            "ecole-s",
+            f"k-{uuid4()}",
+            cart(),
+            {"iban": "FR14 2004 1010 0505 0001 3M02 607", "bic": "XX", "holder": " "},
+        )
+    assert set(error.value.fields) == {"iban", "bic", "holder"}
+    with pytest.raises(InvalidBankDetails) as error:
+        billing.pay_by_sepa(
+            "ecole-s", f"k-{uuid4()}", cart(), {**SEPA, "bic": "AGRIFRPP"}
+        )
+    assert error.value.fields["bic"] == [
+        "Ce BIC ne correspond pas à la banque de l'IBAN."
+    ]
+
+
+def test_a_sepa_payment_has_a_mandate_and_goes_into_a_valid_pain008(billing):
+    school = f"ecole-{secrets.token_hex(3)}"
+    paid = billing.pay_by_sepa(school, "cle-sepa", cart(2), SEPA)
+    assert paid["status"] == CAPTURED
+    checkout = billing.repository.get(Checkout.create_id(school, "cle-sepa"))
+    assert checkout.mandate["reference"].startswith("PMC-")
+    assert checkout.mandate["iban"] == "FR1420041010050500013M02606"
+    day = checkout.paid_at.astimezone(PARIS).date()
+    # The read model follows the log in the service; here, project it directly.
+    follower = READ_MODELS["payment_list"].follower(billing)
+    billing.views["payment_list"] = follower.view
+    follower.run_until_caught_up()
+    follower.release()
+    xml = billing.sepa_file(day)  # validated against pain.008.001.02 on export
+    assert b"urn:iso:std:iso:20022:tech:xsd:pain.008.001.02" in xml
+    assert checkout.mandate["reference"].encode() in xml
+    assert b'<InstdAmt Ccy="EUR">60.00</InstdAmt>' in xml

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -15,6 +16,7 @@ from services.scheduling.domain import COLLECTIVE
 from tests.e2e.test_booking_api import activated_files, centre, hold, next_weekday
 from tests.helpers import publish_event, wait_for
 
+PARIS_TZ = ZoneInfo("Europe/Paris")
 PAID = (
     "Merci d'avoir effectué vos inscriptions sur notre site, "
     "Celles-ci sont maintenant effectives."
@@ -172,3 +174,45 @@ def test_payment_captured_delivered_three_times_confirms_once(
         history = booking.aggregate_history(UUID(line))
         kinds = [type(e).__qualname__ for e in history]
         assert kinds.count("Reservation.Confirmed") == 1, kinds
+
+
+def test_sepa_payment_confirms_the_cart_and_goes_into_the_banks_file(
+    gateway, new_school, scheduling, candidates, pmc
+):
+    school = new_school()
+    _cart_of_two(gateway, school, scheduling, candidates, first=8000)
+    bad = requests.post(
+        f"{gateway}/api/paiement/sepa",
+        json={
+            "cgv": True,
+            "iban": "FR00 1234",
+            "bic": "PSSTFRPPLIL",
+            "titulaire": "Auto-école du Centre",
+            "cle": "sepa-1",
+        },
+        headers=school["headers"],
+    )
+    assert bad.status_code == 400
+    assert bad.json()["fields"]["iban"] == [
+        "L'IBAN n'est pas valide (vérifiez sa clé)."
+    ]
+    paid = requests.post(
+        f"{gateway}/api/paiement/sepa",
+        json={
+            "cgv": True,
+            "iban": "FR14 2004 1010 0505 0001 3M02 606",
+            "bic": "PSSTFRPPLIL",
+            "titulaire": "Auto-école du Centre",
+            "cle": "sepa-2",
+        },
+        headers=school["headers"],
+    )
+    assert paid.status_code == 201, paid.text
+    assert paid.json()["message"] == PAID
+    wait_for(lambda: set(_statuses(gateway, school).values()) == {"confirmée"})
+    wait_for(lambda: [p for p in payments_of(gateway, school) if p["status"] == "payé"])
+    today = datetime.now(UTC).astimezone(PARIS_TZ).date().isoformat()
+    exported = pmc("sepa-file", today)
+    assert exported.returncode == 0, exported.stderr
+    assert "pain.008.001.02" in exported.stdout
+    assert '<InstdAmt Ccy="EUR">60.00</InstdAmt>' in exported.stdout

@@ -1,0 +1,76 @@
+"""SEPA direct debit (BI-1): bank details checked, mandates, the pain.008 file."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from schwifty import BIC, IBAN
+from schwifty.exceptions import SchwiftyException
+from sepaxml import SepaDD
+
+# The platform as SEPA creditor (its creditor identifier and collection account).
+CREDITOR = {
+    "name": "La Poste Passer mon code",
+    "IBAN": "FR7630006000011234567890189",
+    "BIC": "AGRIFRPP",
+    "batch": True,
+    "creditor_id": "FR12ZZZ123456",
+    "currency": "EUR",
+}
+
+
+class InvalidBankDetails(ValueError):
+    """IBAN, BIC or holder are wrong; `fields` says which."""
+
+    def __init__(self, fields: dict[str, list[str]]) -> None:
+        self.fields = fields
+        super().__init__("Les coordonnées bancaires sont incorrectes.")
+
+
+def check_bank_details(iban: str, bic: str, holder: str) -> dict[str, str]:
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, str] = {"holder": holder.strip()}
+    try:
+        parsed = IBAN(iban)
+        clean["iban"] = parsed.compact
+    except SchwiftyException:
+        errors["iban"] = ["L'IBAN n'est pas valide (vérifiez sa clé)."]
+        parsed = None
+    try:
+        clean["bic"] = BIC(bic).compact
+    except SchwiftyException:
+        errors["bic"] = ["Le BIC n'est pas valide."]
+    bank_bic = parsed.bic if parsed is not None else None
+    if (
+        "bic" in clean
+        and bank_bic is not None
+        and bank_bic.compact[:6] != clean["bic"][:6]
+    ):
+        errors["bic"] = ["Ce BIC ne correspond pas à la banque de l'IBAN."]
+    if not clean["holder"]:
+        errors["holder"] = ["Le titulaire du compte est obligatoire."]
+    if errors:
+        raise InvalidBankDetails(errors)
+    return clean
+
+
+def pain008(debits: list[dict[str, Any]], collection_date: date) -> bytes:
+    """The file for the bank, validated against the pain.008.001.02 schema."""
+    file = SepaDD(dict(CREDITOR), schema="pain.008.001.02", clean=True)
+    for debit in debits:
+        file.add_payment(
+            {
+                "name": debit["holder"],
+                "IBAN": debit["iban"],
+                "BIC": debit["bic"],
+                "amount": debit["amount_cents"],
+                "type": "RCUR" if debit.get("recurring") else "FRST",
+                "collection_date": collection_date,
+                "mandate_id": debit["mandate_reference"],
+                "mandate_date": date.fromisoformat(debit["mandate_signed_on"]),
+                "description": debit["description"],
+                "endtoend_id": debit["end_to_end_id"],
+            }
+        )
+    return file.export(validate=True)
