@@ -566,6 +566,19 @@ class GatewayService:
 
     @endpoint(
         "GET",
+        "/api/reservations/<string:reservation_id>/convocation",
+        summary="Télécharger la convocation d'une réservation payée (PDF)",
+        tag=BOOKING,
+    )
+    def convocation(
+        self, request: Request, reservation_id: str, account: dict[str, Any]
+    ) -> Response:
+        reservation_id = parse_uuid(reservation_id, "Réservation")
+        pdf = self.booking.convocation_pdf(account["account_id"], reservation_id)
+        return download(base64.b64decode(pdf), "application/pdf", "convocation.pdf")
+
+    @endpoint(
+        "GET",
         "/api/paiements",
         summary="Les paiements de l'auto-école",
         tag=BOOKING,

@@ -49,6 +49,7 @@ def _captured(e: Checkout.Captured, app: BillingApplication) -> dict[str, Any]:
         "amount_cents": checkout.amount_cents,
         "invoice_number": e.invoice_number,
         "captured_at": e.captured_at,
+        "school_email": (checkout.buyer or {}).get("email"),
     }
 
 

@@ -12,6 +12,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from services.booking.domain import (
+    CONFIRMED,
     EXPIRED,
     FULL,
     HOLD_DURATION,
@@ -24,6 +25,7 @@ from services.booking.domain import (
     check_bookable,
 )
 from services.common import contracts
+from services.common.documents import render_convocation
 from services.common.envelope import Delivered
 from services.common.store import Publication, ServiceApplication
 
@@ -47,12 +49,37 @@ def _released(e: Reservation.Released, app: BookingApplication) -> dict[str, Any
     }
 
 
+def _confirmed(e: Reservation.Confirmed, app: BookingApplication) -> dict[str, Any]:
+    reservation = app.repository.get(e.originator_id, version=e.originator_version)
+    return {
+        **convocation_data(reservation),
+        "school_id": reservation.school_id,
+        "candidate_id": reservation.candidate_id,
+        "session_id": reservation.session_id,
+        "checkout_id": e.checkout_id,
+        "confirmed_at": e.confirmed_at,
+    }
+
+
+def convocation_data(reservation: Reservation) -> dict[str, Any]:
+    return {
+        "reservation_id": str(reservation.id),
+        "candidate_name": reservation.candidate_name,
+        "neph": reservation.neph,
+        "centre_name": reservation.centre_name,
+        "centre_address": reservation.centre_address,
+        "centre_city": reservation.centre_city,
+        "exam_starts_at": reservation.exam_starts_at.isoformat(),
+    }
+
+
 class BookingApplication(ServiceApplication):
     """Holds, releases and lists reservations."""
 
     name: ClassVar[str] = "booking"
     published: ClassVar = {
         Reservation.Released: Publication(contracts.ReservationReleased, _released),
+        Reservation.Confirmed: Publication(contracts.ReservationConfirmed, _confirmed),
     }
 
     def _new_reservation(
@@ -77,6 +104,10 @@ class BookingApplication(ServiceApplication):
             session_id=UUID(session["id"]),
             centre_name=session["centre"]["name"],
             centre_city=session["centre"]["city"],
+            centre_address=(
+                f"{session['centre'].get('address', '')}, "
+                f"{session['centre'].get('postal_code', '')}"
+            ),
             exam_starts_at=starts_at,
             expires_at=expires_at or now + HOLD_DURATION,
         )
@@ -188,6 +219,13 @@ class BookingApplication(ServiceApplication):
                 continue
             return [str(r.id) for r in confirmed]
         raise BookingError(CHANGED_MEANWHILE)
+
+    def convocation_pdf(self, school_id: str, reservation_id: UUID) -> bytes:
+        """The convocation of a confirmed reservation of this school (NO-4)."""
+        reservation = self._get(reservation_id, school_id)
+        if reservation.status != CONFIRMED:
+            raise BookingError("La convocation est disponible une fois la place payée.")
+        return render_convocation(convocation_data(reservation))
 
     def expire_holds(self) -> list[str]:
         """BO-3: unpaid holds older than 30 minutes free their seats."""

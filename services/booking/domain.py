@@ -117,6 +117,7 @@ class Reservation(Aggregate):
         centre_city: str
         exam_starts_at: datetime
         expires_at: datetime
+        centre_address: str = ""
 
     @event(Held)
     def __init__(
@@ -131,8 +132,10 @@ class Reservation(Aggregate):
         centre_city: str,
         exam_starts_at: datetime,
         expires_at: datetime,
+        centre_address: str = "",
     ) -> None:
         self.school_id = school_id
+        self.centre_address = centre_address
         self.candidate_id = candidate_id
         self.neph = neph
         self.candidate_name = candidate_name

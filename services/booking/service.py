@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -98,6 +99,13 @@ class BookingService:
     ) -> list[dict[str, Any]]:
         """BO-5: the school's reservations, by candidate name, NEPH, exam date."""
         return self.app.reservations(school_id, search, exam_date)
+
+    @rpc
+    @as_platform_errors(ERRORS)
+    def convocation_pdf(self, school_id: str, reservation_id: str) -> str:
+        """A confirmed reservation's convocation, base64-encoded for the RPC."""
+        pdf = self.app.convocation_pdf(school_id, UUID(reservation_id))
+        return base64.b64encode(pdf).decode()
 
     @consume("billing", contracts.PaymentCaptured)
     def on_payment_captured(self, event: Delivered) -> None:

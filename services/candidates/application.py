@@ -342,6 +342,12 @@ class CandidatesApplication(ServiceApplication):
             RECEIPT, candidate_id, self._get(candidate_id).request_number
         )
 
+    def contact(self, candidate_id: UUID) -> dict[str, Any]:
+        """How to reach a candidate (for the notifier's convocations)."""
+        view = self.view(self._get(candidate_id))
+        keys = ("civility", "birth_name", "given_names", "email", "address", "contact")
+        return {k: view[k] for k in keys}
+
     def booking_view(self, school_id: str, neph: str) -> dict[str, Any]:
         """BO-1: the school's activated file for a NEPH, as the booking shows it."""
         holder = self._neph_holder(neph.strip().replace(" ", ""))

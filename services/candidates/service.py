@@ -140,6 +140,12 @@ class CandidatesService:
         """BO-1: the activated file of this school for a NEPH."""
         return self.app.booking_view(school_id, neph)
 
+    @rpc
+    @as_platform_errors(ERRORS)
+    def contact(self, candidate_id: str) -> dict[str, Any]:
+        """How to reach a candidate: e-mail, or postal address."""
+        return self.app.contact(UUID(candidate_id))
+
     @timer(interval=EXPIRY_SWEEP_SECONDS)
     def expire_overdue(self) -> None:
         """Delete files not confirmed within 7 days and erase their personal data."""

@@ -159,6 +159,26 @@ class ReservationReleased(Contract):
     released_at = fields.AwareDateTime(required=True)
 
 
+class ReservationConfirmed(Contract):
+    """A reservation is paid: the candidate gets the convocation (BO-4, NO-4)."""
+
+    event_type = "ReservationConfirmed"
+    version = 1
+
+    reservation_id = fields.UUID(required=True)
+    school_id = fields.String(required=True)
+    candidate_id = fields.UUID(required=True)
+    candidate_name = fields.String(required=True)
+    neph = NEPH
+    session_id = fields.UUID(required=True)
+    centre_name = fields.String(required=True)
+    centre_address = fields.String(required=True)
+    centre_city = fields.String(required=True)
+    exam_starts_at = fields.String(required=True)
+    checkout_id = fields.UUID(required=True)
+    confirmed_at = fields.AwareDateTime(required=True)
+
+
 class PaymentCaptured(Contract):
     """A cart is paid: its reservations become confirmed (BO-4, BI-2)."""
 
@@ -171,6 +191,8 @@ class PaymentCaptured(Contract):
     amount_cents = fields.Integer(required=True)
     invoice_number = fields.Integer(required=True)
     captured_at = fields.AwareDateTime(required=True)
+    # Added in v1 (readers ignore what they do not know): who to thank.
+    school_email = fields.Email(load_default=None, allow_none=True)
 
 
 ALL: tuple[type[Contract], ...] = (
@@ -184,6 +206,7 @@ ALL: tuple[type[Contract], ...] = (
     PasswordResetRequested,
     ReservationReleased,
     PaymentCaptured,
+    ReservationConfirmed,
 )
 
 

@@ -7,6 +7,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.persistence import Tracking
 
+from services.common.documents import when
 from services.common.envelope import Delivered
 from services.common.store import ServiceApplication
 from services.notifier import texts
@@ -70,6 +71,58 @@ class NotifierApplication(ServiceApplication):
             body,
         )
 
+    # -- payments and convocations (BO-4, NO-4) -------------------------------------
+
+    def on_payment_captured(self, event: Delivered) -> None:
+        payload = event.payload
+        if not payload.get("school_email"):
+            self.record_processed(event.tracking)
+            return
+        subject, body = texts.school_payment_confirmed(payload)
+        self.queue(
+            event,
+            EMAIL,
+            "auto-ecole",
+            school_subject(payload["school_id"]),
+            payload["school_email"],
+            subject,
+            body,
+        )
+
+    def on_reservation_confirmed(self, event: Delivered, contact: dict) -> None:
+        """The candidate's convocation: by e-mail (PDF attached) or by post."""
+        payload = {k: str(v) for k, v in event.payload.items()}
+        subject, body = texts.convocation(payload, when(payload["exam_starts_at"]))
+        candidate = event.payload["candidate_id"]
+        convocation = {
+            k: payload[k]
+            for k in (
+                "reservation_id",
+                "candidate_name",
+                "neph",
+                "centre_name",
+                "centre_address",
+                "centre_city",
+                "exam_starts_at",
+            )
+        }
+        if contact.get("email"):
+            self.queue(
+                event,
+                EMAIL,
+                "candidat",
+                candidate,
+                contact["email"],
+                subject,
+                body,
+                attachment=convocation,
+            )
+        elif contact.get("address"):
+            recipient = {"name": payload["candidate_name"], **contact["address"]}
+            self.queue(event, LETTER, "candidat", candidate, recipient, subject, body)
+        else:
+            self.record_processed(event.tracking)
+
     # -- accounts ------------------------------------------------------------------
 
     def on_account_activation_requested(self, event: Delivered) -> None:
@@ -104,8 +157,11 @@ class NotifierApplication(ServiceApplication):
         recipient: Any,
         subject: str,
         body: str,
+        attachment: dict[str, Any] | None = None,
     ) -> None:
         content = {"recipient": recipient, "subject": subject, "body": body}
+        if attachment is not None:
+            content["convocation"] = attachment
         message = Message(
             cause=event.event_id,
             channel=channel,

@@ -22,6 +22,7 @@ import psycopg
 from eventsourcing.persistence import Notification, Tracking
 from eventsourcing.utils import get_topic
 
+from services.common.documents import render_convocation
 from services.common.follower import LogFollower
 from services.notifier.application import NotifierApplication
 from services.notifier.domain import EMAIL, LETTER, Message
@@ -114,6 +115,13 @@ class Mailer(LogFollower):
         email["Date"] = formatdate(localtime=False)
         email["Message-ID"] = f"<{message.id}@passermoncode.fr>"
         email.set_content(content["body"])
+        if content.get("convocation"):
+            email.add_attachment(
+                render_convocation(content["convocation"]),
+                maintype="application",
+                subtype="pdf",
+                filename="convocation.pdf",
+            )
         return email
 
     @classmethod

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from nameko.rpc import RpcProxy
+
 from services.common import contracts
 from services.common.consumer import consume
 from services.common.dependencies import ApplicationProvider
@@ -15,6 +17,7 @@ class NotifierService:
     """E-mails, letters and SMS caused by the platform's events (NO-1…NO-4)."""
 
     name = "notifier"
+    candidates = RpcProxy("candidates")
     app: NotifierApplication = ApplicationProvider(
         NotifierApplication, followers=[Mailer.factory]
     )
@@ -48,6 +51,17 @@ class NotifierService:
     def on_password_reset_requested(self, event: Delivered) -> None:
         """E-mail a password reset link (ID-4)."""
         self.app.on_password_reset_requested(event)
+
+    @consume("billing", contracts.PaymentCaptured)
+    def on_payment_captured(self, event: Delivered) -> None:
+        """Confirm the school's inscriptions by e-mail (BO-4)."""
+        self.app.on_payment_captured(event)
+
+    @consume("booking", contracts.ReservationConfirmed)
+    def on_reservation_confirmed(self, event: Delivered) -> None:
+        """Send the candidate's convocation, by e-mail or by post (NO-4)."""
+        contact = self.candidates.contact(str(event.payload["candidate_id"]))
+        self.app.on_reservation_confirmed(event, contact)
 
     @rpc
     def ping(self) -> str:

@@ -113,3 +113,35 @@ def password_reset(payload: dict[str, Any], public_url: str) -> tuple[str, str]:
         "Passer mon code\n"
     )
     return subject, body
+
+
+def school_payment_confirmed(payload: dict[str, Any]) -> tuple[str, str]:
+    seats = len(payload["reservation_ids"])
+    subject = "Vos inscriptions sont confirmées"
+    body = (
+        "Bonjour,\n\n"
+        "Merci d'avoir effectué vos inscriptions sur notre site, Celles-ci sont "
+        "maintenant effectives.\n\n"
+        f"Places payées : {seats} — montant : {payload['amount_cents'] / 100:.2f} €"
+        " TTC.\n"
+        "Votre facture et les convocations de vos candidats sont disponibles dans "
+        "votre espace client.\n\n"
+        "Passer mon code\n"
+    )
+    return subject, body
+
+
+def convocation(payload: dict[str, Any], when: str) -> tuple[str, str]:
+    subject = "Votre convocation à l'examen du code de la route"
+    body = (
+        f"Bonjour {payload['candidate_name']},\n\n"
+        "Votre auto-école vous a inscrit(e) à l'examen du code de la route :\n"
+        f"  - le {when}\n"
+        f"  - au {payload['centre_name']}, {payload['centre_address']} "
+        f"{payload['centre_city']}\n"
+        f"  - NEPH : {payload['neph']}\n\n"
+        "Présentez-vous 15 minutes avant l'heure avec une pièce d'identité en cours "
+        "de validité et cette convocation (ci-jointe en PDF).\n\n"
+        "Passer mon code\n"
+    )
+    return subject, body

@@ -94,6 +94,10 @@ def booking_scenario(app: BookingApplication) -> None:
     }
     held = app.hold("ecole", file, session)
     app.release("ecole", UUID(held["id"]), "retirée du panier")
+    paid = app.hold("ecole", file, session)
+    reservation = app.repository.get(UUID(paid["id"]))
+    reservation.confirm(uuid4(), app.clock.now())
+    app.save(reservation)
 
 
 def billing_scenario(app: BillingApplication) -> None:

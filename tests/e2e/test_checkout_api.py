@@ -14,7 +14,7 @@ from services.booking.application import BookingApplication
 from services.common import contracts
 from services.scheduling.domain import COLLECTIVE
 from tests.e2e.test_booking_api import activated_files, centre, hold, next_weekday
-from tests.helpers import publish_event, wait_for
+from tests.helpers import mails_to, publish_event, wait_for
 
 PARIS_TZ = ZoneInfo("Europe/Paris")
 PAID = (
@@ -51,7 +51,7 @@ def _statuses(gateway, school) -> dict[str, str]:
 
 
 def test_a_paid_cart_is_confirmed_once_even_when_the_checkout_is_retried(
-    gateway, new_school, scheduling, candidates
+    gateway, new_school, scheduling, candidates, mail_folder
 ):
     school = new_school()
     lines = _cart_of_two(gateway, school, scheduling, candidates, first=5000)
@@ -98,6 +98,32 @@ def test_a_paid_cart_is_confirmed_once_even_when_the_checkout_is_retried(
     assert "Total HT : 50,00 €" in text
     assert "TVA 20 % : 10,00 €" in text
     assert "Total TTC : 60,00 €" in text
+    # The school is thanked; each candidate gets the convocation as a PDF.
+    thanks = wait_for(
+        lambda: [
+            m
+            for m in mails_to(mail_folder, school["email"])
+            if m["Subject"] == "Vos inscriptions sont confirmées"
+        ]
+    )
+    assert "Celles-ci sont maintenant effectives" in thanks[0].get_content()
+    for n in (5000, 5001):
+        mail = wait_for(
+            lambda n=n: [
+                m
+                for m in mails_to(mail_folder, f"siege{n}@example.fr")
+                if m["Subject"] == "Votre convocation à l'examen du code de la route"
+            ]
+        )[0]
+        (attachment,) = list(mail.iter_attachments())
+        assert attachment.get_filename() == "convocation.pdf"
+        assert "NEPH : 2000000" in pdf_text(attachment.get_content())
+    convocation = requests.get(
+        f"{gateway}/api/reservations/{lines[0]}/convocation", headers=school["headers"]
+    )
+    text = pdf_text(convocation.content)
+    assert "Convocation à l'examen du code de la route" in text
+    assert "Centre Lyon" in text and "pièce d'identité" in text
     other = new_school()
     stolen = requests.get(
         f"{gateway}/api/paiements/{rows[0]['id']}/facture", headers=other["headers"]
