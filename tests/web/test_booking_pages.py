@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from services.billing.provider import APPROVED, DECLINED
 from services.candidates.application import CandidatesApplication
 from services.scheduling.application import SchedulingApplication
 from services.scheduling.domain import COLLECTIVE
@@ -68,3 +69,51 @@ def test_school_books_a_seat_from_the_map_and_removes_it_from_the_cart(
     line.get_by_role("button", name="Retirer").click()
     expect(page.locator("#panier-message")).to_contain_text("la place est libérée")
     expect(page.locator("#panier li[data-reservation]")).to_have_count(0)
+
+
+def test_school_pays_by_card_and_downloads_convocation_and_invoice(
+    page: Page, gateway: str, new_school, apps, tmp_path
+):
+    scheduling, candidates = apps
+    school = new_school()
+    site = centre(scheduling, "PAGE-PAY", "Lyon", 45.70, 4.95)
+    session = scheduling.schedule_session(site, next_weekday(3), 18, COLLECTIVE)
+    (neph,) = activated_files(candidates, school, 1, first=9100)
+
+    sign_in_as(page, gateway, school)
+    page.goto(f"{gateway}/espace/inscription")
+    page.get_by_label("NEPH du candidat").fill(neph)
+    page.get_by_role("button", name="Valider").click()
+    page.get_by_label("Ville ou code postal").fill("Lyon")
+    page.get_by_role("button", name="Rechercher").click()
+    page.locator(f"circle.epingle[data-centre='{site}']").click()
+    slot = page.locator(f"#liste-creneaux li[data-session='{session['id']}']")
+    slot.get_by_role("button", name="Ajouter au panier").click()
+    expect(page.locator("#panier li[data-reservation]")).to_have_count(1)
+
+    payment = page.locator("#form-paiement")
+    payment.get_by_label("Numéro de carte").fill(DECLINED)
+    payment.get_by_label("J'accepte les conditions générales de vente").check()
+    payment.get_by_role("button", name="Payer le panier").click()
+    expect(page.locator("#paiement-message")).to_contain_text("Paiement refusé")
+    expect(page.locator("#panier li[data-reservation]")).to_have_count(1)
+
+    payment.get_by_label("Numéro de carte").fill(APPROVED)
+    payment.get_by_role("button", name="Payer le panier").click()
+    expect(page.locator("#paiement-message")).to_have_text(
+        "Merci d'avoir effectué vos inscriptions sur notre site, "
+        "Celles-ci sont maintenant effectives."
+    )
+    expect(page.locator("#panier")).to_contain_text("Le panier est vide.")
+
+    with page.expect_download() as convocation:
+        page.get_by_role(
+            "button", name="Télécharger la convocation de Test Siège0"
+        ).click()
+    assert convocation.value.suggested_filename == "convocation.pdf"
+    saved = tmp_path / "convocation.pdf"
+    convocation.value.save_as(saved)
+    assert saved.read_bytes().startswith(b"%PDF")
+    with page.expect_download() as invoice:
+        page.get_by_role("button", name="Télécharger la facture").click()
+    assert invoice.value.suggested_filename == "facture.pdf"

@@ -196,6 +196,82 @@ async function showCart() {
   }
 }
 
+// --- 3. Payment ----------------------------------------------------------------------
+let paymentKey = crypto.randomUUID();  // one key per payment: a retry pays once
+
+for (const radio of document.querySelectorAll("input[name=mode]")) {
+  radio.addEventListener("change", () => {
+    const sepa = document.querySelector("input[name=mode]:checked").value === "sepa";
+    document.getElementById("champs-carte").hidden = sepa;
+    document.getElementById("champs-sepa").hidden = !sepa;
+  });
+}
+
+async function downloadFile(path, filename) {
+  const response = await fetch(path, { headers: { Authorization: `Bearer ${session.token()}` } });
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = filename;
+  link.click();
+}
+
+function documentLink(label, path, filename) {
+  const li = document.createElement("li");
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "lien";
+  button.textContent = label;
+  button.addEventListener("click", () => downloadFile(path, filename));
+  li.append(button);
+  document.getElementById("documents").append(li);
+}
+
+async function showDocuments(payment) {
+  const list = document.getElementById("documents");
+  list.replaceChildren();
+  // Confirmation follows the payment by a moment: wait for it.
+  for (let tries = 0; tries < 20; tries++) {
+    const found = await api("GET", "/api/reservations");
+    const paid = found.ok ? found.data.items.filter((r) => payment.reservation_ids.includes(r.id) && r.status === "confirmée") : [];
+    if (paid.length === payment.reservation_ids.length) {
+      showCart();  // the paid lines have left the cart now
+      const payments = await api("GET", "/api/paiements");
+      const row = payments.ok && payments.data.items.find((p) => p.id === payment.id && p.invoice_number);
+      if (row) documentLink("Télécharger la facture", `/api/paiements/${payment.id}/facture`, "facture.pdf");
+      for (const r of paid) {
+        documentLink(`Télécharger la convocation de ${r.candidate_name}`, `/api/reservations/${r.id}/convocation`, "convocation.pdf");
+      }
+      return;
+    }
+    await new Promise((done) => setTimeout(done, 500));
+  }
+}
+
+bindForm(document.getElementById("form-paiement"), {
+  get path() {
+    const sepa = document.querySelector("input[name=mode]:checked").value === "sepa";
+    return sepa ? "/api/paiement/sepa" : "/api/paiement/carte";
+  },
+  body(form) {
+    const sepa = document.querySelector("input[name=mode]:checked").value === "sepa";
+    const base = { cgv: form.cgv.checked, cle: paymentKey };
+    return sepa
+      ? { ...base, iban: form.iban.value, bic: form.bic.value, titulaire: form.titulaire.value }
+      : { ...base, carte: form.carte.value };
+  },
+  failed(result) {
+    // A declined payment is final for its key: the next try is a new payment.
+    if (result.status === 402) paymentKey = crypto.randomUUID();
+  },
+  done(data, region) {
+    say(region, data.message, "succes");
+    paymentKey = crypto.randomUUID();
+    document.getElementById("form-paiement").reset();
+    showCart();
+    showDocuments(data);
+  },
+});
+
 requireAccount().then(async (found) => {
   if (!found) return;
   account = found;
