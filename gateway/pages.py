@@ -20,6 +20,7 @@ PAGES = {
     "/espace/candidats": "candidats.html",
     "/espace/inscription": "inscription.html",
     "/espace/reservations": "reservations.html",
+    "/espace/paiements": "paiements.html",
     "/candidat/activation": "candidat-activation.html",
 }
 

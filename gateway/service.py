@@ -647,6 +647,11 @@ class GatewayService:
         """Espace client › Réservations (BO-5)."""
         return pages.page("/espace/reservations")
 
+    @http("GET", "/espace/paiements")
+    def payments_page(self, request: Request) -> Response:
+        """Espace client › Paiements et factures (BI-3)."""
+        return pages.page("/espace/paiements")
+
     @http("GET", "/candidat/activation")
     def candidate_activation_page(self, request: Request) -> Response:
         """The candidate checks and confirms (or refuses) their file."""

@@ -117,3 +117,11 @@ def test_school_pays_by_card_and_downloads_convocation_and_invoice(
     with page.expect_download() as invoice:
         page.get_by_role("button", name="Télécharger la facture").click()
     assert invoice.value.suggested_filename == "facture.pdf"
+
+    page.get_by_role("link", name="Paiements et factures").click()
+    row = page.locator("#paiements tbody tr").first
+    expect(row).to_contain_text("Carte bancaire")
+    expect(row).to_contain_text("payé")
+    with page.expect_download() as listed_invoice:
+        row.get_by_role("button", name="Télécharger la facture").click()
+    assert listed_invoice.value.suggested_filename == "facture.pdf"
