@@ -31,35 +31,11 @@ class PaymentListView(ReadModelView):
             ).format(self.table("payment_list"))
         ]
 
-    def _write(self, query: sql.Composable, params: Any, tracking: Tracking) -> None:
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(query, params)
-            self._insert_tracking(curs, tracking)
-
     def add(self, row: dict[str, Any], tracking: Tracking) -> None:
-        columns = list(row)
-        self._write(
-            sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT DO NOTHING").format(
-                self.table("payment_list"),
-                sql.SQL(", ").join(map(sql.Identifier, columns)),
-                sql.SQL(", ").join(map(sql.Placeholder, columns)),
-            ),
-            row,
-            tracking,
-        )
+        self.insert_row("payment_list", row, tracking)
 
     def update(self, checkout_id: Any, changes: dict, tracking: Tracking) -> None:
-        self._write(
-            sql.SQL("UPDATE {} SET {} WHERE checkout_id = %(checkout_id)s").format(
-                self.table("payment_list"),
-                sql.SQL(", ").join(
-                    sql.SQL("{} = {}").format(sql.Identifier(k), sql.Placeholder(k))
-                    for k in changes
-                ),
-            ),
-            {**changes, "checkout_id": checkout_id},
-            tracking,
-        )
+        self.update_row("payment_list", ("checkout_id", checkout_id), changes, tracking)
 
     def for_school(self, school_id: str) -> list[dict[str, Any]]:
         with self.datastore.transaction(commit=False) as curs:

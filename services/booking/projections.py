@@ -31,31 +31,12 @@ class ReservationListView(ReadModelView):
             ).format(self.table("reservation_list"))
         ]
 
-    def _write(self, query: sql.Composable, params: Any, tracking: Tracking) -> None:
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(query, params)
-            self._insert_tracking(curs, tracking)
-
     def add(self, row: dict[str, Any], tracking: Tracking) -> None:
-        columns = list(row)
-        self._write(
-            sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT DO NOTHING").format(
-                self.table("reservation_list"),
-                sql.SQL(", ").join(map(sql.Identifier, columns)),
-                sql.SQL(", ").join(map(sql.Placeholder, columns)),
-            ),
-            row,
-            tracking,
-        )
+        self.insert_row("reservation_list", row, tracking)
 
     def set_status(self, reservation_id: Any, status: str, tracking: Tracking) -> None:
-        self._write(
-            sql.SQL("UPDATE {} SET status = %s WHERE reservation_id = %s").format(
-                self.table("reservation_list")
-            ),
-            (status, reservation_id),
-            tracking,
-        )
+        key = ("reservation_id", reservation_id)
+        self.update_row("reservation_list", key, {"status": status}, tracking)
 
     def search(
         self,

@@ -72,43 +72,15 @@ class CandidateListView(ReadModelView):
             ).format(sql.Identifier("candidate_list_school"), table),
         ]
 
-    def _write(self, query: sql.Composable, params: Any, tracking: Tracking) -> None:
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(query, params)
-            self._insert_tracking(curs, tracking)
-
     def add(self, row: dict[str, Any], tracking: Tracking) -> None:
-        self._write(
-            sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT DO NOTHING").format(
-                self.table("candidate_list"),
-                sql.SQL(", ").join(map(sql.Identifier, COLUMNS)),
-                sql.SQL(", ").join(sql.Placeholder(c) for c in COLUMNS),
-            ),
-            row,
-            tracking,
-        )
+        self.insert_row("candidate_list", row, tracking)
 
     def update(self, candidate_id: UUID, changes: dict, tracking: Tracking) -> None:
-        self._write(
-            sql.SQL("UPDATE {} SET {} WHERE candidate_id = %(candidate_id)s").format(
-                self.table("candidate_list"),
-                sql.SQL(", ").join(
-                    sql.SQL("{} = {}").format(sql.Identifier(k), sql.Placeholder(k))
-                    for k in changes
-                ),
-            ),
-            {**changes, "candidate_id": candidate_id},
-            tracking,
-        )
+        key = ("candidate_id", candidate_id)
+        self.update_row("candidate_list", key, changes, tracking)
 
     def delete(self, candidate_id: UUID, tracking: Tracking) -> None:
-        self._write(
-            sql.SQL("DELETE FROM {} WHERE candidate_id = %s").format(
-                self.table("candidate_list")
-            ),
-            (candidate_id,),
-            tracking,
-        )
+        self.delete_row("candidate_list", ("candidate_id", candidate_id), tracking)
 
     def search(self, school_id: str, text: str = "") -> list[dict[str, Any]]:
         """The school's files, by name (birth or usage) or NEPH (CA-5)."""

@@ -33,6 +33,55 @@ class ReadModelView(PostgresTrackingRecorder):
     def table(self, name: str) -> sql.Identifier:
         return sql.Identifier(self.datastore.schema, name)
 
+    def write(self, query: sql.Composable, params: Any, tracking: Tracking) -> None:
+        """Change the view and record the event's position in one transaction."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(query, params)
+            self._insert_tracking(curs, tracking)
+
+    def insert_row(self, table: str, row: dict[str, Any], tracking: Tracking) -> None:
+        columns = list(row)
+        self.write(
+            sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT DO NOTHING").format(
+                self.table(table),
+                sql.SQL(", ").join(map(sql.Identifier, columns)),
+                sql.SQL(", ").join(map(sql.Placeholder, columns)),
+            ),
+            row,
+            tracking,
+        )
+
+    def update_row(
+        self,
+        table: str,
+        key: tuple[str, Any],
+        changes: dict[str, Any],
+        tracking: Tracking,
+    ) -> None:
+        column, value = key
+        self.write(
+            sql.SQL("UPDATE {} SET {} WHERE {} = %(__key)s").format(
+                self.table(table),
+                sql.SQL(", ").join(
+                    sql.SQL("{} = {}").format(sql.Identifier(k), sql.Placeholder(k))
+                    for k in changes
+                ),
+                sql.Identifier(column),
+            ),
+            {**changes, "__key": value},
+            tracking,
+        )
+
+    def delete_row(self, table: str, key: tuple[str, Any], tracking: Tracking) -> None:
+        column, value = key
+        self.write(
+            sql.SQL("DELETE FROM {} WHERE {} = %s").format(
+                self.table(table), sql.Identifier(column)
+            ),
+            (value,),
+            tracking,
+        )
+
     def reset(self) -> None:
         """Forget everything, so the next run rebuilds from the first event."""
         with self.datastore.transaction(commit=True) as curs:

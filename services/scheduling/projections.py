@@ -39,39 +39,16 @@ class SessionBoardView(ReadModelView):
             ).format(self.table("board_sessions")),
         ]
 
-    def _write(self, query: sql.Composable, params: Any, tracking: Tracking) -> None:
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(query, params)
-            self._insert_tracking(curs, tracking)
-
     def add_centre(self, row: dict[str, Any], tracking: Tracking) -> None:
-        columns = list(row)
-        self._write(
-            sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT DO NOTHING").format(
-                self.table("board_centres"),
-                sql.SQL(", ").join(map(sql.Identifier, columns)),
-                sql.SQL(", ").join(map(sql.Placeholder, columns)),
-            ),
-            row,
-            tracking,
-        )
+        self.insert_row("board_centres", row, tracking)
 
     def add_session(self, row: dict[str, Any], tracking: Tracking) -> None:
-        columns = list(row)
-        self._write(
-            sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT DO NOTHING").format(
-                self.table("board_sessions"),
-                sql.SQL(", ").join(map(sql.Identifier, columns)),
-                sql.SQL(", ").join(map(sql.Placeholder, columns)),
-            ),
-            row,
-            tracking,
-        )
+        self.insert_row("board_sessions", row, tracking)
 
     def change_free_seats(
         self, session_id: Any, delta: int, tracking: Tracking
     ) -> None:
-        self._write(
+        self.write(
             sql.SQL(
                 "UPDATE {} SET free_seats = free_seats + %s WHERE session_id = %s"
             ).format(self.table("board_sessions")),
