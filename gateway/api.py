@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import eventlet
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, ValidationError
@@ -19,10 +20,23 @@ from werkzeug.wrappers import Request, Response
 from gateway.http import UNEXPECTED, error_response, json_body, json_response
 from gateway.schemas import Error
 from services.common.errors import PlatformError
+from services.common.settings import Settings
 
 log = logging.getLogger(__name__)
 
 INVALID = "Certaines informations saisies sont incorrectes."
+BUSY = (
+    "Le service est momentanément indisponible. "
+    "Veuillez réessayer dans quelques instants."
+)
+
+
+@functools.cache
+def rpc_timeout() -> float:
+    """Seconds an API call may wait for the services (PMC_RPC_TIMEOUT)."""
+    return Settings.from_env().rpc_timeout
+
+
 NOT_AUTHENTICATED = (
     "Votre session a expiré ou n'est pas valide. Veuillez vous reconnecter."
 )
@@ -87,6 +101,7 @@ def endpoint(
     response: type[Schema] | None = None,
     status: int = 200,
     auth: bool = True,
+    timeout: float | None = None,
 ) -> Callable[[Callable[..., Any]], Any]:
     """A JSON endpoint of the gateway.
 
@@ -101,6 +116,8 @@ def endpoint(
     def decorate(fn: Callable[..., Any]) -> Any:
         @functools.wraps(fn)
         def handler(self: Any, request: Request, **path_args: Any) -> Response:
+            # A service that does not answer must not hold the client forever.
+            deadline = eventlet.Timeout(timeout or rpc_timeout())
             try:
                 kwargs: dict[str, Any] = {}
                 if body is not None:
@@ -118,12 +135,22 @@ def endpoint(
                 return json_response(dumped, status=status)
             except PlatformError as error:
                 return error_response(error)
+            except eventlet.Timeout as expired:
+                if expired is not deadline:
+                    raise
+                log.error("no answer in time on %s %s", request.method, request.path)
+                return json_response(
+                    {"status": 503, "code": "service_indisponible", "message": BUSY},
+                    status=503,
+                )
             except Exception:
                 log.exception("unexpected error on %s %s", request.method, request.path)
                 return json_response(
                     {"status": 500, "code": "erreur_interne", "message": UNEXPECTED},
                     status=500,
                 )
+            finally:
+                deadline.cancel()
 
         return http(method, path)(handler)
 

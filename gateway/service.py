@@ -234,6 +234,7 @@ class GatewayService:
         tag=CANDIDATES,
         body=schemas.CsvImport,
         response=schemas.ImportReport,
+        timeout=600,  # thousands of lines, each checked and saved
     )
     def import_candidates(
         self, request: Request, data: dict[str, Any], account: dict[str, Any]

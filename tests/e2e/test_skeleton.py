@@ -149,3 +149,25 @@ def test_replay_rebuilds_a_lost_read_model_from_the_log(
     stack.resume("candidates")
     stack.wait_ready(timeout=60)
     assert sorted(c["neph"] for c in listed()) == [f"14000000000{i}" for i in range(3)]
+
+
+def test_a_service_that_does_not_answer_gets_a_clear_503(gateway, stack, new_school):
+    school = new_school()
+    stack.halt("scheduling")
+    try:
+        answer = requests.get(
+            f"{gateway}/api/examens/recherche",
+            params={"lieu": "Lyon"},
+            headers=school["headers"],
+            timeout=60,
+        )
+    finally:
+        stack.resume("scheduling")
+    assert answer.status_code == 503
+    assert answer.json() == {
+        "status": 503,
+        "code": "service_indisponible",
+        "message": "Le service est momentanément indisponible. "
+        "Veuillez réessayer dans quelques instants.",
+    }
+    stack.wait_ready(timeout=60)
