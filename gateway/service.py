@@ -535,11 +535,7 @@ class GatewayService:
             data["card_number"],
             buyer_of(account),
         )
-        if payment["status"] == "refusé":
-            raise PlatformError(
-                "paiement_refuse", texts.payment_declined(payment["reason"]), status=402
-            )
-        return {**payment, "message": texts.PAID}
+        return paid(payment)
 
     @endpoint(
         "POST",
@@ -563,7 +559,7 @@ class GatewayService:
             bank,
             buyer_of(account),
         )
-        return {**payment, "message": texts.PAID}
+        return paid(payment)
 
     @endpoint(
         "GET",
@@ -662,6 +658,15 @@ class GatewayService:
     def static_file(self, request: Request, name: str) -> Response:
         """CSS and JavaScript of the pages."""
         return pages.static(name)
+
+
+def paid(payment: dict[str, Any]) -> dict[str, Any]:
+    """The answer to a payment: thanks, or why it was declined (402)."""
+    if payment["status"] == "refusé":
+        raise PlatformError(
+            "paiement_refuse", texts.payment_declined(payment["reason"]), status=402
+        )
+    return {**payment, "message": texts.PAID}
 
 
 def require_cgv(data: dict[str, Any]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -12,10 +12,12 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from services.billing.domain import (
+    ALREADY_PAID,
     STARTED,
     Checkout,
     CheckoutError,
     InvoiceSequence,
+    LinePayment,
 )
 from services.billing.invoices import PARIS, invoice, invoice_number, render_invoice
 from services.billing.provider import CardProvider, SimulatedCardProvider
@@ -90,7 +92,11 @@ class BillingApplication(ServiceApplication):
         )
         if not authorisation.approved:
             checkout.decline(authorisation.decline_reason)
-            self.save(checkout)
+            try:
+                # Declined, the lines may be paid by another checkout.
+                self.save(checkout, *self._free_lines(checkout))
+            except IntegrityError:  # a concurrent retry recorded it first
+                return self.view(self.repository.get(checkout.id))
             return self.view(checkout)
         capture = self.provider.capture(authorisation.id, f"{keys}:capture")
         return self.view(self._record_capture(checkout.id, capture.id))
@@ -140,7 +146,8 @@ class BillingApplication(ServiceApplication):
             )
         if not debits:
             raise CheckoutError(f"Aucun prélèvement SEPA le {day:%d/%m/%Y}.")
-        return pain008(debits, day + timedelta(days=SEPA_COLLECTION_DAYS))
+        today = self.clock.now().astimezone(PARIS).date()
+        return pain008(debits, max(day, today) + timedelta(days=SEPA_COLLECTION_DAYS))
 
     def _start(
         self,
@@ -153,11 +160,28 @@ class BillingApplication(ServiceApplication):
     ) -> Checkout:
         checkout_id = Checkout.create_id(school_id, idempotency_key)
         try:
-            return self.repository.get(checkout_id)
+            existing = self.repository.get(checkout_id)
         except AggregateNotFoundError:
-            pass
+            existing = None
+        if existing is not None:
+            if existing.method != method:
+                raise CheckoutError(
+                    "Ce paiement a été commencé avec un autre moyen de paiement."
+                )
+            return existing
         if not lines:
             raise EmptyCart()
+        now = self.clock.now()
+        late = [
+            line
+            for line in lines
+            if line.get("expires_at")
+            and datetime.fromisoformat(line["expires_at"]) <= now
+        ]
+        if late:
+            raise CheckoutError(
+                "Certaines places du panier ont expiré : réservez-les à nouveau."
+            )
         price = self.settings.seat_price_cents
         kept = ("id", "candidate_name", "neph", "exam_starts_at", "centre_name")
         checkout = Checkout(
@@ -172,11 +196,31 @@ class BillingApplication(ServiceApplication):
             lines=[{k: line.get(k) for k in kept} for line in lines],
             mandate=mandate,
         )
+        claims = [self._claim(line["id"], checkout.id) for line in lines]
         try:
-            self.save(checkout)
+            self.save(checkout, *claims)
         except IntegrityError:
-            return self.repository.get(checkout_id)  # the same key, a moment earlier
+            try:
+                return self.repository.get(checkout_id)  # same key, a moment earlier
+            except AggregateNotFoundError:
+                raise CheckoutError(ALREADY_PAID) from None  # another key took a line
         return checkout
+
+    def _claim(self, reservation_id: str, checkout_id: UUID) -> LinePayment:
+        try:
+            claim = self.repository.get(LinePayment.create_id(reservation_id))
+        except AggregateNotFoundError:
+            return LinePayment(reservation_id=reservation_id, checkout_id=checkout_id)
+        claim.claim(checkout_id)
+        return claim
+
+    def _free_lines(self, checkout: Checkout) -> list[LinePayment]:
+        claims = []
+        for reservation_id in checkout.reservation_ids:
+            claim = self.repository.get(LinePayment.create_id(reservation_id))
+            claim.free(checkout.id)
+            claims.append(claim)
+        return claims
 
     def _record_capture(self, checkout_id: UUID, capture_id: str) -> Checkout:
         """Issue the next invoice number in the same transaction as the capture."""
@@ -210,7 +254,11 @@ class BillingApplication(ServiceApplication):
             checkout = self.repository.get(checkout_id)
         except AggregateNotFoundError:
             raise InvoiceNotFound() from None
-        if checkout.school_id != school_id or checkout.invoice_number is None:
+        if (
+            not isinstance(checkout, Checkout)
+            or checkout.school_id != school_id
+            or checkout.invoice_number is None
+        ):
             raise InvoiceNotFound()
         return render_invoice(invoice(checkout))
 

@@ -13,6 +13,9 @@ CAPTURED = "payé"
 FAILED = "échec"
 
 
+ALREADY_PAID = "Ces places sont déjà payées ou en cours de paiement."
+
+
 class CheckoutError(ValueError):
     """A checkout rule says no."""
 
@@ -129,3 +132,44 @@ class InvoiceSequence(Aggregate):
     @event(NumberIssued)
     def _number_issued(self, number: int, checkout_id: UUID) -> None:
         self.last = number
+
+
+class LinePayment(Aggregate):
+    """Which checkout pays a cart line: one at a time, so the same seats are
+    never charged twice under two keys (two tabs, a stale cart) (BI-2)."""
+
+    @staticmethod
+    def create_id(reservation_id: str) -> UUID:
+        return uuid5(NAMESPACE_URL, f"pmc-line-payment:{reservation_id}")
+
+    class Claimed(Aggregate.Created):
+        reservation_id: str
+        checkout_id: UUID
+
+    @event(Claimed)
+    def __init__(self, reservation_id: str, checkout_id: UUID) -> None:
+        self.reservation_id = reservation_id
+        self.checkout_id: UUID | None = checkout_id
+
+    class Reclaimed(Aggregate.Event):
+        checkout_id: UUID
+
+    def claim(self, checkout_id: UUID) -> None:
+        if self.checkout_id is not None and self.checkout_id != checkout_id:
+            raise CheckoutError(ALREADY_PAID)
+        self._reclaimed(checkout_id=checkout_id)
+
+    @event(Reclaimed)
+    def _reclaimed(self, checkout_id: UUID) -> None:
+        self.checkout_id = checkout_id
+
+    class Freed(Aggregate.Event):
+        checkout_id: UUID
+
+    def free(self, checkout_id: UUID) -> None:
+        if self.checkout_id == checkout_id:
+            self._freed(checkout_id=checkout_id)
+
+    @event(Freed)
+    def _freed(self, checkout_id: UUID) -> None:
+        self.checkout_id = None

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.billing.domain import Checkout
+from services.common.documents import euros, when
 from services.common.pdf import Document
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -18,10 +20,6 @@ SELLER = {
 }
 
 
-def euros(cents: int) -> str:
-    return f"{cents / 100:,.2f} €".replace(",", " ").replace(".", ",")
-
-
 def invoice_number(number: int, at: datetime) -> str:
     return f"F{at.astimezone(PARIS):%Y}-{number:06d}"
 
@@ -30,7 +28,12 @@ def invoice(checkout: Checkout) -> dict[str, Any]:
     """The figures of a paid checkout's invoice: prices are all taxes included."""
     rate = checkout.vat_rate_percent
     total = checkout.amount_cents
-    excluding_vat = round(total / (1 + rate / 100))
+    # Decimal, half up: French invoices round to the nearest cent, ties upward.
+    excluding_vat = int(
+        (Decimal(total) / (1 + Decimal(str(rate)) / 100)).quantize(
+            Decimal(1), rounding=ROUND_HALF_UP
+        )
+    )
     assert checkout.invoice_number is not None and checkout.paid_at is not None
     return {
         "number": invoice_number(checkout.invoice_number, checkout.paid_at),
@@ -73,11 +76,12 @@ def render_invoice(data: dict[str, Any]) -> bytes:
     doc.ln(4)
     doc.paragraph("Désignation", bold=True)
     for line in data["lines"]:
-        when = (line.get("exam_starts_at") or "")[:16].replace("T", " à ")
+        starts = line.get("exam_starts_at")
+        exam = when(starts) if starts else ""
         doc.paragraph(
             f"Place d'examen du code de la route — {line.get('candidate_name') or ''}"
             f" (NEPH {line.get('neph') or '—'}) — {line.get('centre_name') or ''}"
-            f" — {when} : {euros(line['price_cents'])} TTC"
+            f" — {exam} : {euros(line['price_cents'])} TTC"
         )
     doc.ln(4)
     doc.paragraph(f"Total HT : {euros(data['total_excluding_vat_cents'])}")

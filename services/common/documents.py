@@ -31,6 +31,11 @@ TO_BRING = (
 )
 
 
+def euros(cents: int) -> str:
+    """« 1 234,50 € »."""
+    return f"{cents / 100:,.2f} €".replace(",", " ").replace(".", ",")
+
+
 def when(starts_at: str) -> str:
     local = datetime.fromisoformat(starts_at).astimezone(PARIS)
     return (

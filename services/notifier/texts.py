@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.common.documents import euros
+
 
 def _civility(payload: dict[str, Any]) -> str:
     return "Madame" if payload.get("civility") == "MME" else "Monsieur"
@@ -122,8 +124,7 @@ def school_payment_confirmed(payload: dict[str, Any]) -> tuple[str, str]:
         "Bonjour,\n\n"
         "Merci d'avoir effectué vos inscriptions sur notre site, Celles-ci sont "
         "maintenant effectives.\n\n"
-        f"Places payées : {seats} — montant : {payload['amount_cents'] / 100:.2f} €"
-        " TTC.\n"
+        f"Places payées : {seats} — montant : {euros(payload['amount_cents'])} TTC.\n"
         "Votre facture et les convocations de vos candidats sont disponibles dans "
         "votre espace client.\n\n"
         "Passer mon code\n"

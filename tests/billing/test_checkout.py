@@ -9,7 +9,13 @@ import eventlet
 import pytest
 
 from services.billing.application import BillingApplication, EmptyCart
-from services.billing.domain import CAPTURED, DECLINED, STARTED, Checkout
+from services.billing.domain import (
+    CAPTURED,
+    DECLINED,
+    STARTED,
+    Checkout,
+    CheckoutError,
+)
 from services.billing.invoices import PARIS
 from services.billing.projections import READ_MODELS
 from services.billing.provider import (
@@ -141,3 +147,28 @@ def test_a_sepa_payment_has_a_mandate_and_goes_into_a_valid_pain008(billing):
     assert b"urn:iso:std:iso:20022:tech:xsd:pain.008.001.02" in xml
     assert checkout.mandate["reference"].encode() in xml
     assert b'<InstdAmt Ccy="EUR">60.00</InstdAmt>' in xml
+
+
+def test_the_same_lines_are_never_charged_under_two_keys(billing, provider):
+    school, lines = "ecole-deux-onglets", cart(2)
+    first = billing.pay_by_card(school, f"k-{uuid4()}", lines, DECLINED_CARD)
+    assert first["status"] == DECLINED  # declined: the lines are free again
+    assert billing.pay_by_card(school, f"k-{uuid4()}", lines, APPROVED)["status"] == (
+        CAPTURED
+    )
+    with pytest.raises(CheckoutError, match="déjà payées"):
+        billing.pay_by_card(school, f"k-{uuid4()}", lines, APPROVED)
+    assert provider.captures == 1
+
+
+def test_a_key_stays_with_its_means_of_payment(billing):
+    school, key, lines = "ecole-moyen", f"k-{uuid4()}", cart(1)
+    billing.pay_by_card(school, key, lines, APPROVED)
+    with pytest.raises(CheckoutError, match="autre moyen de paiement"):
+        billing.pay_by_sepa(school, key, lines, SEPA)
+
+
+def test_expired_lines_are_not_charged(billing):
+    line = {**cart(1)[0], "expires_at": "2020-01-01T00:00:00+00:00"}
+    with pytest.raises(CheckoutError, match="expiré"):
+        billing.pay_by_card("ecole-tard", f"k-{uuid4()}", [line], APPROVED)
