@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-import time
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 from uuid import UUID
@@ -23,7 +21,11 @@ from services.billing.invoices import PARIS, invoice, invoice_number, render_inv
 from services.billing.provider import CardProvider, SimulatedCardProvider
 from services.billing.sepa import check_bank_details, pain008
 from services.common import contracts
-from services.common.store import Publication, ServiceApplication
+from services.common.store import (
+    Publication,
+    ServiceApplication,
+    retry_on_conflict,
+)
 
 CARD = "carte"
 SEPA = "sepa"
@@ -224,7 +226,8 @@ class BillingApplication(ServiceApplication):
 
     def _record_capture(self, checkout_id: UUID, capture_id: str) -> Checkout:
         """Issue the next invoice number in the same transaction as the capture."""
-        for attempt in range(NUMBER_ATTEMPTS):
+
+        def attempt() -> Checkout:
             checkout = self.repository.get(checkout_id)
             if checkout.status != STARTED:
                 return checkout  # a concurrent retry recorded it
@@ -234,15 +237,14 @@ class BillingApplication(ServiceApplication):
                 sequence = InvoiceSequence()
             number = sequence.issue(checkout.id)
             checkout.capture(capture_id, number, self.clock.now())
-            try:
-                self.save(checkout, sequence)
-            except IntegrityError:
-                # Another checkout took this number first: take the next one.
-                time.sleep(random.uniform(0, 0.003 * (attempt + 1)))
-                continue
+            # Another checkout took this number first: the retry takes the next.
+            self.save(checkout, sequence)
             return checkout
-        raise CheckoutError(
-            "Paiement enregistré plus tard : réessayez dans un instant."
+
+        return retry_on_conflict(
+            attempt,
+            NUMBER_ATTEMPTS,
+            CheckoutError("Paiement enregistré plus tard : réessayez dans un instant."),
         )
 
     def payments(self, school_id: str) -> list[dict[str, Any]]:

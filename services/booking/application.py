@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-import time
 from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
@@ -27,7 +25,11 @@ from services.booking.domain import (
 from services.common import contracts
 from services.common.documents import render_convocation
 from services.common.envelope import Delivered
-from services.common.store import Publication, ServiceApplication
+from services.common.store import (
+    Publication,
+    ServiceApplication,
+    retry_on_conflict,
+)
 
 CHANGED_MEANWHILE = "Cette réservation vient d'être modifiée : réessayez."
 CONFIRM_ATTEMPTS = 20
@@ -205,20 +207,20 @@ class BookingApplication(ServiceApplication):
         it is; the refund it is owed comes with cancellations (BO-7, BI-4).
         """
         payload = event.payload
-        for attempt in range(CONFIRM_ATTEMPTS):
+
+        def attempt() -> list[str]:
             reservations = [self._get(r) for r in payload["reservation_ids"]]
             now = self.clock.now()
             confirmed = [
                 r for r in reservations if r.confirm(payload["checkout_id"], now)
             ]
-            try:
-                self.save(*confirmed, tracking=event.tracking)
-            except IntegrityError:
-                # A line changed meanwhile (expiry sweep, removal): look again.
-                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
-                continue
+            # A line changed meanwhile (expiry sweep, removal): attempted again.
+            self.save(*confirmed, tracking=event.tracking)
             return [str(r.id) for r in confirmed]
-        raise BookingError(CHANGED_MEANWHILE)
+
+        return retry_on_conflict(
+            attempt, CONFIRM_ATTEMPTS, BookingError(CHANGED_MEANWHILE)
+        )
 
     def convocation_pdf(self, school_id: str, reservation_id: UUID) -> bytes:
         """The convocation of a confirmed reservation of this school (NO-4)."""

@@ -4,10 +4,12 @@ service's own schema, with tracking of the upstream messages it consumed.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import Application, ProcessingEvent
@@ -35,6 +37,21 @@ class Publication:
     def dump(self, domain_event: Any, app: Any) -> dict[str, Any] | None:
         fields = self.translate(domain_event, app)
         return None if fields is None else self.contract().dump(fields)
+
+
+T = TypeVar("T")
+
+
+def retry_on_conflict(attempt: Callable[[], T], attempts: int, gave_up: Exception) -> T:
+    """Run `attempt` (load, decide, save) again while a concurrent writer keeps
+    changing the same aggregates first: the store's version check refuses the
+    stale save, and the next attempt works on fresh copies."""
+    for n in range(attempts):
+        try:
+            return attempt()
+        except IntegrityError:
+            time.sleep(random.uniform(0, 0.002 * (n + 1)))  # spread the retries
+    raise gave_up
 
 
 def store_env(settings: Settings, service: str) -> dict[str, str]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-import time
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 from uuid import UUID
@@ -13,7 +11,7 @@ from eventsourcing.persistence import IntegrityError
 
 from services.common.calendar import add_months, is_public_holiday
 from services.common.envelope import Delivered
-from services.common.store import ServiceApplication
+from services.common.store import ServiceApplication, retry_on_conflict
 from services.scheduling import communes, transfer
 from services.scheduling.domain import (
     DEFAULT_DURATION,
@@ -107,34 +105,34 @@ class SchedulingApplication(ServiceApplication):
 
     def hold(self, session_id: UUID, hold_id: str, candidate_id: str) -> dict[str, Any]:
         """Take a seat for a hold; retried on a concurrent change of the session."""
-        for attempt in range(HOLD_ATTEMPTS):
+
+        def attempt() -> dict[str, Any]:
             session = self._session(session_id)
-            if not session.reserve(hold_id, candidate_id):
-                return self.session_view(session)  # this hold has its seat already
-            try:
+            if session.reserve(hold_id, candidate_id):  # False: it has its seat
                 self.save(session)
-            except IntegrityError:
-                # Someone else changed this session first: look again.
-                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
-                continue
             return self.session_view(session)
-        raise SchedulingError(
-            "Trop de demandes simultanées sur cette session : réessayez."
+
+        return retry_on_conflict(
+            attempt,
+            HOLD_ATTEMPTS,
+            SchedulingError(
+                "Trop de demandes simultanées sur cette session : réessayez."
+            ),
         )
 
     def release_for(self, session_id: UUID, hold_id: str, event: Delivered) -> None:
         """Free the seat a released reservation held, once per message."""
-        for attempt in range(HOLD_ATTEMPTS):
+
+        def attempt() -> None:
             session = self._session(session_id)
             session.release(hold_id)  # nothing to free: still record the message
-            try:
-                self.save(session, tracking=event.tracking)
-            except IntegrityError:
-                # A concurrent hold changed the session first: look again.
-                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
-                continue
-            return
-        raise SchedulingError("Libération impossible pour l'instant : réessayez.")
+            self.save(session, tracking=event.tracking)
+
+        retry_on_conflict(
+            attempt,
+            HOLD_ATTEMPTS,
+            SchedulingError("Libération impossible pour l'instant : réessayez."),
+        )
 
     # -- queries -----------------------------------------------------------------------
 

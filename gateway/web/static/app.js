@@ -130,3 +130,12 @@ async function requireAccount() {
   if (logout) logout.addEventListener("click", () => { session.clear(); window.location.assign("/"); });
   return result.data;
 }
+
+// Download a file the API serves to the signed-in school (PDF, CSV).
+async function downloadFile(path, filename) {
+  const response = await fetch(path, { headers: { Authorization: `Bearer ${session.token()}` } });
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = filename;
+  link.click();
+}

@@ -54,14 +54,6 @@ async function showList(search) {
   }
 }
 
-async function download(path, filename) {
-  const response = await fetch(path, { headers: { Authorization: `Bearer ${session.token()}` } });
-  const link = document.createElement("a");
-  link.href = URL.createObjectURL(await response.blob());
-  link.download = filename;
-  link.click();
-}
-
 let editing = null;
 
 async function editContact(candidateId) {
@@ -103,7 +95,7 @@ document.getElementById("recherche").addEventListener("submit", (event) => {
 
 document.getElementById("export").addEventListener("click", (event) => {
   event.preventDefault();
-  download("/api/candidats/export", "candidats.csv");
+  downloadFile("/api/candidats/export", "candidats.csv");
 });
 
 bindForm(document.getElementById("creation"), {

@@ -207,14 +207,6 @@ for (const radio of document.querySelectorAll("input[name=mode]")) {
   });
 }
 
-async function downloadFile(path, filename) {
-  const response = await fetch(path, { headers: { Authorization: `Bearer ${session.token()}` } });
-  const link = document.createElement("a");
-  link.href = URL.createObjectURL(await response.blob());
-  link.download = filename;
-  link.click();
-}
-
 function documentLink(label, path, filename) {
   const li = document.createElement("li");
   const button = document.createElement("button");
