@@ -1,0 +1,141 @@
+"""Accounts of the schools (ID-1…ID-5): sign-up, activation, sign-in, profile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from werkzeug.wrappers import Request
+
+from gateway import schemas, texts
+from gateway.api import endpoint
+from gateway.http import parse_uuid
+
+ACCOUNTS = "Comptes"
+
+
+class AccountRoutes:
+    """The school's account."""
+
+    # -- accounts (ID-1…ID-5)
+
+    @endpoint(
+        "POST",
+        "/api/comptes",
+        summary="Créer un compte Auto-école",
+        tag=ACCOUNTS,
+        body=schemas.SignUp,
+        response=schemas.SignUpAccepted,
+        status=201,
+        auth=False,
+    )
+    def sign_up(self, request: Request, data: dict[str, Any]) -> dict[str, Any]:
+        created = self.identity.sign_up(data)
+        return {**created, "message": texts.account_created(created["email"])}
+
+    @endpoint(
+        "POST",
+        "/api/comptes/activation",
+        summary="Activer un compte avec le lien reçu par e-mail",
+        tag=ACCOUNTS,
+        body=schemas.Activation,
+        response=schemas.Message,
+        auth=False,
+    )
+    def activate(self, request: Request, data: dict[str, Any]) -> dict[str, Any]:
+        account_id = parse_uuid(data["account_id"], "Compte")
+        done = self.identity.activate(account_id, data["token"])
+        if done["already_active"]:
+            return {"message": texts.ACCOUNT_ALREADY_ACTIVE}
+        return {"message": texts.ACCOUNT_ACTIVATED}
+
+    @endpoint(
+        "POST",
+        "/api/comptes/activation/renvoi",
+        summary="Recevoir un nouveau lien d'activation",
+        tag=ACCOUNTS,
+        body=schemas.EmailOnly,
+        response=schemas.Message,
+        auth=False,
+    )
+    def resend_activation(self, request: Request, data: dict[str, Any]) -> dict:
+        sent = self.identity.resend_activation(data["email"])
+        return {"message": texts.activation_link_sent(sent["email"])}
+
+    @endpoint(
+        "POST",
+        "/api/sessions",
+        summary="Se connecter (espace Professionnel)",
+        tag=ACCOUNTS,
+        body=schemas.Credentials,
+        response=schemas.Session,
+        status=201,
+        auth=False,
+    )
+    def sign_in(self, request: Request, data: dict[str, Any]) -> dict[str, Any]:
+        return self.identity.sign_in(data["email"], data["password"])
+
+    @endpoint(
+        "POST",
+        "/api/mot-de-passe/oubli",
+        summary="Recevoir un lien de réinitialisation du mot de passe",
+        tag=ACCOUNTS,
+        body=schemas.EmailOnly,
+        response=schemas.Message,
+        auth=False,
+    )
+    def forgot_password(self, request: Request, data: dict[str, Any]) -> dict:
+        sent = self.identity.request_password_reset(data["email"])
+        return {"message": texts.reset_link_sent(sent["email"])}
+
+    @endpoint(
+        "POST",
+        "/api/mot-de-passe/reinitialisation",
+        summary="Choisir un nouveau mot de passe avec le lien reçu",
+        tag=ACCOUNTS,
+        body=schemas.PasswordResetConfirm,
+        response=schemas.Message,
+        auth=False,
+    )
+    def reset_password(self, request: Request, data: dict[str, Any]) -> dict:
+        account_id = parse_uuid(data["account_id"], "Compte")
+        self.identity.reset_password(account_id, data["token"], data["password"])
+        return {"message": texts.PASSWORD_RESET_DONE}
+
+    @endpoint(
+        "GET",
+        "/api/compte",
+        summary="Les informations du compte",
+        tag=ACCOUNTS,
+        response=schemas.Profile,
+    )
+    def profile(self, request: Request, account: dict[str, Any]) -> dict[str, Any]:
+        return account
+
+    @endpoint(
+        "PATCH",
+        "/api/compte",
+        summary="Modifier civilité, nom, prénom, téléphone, raison sociale, SIRET",
+        tag=ACCOUNTS,
+        body=schemas.ProfileChanges,
+        response=schemas.Profile,
+    )
+    def update_profile(
+        self, request: Request, data: dict[str, Any], account: dict[str, Any]
+    ) -> dict[str, Any]:
+        return self.identity.update_profile(account["account_id"], data)
+
+    @endpoint(
+        "POST",
+        "/api/compte/mot-de-passe",
+        summary="Changer de mot de passe (les autres sessions sont fermées)",
+        tag=ACCOUNTS,
+        body=schemas.PasswordChange,
+        response=schemas.NewToken,
+    )
+    def change_password(
+        self, request: Request, data: dict[str, Any], account: dict[str, Any]
+    ) -> dict[str, Any]:
+        session = self.identity.change_password(
+            account["account_id"], data["current_password"], data["new_password"]
+        )
+        return {**session, "message": texts.PASSWORD_CHANGED}

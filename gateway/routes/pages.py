@@ -1,0 +1,74 @@
+"""The web pages (GW-2): plain HTML, CSS and a small script calling the API."""
+
+from __future__ import annotations
+
+from nameko.web.handlers import http
+from werkzeug.wrappers import Request, Response
+
+from gateway import pages
+
+
+class PageRoutes:
+    """The pages of the site."""
+
+    # -- pages (GW-2)
+
+    @http("GET", "/")
+    def home_page(self, request: Request) -> Response:
+        """Accueil: créer un compte, se connecter."""
+        return pages.page("/")
+
+    @http("GET", "/activation")
+    def activation_page(self, request: Request) -> Response:
+        """Account activation from the e-mailed link."""
+        return pages.page("/activation")
+
+    @http("GET", "/mot-de-passe-oublie")
+    def forgot_password_page(self, request: Request) -> Response:
+        """Ask for a password reset link."""
+        return pages.page("/mot-de-passe-oublie")
+
+    @http("GET", "/reinitialisation")
+    def reset_page(self, request: Request) -> Response:
+        """Choose a new password from the e-mailed link."""
+        return pages.page("/reinitialisation")
+
+    @http("GET", "/espace")
+    def space_page(self, request: Request) -> Response:
+        """Espace client."""
+        return pages.page("/espace")
+
+    @http("GET", "/espace/compte")
+    def account_page(self, request: Request) -> Response:
+        """Espace client › Compte."""
+        return pages.page("/espace/compte")
+
+    @http("GET", "/espace/candidats")
+    def candidates_page(self, request: Request) -> Response:
+        """Espace client › Candidats."""
+        return pages.page("/espace/candidats")
+
+    @http("GET", "/espace/inscription")
+    def booking_page(self, request: Request) -> Response:
+        """Inscription: candidate, session on the map, cart (BO-1…BO-3)."""
+        return pages.page("/espace/inscription")
+
+    @http("GET", "/espace/reservations")
+    def reservations_page(self, request: Request) -> Response:
+        """Espace client › Réservations (BO-5)."""
+        return pages.page("/espace/reservations")
+
+    @http("GET", "/espace/paiements")
+    def payments_page(self, request: Request) -> Response:
+        """Espace client › Paiements et factures (BI-3)."""
+        return pages.page("/espace/paiements")
+
+    @http("GET", "/candidat/activation")
+    def candidate_activation_page(self, request: Request) -> Response:
+        """The candidate checks and confirms (or refuses) their file."""
+        return pages.page("/candidat/activation")
+
+    @http("GET", "/static/<string:name>")
+    def static_file(self, request: Request, name: str) -> Response:
+        """CSS and JavaScript of the pages."""
+        return pages.static(name)
