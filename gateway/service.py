@@ -5,6 +5,9 @@ services they call and the health endpoints."""
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 import eventlet
 from nameko.rpc import RpcProxy
 from nameko.web.handlers import http
@@ -17,6 +20,8 @@ from gateway.routes.booking import BookingRoutes
 from gateway.routes.candidates import CandidateRoutes
 from gateway.routes.pages import PageRoutes
 
+log = logging.getLogger(__name__)
+
 # Services the gateway needs answering before it calls itself ready.
 READY_SERVICES = (
     "identity",
@@ -26,7 +31,30 @@ READY_SERVICES = (
     "billing",
     "notifier",
 )
-READY_TIMEOUT = 2.0
+# All services are asked at once; readiness answers within this, whatever is
+# down (a probe's own timeout is 1 s by default in Kubernetes).
+READY_TIMEOUT = 0.8
+OK, DEGRADED, DOWN = "ok", "degradé", "indisponible"
+
+
+def _summary(health: Any) -> dict[str, Any]:
+    """What readiness says of one service's health report."""
+    if not isinstance(health, dict):
+        return {"status": DOWN}
+    summary: dict[str, Any] = {"status": health.get("status", DEGRADED)}
+    followers = health.get("followers", [])
+    for key, label in (("parked", "parked"), ("lag", "behind")):
+        found = {f["name"]: f[key] for f in followers if f.get(key)}
+        if key == "lag":
+            found = {n: v for n, v in found.items() if v > 0}
+        if found:
+            summary[label] = found
+    paused = {f["name"]: f["last_error"] for f in followers if f.get("paused")}
+    if paused:
+        summary["paused"] = paused
+    if health.get("error"):
+        summary["error"] = health["error"]
+    return summary
 
 
 class GatewayService(AccountRoutes, CandidateRoutes, BookingRoutes, PageRoutes):
@@ -47,17 +75,39 @@ class GatewayService(AccountRoutes, CandidateRoutes, BookingRoutes, PageRoutes):
 
     @http("GET", "/health/ready")
     def ready(self, request: Request) -> Response:
-        """Readiness: every service the gateway calls answers in time."""
-        down = []
-        for name in READY_SERVICES:
+        """Readiness: which service answers, and which of their read models or
+        senders is degraded (parked events, behind, paused) and by how much.
+
+        200 while every service answers, `status: "degradé"` when some part is
+        degraded: one parked event must not take a gateway that serves
+        everything else out of rotation. 503 when a service does not answer.
+        """
+        reports: dict[str, Any] = {}
+
+        def ask(name: str) -> None:
             try:
-                with eventlet.Timeout(READY_TIMEOUT):
-                    getattr(self, name).ping()
-            except (Exception, eventlet.Timeout):
-                down.append(name)
-        if down:
-            return json_response({"status": "indisponible", "down": down}, 503)
-        return json_response({"status": "ok"})
+                reports[name] = getattr(self, name).health()
+            except Exception:
+                log.warning("%s did not answer the readiness probe", name)
+
+        threads = [eventlet.spawn(ask, name) for name in READY_SERVICES]
+        # A broker that is down blocks the proxies' connect: bound every call.
+        with eventlet.Timeout(READY_TIMEOUT, False):
+            for thread in threads:
+                thread.wait()
+        for thread in threads:
+            thread.kill()
+        services = {name: _summary(reports.get(name)) for name in READY_SERVICES}
+        states = {summary["status"] for summary in services.values()}
+        status = DOWN if DOWN in states else DEGRADED if DEGRADED in states else OK
+        body: dict[str, Any] = {"status": status, "services": services}
+        if status == DOWN:
+            body["down"] = [n for n, s in services.items() if s["status"] == DOWN]
+        if status == DEGRADED:
+            body["degraded"] = [
+                n for n, s in services.items() if s["status"] == DEGRADED
+            ]
+        return json_response(body, 503 if status == DOWN else 200)
 
     @http("GET", "/api/openapi.json")
     def openapi(self, request: Request) -> Response:

@@ -6,6 +6,8 @@ pmc relay [SERVICE ...]     the outbox relays (default: every publishing service
 pmc history AGGREGATE_ID    an aggregate's events, in order, with their times
 pmc replay SERVICE MODEL    rebuild a read model from the log
 pmc dead-letters list|replay [QUEUE]
+pmc parked list|retry [SERVICE] [--id N]
+                            events a read model or sender could not apply
 pmc mailcatcher             a local SMTP server that keeps every e-mail in a folder
 """
 
@@ -50,6 +52,24 @@ def build_parser() -> argparse.ArgumentParser:
     dead = sub.add_parser("dead-letters", help="inspect or replay dead letters")
     dead.add_argument("action", choices=["list", "replay"])
     dead.add_argument("queue", nargs="?", help="handler queue (default: all)")
+
+    parked = sub.add_parser(
+        "parked", help="events a read model or sender could not apply"
+    )
+    parked.add_argument("action", choices=["list", "retry"])
+    parked.add_argument("service", nargs="?", help="service (default: all)")
+    parked.add_argument(
+        "--id",
+        type=int,
+        action="append",
+        help="retry only the event at this log position (repeatable)",
+    )
+    parked.add_argument(
+        "--wait",
+        type=float,
+        default=30.0,
+        help="seconds to wait for a running service to retry (default 30)",
+    )
 
     for kind in ("centres", "sessions"):
         bulk = sub.add_parser(f"import-{kind}", help=f"create {kind} from a CSV file")

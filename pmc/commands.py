@@ -152,6 +152,21 @@ def dead_letters(args: argparse.Namespace) -> int:
     return 0
 
 
+def parked(args: argparse.Namespace) -> int:
+    """Events read models and senders set aside (TR-2): list them, or retry."""
+    from pmc import parking
+
+    if args.service and args.service not in registry.APPLICATIONS:
+        known = ", ".join(registry.APPLICATIONS)
+        print(f"unknown service: {args.service} (known: {known})", file=sys.stderr)
+        return 2
+    names = [args.service] if args.service else list(registry.APPLICATIONS)
+    settings = _settings()
+    if args.action == "list":
+        return parking.list_parked(settings, names)
+    return parking.retry_parked(settings, names, args.id, args.wait)
+
+
 def _import(args: argparse.Namespace, method: str) -> int:
     from pathlib import Path
 
@@ -223,6 +238,7 @@ __all__ = [
     "import_centres",
     "import_sessions",
     "mailcatcher",
+    "parked",
     "relay",
     "replay",
     "sepa_file",

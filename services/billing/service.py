@@ -11,7 +11,7 @@ from services.billing.domain import CheckoutError
 from services.billing.projections import READ_MODELS
 from services.billing.provider import ProviderError
 from services.billing.sepa import InvalidBankDetails
-from services.common.dependencies import ApplicationProvider
+from services.common.dependencies import ApplicationProvider, service_health
 from services.common.rpc import as_platform_errors, rpc
 
 ERRORS = {
@@ -76,3 +76,8 @@ class BillingService:
     def ping(self) -> str:
         """Readiness probe for the gateway."""
         return "pong"
+
+    @rpc
+    def health(self) -> dict:
+        """Readiness: this service's read models and senders, parked events (TR-2)."""
+        return service_health(self.name, self.app)

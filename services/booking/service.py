@@ -14,7 +14,7 @@ from services.booking.domain import FULL, REMOVED, BookingError
 from services.booking.projections import READ_MODELS
 from services.common import contracts
 from services.common.consumer import consume
-from services.common.dependencies import ApplicationProvider
+from services.common.dependencies import ApplicationProvider, service_health
 from services.common.envelope import Delivered
 from services.common.rpc import as_platform_errors, rpc
 
@@ -121,3 +121,8 @@ class BookingService:
     def ping(self) -> str:
         """Readiness probe for the gateway."""
         return "pong"
+
+    @rpc
+    def health(self) -> dict:
+        """Readiness: this service's read models and senders, parked events (TR-2)."""
+        return service_health(self.name, self.app)

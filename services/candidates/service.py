@@ -15,7 +15,7 @@ from services.candidates.application import (
 )
 from services.candidates.domain import CandidateFileError, CandidateFileStateError
 from services.candidates.projections import READ_MODELS
-from services.common.dependencies import ApplicationProvider
+from services.common.dependencies import ApplicationProvider, service_health
 from services.common.rpc import as_platform_errors, rpc
 
 ERRORS = {
@@ -155,3 +155,8 @@ class CandidatesService:
     def ping(self) -> str:
         """Readiness probe for the gateway."""
         return "pong"
+
+    @rpc
+    def health(self) -> dict:
+        """Readiness: this service's read models and senders, parked events (TR-2)."""
+        return service_health(self.name, self.app)

@@ -9,6 +9,7 @@ threads, one leader per follower across all replicas.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -16,9 +17,12 @@ from typing import Any
 from nameko.extensions import DependencyProvider
 
 from services.common.follower import LogFollower
+from services.common.parking import describe
 from services.common.projection import ReadModel
 from services.common.settings import Settings
 from services.common.store import ServiceApplication
+
+log = logging.getLogger(__name__)
 
 FollowerFactory = Callable[[ServiceApplication], LogFollower]
 
@@ -43,12 +47,19 @@ class ApplicationProvider(DependencyProvider):
     def setup(self) -> None:
         app = self.application_cls(settings=Settings.from_env())
         self.application = app
-        self.followers = []
+        self.followers = self.build_followers(app)
+        # Readiness reports on them (see `service_health`).
+        app.followers = self.followers  # type: ignore[attr-defined]
+
+    def build_followers(self, app: ServiceApplication) -> list[LogFollower]:
+        """This service's followers on `app`; its read models' views attached."""
+        followers: list[LogFollower] = []
         for name, read_model in self.read_models.items():
             follower = read_model.follower(app)
             app.views[name] = follower.view
-            self.followers.append(follower)
-        self.followers += [factory(app) for factory in self.follower_factories]
+            followers.append(follower)
+        followers += [factory(app) for factory in self.follower_factories]
+        return followers
 
     def start(self) -> None:
         self._stop.clear()
@@ -86,3 +97,34 @@ class SettingsProvider(DependencyProvider):
 
     def get_dependency(self, worker_ctx: Any) -> Settings:
         return self.settings
+
+
+def provider_of(service_cls: type) -> ApplicationProvider | None:
+    """The ApplicationProvider a nameko service class declares, if any."""
+    for value in vars(service_cls).values():
+        if isinstance(value, ApplicationProvider):
+            return value
+    return None
+
+
+def service_health(name: str, app: ServiceApplication) -> dict[str, Any]:
+    """A service's readiness: each follower's position, lag, parked events and
+    pause (TR-2). `degradé` when any follower is; the service still answers."""
+    followers: list[LogFollower] = getattr(app, "followers", [])
+    states = []
+    try:
+        lot = next((f.parking for f in followers if f.parks), None)
+        counts = lot.counts() if lot is not None else {}
+        for follower in followers:
+            states.append(follower.health(parked=counts.get(follower.role, 0)))
+    except Exception as exc:
+        # The database cannot tell: the service answers, its read models may
+        # not; readiness says so rather than time out.
+        log.warning("%s health unknown: %s", name, exc)
+        return {"service": name, "status": "degradé", "error": describe(exc)}
+    degraded = any(state["status"] != "ok" for state in states)
+    return {
+        "service": name,
+        "status": "degradé" if degraded else "ok",
+        "followers": states,
+    }

@@ -6,6 +6,11 @@ the new position, and sleep until PostgreSQL says (LISTEN/NOTIFY) that more were
 committed. Several replicas may run; a PostgreSQL advisory lock, held on the
 listening connection, lets exactly one of them act, and a standby takes over
 when that connection drops.
+
+An outage pauses a follower on the batch it could not finish, and it tries
+again. An event it cannot apply at all (see `parking.is_event_error`) would
+stop it for ever: followers that act one event at a time (`parks = True`)
+park such an event instead and go on (TR-2).
 """
 
 from __future__ import annotations
@@ -13,13 +18,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar
 
 import psycopg
 from eventsourcing.persistence import Notification
 from psycopg import sql
 
 from services.common.db import connect
+from services.common.errors import AlreadyProcessed
+from services.common.parking import ParkingLot, describe, is_event_error
 from services.common.store import ServiceApplication
 
 log = logging.getLogger(__name__)
@@ -27,12 +37,34 @@ log = logging.getLogger(__name__)
 # How often a sleeping follower checks whether it was asked to stop.
 STOP_CHECK_INTERVAL = 0.25
 
+# The payload of the NOTIFY with which `pmc parked retry` wakes the leader.
+RETRY_SIGNAL = "pmc:retry-parked"
+
+# How many events behind a follower may be before readiness calls it degraded.
+LAG_TOLERATED = 100
+# Lag is counted up to this many events (a count must stay cheap).
+LAG_COUNT_LIMIT = 100_000
+
+
+@dataclass
+class RetryReport:
+    """What one retry of parked events did."""
+
+    applied: list[int] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)
+
 
 class LogFollower:
     """Base: subclasses say where they stand (`load_position`) and what to do
     with a batch (`handle`); this class leads, reads, waits and recovers."""
 
     role = "follower"
+    # Whether an event this follower cannot apply is parked (it then acts one
+    # event at a time through `apply`). The relay only publishes, in batches:
+    # it never parks, whatever fails.
+    parks: ClassVar[bool] = False
+    # Errors this follower's events cause beyond `parking.EVENT_ERRORS`.
+    event_errors: ClassVar[tuple[type[BaseException], ...]] = ()
 
     def __init__(
         self,
@@ -49,6 +81,11 @@ class LogFollower:
         self.retry_wait = retry_wait
         self.position = 0
         self._leader: psycopg.Connection | None = None
+        self._parking: ParkingLot | None = None
+        self._retry_wanted = False
+        # Why this follower last paused, and since when (None: it is not).
+        self.last_error: str | None = None
+        self.paused_since: datetime | None = None
 
     @property
     def lock_key(self) -> str:
@@ -60,8 +97,25 @@ class LogFollower:
         raise NotImplementedError
 
     def handle(self, notifications: Sequence[Notification]) -> None:
-        """Act on a batch and durably record the position of its last event."""
+        """Act on a batch and durably record the position of its last event.
+
+        By default, one event at a time, parking those that cannot be applied.
+        """
+        for notification in notifications:
+            self.apply_or_park(notification)
+
+    def apply(self, notification: Notification) -> None:
+        """Act on one event and durably record its position, atomically.
+
+        Applying an event whose position is recorded already must change
+        nothing (raise AlreadyProcessed or do nothing): a parked event may be
+        retried after a crash that followed its application.
+        """
         raise NotImplementedError
+
+    def applied(self, notification_id: int) -> bool:
+        """Whether the event at this position was applied (recorded) already."""
+        return False
 
     def on_pause(self) -> None:
         """Called after a failure, before waiting to try again."""
@@ -83,6 +137,13 @@ class LogFollower:
             channel = self.app.recorder.channel_name
             conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
             self.position = self.load_position(conn)
+            if self.parks:
+                # A parked event's row is its position: the events after it
+                # were applied, the parked one is set aside, none is skipped.
+                self.position = max(
+                    self.position, self.parking.last_position(self.role)
+                )
+                self._retry_wanted = True  # requests made while nobody led
             self._leader = conn
             self.on_lead()
         except Exception:
@@ -113,6 +174,135 @@ class LogFollower:
             except Exception:
                 log.debug("closing %s's connection failed", self.lock_key)
 
+    # -- parking ---------------------------------------------------------------
+
+    @property
+    def parking(self) -> ParkingLot:
+        if self._parking is None:
+            self._parking = ParkingLot(self.app.datastore)
+        return self._parking
+
+    def apply_or_park(self, notification: Notification) -> None:
+        """Apply one event; park it if it is the event's fault, else raise."""
+        try:
+            self.apply(notification)
+        except Exception as exc:
+            if not self.parks or not is_event_error(exc, self.event_errors):
+                raise
+            log.error(
+                "%s parked event %s (%s): %s",
+                self.lock_key,
+                notification.id,
+                notification.topic,
+                describe(exc),
+            )
+            self.parking.park(
+                self.role, notification.id, notification.topic, describe(exc)
+            )
+
+    def _notification(self, notification_id: int) -> Notification | None:
+        found = self.app.recorder.select_notifications(
+            start=notification_id, limit=1, topics=self.topics
+        )
+        return found[0] if found and found[0].id == notification_id else None
+
+    def retry_parked(self, ids: Collection[int] | None = None) -> RetryReport:
+        """Apply parked events again, each once, in log order (leader only).
+
+        An applied event leaves the parking lot; one that fails again stays,
+        with one more attempt and its new error. An outage stops the retry
+        (raised): what was not tried stays parked, unchanged.
+        """
+        report = RetryReport()
+        for parked in self.parking.events(self.role, ids):
+            self.still_leading()
+            notification = self._notification(parked.notification_id)
+            if notification is None or self.applied(parked.notification_id):
+                self.parking.discard(self.role, parked.notification_id)
+                report.applied.append(parked.notification_id)
+                continue
+            try:
+                self.apply_parked(notification)
+            except AlreadyProcessed:
+                self.parking.discard(self.role, parked.notification_id)
+            except Exception as exc:
+                if not is_event_error(exc, self.event_errors):
+                    raise
+                self.parking.park(
+                    self.role, notification.id, notification.topic, describe(exc)
+                )
+                report.failed[notification.id] = describe(exc)
+                continue
+            else:
+                # Followers that cannot drop the row in the same transaction
+                # drop it now: a crash in between leaves a row whose event is
+                # applied, which the next retry finds so and discards.
+                self.parking.discard(self.role, parked.notification_id)
+            report.applied.append(parked.notification_id)
+        return report
+
+    def apply_parked(self, notification: Notification) -> None:
+        """Apply a parked event (projections also unpark it in its transaction)."""
+        self.apply(notification)
+
+    def _serve_retry_requests(self) -> None:
+        """Retry what `pmc parked retry` asked this leader to retry."""
+        self._retry_wanted = False
+        requested = self.parking.events(self.role, requested_only=True)
+        if requested:
+            report = self.retry_parked([p.notification_id for p in requested])
+            log.info(
+                "%s retried parked events: %d applied, %d parked again",
+                self.lock_key,
+                len(report.applied),
+                len(report.failed),
+            )
+
+    # -- health ----------------------------------------------------------------
+
+    def stored_position(self) -> int:
+        """The durable position, as a leader would read it."""
+        with self.app.datastore.get_connection() as conn:
+            position = self.load_position(conn)
+        if self.parks:
+            position = max(position, self.parking.last_position(self.role))
+        return position
+
+    def waiting(self, position: int) -> int:
+        """How many of this follower's events the log holds after `position`."""
+        recorder = self.app.recorder
+        of_topics = sql.SQL(" AND topic = ANY(%(topics)s)" if self.topics else "")
+        query = sql.SQL(
+            "SELECT count(*) AS n FROM (SELECT 1 FROM {} WHERE"
+            " notification_id > %(position)s{} LIMIT %(limit)s) AS waiting"
+        ).format(sql.Identifier(self.app.schema, recorder.events_table_name), of_topics)
+        params = {"position": position, "topics": self.topics, "limit": LAG_COUNT_LIMIT}
+        with self.app.datastore.transaction(commit=False) as curs:
+            curs.execute(query, params)
+            row = curs.fetchone()
+        return int(row["n"]) if row else 0
+
+    def health(self, parked: int | None = None) -> dict[str, Any]:
+        """Where this follower stands: position, lag, parked events, pause."""
+        position = self.stored_position()
+        lag = self.waiting(position)
+        if parked is None:
+            parked = len(self.parking.events(self.role)) if self.parks else 0
+        degraded = parked > 0 or lag > LAG_TOLERATED or self.paused_since is not None
+        return {
+            "name": self.role,
+            "status": "degradé" if degraded else "ok",
+            "position": position,
+            "lag": lag,
+            "parked": parked,
+            "paused": self.paused_since is not None,
+            "paused_since": self.paused_since.isoformat()
+            if self.paused_since
+            else None,
+            "last_error": self.last_error,
+            "leading": self._leader is not None,
+        }
+
     # -- following -----------------------------------------------------------
 
     def pump(self) -> int:
@@ -136,14 +326,15 @@ class LogFollower:
         while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
             slice_ = min(left, STOP_CHECK_INTERVAL)
             waiting = conn.notifies(timeout=slice_, stop_after=1)
-            notified = next(waiting, None) is not None
+            first = next(waiting, None)
             waiting.close()  # the generator holds the connection's lock
-            if notified:
+            if first is not None:
                 # One read catches up with every commit notified so far:
                 # drop the rest instead of letting them pile up.
                 backlog = conn.notifies(timeout=0)
-                for _ in backlog:
-                    pass
+                for notify in [first, *backlog]:
+                    if notify.payload == RETRY_SIGNAL:
+                        self._retry_wanted = True
                 return
 
     def run(self, stop: threading.Event) -> None:
@@ -161,14 +352,25 @@ class LogFollower:
                         continue
                     while not stop.is_set():
                         if self.pump() < self.batch_size:
+                            self._resumed()
+                            if self.parks and self._retry_wanted:
+                                self._serve_retry_requests()
                             self._wait_for_commit(self.idle_wait, stop)
                 except Exception as exc:
                     log.warning("%s paused: %s", self.lock_key, exc)
+                    self.last_error = describe(exc)
+                    if self.paused_since is None:
+                        self.paused_since = datetime.now(UTC)
                     self.on_pause()
                     self.release()
                     stop.wait(self.retry_wait)
         finally:
             self.release()
+
+    def _resumed(self) -> None:
+        if self.paused_since is not None:
+            log.info("%s resumed", self.lock_key)
+        self.paused_since = None
 
     def run_until_caught_up(self) -> int:
         """Handle everything committed so far (for tools and tests)."""

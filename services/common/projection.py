@@ -1,5 +1,9 @@
 """Read models: eventsourcing projections into tables of the service's schema,
 kept current by a log follower and rebuilt from the log on demand (OP-1).
+
+An event a projection cannot apply is parked and the projection goes on
+(TR-2); retried once fixed, it is applied and unparked in one transaction, and
+the tracking record of its position makes a second application impossible.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from eventsourcing.projection import Projection
 from psycopg import sql
 
 from services.common.follower import LogFollower
+from services.common.parking import ParkingLot
 from services.common.store import ServiceApplication
 
 
@@ -26,6 +31,8 @@ class ReadModelView(PostgresTrackingRecorder):
     def __init__(self, datastore: PostgresDatastore, name: str) -> None:
         super().__init__(datastore, tracking_table_name=f"{name}_tracking")
         self.sql_create_statements.extend(self.create_statements())
+        # Set while a parked event is applied again: (lot, follower, position).
+        self.unparking: tuple[ParkingLot, str, int] | None = None
 
     def create_statements(self) -> list[sql.Composable]:
         raise NotImplementedError
@@ -38,6 +45,25 @@ class ReadModelView(PostgresTrackingRecorder):
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(query, params)
             self._insert_tracking(curs, tracking)
+
+    def _insert_tracking(self, curs: Any, tracking: Tracking) -> None:
+        # Every write of a projection records its position here, in the
+        # write's own transaction: where a retried event leaves the parking lot.
+        super()._insert_tracking(curs, tracking)
+        if self.unparking is not None:
+            lot, follower, position = self.unparking
+            if tracking.notification_id == position:
+                lot.remove(curs, follower, position)
+
+    def recorded(self, application_name: str, notification_id: int) -> bool:
+        """Whether this exact position was applied (eventsourcing's own check
+        only says whether a later one was)."""
+        query = sql.SQL(
+            "SELECT 1 FROM {} WHERE application_name = %s AND notification_id = %s"
+        ).format(self.table(self.tracking_table_name))
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(query, (application_name, notification_id))
+            return curs.fetchone() is not None
 
     def insert_row(self, table: str, row: dict[str, Any], tracking: Tracking) -> None:
         columns = list(row)
@@ -111,6 +137,8 @@ class ReadModel:
 class ProjectionFollower(LogFollower):
     """Feeds one projection from its application's log."""
 
+    parks = True
+
     def __init__(
         self, app: ServiceApplication, projection: Projection[Any], **kwargs: Any
     ) -> None:
@@ -127,19 +155,30 @@ class ProjectionFollower(LogFollower):
         return self.view.max_tracking_id(self.app.name) or 0
 
     def handle(self, notifications: Sequence[Notification]) -> None:
-        for notification in notifications:
-            event = self.app.mapper.to_domain_event(notification)
-            self.projection.process_event(
-                event, Tracking(self.app.name, notification.id)
-            )
+        super().handle(notifications)
         if self.on_progress is not None:
             self.on_progress(len(notifications))
+
+    def apply(self, notification: Notification) -> None:
+        event = self.app.mapper.to_domain_event(notification)
+        self.projection.process_event(event, Tracking(self.app.name, notification.id))
+
+    def applied(self, notification_id: int) -> bool:
+        return self.view.recorded(self.app.name, notification_id)
+
+    def apply_parked(self, notification: Notification) -> None:
+        self.view.unparking = (self.parking, self.role, notification.id)
+        try:
+            self.apply(notification)
+        finally:
+            self.view.unparking = None
 
     def rebuild(self, on_progress: Callable[[int], None] | None = None) -> int:
         """Empty the read model and replay the whole log into it."""
         if self._leader is None and not self.try_lead():
             raise RuntimeError(f"another process leads {self.lock_key}; stop it first")
         self.view.reset()
+        self.parking.clear(self.role)  # what still fails is parked again
         self.position = 0
         self.on_progress = on_progress
         try:

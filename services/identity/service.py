@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from services.common.dependencies import ApplicationProvider
+from services.common.dependencies import ApplicationProvider, service_health
 from services.common.rpc import as_platform_errors, rpc
 from services.identity.application import (
     AccountLocked,
@@ -107,3 +107,8 @@ class IdentityService:
     def ping(self) -> str:
         """Readiness probe for the gateway."""
         return "pong"
+
+    @rpc
+    def health(self) -> dict:
+        """Readiness: this service's read models and senders, parked events (TR-2)."""
+        return service_health(self.name, self.app)

@@ -35,6 +35,7 @@ class Mailer(LogFollower):
     """The notifier's sender."""
 
     role = "mailer"
+    parks = True  # a message that can never be sent must not hold the others
 
     def __init__(self, app: NotifierApplication, **kwargs: Any) -> None:
         topics = [get_topic(Message.Queued)]
@@ -48,12 +49,15 @@ class Mailer(LogFollower):
     def handle(self, notifications: Sequence[Notification]) -> None:
         try:
             for notification in notifications:
-                self._deliver(notification)
+                self.apply_or_park(notification)
         finally:
             if self._smtp is not None:
                 with contextlib.suppress(smtplib.SMTPException, OSError):
                     self._smtp.quit()
                 self._smtp = None
+
+    def apply(self, notification: Notification) -> None:
+        self._deliver(notification)
 
     def _smtp_connection(self) -> smtplib.SMTP:
         if self._smtp is None:

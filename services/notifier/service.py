@@ -6,7 +6,7 @@ from nameko.rpc import RpcProxy
 
 from services.common import contracts
 from services.common.consumer import consume
-from services.common.dependencies import ApplicationProvider
+from services.common.dependencies import ApplicationProvider, service_health
 from services.common.envelope import Delivered
 from services.common.rpc import rpc
 from services.notifier.application import NotifierApplication
@@ -67,3 +67,8 @@ class NotifierService:
     def ping(self) -> str:
         """Readiness probe for the gateway."""
         return "pong"
+
+    @rpc
+    def health(self) -> dict:
+        """Readiness: this service's read models and senders, parked events (TR-2)."""
+        return service_health(self.name, self.app)

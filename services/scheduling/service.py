@@ -7,7 +7,7 @@ from uuid import UUID
 
 from services.common import contracts
 from services.common.consumer import consume
-from services.common.dependencies import ApplicationProvider
+from services.common.dependencies import ApplicationProvider, service_health
 from services.common.envelope import Delivered
 from services.common.rpc import as_platform_errors, rpc
 from services.scheduling.application import (
@@ -71,3 +71,8 @@ class SchedulingService:
     def ping(self) -> str:
         """Readiness probe for the gateway."""
         return "pong"
+
+    @rpc
+    def health(self) -> dict:
+        """Readiness: this service's read models and senders, parked events (TR-2)."""
+        return service_health(self.name, self.app)
