@@ -1,0 +1,136 @@
+"""An event a read model cannot apply stops nothing (TR-2), on the real stack.
+
+The edge now refuses what a read model cannot store, so the bad events are
+written as the candidates application writes them, in this process and in the
+running stack's schema: the way they got in before the edge checked.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from uuid import uuid4
+
+import requests
+from psycopg import sql
+
+from services.candidates.domain import BY_EMAIL, CandidateFile
+from services.common.links import new_nonce
+from tests.helpers import wait_for
+
+PROJECTION = "projection.candidate_list"
+
+
+def _neph() -> str:
+    return "8" + "".join(secrets.choice("0123456789") for _ in range(11))
+
+
+def _write_file(app, school: dict, neph: str, birth_name: str) -> None:
+    file_id = uuid4()
+    personal = {
+        "civility": "M",
+        "birth_name": birth_name,
+        "usage_name": None,
+        "given_names": "Paul",
+        "birth_date": "2005-03-14",
+        "email": f"{neph}@example.fr",
+    }
+    app.save(
+        CandidateFile.create(
+            file_id=file_id,
+            school_id=school["account"]["account_id"],
+            school_email=school["email"],
+            neph=neph,
+            personal=app.vault.seal(file_id, personal),
+            contact=BY_EMAIL,
+            nonce=new_nonce(),
+            at=app.clock.now(),
+        )
+    )
+
+
+def _listed(gateway: str, school: dict) -> dict[str, dict]:
+    answer = requests.get(f"{gateway}/api/candidats", headers=school["headers"])
+    assert answer.status_code == 200, answer.text
+    return {item["neph"]: item for item in answer.json()["items"]}
+
+
+def _parked(pmc) -> dict[int, str]:
+    """`pmc parked list candidates`, as an operator reads it: position → entry."""
+    listing = pmc("parked", "list", "candidates")
+    assert listing.returncode == 0, listing.stderr
+    entries = re.findall(
+        r"#(\d+)\s+(\S+)\s+(\S+)\s+since [^\n]*\n\s+error: ([^\n]*)", listing.stdout
+    )
+    return {int(n): f"{role} {topic} {error}" for n, role, topic, error in entries}
+
+
+def test_a_bad_event_is_parked_listed_and_applied_once_fixed(
+    gateway, new_school, candidates, pmc
+):
+    school = new_school()
+    nul, refused = _neph(), _neph()
+    # What the read model's table will not take (a rule added for this test,
+    # removed below): the cause an operator fixes before retrying.
+    table = sql.Identifier(candidates.datastore.schema, "candidate_list")
+    rule = sql.Identifier(f"refuse_{refused}")
+    with candidates.datastore.transaction(commit=True) as curs:
+        curs.execute(
+            sql.SQL(
+                "ALTER TABLE {} ADD CONSTRAINT {} CHECK (neph <> {}) NOT VALID"
+            ).format(table, rule, sql.Literal(refused))
+        )
+    _write_file(candidates, school, nul, "Du\x00rand")  # PostgreSQL text: no NUL
+    _write_file(candidates, school, refused, "Martin")
+
+    # The events after them are applied: a new candidate shows in the list.
+    after = requests.post(
+        f"{gateway}/api/candidats",
+        headers=school["headers"],
+        json={
+            "neph": _neph(),
+            "civility": "MME",
+            "birth_name": "Lambert",
+            "given_names": "Zoé",
+            "birth_date": "17/03/2006",
+            "email": "zoe.lambert@example.fr",
+        },
+    )
+    assert after.status_code == 201, after.text
+    wait_for(lambda: after.json()["neph"] in _listed(gateway, school), timeout=20)
+    assert nul not in _listed(gateway, school)
+
+    # Readiness names the degraded projection, and how many events it parked.
+    ready = requests.get(f"{gateway}/health/ready", timeout=5)
+    assert ready.status_code == 200, ready.text
+    body = ready.json()
+    assert body["status"] == "degradé"
+    assert "candidates" in body["degraded"]
+    assert body["services"]["candidates"]["parked"] == {PROJECTION: 2}
+
+    parked = _parked(pmc)
+    assert len(parked) == 2
+    nul_at, refused_at = sorted(parked)
+    assert parked[nul_at].startswith(f"{PROJECTION} CandidateFile.Created")
+    assert "NUL" in parked[nul_at]
+    assert f"refuse_{refused}" in parked[refused_at]
+
+    # Retried before the cause is fixed: still parked, one attempt more.
+    again = pmc("parked", "retry", "candidates", "--id", str(refused_at))
+    assert again.returncode == 1 and "failed again" in again.stdout, again.stdout
+    assert "2 attempt(s)" in pmc("parked", "list", "candidates").stdout
+
+    with candidates.datastore.transaction(commit=True) as curs:
+        curs.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(table, rule))
+    retried = pmc("parked", "retry", "candidates", "--id", str(refused_at))
+    assert retried.returncode == 0, retried.stdout + retried.stderr
+    assert f"#{refused_at} applied" in retried.stdout
+    listed = _listed(gateway, school)
+    assert listed[refused]["birth_name"] == "Martin"
+    assert list(_parked(pmc)) == [nul_at]
+    # Applied once: retrying again finds nothing to do for it.
+    assert pmc("parked", "retry", "candidates", "--id", str(refused_at)).stdout == ""
+    assert [n for n in _listed(gateway, school) if n == refused] == [refused]
+
+    ready = requests.get(f"{gateway}/health/ready", timeout=5).json()
+    assert ready["services"]["candidates"]["parked"] == {PROJECTION: 1}
