@@ -117,7 +117,7 @@ class EventConsumer(Consumer):
                 self, (delivered,), {}, context_data={}, handle_result=handle_result
             )
         except ContainerBeingKilled:
-            self.queue_consumer.requeue_message(message)
+            self._settle(message, requeue=True)
 
     def handle_undecodable(self, message: Any, exc: Any) -> None:
         """A body that is not JSON (or not of an accepted type): dead-lettered."""
@@ -138,7 +138,7 @@ class EventConsumer(Consumer):
             log.info("duplicate skipped on %s: %s", self.queue.name, exc_info[1])
             exc_info = None
         if exc_info is None:
-            self.queue_consumer.ack_message(message)
+            self._settle(message)
             return result, None
         error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1]))
         dead = attempt > len(self.retry_delays)
@@ -161,9 +161,21 @@ class EventConsumer(Consumer):
         except Exception:
             log.exception("could not park failed message on %s", self.queue.name)
             eventlet.sleep(PARK_FAILURE_PAUSE)
-            self.queue_consumer.requeue_message(message)
+            self._settle(message, requeue=True)
             return
-        self.queue_consumer.ack_message(message)
+        self._settle(message)
+
+    def _settle(self, message: Any, requeue: bool = False) -> None:
+        """Ack (or hand back) a message, never raising: an error here, in a
+        worker, would kill the container. If the connection is gone, the
+        broker redelivers the message, and the tracking makes that harmless."""
+        try:
+            if requeue:
+                self.queue_consumer.requeue_message(message)
+            else:
+                self.queue_consumer.ack_message(message)
+        except Exception as exc:
+            log.warning("could not settle a message on %s: %r", self.queue.name, exc)
 
     def _headers(self, message: Any, attempt: int, error: str) -> dict[str, Any]:
         headers = dict(message.headers or {})
