@@ -149,6 +149,11 @@ def dead_letters(args: argparse.Namespace) -> int:
         else:
             moved = deadletters.replay(settings.amqp_uri, queue)
             print(f"{queue}: {moved} message(s) put back")
+    if args.action == "list" and not args.queue:
+        from services.common.topology import unrouted_depths
+
+        for source, depth in unrouted_depths(settings.amqp_uri, _sources()).items():
+            print(f"{source}.events.unrouted: {depth} message(s) nobody subscribes to")
     return 0
 
 
@@ -165,6 +170,15 @@ def parked(args: argparse.Namespace) -> int:
     if args.action == "list":
         return parking.list_parked(settings, names)
     return parking.retry_parked(settings, names, args.id, args.wait)
+
+
+def _sources() -> list[str]:
+    """The services whose relay publishes events."""
+    return [
+        name
+        for name in registry.APPLICATIONS
+        if registry.application_class(name).published
+    ]
 
 
 def _import(args: argparse.Namespace, method: str) -> int:

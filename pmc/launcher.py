@@ -1,10 +1,17 @@
-"""`pmc up`: every process of the platform on one machine, supervised."""
+"""`pmc up`: every process of the platform on one machine, supervised.
+
+A process that stops is started again, alone, after a delay that doubles on each
+quick failure (1 s, 2 s, 4 s … 30 s) and falls back to 1 s once it has stayed up
+for a while: what Kubernetes does with a crashing pod, so that a killed service
+or a broker outage delays work instead of taking the platform down (TR-3).
+"""
 
 from __future__ import annotations
 
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -14,6 +21,25 @@ from pmc import registry
 from services.common.db import ensure_database
 from services.common.settings import Settings
 
+FIRST_DELAY = 1.0  # seconds before the first restart of a stopped process
+MAX_DELAY = 30.0
+# A process up for this long is healthy again: its next restart waits FIRST_DELAY.
+STABLE_AFTER = 30.0
+SUPERVISE_EVERY = 0.2
+
+
+@dataclass
+class _Child:
+    """One supervised process and its restart state."""
+
+    command: list[str]
+    process: subprocess.Popen
+    started_at: float
+    delay: float = FIRST_DELAY
+    restart_at: float | None = None
+    restarts: int = 0
+    halted: bool = False
+
 
 @dataclass
 class Launcher:
@@ -22,46 +48,109 @@ class Launcher:
     mail: bool = True
     # Environment of the child processes (default: this process's).
     env: dict[str, str] | None = None
-    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    children: dict[str, _Child] = field(default_factory=dict)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+    _stopping: threading.Event = field(default_factory=threading.Event)
+    _supervisor: threading.Thread | None = None
 
     @property
     def gateway_url(self) -> str:
         port = self.settings.gateway_address.rsplit(":", 1)[-1]
         return f"http://127.0.0.1:{port}"
 
+    @property
+    def processes(self) -> dict[str, subprocess.Popen]:
+        """The current process of each label (a restart replaces it)."""
+        with self._lock:
+            return {label: child.process for label, child in self.children.items()}
+
+    def restarts(self, label: str) -> int:
+        """How many times the supervisor restarted `label` on its own."""
+        return self.children[label].restarts
+
+    def _popen(self, command: list[str]) -> subprocess.Popen:
+        return subprocess.Popen(command, env=self.env)
+
     def _spawn(self, label: str, *args: str) -> None:
         command = [sys.executable, "-m", "pmc.cli", *args]
-        self.processes[label] = subprocess.Popen(command, env=self.env)
+        with self._lock:
+            self.children[label] = _Child(
+                command, self._popen(command), time.monotonic()
+            )
 
     def halt(self, label: str) -> None:
-        """Stop one process (it can be resumed)."""
-        process = self.processes[label]
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        """Stop one process; the supervisor leaves it stopped until resume()."""
+        with self._lock:
+            child = self.children[label]
+            child.halted = True
+            child.restart_at = None
+            process = child.process
+        _terminate(process, timeout=20)
 
     def resume(self, label: str) -> None:
         """Start a halted process again with the same command."""
-        process = self.processes[label]
-        if process.poll() is None:
-            raise RuntimeError(f"{label} is still running")
-        self.processes[label] = subprocess.Popen(process.args, env=self.env)
+        with self._lock:
+            child = self.children[label]
+            if child.process.poll() is None:
+                raise RuntimeError(f"{label} is still running")
+            child.process = self._popen(child.command)
+            child.started_at = time.monotonic()
+            child.delay = FIRST_DELAY
+            child.restart_at = None
+            child.halted = False
 
     def start(self) -> None:
         ensure_database(self.settings)
+        self._stopping.clear()
         if self.mail:
             self._spawn("mailcatcher", "mailcatcher")
         for name in registry.SERVICE_CLASSES:
             self._spawn(name, "serve", name)
         self._spawn("relay", "relay")
+        self._supervisor = threading.Thread(
+            target=self._supervise, name="pmc-supervisor", daemon=True
+        )
+        self._supervisor.start()
+
+    # -- supervision -----------------------------------------------------------
+
+    def _supervise(self) -> None:
+        while not self._stopping.wait(SUPERVISE_EVERY):
+            try:
+                self.supervise_once()
+            except Exception as exc:  # never let the supervisor itself die
+                print(f"pmc up: supervisor error: {exc!r}", file=sys.stderr, flush=True)
+
+    def supervise_once(self) -> None:
+        """Notice stopped processes and restart those whose delay has passed."""
+        now = time.monotonic()
+        with self._lock:
+            for label, child in self.children.items():
+                if child.halted or self._stopping.is_set():
+                    continue
+                code = child.process.poll()
+                if code is None:
+                    continue
+                if child.restart_at is None:
+                    if now - child.started_at >= STABLE_AFTER:
+                        child.delay = FIRST_DELAY
+                    child.restart_at = now + child.delay
+                    print(
+                        f"pmc up: {label} stopped (exit code {code}), "
+                        f"restarting in {child.delay:g}s",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                    child.delay = min(child.delay * 2, MAX_DELAY)
+                elif now >= child.restart_at:
+                    child.process = self._popen(child.command)
+                    child.started_at = now
+                    child.restart_at = None
+                    child.restarts += 1
 
     def wait_ready(self, timeout: float = 90.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            self._check_children()
             try:
                 answer = requests.get(f"{self.gateway_url}/health/ready", timeout=3)
                 if answer.status_code == 200:
@@ -77,28 +166,29 @@ class Launcher:
         demo.load(self.settings, self.gateway_url)
         print(f"demo school: {demo.DEMO_EMAIL} / {demo.DEMO_PASSWORD}", flush=True)
 
-    def _check_children(self) -> None:
-        for label, process in self.processes.items():
-            if process.poll() is not None:
-                raise RuntimeError(f"{label} stopped (exit code {process.returncode})")
-
     def stop(self) -> None:
-        for process in self.processes.values():
+        self._stopping.set()
+        if self._supervisor is not None:
+            self._supervisor.join(timeout=5)
+            self._supervisor = None
+        with self._lock:
+            processes = [child.process for child in self.children.values()]
+        for process in processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 15
-        for process in self.processes.values():
+        for process in processes:
             try:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait()
 
     def run(self) -> int:
-        stopping = False
+        stopping = threading.Event()
 
         def on_signal(signum: int, frame: object) -> None:
-            nonlocal stopping
-            stopping = True
+            stopping.set()
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
@@ -112,15 +202,23 @@ class Launcher:
                 f"  services: {', '.join(registry.SERVICE_CLASSES)} + relay\n"
                 f"  e-mails: {self.settings.mail_folder}/ (mailcatcher)\n"
                 f"  letters: {self.settings.print_folder}/ (print queue)\n"
-                "  Ctrl-C stops everything.\n",
+                "  a process that stops is restarted; Ctrl-C stops everything.\n",
                 flush=True,
             )
-            while not stopping:
-                self._check_children()
-                time.sleep(0.5)
+            while not stopping.wait(0.5):
+                pass
         except RuntimeError as exc:
             print(f"pmc up: {exc}", file=sys.stderr)
             return 1
         finally:
             self.stop()
         return 0
+
+
+def _terminate(process: subprocess.Popen, timeout: float) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -1,4 +1,10 @@
-"""A local SMTP server for development: keeps every e-mail as a .eml file."""
+"""A local SMTP server for development: keeps every e-mail as a .eml file.
+
+Like a mailbox, it keeps one copy of a message however often it is delivered:
+a second delivery with a Message-ID it already holds (the notifier's one
+possible repeat after a crash between sending and recording) is not written
+again but noted, one line each, in `duplicates.log`, so tests can count them.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+DUPLICATES = "duplicates.log"
+
 
 class FolderHandler:
     """aiosmtpd handler writing each message to `<folder>/<n>.eml`."""
@@ -16,15 +24,44 @@ class FolderHandler:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.folder.mkdir(parents=True, exist_ok=True)
+        # What an earlier run of the catcher kept counts too.
+        self.seen: set[str] = set()
+        for path in folder.glob("*.eml"):
+            message_id = _message_id(path.read_bytes())
+            if message_id:
+                self.seen.add(message_id)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         content = envelope.original_content or envelope.content
+        parsed = message_from_bytes(content, policy=policy.default)
+        message_id = str(parsed["Message-ID"] or "").strip()
+        if message_id and message_id in self.seen:
+            with (self.folder / DUPLICATES).open("a", encoding="utf-8") as log:
+                log.write(f"{message_id}\t{parsed['To']}\t{parsed['Subject']}\n")
+            print(f"mail to {parsed['To']}: {message_id} again, kept once", flush=True)
+            return "250 Message accepted for delivery"
         stamp = time.strftime("%Y%m%d-%H%M%S")
         path = self.folder / f"{stamp}-{time.monotonic_ns()}.eml"
-        path.write_bytes(content)
-        parsed = message_from_bytes(content, policy=policy.default)
+        temporary = path.with_suffix(".part")
+        temporary.write_bytes(content)
+        temporary.replace(path)  # readers never see half an e-mail
+        if message_id:
+            self.seen.add(message_id)
         print(f"mail to {parsed['To']}: {parsed['Subject']} → {path}", flush=True)
         return "250 Message accepted for delivery"
+
+
+def _message_id(content: bytes) -> str:
+    parsed = message_from_bytes(content, policy=policy.default)
+    return str(parsed["Message-ID"] or "").strip()
+
+
+def duplicates(folder: Path) -> list[str]:
+    """The Message-IDs delivered again after their first delivery."""
+    path = folder / DUPLICATES
+    if not path.exists():
+        return []
+    return [line.split("\t", 1)[0] for line in path.read_text().splitlines() if line]
 
 
 def serve_forever(host: str, port: int, folder: str) -> None:

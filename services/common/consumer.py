@@ -7,6 +7,8 @@ operator can inspect and replay. Each message carries its source's log position;
 the handler passes it to `ServiceApplication.save(..., tracking=...)`, which
 stores it in the same transaction as the new events, so a duplicate or a
 redelivery raises AlreadyProcessed and is acknowledged with no second effect.
+A message that cannot even be decoded (not JSON, a content type nobody accepts)
+is dead-lettered like any other, where kombu would log it and drop it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import eventlet
 from marshmallow import ValidationError
 from nameko.amqp.publish import Publisher
 from nameko.containers import ContainerBeingKilled
-from nameko.messaging import Consumer
+from nameko.messaging import Consumer, QueueConsumer
 
 from services.common.contracts import Contract
 from services.common.envelope import (
@@ -40,8 +42,34 @@ log = logging.getLogger(__name__)
 PARK_FAILURE_PAUSE = 1.0
 
 
+class EventQueueConsumer(QueueConsumer):
+    """nameko's queue consumer, handing undecodable messages to their handler.
+
+    kombu acknowledges (drops) a message whose body it cannot decode, with one
+    log line, before any entrypoint sees it. Here each event consumer gets it
+    instead, to dead-letter it (TR-2).
+    """
+
+    def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
+        consumers = super().get_consumers(consumer_cls, channel)
+        for provider, consumer in self._consumers.items():
+            if isinstance(provider, EventConsumer):
+                consumer.on_decode_error = partial(self._undecodable, provider)
+        return consumers
+
+    def _undecodable(self, provider: EventConsumer, message: Any, exc: Any) -> None:
+        # This runs in the consumer's own thread: park from a managed thread, as
+        # every other message is handled, so a broker in trouble never stops it.
+        self.container.spawn_managed_thread(
+            partial(provider.handle_undecodable, message, exc),
+            identifier=f"EventConsumer.undecodable[{provider.queue.name}]",
+        )
+
+
 class EventConsumer(Consumer):
     """Entrypoint: `@consume("candidates", contracts.CandidateCreated)`."""
+
+    queue_consumer = EventQueueConsumer()
 
     def __init__(self, source: str, contract: type[Contract], **kwargs: Any) -> None:
         self.source = source
@@ -89,7 +117,13 @@ class EventConsumer(Consumer):
                 self, (delivered,), {}, context_data={}, handle_result=handle_result
             )
         except ContainerBeingKilled:
-            self.queue_consumer.requeue_message(message)
+            self._settle(message, requeue=True)
+
+    def handle_undecodable(self, message: Any, exc: Any) -> None:
+        """A body that is not JSON (or not of an accepted type): dead-lettered."""
+        attempt = int((message.headers or {}).get(H_ATTEMPT, 0)) + 1
+        error = f"message illisible : {exc!r}"
+        self._park(message, _Raw(message), attempt, error, dead=True)
 
     def handle_result(
         self,
@@ -104,7 +138,7 @@ class EventConsumer(Consumer):
             log.info("duplicate skipped on %s: %s", self.queue.name, exc_info[1])
             exc_info = None
         if exc_info is None:
-            self.queue_consumer.ack_message(message)
+            self._settle(message)
             return result, None
         error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1]))
         dead = attempt > len(self.retry_delays)
@@ -127,9 +161,21 @@ class EventConsumer(Consumer):
         except Exception:
             log.exception("could not park failed message on %s", self.queue.name)
             eventlet.sleep(PARK_FAILURE_PAUSE)
-            self.queue_consumer.requeue_message(message)
+            self._settle(message, requeue=True)
             return
-        self.queue_consumer.ack_message(message)
+        self._settle(message)
+
+    def _settle(self, message: Any, requeue: bool = False) -> None:
+        """Ack (or hand back) a message, never raising: an error here, in a
+        worker, would kill the container. If the connection is gone, the
+        broker redelivers the message, and the tracking makes that harmless."""
+        try:
+            if requeue:
+                self.queue_consumer.requeue_message(message)
+            else:
+                self.queue_consumer.ack_message(message)
+        except Exception as exc:
+            log.warning("could not settle a message on %s: %r", self.queue.name, exc)
 
     def _headers(self, message: Any, attempt: int, error: str) -> dict[str, Any]:
         headers = dict(message.headers or {})
@@ -157,6 +203,15 @@ class EventConsumer(Consumer):
 
     def _publish(self, body: Any, queue: Any, headers: dict[str, Any]) -> None:
         assert self._publisher is not None  # set in setup()
+        raw: dict[str, Any] = {}
+        if isinstance(body, _Raw):
+            # Kept byte for byte, with its own content type: no serialiser
+            # could read it, and an operator must see what was received.
+            raw = {
+                "content_type": body.content_type,
+                "content_encoding": body.content_encoding,
+            }
+            body = body.body
         self._publisher.publish(
             body,
             exchange=None,
@@ -164,7 +219,17 @@ class EventConsumer(Consumer):
             declare=[queue],
             headers=headers,
             retry=True,
+            **raw,
         )
+
+
+class _Raw:
+    """The undecoded body of a message, to dead-letter as it came."""
+
+    def __init__(self, message: Any) -> None:
+        self.body: bytes = message.body
+        self.content_type: str = message.content_type or "application/octet-stream"
+        self.content_encoding: str = message.content_encoding or "binary"
 
 
 consume = EventConsumer.decorator

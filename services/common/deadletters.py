@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,10 @@ from amqp.exceptions import NotFound
 
 from services.common.envelope import H_ATTEMPT, H_ERROR
 from services.common.topology import dead_letter_queue
+
+# Marks the letters one replay moved, so that a letter failing again during the
+# same replay is left for the next one instead of going round in circles.
+H_REPLAY = "x-pmc-replay"
 
 
 @dataclass(frozen=True)
@@ -50,25 +55,41 @@ def inspect(amqp_uri: str, queue_name: str, limit: int = 1000) -> list[DeadLette
             message = dead.get(no_ack=False)
             if message is None:
                 break
-            found.append(
-                DeadLetter(queue_name, dict(message.headers), message.decode())
-            )
+            found.append(DeadLetter(queue_name, dict(message.headers), _body(message)))
         # Closing without acknowledging gives every message back to the queue.
     return found
 
 
+def _body(message: Any) -> Any:
+    """The decoded body, or what was received when it is not decodable."""
+    try:
+        return message.decode()
+    except Exception:
+        return message.body
+
+
 def replay(amqp_uri: str, queue_name: str) -> int:
-    """Move every dead letter back to its handler's queue, as a first attempt."""
+    """Move each dead letter back to its handler's queue once, as a first attempt.
+
+    Only the letters there when the replay starts are moved, each at most once:
+    one that fails again comes back to the dead letters marked with this
+    replay's id, and the replay stops there.
+    """
     moved = 0
+    run = uuid.uuid4().hex
     with kombu.Connection(
         amqp_uri, transport_options={"confirm_publish": True}
     ) as conn:
         channel = conn.channel()
         dead = dead_letter_queue(queue_name)(channel)
-        dead.declare()
+        _, waiting, _ = dead.queue_declare()
         producer = kombu.Producer(channel)
-        while (message := dead.get(no_ack=False)) is not None:
-            headers = dict(message.headers)
+        while moved < waiting and (message := dead.get(no_ack=False)) is not None:
+            headers = dict(message.headers or {})
+            if headers.get(H_REPLAY) == run:
+                message.requeue()
+                break
+            headers[H_REPLAY] = run
             headers[H_ATTEMPT] = 0
             headers.pop(H_ERROR, None)
             producer.publish(

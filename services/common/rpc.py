@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from marshmallow import ValidationError
-from nameko.rpc import rpc as nameko_rpc
+from nameko.rpc import Rpc, RpcConsumer
 
 from services.common.errors import PlatformError
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+log = logging.getLogger(__name__)
 
 INVALID_INPUT = "Certaines informations saisies sont incorrectes."
 
@@ -63,7 +66,39 @@ def _field_messages(messages: Any) -> dict[str, list[str]]:
     return {"_schema": [str(messages)]}
 
 
+class ResilientRpcConsumer(RpcConsumer):
+    """nameko's RPC consumer, except that a reply it cannot deliver is dropped.
+
+    nameko publishes the reply from the worker's thread; when the broker is
+    gone (connection refused) that raises, and an error in a worker kills the
+    container: the whole service exits over one answer. The work is done (or
+    refused) by then; the caller's call times out and the gateway tells the user
+    the outcome is uncertain, a retry with the same idempotency key being safe.
+    So the reply is logged and dropped, and the service stays up while its
+    consumers reconnect.
+    """
+
+    def handle_result(self, message: Any, result: Any, exc_info: Any) -> Any:
+        try:
+            return super().handle_result(message, result, exc_info)
+        except Exception as exc:
+            properties = getattr(message, "properties", {}) or {}
+            log.warning(
+                "reply to %s not delivered (the caller will time out): %r",
+                properties.get("correlation_id", "?"),
+                exc,
+            )
+            return result, exc_info
+
+
+class ResilientRpc(Rpc):
+    """nameko's `rpc` entrypoint on a ResilientRpcConsumer."""
+
+    rpc_consumer = ResilientRpcConsumer()
+
+
 def rpc(fn: F) -> F:
     """A nameko RPC entrypoint whose PlatformErrors are answers to the caller
-    (« complet », a wrong field…), logged as expected, not as failures."""
-    return nameko_rpc(expected_exceptions=(PlatformError,))(fn)
+    (« complet », a wrong field…), logged as expected, not as failures; a reply
+    that cannot be delivered never stops the service."""
+    return ResilientRpc.decorator(expected_exceptions=(PlatformError,))(fn)

@@ -3,7 +3,8 @@
 - `<source>.events`: topic exchange a service's relay publishes to (routing key =
   event type). Its alternate exchange catches what no queue is bound for, so an
   event nobody subscribes to yet lands in `<source>.events.unrouted` instead of
-  vanishing.
+  vanishing. That queue keeps the newest UNROUTED_MAX_LENGTH messages (it is
+  there to diagnose, not to store) and its depth is watched (`unrouted_depths`).
 - `evt-<source>-<EventType>--<consumer>.<method>`: one durable queue per handler.
 - `<queue>.retry.<ms>ms`: holds a failed message for a delay, then dead-letters
   it back to its queue (one queue per delay, since RabbitMQ only expires
@@ -14,9 +15,18 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
+import kombu
+from amqp.exceptions import NotFound, PreconditionFailed
 from kombu import Exchange, Queue
+
+# Beyond this, the oldest unrouted messages make room for the new ones: a bound
+# that drops on the publisher's side would nack the relay and stall every event.
+UNROUTED_MAX_LENGTH = 10_000
 
 
 def events_exchange(source: str) -> Exchange:
@@ -37,6 +47,10 @@ def unrouted_queue(source: str) -> Queue:
         f"{source}.events.unrouted",
         exchange=unrouted_exchange(source),
         durable=True,
+        queue_arguments={
+            "x-max-length": UNROUTED_MAX_LENGTH,
+            "x-overflow": "drop-head",
+        },
     )
 
 
@@ -79,10 +93,52 @@ def dead_letter_queue(queue_name: str) -> Queue:
     return Queue(f"{queue_name}.dead", durable=True)
 
 
-def declare_source(channel, source: str) -> None:
+def declare_source(channel: Any, source: str) -> None:
     """Declare a source's exchanges and its unrouted queue."""
-    unrouted_queue(source).bind(channel).declare()
+    _declare_unrouted(channel.connection, source)
     events_exchange(source).bind(channel).declare()
+
+
+def _declare_unrouted(connection: Any, source: str) -> None:
+    # On a channel of its own: a broker that still holds the unbounded queue of
+    # an earlier version refuses the new arguments and closes the channel. That
+    # queue only ever held events nobody subscribed to: it is replaced.
+    channel = connection.channel()
+    try:
+        unrouted_queue(source).bind(channel).declare()
+    except PreconditionFailed:
+        channel = connection.channel()
+        channel.queue_delete(unrouted_queue(source).name)
+        unrouted_queue(source).bind(channel).declare()
+    finally:
+        with contextlib.suppress(Exception):
+            channel.close()
+
+
+def unrouted_depths(
+    amqp_uri: str, sources: Iterable[str], timeout: float = 1.0
+) -> dict[str, int]:
+    """How many messages wait in each source's unrouted queue (0 if none).
+
+    Raises OSError (or a kombu/amqp connection error) when the broker cannot be
+    reached within `timeout` seconds.
+    """
+    depths: dict[str, int] = {}
+    with kombu.Connection(amqp_uri, connect_timeout=timeout) as conn:
+        conn.connect()
+        for source in sources:
+            channel = conn.channel()
+            try:
+                _, depth, _ = channel.queue_declare(
+                    unrouted_queue(source).name, passive=True
+                )
+            except NotFound:
+                depth = 0  # never declared: nothing went unrouted
+            finally:
+                with contextlib.suppress(Exception):
+                    channel.close()
+            depths[source] = depth
+    return depths
 
 
 def declare_subscription(channel, subscription: Subscription) -> None:

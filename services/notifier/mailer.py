@@ -3,15 +3,20 @@ letters as PDFs in the postal print queue.
 
 A mail server that is down pauses the sender on that message; it tries again
 and nothing is lost (NO-3). A message is marked sent, with the sender's log
-position, right after the server accepted it; each e-mail carries a Message-ID
-derived from the message id, so the one retry a crash in that instant could
-cause is recognisable as the same e-mail.
+position, right after the server accepted it, one message at a time, and that
+record is retried through a short database hiccup rather than sending again: the
+only e-mail a crash can send twice is the one in flight at that instant. Each
+e-mail carries a Message-ID derived from its message id, itself derived from
+(event, channel, recipient), so that one repeat is the same e-mail to whoever
+receives it (mailboxes fold messages that share a Message-ID).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import smtplib
+import time
 from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -19,7 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import Notification, Tracking
+from eventsourcing.persistence import (
+    InterfaceError,
+    Notification,
+    OperationalError,
+    Tracking,
+)
 from eventsourcing.utils import get_topic
 
 from services.common.documents import render_convocation
@@ -29,6 +39,16 @@ from services.notifier.domain import EMAIL, LETTER, Message
 from services.notifier.letters import letter_path, render_letter
 
 MAILER = "notifier.mailer"
+# Tries, and seconds between them, to record a message the server accepted.
+RECORD_TRIES = 5
+RECORD_PAUSE = 1.0
+
+log = logging.getLogger(__name__)
+
+
+def message_id_header(message: Message) -> str:
+    """The e-mail's Message-ID: the same for every send of one message."""
+    return f"<{message.id}@passermoncode.fr>"
 
 
 class Mailer(LogFollower):
@@ -83,7 +103,23 @@ class Mailer(LogFollower):
             self._print(message, content)
         elif message.channel == EMAIL and not self._send(message, content, tracking):
             return
-        self.notifier.mark_sent(message, tracking)
+        self._record_sent(message, tracking)
+
+    def _record_sent(self, message: Message, tracking: Tracking) -> None:
+        # Sent already: giving up here would send it again after the pause.
+        for attempt in range(1, RECORD_TRIES + 1):
+            try:
+                if attempt > 1:  # a failed save consumed the pending event
+                    message = self.notifier.get_message(message.id)
+                    if not message.is_pending:
+                        return  # that save did commit after all
+                self.notifier.mark_sent(message, tracking)
+                return
+            except (OperationalError, InterfaceError) as exc:
+                if attempt == RECORD_TRIES:
+                    raise
+                log.warning("recording sent message %s: %s", message.id, exc)
+                time.sleep(RECORD_PAUSE)
 
     def _print(self, message: Message, content: dict[str, Any]) -> None:
         folder = self.app.settings.print_folder
@@ -117,7 +153,7 @@ class Mailer(LogFollower):
         email["To"] = content["recipient"]
         email["Subject"] = content["subject"]
         email["Date"] = formatdate(localtime=False)
-        email["Message-ID"] = f"<{message.id}@passermoncode.fr>"
+        email["Message-ID"] = message_id_header(message)
         email.set_content(content["body"])
         if content.get("convocation"):
             email.add_attachment(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from datetime import UTC, datetime
@@ -192,3 +193,55 @@ def test_a_message_that_does_not_fit_its_contract_goes_straight_to_dead_letters(
     # Never retried: it could not succeed.
     assert letters[-1].headers["pmc-attempt"] == 1
     assert probe.times_seen(broken["candidate_id"]) == 0
+
+
+def _publish_raw(settings, body: bytes, content_type: str = "application/json"):
+    """Publish bytes on the events exchange as a broken producer would."""
+    with kombu.Connection(settings.amqp_uri) as conn:
+        producer = kombu.Producer(
+            conn.channel(), exchange=events_exchange("candidates")
+        )
+        producer.publish(
+            body,
+            routing_key="CandidateCreated",
+            headers={
+                "pmc-source": "candidates",
+                "pmc-event-type": "CandidateCreated",
+                "pmc-contract-version": 1,
+                "pmc-notification-id": next(_positions),
+            },
+            content_type=content_type,
+            content_encoding="utf-8",
+        )
+
+
+def test_a_message_that_is_not_json_is_dead_lettered_as_received(settings, probe):
+    before = deadletters.count(settings.amqp_uri, QUEUE)
+    _publish_raw(settings, b'{"candidate_id": "pas du json')
+    _publish_raw(settings, b"texte brut", content_type="text/plain")
+    wait_for(lambda: deadletters.count(settings.amqp_uri, QUEUE) == before + 2)
+    letters = deadletters.inspect(settings.amqp_uri, QUEUE)[-2:]
+    bodies = [
+        b.decode() if isinstance(b, bytes) else b for b in (x.body for x in letters)
+    ]
+    assert bodies == ['{"candidate_id": "pas du json', "texte brut"]
+    assert all("message illisible" in letter.error for letter in letters)
+    # The consumer goes on with the next messages.
+    payload = candidate_created()
+    publish_created(settings, payload)
+    wait_for(lambda: probe.times_seen(str(payload["candidate_id"])) == 1)
+
+
+def test_a_replay_moves_each_letter_at_most_once(settings, probe):
+    # Letters that fail again at once (they never fit the contract) came back
+    # to the dead letters during the replay and were moved round and round.
+    _publish_raw(settings, b"[1, 2")
+    broken = {**contracts.CandidateCreated().dump(candidate_created()), "neph": "1"}
+    for _ in range(3):
+        _publish_raw(settings, json.dumps(broken).encode())
+    wait_for(lambda: deadletters.count(settings.amqp_uri, QUEUE) >= 4)
+    waiting = deadletters.count(settings.amqp_uri, QUEUE)
+    assert deadletters.replay(settings.amqp_uri, QUEUE) == waiting
+    # They fail again and are all back, for a later replay.
+    wait_for(lambda: deadletters.count(settings.amqp_uri, QUEUE) == waiting)
+    assert deadletters.replay(settings.amqp_uri, QUEUE) == waiting
