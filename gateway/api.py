@@ -17,6 +17,7 @@ from marshmallow import Schema, ValidationError
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
+from gateway import idempotency
 from gateway.http import UNEXPECTED, error_response, json_body, json_response
 from gateway.schemas import Error
 from services.common.errors import PlatformError
@@ -53,6 +54,10 @@ class Route:
     response: type[Schema] | None
     status: int
     auth: bool
+    # Accepts the Idempotency-Key header (gateway/idempotency.py).
+    idempotent: bool = False
+    # Other success statuses, same body as `response` (status → description).
+    also: tuple[tuple[int, str], ...] = ()
 
 
 ROUTES: list[Route] = []
@@ -102,6 +107,8 @@ def endpoint(
     status: int = 200,
     auth: bool = True,
     timeout: float | None = None,
+    idempotent: bool = False,
+    also: tuple[tuple[int, str], ...] = (),
 ) -> Callable[[Callable[..., Any]], Any]:
     """A JSON endpoint of the gateway.
 
@@ -110,7 +117,19 @@ def endpoint(
     `account` (the signed-in account) when declared; it returns plain data,
     dumped with `response`.
     """
-    route = Route(method, path, summary, tag, body, query, response, status, auth)
+    route = Route(
+        method,
+        path,
+        summary,
+        tag,
+        body,
+        query,
+        response,
+        status,
+        auth,
+        idempotent=idempotent,
+        also=also,
+    )
     ROUTES.append(route)
 
     def decorate(fn: Callable[..., Any]) -> Any:
@@ -161,6 +180,20 @@ def _openapi_path(path: str) -> str:
     return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", path)
 
 
+def idempotency_parameter() -> dict[str, Any]:
+    return {
+        "in": "header",
+        "name": idempotency.HEADER,
+        "required": False,
+        "description": idempotency.DESCRIPTION,
+        "schema": {
+            "type": "string",
+            "maxLength": idempotency.MAX_LENGTH,
+            "pattern": idempotency.PATTERN,
+        },
+    }
+
+
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3 document of every declared endpoint."""
     spec = APISpec(
@@ -193,6 +226,15 @@ def openapi_document() -> dict[str, Any]:
                 "default": {"description": "Erreur", **error},
             },
         }
+        for code, description in route.also:
+            operation["responses"][str(code)] = {
+                "description": description,
+                **(
+                    {"content": {"application/json": {"schema": route.response}}}
+                    if route.response
+                    else {}
+                ),
+            }
         if route.body is not None:
             operation["requestBody"] = {
                 "required": True,
@@ -211,6 +253,8 @@ def openapi_document() -> dict[str, Any]:
                 }
                 for name in path_params
             )
+        if route.idempotent:
+            operation.setdefault("parameters", []).append(idempotency_parameter())
         if route.auth:
             operation["security"] = [{"bearer": []}]
             operation["responses"]["401"] = {"description": "Non authentifié", **error}

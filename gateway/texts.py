@@ -54,3 +54,18 @@ def payment_declined(reason: str) -> str:
         f"Paiement refusé : {reason}. Aucun montant n'a été prélevé ; vos places "
         "restent dans le panier jusqu'à leur expiration."
     )
+
+
+def payment_pending(minutes: int) -> str:
+    return (
+        "Paiement en cours de vérification : notre prestataire de paiement n'a pas "
+        "encore confirmé l'opération. Vous n'avez rien à refaire et ne serez pas "
+        f"débité deux fois. Le résultat s'affichera ici d'ici {minutes} minutes "
+        "au plus ; il figure aussi dans « Paiements et factures »."
+    )
+
+
+PAYMENT_ABANDONED = (
+    "Ce paiement n'a pas abouti : aucun montant n'a été débité. Vos places "
+    "restent dans le panier jusqu'à leur expiration : vous pouvez payer à nouveau."
+)

@@ -9,6 +9,7 @@ from werkzeug.wrappers import Request
 from gateway import schemas, texts
 from gateway.api import endpoint
 from gateway.http import parse_uuid
+from gateway.idempotency import idempotency_key
 
 ACCOUNTS = "Comptes"
 
@@ -27,9 +28,10 @@ class AccountRoutes:
         response=schemas.SignUpAccepted,
         status=201,
         auth=False,
+        idempotent=True,
     )
     def sign_up(self, request: Request, data: dict[str, Any]) -> dict[str, Any]:
-        created = self.identity.sign_up(data)
+        created = self.identity.sign_up(data, idempotency_key=idempotency_key(request))
         return {**created, "message": texts.account_created(created["email"])}
 
     @endpoint(

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import base64
+import functools
+import math
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
 from gateway import schemas, texts
 from gateway.api import endpoint
-from gateway.http import download, parse_uuid
+from gateway.http import download, json_response, parse_uuid
+from gateway.idempotency import idempotency_key
 from services.common.errors import PlatformError
+from services.common.settings import Settings
 
 BOOKING = "Inscription"
+PENDING = (
+    (
+        202,
+        "Le prestataire de paiement n'a pas répondu : paiement en cours de "
+        "vérification, réglé automatiquement (payé ou abandonné sans débit)",
+    ),
+)
 
 
 class BookingRoutes:
@@ -60,12 +71,16 @@ class BookingRoutes:
         body=schemas.HoldRequest,
         response=schemas.CartLine,
         status=201,
+        idempotent=True,
     )
     def hold_seat(
         self, request: Request, data: dict[str, Any], account: dict[str, Any]
     ) -> dict[str, Any]:
         session_id = parse_uuid(data["session_id"], "Session")
-        return self.booking.hold(account["account_id"], data["neph"], session_id)
+        key = idempotency_key(request)
+        return self.booking.hold(
+            account["account_id"], data["neph"], session_id, idempotency_key=key
+        )
 
     @endpoint(
         "GET",
@@ -138,6 +153,8 @@ class BookingRoutes:
         body=schemas.CardPayment,
         response=schemas.Payment,
         status=201,
+        idempotent=True,
+        also=PENDING,
     )
     def pay_by_card(
         self, request: Request, data: dict[str, Any], account: dict[str, Any]
@@ -147,7 +164,7 @@ class BookingRoutes:
         lines = self.booking.cart(account["account_id"])
         payment = self.billing.pay_by_card(
             account["account_id"],
-            data["idempotency_key"],
+            idempotency_key(request, data["idempotency_key"]),
             lines,
             data["card_number"],
             buyer_of(account),
@@ -162,6 +179,7 @@ class BookingRoutes:
         body=schemas.SepaPayment,
         response=schemas.Payment,
         status=201,
+        idempotent=True,
     )
     def pay_by_sepa(
         self, request: Request, data: dict[str, Any], account: dict[str, Any]
@@ -171,7 +189,7 @@ class BookingRoutes:
         bank = {k: data[k] for k in ("iban", "bic", "holder")}
         payment = self.billing.pay_by_sepa(
             account["account_id"],
-            data["idempotency_key"],
+            idempotency_key(request, data["idempotency_key"]),
             lines,
             bank,
             buyer_of(account),
@@ -215,13 +233,27 @@ class BookingRoutes:
         return download(base64.b64decode(pdf), "application/pdf", "facture.pdf")
 
 
-def paid(payment: dict[str, Any]) -> dict[str, Any]:
-    """The answer to a payment: thanks, or why it was declined (402)."""
+def paid(payment: dict[str, Any]) -> Any:
+    """The answer to a payment: thanks; being verified (202); or why it was
+    declined (402) or abandoned (409)."""
     if payment["status"] == "refusé":
         raise PlatformError(
             "paiement_refuse", texts.payment_declined(payment["reason"]), status=402
         )
+    if payment["status"] == "abandonné":
+        raise PlatformError("paiement_abandonne", texts.PAYMENT_ABANDONED, status=409)
+    if payment["status"] == "en cours":
+        message = texts.payment_pending(reconcile_minutes())
+        body = schemas.Payment().dump({**payment, "message": message})
+        return json_response(body, status=202)
     return {**payment, "message": texts.PAID}
+
+
+@functools.cache
+def reconcile_minutes() -> int:
+    """Minutes within which a pending payment is settled, for the message."""
+    seconds = Settings.from_env().payment_reconcile_seconds
+    return math.ceil((seconds + 60) / 60)  # a sweep and the read model's lag
 
 
 def require_cgv(data: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Request, Response
 from gateway import schemas
 from gateway.api import endpoint
 from gateway.http import download, parse_uuid
+from gateway.idempotency import idempotency_key
 from services.common.errors import PlatformError
 
 CANDIDATES = "Candidats"
@@ -30,12 +31,16 @@ class CandidateRoutes:
         body=schemas.NewCandidate,
         response=schemas.Candidate,
         status=201,
+        idempotent=True,
     )
     def create_candidate(
         self, request: Request, data: dict[str, Any], account: dict[str, Any]
     ) -> dict[str, Any]:
         return self.candidates.create_file(
-            account["account_id"], account["email"], data
+            account["account_id"],
+            account["email"],
+            data,
+            idempotency_key=idempotency_key(request),
         )
 
     @endpoint(
@@ -62,12 +67,16 @@ class CandidateRoutes:
         body=schemas.CsvImport,
         response=schemas.ImportReport,
         timeout=600,  # thousands of lines, each checked and saved
+        idempotent=True,
     )
     def import_candidates(
         self, request: Request, data: dict[str, Any], account: dict[str, Any]
     ) -> dict[str, Any]:
         return self.candidates.import_csv(
-            account["account_id"], account["email"], data["csv"]
+            account["account_id"],
+            account["email"],
+            data["csv"],
+            idempotency_key=idempotency_key(request),
         )
 
     @endpoint(

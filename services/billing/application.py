@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 from uuid import UUID
@@ -10,7 +11,10 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from services.billing.domain import (
+    ABANDONED,
     ALREADY_PAID,
+    CAPTURED,
+    DECLINED,
     STARTED,
     Checkout,
     CheckoutError,
@@ -18,9 +22,18 @@ from services.billing.domain import (
     LinePayment,
 )
 from services.billing.invoices import PARIS, invoice, invoice_number, render_invoice
-from services.billing.provider import CardProvider, SimulatedCardProvider
+from services.billing.provider import (
+    PAYMENT_AUTHORISED,
+    PAYMENT_CAPTURED,
+    PAYMENT_DECLINED,
+    CardProvider,
+    ProviderError,
+    SimulatedCardProvider,
+)
 from services.billing.sepa import check_bank_details, pain008
+from services.billing.simulator import PostgresLedger
 from services.common import contracts
+from services.common.idempotency import IdempotencyConflict, fingerprint
 from services.common.store import (
     Publication,
     ServiceApplication,
@@ -32,6 +45,9 @@ SEPA = "sepa"
 # Days between the SEPA file and the debit (the scheme's minimum for a first one).
 SEPA_COLLECTION_DAYS = 5
 NUMBER_ATTEMPTS = 100
+NEVER_CHARGED = "le prestataire n'a enregistré aucun débit"
+
+log = logging.getLogger(__name__)
 
 
 class InvoiceNotFound(LookupError):
@@ -69,7 +85,15 @@ class BillingApplication(ServiceApplication):
         self, *args: Any, provider: CardProvider | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.provider = provider or SimulatedCardProvider()
+        if provider is None:
+            # The provider's test mode; its ledger outlives billing's processes.
+            ledger = (
+                PostgresLedger(self.settings, self.datastore)
+                if self.env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres"
+                else None
+            )
+            provider = SimulatedCardProvider(ledger)
+        self.provider = provider
 
     def pay_by_card(
         self,
@@ -84,24 +108,50 @@ class BillingApplication(ServiceApplication):
         A retry with the same key returns the first outcome; one that finds the
         checkout half done (a crash, a provider outage) finishes it: the
         provider answers the same authorisation and capture for the same keys.
+        When the provider fails, the checkout stays « en cours » and the answer
+        says so; the reconciler settles it with the provider (`reconcile`).
         """
-        checkout = self._start(school_id, idempotency_key, lines, CARD, buyer or {})
+        asked = {"method": CARD, "card": card_number.replace(" ", "")}
+        checkout, new = self._start(
+            school_id, idempotency_key, lines, CARD, buyer or {}, asked
+        )
         if checkout.status != STARTED:
             return self.view(checkout)
+        if not new:
+            checkout = self._retrying(checkout)
+            if checkout.status != STARTED:
+                return self.view(checkout)
         keys = f"{checkout.id}"
-        authorisation = self.provider.authorise(
-            checkout.amount_cents, card_number, f"{keys}:authorise"
-        )
-        if not authorisation.approved:
-            checkout.decline(authorisation.decline_reason)
-            try:
-                # Declined, the lines may be paid by another checkout.
-                self.save(checkout, *self._free_lines(checkout))
-            except IntegrityError:  # a concurrent retry recorded it first
-                return self.view(self.repository.get(checkout.id))
-            return self.view(checkout)
-        capture = self.provider.capture(authorisation.id, f"{keys}:capture")
+        try:
+            authorisation = self.provider.authorise(
+                checkout.amount_cents, card_number, f"{keys}:authorise"
+            )
+            if not authorisation.approved:
+                return self.view(self._decline(checkout, authorisation.decline_reason))
+            capture = self.provider.capture(authorisation.id, f"{keys}:capture")
+        except ProviderError as error:
+            log.warning("provider failed for checkout %s: %s", checkout.id, error)
+            return self.view(checkout)  # « en cours »: the reconciler settles it
         return self.view(self._record_capture(checkout.id, capture.id))
+
+    def _retrying(self, checkout: Checkout) -> Checkout:
+        """Note the new attempt first: a reconciler deciding meanwhile that the
+        checkout was never charged meets a version check instead of a charge."""
+        try:
+            checkout.retry(self.clock.now())
+            self.save(checkout)
+        except IntegrityError:  # reconciled or retried a moment earlier
+            return self.repository.get(checkout.id)
+        return checkout
+
+    def _decline(self, checkout: Checkout, reason: str) -> Checkout:
+        checkout.decline(reason)
+        try:
+            # Declined, the lines may be paid by another checkout.
+            self.save(checkout, *self._free_lines(checkout))
+        except IntegrityError:  # a concurrent retry recorded it first
+            return self.repository.get(checkout.id)
+        return checkout
 
     def pay_by_sepa(
         self,
@@ -120,8 +170,9 @@ class BillingApplication(ServiceApplication):
             "reference": f"PMC-{checkout_id.hex[:16].upper()}",
             "signed_on": self.clock.now().astimezone(PARIS).date().isoformat(),
         }
-        checkout = self._start(
-            school_id, idempotency_key, lines, SEPA, buyer or {}, mandate
+        asked = {"method": SEPA, **details}
+        checkout, _new = self._start(
+            school_id, idempotency_key, lines, SEPA, buyer or {}, asked, mandate
         )
         if checkout.status != STARTED:
             return self.view(checkout)
@@ -158,19 +209,18 @@ class BillingApplication(ServiceApplication):
         lines: list[dict[str, Any]],
         method: str,
         buyer: dict[str, Any],
+        asked: dict[str, Any],
         mandate: dict[str, Any] | None = None,
-    ) -> Checkout:
+    ) -> tuple[Checkout, bool]:
+        """The checkout of this key, and whether this request started it."""
         checkout_id = Checkout.create_id(school_id, idempotency_key)
+        digest = fingerprint(self.settings.secret_key, asked)
         try:
             existing = self.repository.get(checkout_id)
         except AggregateNotFoundError:
             existing = None
         if existing is not None:
-            if existing.method != method:
-                raise CheckoutError(
-                    "Ce paiement a été commencé avec un autre moyen de paiement."
-                )
-            return existing
+            return self._same_request(existing, method, digest), False
         if not lines:
             raise EmptyCart()
         now = self.clock.now()
@@ -197,15 +247,28 @@ class BillingApplication(ServiceApplication):
             buyer=buyer,
             lines=[{k: line.get(k) for k in kept} for line in lines],
             mandate=mandate,
+            started_at=now,
+            fingerprint=digest,
         )
         claims = [self._claim(line["id"], checkout.id) for line in lines]
         try:
             self.save(checkout, *claims)
         except IntegrityError:
             try:
-                return self.repository.get(checkout_id)  # same key, a moment earlier
+                earlier = self.repository.get(checkout_id)  # same key, just before
             except AggregateNotFoundError:
                 raise CheckoutError(ALREADY_PAID) from None  # another key took a line
+            return self._same_request(earlier, method, digest), False
+        return checkout, True
+
+    @staticmethod
+    def _same_request(checkout: Checkout, method: str, digest: str) -> Checkout:
+        if checkout.method != method:
+            raise CheckoutError(
+                "Ce paiement a été commencé avec un autre moyen de paiement."
+            )
+        if checkout.fingerprint and checkout.fingerprint != digest:
+            raise IdempotencyConflict()
         return checkout
 
     def _claim(self, reservation_id: str, checkout_id: UUID) -> LinePayment:
@@ -229,6 +292,8 @@ class BillingApplication(ServiceApplication):
 
         def attempt() -> Checkout:
             checkout = self.repository.get(checkout_id)
+            if checkout.status == ABANDONED and checkout.method == CARD:
+                self._give_back(checkout, capture_id)
             if checkout.status != STARTED:
                 return checkout  # a concurrent retry recorded it
             try:
@@ -246,6 +311,57 @@ class BillingApplication(ServiceApplication):
             NUMBER_ATTEMPTS,
             CheckoutError("Paiement enregistré plus tard : réessayez dans un instant."),
         )
+
+    def _give_back(self, checkout: Checkout, capture_id: str) -> None:
+        """A capture that came after its checkout was abandoned (a provider
+        call slower than the reconciliation delay): refunded, never kept."""
+        log.error("late capture %s of abandoned checkout %s", capture_id, checkout.id)
+        self.provider.refund(capture_id, checkout.amount_cents, f"{checkout.id}:late")
+
+    # -- reconciliation of checkouts left pending (BI-2, TR-3) ----------------------
+
+    def reconcile(self) -> dict[str, list[str]]:
+        """Settle every checkout pending for longer than the reconciliation
+        delay: finished if the provider captured it, abandoned otherwise."""
+        now = self.clock.now()
+        delay = self.settings.payment_reconcile_seconds
+        settled: dict[str, list[str]] = {CAPTURED: [], ABANDONED: [], DECLINED: []}
+        for checkout_id in self.views["payment_list"].pending():
+            try:
+                checkout = self.repository.get(checkout_id)
+                if checkout.reconcile_due(now, delay):
+                    outcome = self._settle(checkout, now)
+                    settled.setdefault(outcome.status, []).append(str(checkout.id))
+            except (IntegrityError, ProviderError, CheckoutError) as error:
+                # Retried, reconciled elsewhere, or the provider is still away:
+                # the next sweep looks again.
+                log.warning("checkout %s not reconciled yet: %s", checkout_id, error)
+        return settled
+
+    def _settle(self, checkout: Checkout, now: datetime) -> Checkout:
+        if checkout.method != CARD:
+            # A SEPA debit goes to the bank only once recorded: nothing taken.
+            return self._abandon(checkout, now, "prélèvement non enregistré")
+        key = f"{checkout.id}:authorise"
+        found = self.provider.lookup(key)
+        if found is not None and found.status == PAYMENT_AUTHORISED:
+            # Authorised, never captured: cancelled, unless captured meanwhile.
+            if self.provider.void(found.authorisation_id):
+                return self._abandon(checkout, now, NEVER_CHARGED)
+            found = self.provider.lookup(key)
+        if found is None:
+            return self._abandon(checkout, now, NEVER_CHARGED)
+        if found.status == PAYMENT_CAPTURED and found.capture_id:
+            return self._record_capture(checkout.id, found.capture_id)
+        if found.status == PAYMENT_DECLINED:
+            return self._decline(checkout, found.decline_reason)
+        return self._abandon(checkout, now, NEVER_CHARGED)  # voided
+
+    def _abandon(self, checkout: Checkout, now: datetime, reason: str) -> Checkout:
+        checkout.abandon(reason, now)
+        self.save(checkout, *self._free_lines(checkout))
+        log.info("checkout %s abandoned: %s", checkout.id, reason)
+        return checkout
 
     def payments(self, school_id: str) -> list[dict[str, Any]]:
         return self.views["payment_list"].for_school(school_id)

@@ -11,6 +11,8 @@ STARTED = "en cours"
 DECLINED = "refusé"
 CAPTURED = "payé"
 FAILED = "échec"
+# Left pending (a provider failure, a crash), then found never charged.
+ABANDONED = "abandonné"
 
 
 ALREADY_PAID = "Ces places sont déjà payées ou en cours de paiement."
@@ -38,6 +40,11 @@ class Checkout(Aggregate):
         buyer: dict
         lines: list[dict]
         mandate: dict | None
+        # Both absent from checkouts started before reconciliation existed.
+        started_at: datetime | None = None
+        # A keyed digest of what the client asked (the card): the same key
+        # with other content is refused, not taken for a retry.
+        fingerprint: str = ""
 
     @event(Started)
     def __init__(
@@ -52,8 +59,14 @@ class Checkout(Aggregate):
         buyer: dict,
         lines: list[dict],
         mandate: dict | None = None,
+        started_at: datetime | None = None,
+        fingerprint: str = "",
     ) -> None:
         self.school_id = school_id
+        self.fingerprint = fingerprint
+        # When the provider was last asked, by the injected clock: the
+        # reconciler leaves a checkout alone until it has had time to answer.
+        self.attempted_at = started_at
         # SEPA: the mandate (reference, signature date, IBAN, BIC) it debits under.
         self.mandate = dict(mandate) if mandate else None
         self.idempotency_key = idempotency_key
@@ -70,6 +83,39 @@ class Checkout(Aggregate):
         self.invoice_number: int | None = None
         self.capture_id: str | None = None
         self.paid_at: datetime | None = None
+
+    def reconcile_due(self, now: datetime, delay_seconds: float) -> bool:
+        """Pending long enough that its outcome must be asked of the provider."""
+        since = self.attempted_at or self.created_on
+        return self.status == STARTED and (now - since).total_seconds() >= delay_seconds
+
+    class Retried(Aggregate.Event):
+        at: datetime
+
+    def retry(self, at: datetime) -> None:
+        """A retry with the same key is about to ask the provider again."""
+        if self.status != STARTED:
+            raise CheckoutError(f"Ce paiement est « {self.status} ».")
+        self._retried(at=at)
+
+    @event(Retried)
+    def _retried(self, at: datetime) -> None:
+        self.attempted_at = at
+
+    class Abandoned(Aggregate.Event):
+        reason: str
+        abandoned_at: datetime
+
+    def abandon(self, reason: str, at: datetime) -> None:
+        """Nothing was charged: the checkout ends and its lines are free again."""
+        if self.status != STARTED:
+            raise CheckoutError(f"Ce paiement est « {self.status} ».")
+        self._abandoned(reason=reason, abandoned_at=at)
+
+    @event(Abandoned)
+    def _abandoned(self, reason: str, abandoned_at: datetime) -> None:
+        self.status = ABANDONED
+        self.reason = reason
 
     class Declined(Aggregate.Event):
         reason: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from functools import singledispatchmethod
 from typing import Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from eventsourcing.persistence import Tracking
@@ -12,7 +13,7 @@ from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 from psycopg import sql
 
-from services.billing.domain import CAPTURED, DECLINED, STARTED, Checkout
+from services.billing.domain import ABANDONED, CAPTURED, DECLINED, STARTED, Checkout
 from services.common.projection import ReadModel, ReadModelView
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -58,6 +59,17 @@ class PaymentListView(ReadModelView):
                 for r in curs.fetchall()
             ]
 
+    def pending(self) -> list[UUID]:
+        """Checkouts still « en cours »: few, and each settled within minutes."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                sql.SQL(
+                    "SELECT checkout_id FROM {} WHERE status = %s ORDER BY created_at"
+                ).format(self.table("payment_list")),
+                (STARTED,),
+            )
+            return [r["checkout_id"] for r in curs.fetchall()]
+
     def sepa_paid_on(self, day: date) -> list[dict[str, Any]]:
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(
@@ -73,7 +85,13 @@ class PaymentListView(ReadModelView):
 class PaymentList(Projection[PaymentListView]):
     name = "payment_list"
     topics = tuple(
-        get_topic(c) for c in (Checkout.Started, Checkout.Declined, Checkout.Captured)
+        get_topic(c)
+        for c in (
+            Checkout.Started,
+            Checkout.Declined,
+            Checkout.Captured,
+            Checkout.Abandoned,
+        )
     )
 
     @singledispatchmethod
@@ -98,6 +116,10 @@ class PaymentList(Projection[PaymentListView]):
     @process_event.register
     def _(self, e: Checkout.Declined, tracking: Tracking) -> None:
         self.view.update(e.originator_id, {"status": DECLINED}, tracking)
+
+    @process_event.register
+    def _(self, e: Checkout.Abandoned, tracking: Tracking) -> None:
+        self.view.update(e.originator_id, {"status": ABANDONED}, tracking)
 
     @process_event.register
     def _(self, e: Checkout.Captured, tracking: Tracking) -> None:

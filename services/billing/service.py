@@ -6,12 +6,15 @@ import base64
 from typing import Any
 from uuid import UUID
 
+from nameko.timer import timer
+
 from services.billing.application import BillingApplication, InvoiceNotFound
 from services.billing.domain import CheckoutError
 from services.billing.projections import READ_MODELS
 from services.billing.provider import ProviderError
 from services.billing.sepa import InvalidBankDetails
 from services.common.dependencies import ApplicationProvider, service_health
+from services.common.idempotency import IdempotencyConflict
 from services.common.rpc import as_platform_errors, rpc
 
 ERRORS = {
@@ -19,7 +22,12 @@ ERRORS = {
     ProviderError: (503, "paiement_indisponible"),
     InvoiceNotFound: (404, "facture_introuvable"),
     InvalidBankDetails: (400, "coordonnees_bancaires_invalides"),
+    IdempotencyConflict: (422, "cle_deja_utilisee"),
 }
+
+# How often checkouts left pending are looked for; each is settled once it has
+# been pending for PMC_PAYMENT_RECONCILE_SECONDS (injected clock).
+RECONCILE_SWEEP_SECONDS = 5
 
 
 class BillingService:
@@ -71,6 +79,11 @@ class BillingService:
         return base64.b64encode(
             self.app.invoice_pdf(school_id, UUID(checkout_id))
         ).decode()
+
+    @timer(interval=RECONCILE_SWEEP_SECONDS)
+    def reconcile(self) -> None:
+        """Settle card payments left « en cours » with the provider (BI-2)."""
+        self.app.reconcile()
 
     @rpc
     def ping(self) -> str:

@@ -25,6 +25,7 @@ from services.booking.domain import (
 from services.common import contracts
 from services.common.documents import render_convocation
 from services.common.envelope import Delivered
+from services.common.idempotency import Idempotent, first_answer, once, void
 from services.common.store import (
     Publication,
     ServiceApplication,
@@ -114,10 +115,47 @@ class BookingApplication(ServiceApplication):
             expires_at=expires_at or now + HOLD_DURATION,
         )
 
+    def hold_request(
+        self, school_id: str, neph: str, session_id: str, key: str | None
+    ) -> Idempotent | None:
+        """A hold's idempotency key, scoped to the school, bound to what it asks."""
+        asked = {"neph": neph, "session_id": session_id}
+        return Idempotent.of(self.settings.secret_key, "hold", school_id, key, asked)
+
+    def first_hold(self, request: Idempotent | None) -> dict[str, Any] | None:
+        """The reservation an earlier request with this key made, if any."""
+        first = first_answer(self, request) if request else None
+        return self.view(self._get(UUID(first))) if first else None
+
     def hold(
-        self, school_id: str, file: dict[str, Any], session: dict[str, Any]
+        self,
+        school_id: str,
+        file: dict[str, Any],
+        session: dict[str, Any],
+        request: Idempotent | None = None,
     ) -> dict[str, Any]:
-        """Put a candidate's seat in the cart, before the seat itself is taken."""
+        """Put a candidate's seat in the cart, before the seat itself is taken.
+
+        With a key, a retry (or the loser of two concurrent requests) gets the
+        reservation the first one made, and nothing more is held."""
+        return once(
+            self,
+            request,
+            lambda mark: self._hold(school_id, file, session, mark),
+            lambda reservation_id: self.view(self._get(UUID(reservation_id))),
+        )
+
+    def forget_hold(self, request: Idempotent | None) -> None:
+        """The seat could not be taken: the key may be used again."""
+        void(self, request)
+
+    def _hold(
+        self,
+        school_id: str,
+        file: dict[str, Any],
+        session: dict[str, Any],
+        mark: Any,
+    ) -> dict[str, Any]:
         now = self.clock.now()
         reservation = self._new_reservation(uuid4(), school_id, file, session)
         starts_at = reservation.exam_starts_at
@@ -132,7 +170,7 @@ class BookingApplication(ServiceApplication):
                 exam_starts_at=starts_at,
             )
         try:
-            self.save(reservation, seat)
+            self.save(reservation, seat, *mark(str(reservation.id)))
         except IntegrityError:
             # The same candidate was being booked by another request just now.
             raise AlreadyBooked(

@@ -16,11 +16,13 @@ from services.common import contracts
 from services.common.consumer import consume
 from services.common.dependencies import ApplicationProvider, service_health
 from services.common.envelope import Delivered
+from services.common.idempotency import IdempotencyConflict
 from services.common.rpc import as_platform_errors, rpc
 
 ERRORS = {
     BookingError: (409, "reservation_impossible"),
     ReservationNotFound: (404, "reservation_introuvable"),
+    IdempotencyConflict: (422, "cle_deja_utilisee"),
 }
 
 # How often holds past their 30 minutes are looked for (BO-3).
@@ -45,17 +47,33 @@ class BookingService:
 
     @rpc
     @as_platform_errors(ERRORS)
-    def hold(self, school_id: str, neph: str, session_id: str) -> dict[str, Any]:
-        """BO-2: put a candidate's seat in the cart; « complet » if none is left."""
+    def hold(
+        self,
+        school_id: str,
+        neph: str,
+        session_id: str,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """BO-2: put a candidate's seat in the cart; « complet » if none is left.
+
+        Once per idempotency key: a retry gets the first reservation back."""
+        request = self.app.hold_request(school_id, neph, session_id, idempotency_key)
+        first = self.app.first_hold(request)
+        if first is not None:
+            return first
         file = self.candidates.booking_view(school_id, neph)
         session = self.scheduling.session(session_id)
-        reservation = self.app.hold(school_id, file, session)
+        reservation = self.app.hold(school_id, file, session, request)
         try:
+            # A concurrent request's replay asks again for the same hold id:
+            # taking a seat is idempotent per hold id.
             self.scheduling.hold(session_id, reservation["id"], file["id"])
         except Exception:
             # No seat, or no answer: the cart line and the candidate's claim go,
-            # and the seat too if it was taken (freeing it is idempotent).
+            # and the seat too if it was taken (freeing it is idempotent); the
+            # key is free again for a new attempt.
             self.app.release(school_id, UUID(reservation["id"]), FULL)
+            self.app.forget_hold(request)
             raise
         return reservation
 

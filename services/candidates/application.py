@@ -21,6 +21,7 @@ from services.candidates.domain import (
     NephClaim,
 )
 from services.common import contracts
+from services.common.idempotency import Idempotent, once
 from services.common.links import LinkTokens, new_nonce
 from services.common.store import Publication, ServiceApplication
 
@@ -147,7 +148,25 @@ class CandidatesApplication(ServiceApplication):
         return self.clock.now().astimezone(PARIS).date()
 
     def create_file(
-        self, school_id: str, school_email: str, data: dict[str, Any]
+        self,
+        school_id: str,
+        school_email: str,
+        data: dict[str, Any],
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """CA-1: once per idempotency key; a retry gets the same file back."""
+        request = Idempotent.of(
+            self.settings.secret_key, "candidate", school_id, idempotency_key, data
+        )
+        return once(
+            self,
+            request,
+            lambda mark: self._create_file(school_id, school_email, data, mark),
+            lambda file_id: self.view(self._get(UUID(file_id), school_id)),
+        )
+
+    def _create_file(
+        self, school_id: str, school_email: str, data: dict[str, Any], mark: Any
     ) -> dict[str, Any]:
         clean, errors = rules.check_new_file(data, self.today())
         if not errors and self._neph_holder(clean["neph"]) is not None:
@@ -168,7 +187,7 @@ class CandidatesApplication(ServiceApplication):
         )
         try:
             claim = self._claim_for(clean["neph"], file.id)
-            self.save(file, claim)
+            self.save(file, claim, *mark(str(file.id)))
         except (IntegrityError, CandidateFileError):
             # Another file took this NEPH a moment earlier.
             raise InvalidCandidateFile(
@@ -308,15 +327,29 @@ class CandidatesApplication(ServiceApplication):
         return expired
 
     def import_csv(
-        self, school_id: str, school_email: str, text: str
+        self,
+        school_id: str,
+        school_email: str,
+        text: str,
+        idempotency_key: str | None = None,
     ) -> dict[str, Any]:
-        """EX-1: one file per line; the report names each failed line and why."""
+        """EX-1: one file per line; the report names each failed line and why.
+
+        With a key, the file is bound to it and each line gets a key of its own
+        (its rank): a retried or concurrent import, even after a crash halfway,
+        creates each line once and reports the same."""
+        secret = self.settings.secret_key
+        whole = Idempotent.of(secret, "import", school_id, idempotency_key, text)
+        once(self, whole, lambda mark: self.save(*mark("import")), lambda _id: None)
+        rank = iter(range(1, 1_000_000_000))
+
+        def create(data: dict[str, Any]) -> Any:
+            # A line break never occurs in a client's key: no collision with one.
+            key = f"{idempotency_key}\n{next(rank)}" if idempotency_key else None
+            return self.create_file(school_id, school_email, data, key)
+
         try:
-            return transfer.import_rows(
-                text,
-                lambda data: self.create_file(school_id, school_email, data),
-                InvalidCandidateFile,
-            )
+            return transfer.import_rows(text, create, InvalidCandidateFile)
         except transfer.BadCsv as exc:
             raise InvalidCandidateFile({"csv": [str(exc)]}) from None
 

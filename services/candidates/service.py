@@ -16,6 +16,7 @@ from services.candidates.application import (
 from services.candidates.domain import CandidateFileError, CandidateFileStateError
 from services.candidates.projections import READ_MODELS
 from services.common.dependencies import ApplicationProvider, service_health
+from services.common.idempotency import IdempotencyConflict
 from services.common.rpc import as_platform_errors, rpc
 
 ERRORS = {
@@ -23,6 +24,7 @@ ERRORS = {
     CandidateFileStateError: (409, "etat_incompatible"),
     CandidateFileError: (400, "lien_invalide"),
     CandidateFileNotFound: (404, "dossier_introuvable"),
+    IdempotencyConflict: (422, "cle_deja_utilisee"),
 }
 
 # How often overdue files are looked for; the deadline itself is 7 days (CA-4).
@@ -40,10 +42,14 @@ class CandidatesService:
     @rpc
     @as_platform_errors(ERRORS)
     def create_file(
-        self, school_id: str, school_email: str, data: dict[str, Any]
+        self,
+        school_id: str,
+        school_email: str,
+        data: dict[str, Any],
+        idempotency_key: str | None = None,
     ) -> dict[str, Any]:
         """Create a candidate file for a school, if the candidate is eligible."""
-        return self.app.create_file(school_id, school_email, data)
+        return self.app.create_file(school_id, school_email, data, idempotency_key)
 
     @rpc
     @as_platform_errors(ERRORS)
@@ -109,9 +115,15 @@ class CandidatesService:
 
     @rpc
     @as_platform_errors(ERRORS)
-    def import_csv(self, school_id: str, school_email: str, text: str) -> dict:
+    def import_csv(
+        self,
+        school_id: str,
+        school_email: str,
+        text: str,
+        idempotency_key: str | None = None,
+    ) -> dict:
         """Create files from a CSV; report every line that failed (EX-1)."""
-        return self.app.import_csv(school_id, school_email, text)
+        return self.app.import_csv(school_id, school_email, text, idempotency_key)
 
     @rpc
     @as_platform_errors(ERRORS)

@@ -59,6 +59,10 @@ class Settings:
     # BI-5: the price of one seat, all taxes included, and its VAT rate.
     seat_price_cents: int = 3000
     vat_rate_percent: float = 20.0
+    # BI-2: a card checkout left « en cours » (the provider failed, a process
+    # stopped mid-payment) is settled with the provider after this many seconds:
+    # finished if it was captured, abandoned (its seats payable again) if not.
+    payment_reconcile_seconds: float = 300.0
     # Test environments only: a file holding an offset in seconds that every
     # process adds to the wall clock, so end-to-end tests can travel in time.
     clock_offset_file: str = ""
@@ -95,6 +99,9 @@ class Settings:
             session_hours=float(env.get("PMC_SESSION_HOURS", d.session_hours)),
             seat_price_cents=int(env.get("PMC_SEAT_PRICE_CENTS", d.seat_price_cents)),
             vat_rate_percent=float(env.get("PMC_VAT_RATE", d.vat_rate_percent)),
+            payment_reconcile_seconds=float(
+                env.get("PMC_PAYMENT_RECONCILE_SECONDS", d.payment_reconcile_seconds)
+            ),
             clock_offset_file=env.get("PMC_CLOCK_OFFSET_FILE", d.clock_offset_file),
         )
 

@@ -10,6 +10,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from services.common import contracts
+from services.common.idempotency import Idempotent, once
 from services.common.store import Publication, ServiceApplication
 from services.identity import rules
 from services.identity.domain import (
@@ -137,7 +138,27 @@ class IdentityApplication(ServiceApplication):
 
     # -- sign-up and activation ---------------------------------------------------
 
-    def sign_up(self, data: dict[str, Any]) -> dict[str, Any]:
+    def sign_up(
+        self, data: dict[str, Any], idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """ID-1: once per idempotency key, scoped to the address signed up with
+        (there is no school yet); a retry gets the same answer, not « déjà
+        utilisé ». Only a keyed digest of the request is kept, never the password."""
+        email = rules.normalise_email(str(data.get("email") or ""))
+        secret = self.settings.secret_key
+        request = Idempotent.of(secret, "sign-up", email, idempotency_key, data)
+        return once(
+            self,
+            request,
+            lambda mark: self._sign_up(data, mark),
+            lambda account_id: self._signed_up(self.repository.get(UUID(account_id))),
+        )
+
+    @staticmethod
+    def _signed_up(account: Account) -> dict[str, Any]:
+        return {"account_id": str(account.id), "email": account.email}
+
+    def _sign_up(self, data: dict[str, Any], mark: Any) -> dict[str, Any]:
         clean, errors = rules.check_sign_up(data)
         if errors:
             raise InvalidFields(errors)
@@ -154,10 +175,10 @@ class IdentityApplication(ServiceApplication):
         )
         claim = EmailClaim(email=clean["email"], account_id=account.id)
         try:
-            self.save(account, claim)
+            self.save(account, claim, *mark(str(account.id)))
         except IntegrityError:
             raise EmailTaken() from None  # the same address, a moment earlier
-        return {"account_id": str(account.id), "email": account.email}
+        return self._signed_up(account)
 
     def activate(self, account_id: UUID, token: str) -> dict[str, Any]:
         account = self._get_for_link(account_id, "d'activation")

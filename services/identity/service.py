@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from services.common.dependencies import ApplicationProvider, service_health
+from services.common.idempotency import IdempotencyConflict
 from services.common.rpc import as_platform_errors, rpc
 from services.identity.application import (
     AccountLocked,
@@ -30,6 +31,7 @@ ERRORS = {
     LinkInvalid: (400, "lien_invalide"),
     LinkExpired: (410, "lien_expire"),
     AlreadyActive: (409, "compte_deja_active"),
+    IdempotencyConflict: (422, "cle_deja_utilisee"),
 }
 
 
@@ -41,9 +43,11 @@ class IdentityService:
 
     @rpc
     @as_platform_errors(ERRORS)
-    def sign_up(self, data: dict[str, Any]) -> dict[str, Any]:
+    def sign_up(
+        self, data: dict[str, Any], idempotency_key: str | None = None
+    ) -> dict[str, Any]:
         """Create a school's account; its activation e-mail follows."""
-        return self.app.sign_up(data)
+        return self.app.sign_up(data, idempotency_key)
 
     @rpc
     @as_platform_errors(ERRORS)

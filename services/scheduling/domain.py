@@ -143,8 +143,9 @@ class ExamSession(Aggregate):
         self.kind = kind
         self.holders: dict[str, str] = {}  # hold id → candidate id
         # Holds released before they arrived (a late or redelivered request):
-        # they must never take a seat afterwards.
-        self.withdrawn: set[str] = set()
+        # they must never take a seat afterwards. A dict, not a set: snapshots
+        # store the aggregate's state as JSON, which has no sets.
+        self.withdrawn: dict[str, bool] = {}
         self.cancelled = False
 
     @property
@@ -195,7 +196,7 @@ class ExamSession(Aggregate):
 
     @event(HoldWithdrawn)
     def _hold_withdrawn(self, hold_id: str) -> None:
-        self.withdrawn.add(hold_id)
+        self.withdrawn[hold_id] = True
 
     @event(SlotReleased)
     def _slot_released(self, hold_id: str) -> None:

@@ -28,6 +28,7 @@ from services.billing.provider import (
     DECLINED as DECLINED_CARD,
 )
 from services.billing.sepa import InvalidBankDetails
+from services.common.idempotency import IdempotencyConflict
 
 
 @pytest.fixture
@@ -74,15 +75,39 @@ def test_a_declined_card_charges_nothing(billing, provider):
     assert provider.captures == 0
 
 
-def test_a_provider_outage_leaves_the_checkout_to_be_finished_by_a_retry(
-    billing, provider
-):
+class OutageOnce(SimulatedCardProvider):
+    """The provider's test mode, away for the first authorisation only."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.away = True
+
+    def authorise(self, amount_cents: int, card_number: str, idempotency_key: str):
+        if self.away:
+            self.away = False
+            raise ProviderError("le prestataire de paiement ne répond pas")
+        return super().authorise(amount_cents, card_number, idempotency_key)
+
+
+def test_a_provider_outage_leaves_the_checkout_to_be_finished_by_a_retry(settings):
+    provider = OutageOnce()
+    billing = BillingApplication(settings=settings, provider=provider)
     school, key, lines = "ecole-y", f"k-{uuid4()}", cart()
-    with pytest.raises(ProviderError):
-        billing.pay_by_card(school, key, lines, PROVIDER_FAILURE)
+    assert billing.pay_by_card(school, key, lines, APPROVED)["status"] == STARTED
     assert billing.repository.get(Checkout.create_id(school, key)).status == STARTED
     assert billing.pay_by_card(school, key, lines, APPROVED)["status"] == CAPTURED
     assert provider.captures == 1
+    billing.close()
+
+
+def test_the_same_key_with_another_card_is_refused(billing, provider):
+    school, key, lines = "ecole-cle", f"k-{uuid4()}", cart()
+    assert billing.pay_by_card(school, key, lines, PROVIDER_FAILURE)["status"] == (
+        STARTED
+    )
+    with pytest.raises(IdempotencyConflict):
+        billing.pay_by_card(school, key, lines, APPROVED)
+    assert provider.captures == 0
 
 
 def test_an_empty_cart_is_refused(billing):

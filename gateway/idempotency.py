@@ -1,0 +1,46 @@
+"""The `Idempotency-Key` request header (IETF draft "The Idempotency-Key HTTP
+Header Field"): a client retrying a write with the same key gets the first
+answer, and the write happens once (TR-3).
+
+Keys are opaque to the gateway; the services scope them per school (or, for
+sign-up, per e-mail address), so one school's key never meets another's.
+"""
+
+from __future__ import annotations
+
+import re
+
+from werkzeug.wrappers import Request
+
+from services.common.errors import PlatformError
+
+HEADER = "Idempotency-Key"
+MAX_LENGTH = 255
+# Printable ASCII without spaces or quotes; a UUID is the usual choice.
+PATTERN = r"^[!#-~]{1,255}$"
+DESCRIPTION = (
+    "Une clé par action de l'utilisateur (un UUID), réutilisée telle quelle pour "
+    "réessayer : la même clé avec le même contenu renvoie la première réponse "
+    "sans rien refaire ; avec un autre contenu, la demande est refusée (422)."
+)
+BAD_KEY = (
+    "L'en-tête Idempotency-Key doit contenir de 1 à 255 caractères ASCII "
+    "imprimables, sans espace (un UUID par exemple)."
+)
+TWO_KEYS = "La clé du corps (« cle ») et l'en-tête Idempotency-Key diffèrent."
+
+
+def idempotency_key(request: Request, body_key: str | None = None) -> str | None:
+    """The request's key, from the header (an sf-string, quotes optional) or,
+    for payments, from the body's `cle`; both given must agree."""
+    raw = request.headers.get(HEADER)
+    key = None
+    if raw is not None:
+        key = raw.strip()
+        if len(key) >= 2 and key[0] == key[-1] == '"':
+            key = key[1:-1]
+        if not re.match(PATTERN, key):
+            raise PlatformError("cle_invalide", BAD_KEY, fields={HEADER: [BAD_KEY]})
+    if body_key is not None and key is not None and body_key != key:
+        raise PlatformError("cle_invalide", TWO_KEYS, fields={"cle": [TWO_KEYS]})
+    return key if key is not None else body_key

@@ -1,0 +1,75 @@
+"""Holds with an idempotency key, on the real PostgreSQL: one reservation per
+key, whatever the retries and the concurrency (BO-2, TR-3)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import UUID, uuid4
+
+import eventlet
+import pytest
+
+from services.booking.application import BookingApplication
+from services.booking.domain import FULL, IN_CART, CandidateSeat
+from services.common.idempotency import IdempotencyConflict
+
+
+@pytest.fixture(scope="module")
+def app(settings):
+    app = BookingApplication(settings=settings)
+    yield app
+    app.close()
+
+
+def candidate() -> dict:
+    return {
+        "id": str(uuid4()),
+        "neph": f"{uuid4().int % 10**12:012d}",
+        "given_names": "Léa",
+        "birth_name": "Martin",
+    }
+
+
+def session(app: BookingApplication) -> dict:
+    starts = (app.clock.now() + timedelta(days=10)).replace(hour=9, minute=0)
+    return {
+        "id": str(uuid4()),
+        "starts_at": starts.isoformat(),
+        "centre": {"name": "Centre Lyon", "city": "Lyon"},
+    }
+
+
+def test_a_retried_hold_returns_the_first_reservation(app):
+    school, file, slot = f"ecole-{uuid4()}", candidate(), session(app)
+    request = app.hold_request(school, file["neph"], slot["id"], "cle-1")
+    first = app.hold(school, file, slot, request)
+    assert app.first_hold(request) == first
+    assert app.hold(school, file, slot, request) == first
+    assert first["status"] == IN_CART
+    other = app.hold_request(school, file["neph"], str(uuid4()), "cle-1")
+    with pytest.raises(IdempotencyConflict):
+        app.first_hold(other)
+
+
+def test_concurrent_holds_with_one_key_make_one_reservation(app):
+    school, file, slot = f"ecole-{uuid4()}", candidate(), session(app)
+    request = app.hold_request(school, file["neph"], slot["id"], "cle-course")
+    pool = eventlet.GreenPool(10)
+    answers = list(
+        pool.imap(lambda _: app.hold(school, file, slot, request), range(10))
+    )
+    assert len({a["id"] for a in answers}) == 1
+    seat = app.repository.get(CandidateSeat.create_id(file["id"]))
+    assert str(seat.reservation_id) == answers[0]["id"]
+
+
+def test_a_hold_undone_frees_its_key(app):
+    school, file, slot = f"ecole-{uuid4()}", candidate(), session(app)
+    request = app.hold_request(school, file["neph"], slot["id"], "cle-complet")
+    first = app.hold(school, file, slot, request)
+    # The seat could not be taken (« complet »): the service undoes the hold.
+    app.release(school, UUID(first["id"]), FULL)
+    app.forget_hold(request)
+    assert app.first_hold(request) is None
+    second = app.hold(school, file, slot, request)
+    assert second["id"] != first["id"] and second["status"] == IN_CART
