@@ -474,7 +474,8 @@ class SepaPayment(ApiSchema):
         inputs.IBAN, metadata={"example": "FR14 2004 1010 0505 0001 3M02 606"}
     )
     bic = checked(inputs.BIC, metadata={"example": "PSSTFRPPLIL"})
-    holder = checked(
+    # Checked here in full: billing names this field "holder", the page "titulaire".
+    holder = text(
         inputs.SEPA_HOLDER,
         data_key="titulaire",
         metadata={"description": "Titulaire du compte"},
