@@ -1,12 +1,17 @@
 """Request and response shapes of the JSON API. The same schemas validate the
-requests and generate the OpenAPI document (GW-1). Business rules (password,
-SIRET, phone…) are checked by the services, which report every field at once."""
+requests and generate the OpenAPI document (GW-1). Every text field follows the
+one input policy of `services.common.inputs` and declares it (maxLength,
+pattern); business rules (password, SIRET key, age…) are checked again by the
+services, which report every field at once."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, fields
+from marshmallow import EXCLUDE, Schema, ValidationError, fields
+
+from services.common import inputs
 
 FR = {
     "required": "Ce champ est obligatoire.",
@@ -16,8 +21,81 @@ FR = {
 }
 
 
-def text(required: bool = True, **kwargs: Any) -> fields.String:
-    return fields.String(required=required, error_messages=FR, **kwargs)
+class Text(fields.String):
+    """A text field under the input policy (NFC, no control character, a length).
+
+    With `screen_only`, the field's form (pattern, key) is left to the service
+    that receives it, so that one answer names every wrong field; the gateway
+    still refuses what no service may receive (a NUL, 10,000 characters…).
+    """
+
+    def __init__(
+        self,
+        rule: inputs.Rule,
+        *,
+        required: bool = True,
+        screen_only: bool = False,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.rule = rule
+        self.screen_only = screen_only
+        super().__init__(
+            required=required,
+            error_messages=FR,
+            metadata={**rule.openapi(), **(metadata or {})},
+            **kwargs,
+        )
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        try:
+            if self.screen_only:
+                return self.rule.screen(value)
+            return self.rule.clean(value, required=self.required)
+        except inputs.InputError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+def text(rule: inputs.Rule, required: bool = True, **kwargs: Any) -> Text:
+    """A field the gateway checks in full (nothing behind it checks it again)."""
+    return Text(rule, required=required, **kwargs)
+
+
+def checked(rule: inputs.Rule, required: bool = True, **kwargs: Any) -> Text:
+    """A field the receiving service checks in full, with the others."""
+    return Text(rule, required=required, screen_only=True, **kwargs)
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON true or false only: "yes", 1 or "on" do not accept the terms."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
+        if value is True or value is False:
+            return value
+        raise ValidationError("Cette valeur doit être true ou false.")
+
+
+class QueryBoolean(fields.Boolean):
+    """A query-string flag: `true` or `false`, nothing else."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
+        if value in ("true", "false"):
+            return value == "true"
+        raise ValidationError("Cette valeur doit être true ou false.")
+
+
+class Day(fields.Date):
+    """AAAA-MM-JJ in ASCII digits, within the years the platform can mean."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> date:
+        try:
+            return inputs.day(value)
+        except inputs.InputError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+def boolean(**kwargs: Any) -> StrictBoolean:
+    return StrictBoolean(required=True, error_messages=FR, **kwargs)
 
 
 class ApiSchema(Schema):
@@ -27,6 +105,12 @@ class ApiSchema(Schema):
         unknown = EXCLUDE
 
     error_messages = {"type": "Le corps de la requête doit être un objet JSON."}
+
+
+class Part(ApiSchema):
+    """An object inside a request body (an address)."""
+
+    error_messages = {"type": "Un objet JSON est attendu ici."}
 
 
 # -- errors and messages ----------------------------------------------------------
@@ -51,27 +135,28 @@ class Message(ApiSchema):
 # -- accounts -------------------------------------------------------------------------
 
 
-class Address(ApiSchema):
-    street = text(metadata={"example": "12 rue de la République"})
-    postal_code = text(metadata={"example": "69001", "pattern": r"^\d{5}$"})
-    city = text(metadata={"example": "Lyon"})
+class Address(Part):
+    street = checked(inputs.STREET, metadata={"example": "12 rue de la République"})
+    postal_code = checked(inputs.POSTAL_CODE, metadata={"example": "69001"})
+    city = checked(inputs.CITY, metadata={"example": "Lyon"})
 
 
 class SignUp(ApiSchema):
-    email = text(metadata={"format": "email"})
-    password = text(
+    email = checked(inputs.EMAIL, metadata={"format": "email"})
+    password = checked(
+        inputs.PASSWORD,
         load_only=True,
         metadata={
             "description": "Au moins 8 caractères, une minuscule, une majuscule "
             "et un chiffre"
         },
     )
-    civility = text(metadata={"enum": ["M", "MME"]})
-    last_name = text()
-    first_name = text()
-    phone = text(metadata={"example": "06 12 34 56 78"})
-    company_name = text(metadata={"description": "Raison sociale"})
-    siret = text(metadata={"description": "14 chiffres", "example": "73282932000074"})
+    civility = checked(inputs.CIVILITY, metadata={"enum": ["M", "MME"]})
+    last_name = checked(inputs.NAME)
+    first_name = checked(inputs.NAME)
+    phone = checked(inputs.PHONE, metadata={"example": "06 12 34 56 78"})
+    company_name = checked(inputs.COMPANY, metadata={"description": "Raison sociale"})
+    siret = checked(inputs.SIRET, metadata={"example": "73282932000074"})
     address = fields.Nested(Address, required=True, error_messages=FR)
 
 
@@ -81,23 +166,23 @@ class SignUpAccepted(ApiSchema):
 
 
 class Activation(ApiSchema):
-    account_id = text(data_key="compte")
-    token = text(data_key="jeton")
+    account_id = text(inputs.TOKEN, data_key="compte")
+    token = text(inputs.TOKEN, data_key="jeton")
 
 
 class EmailOnly(ApiSchema):
-    email = text(metadata={"format": "email"})
+    email = text(inputs.EMAIL_LOOKUP, metadata={"format": "email"})
 
 
 class PasswordResetConfirm(ApiSchema):
-    account_id = text(data_key="compte")
-    token = text(data_key="jeton")
-    password = text(load_only=True)
+    account_id = text(inputs.TOKEN, data_key="compte")
+    token = text(inputs.TOKEN, data_key="jeton")
+    password = checked(inputs.PASSWORD, load_only=True)
 
 
 class Credentials(ApiSchema):
-    email = text(metadata={"format": "email"})
-    password = text(load_only=True)
+    email = text(inputs.EMAIL_LOOKUP, metadata={"format": "email"})
+    password = checked(inputs.PASSWORD, load_only=True)
 
 
 class Profile(ApiSchema):
@@ -115,12 +200,12 @@ class Profile(ApiSchema):
 
 
 class ProfileChanges(ApiSchema):
-    civility = text(required=False, metadata={"enum": ["M", "MME"]})
-    last_name = text(required=False)
-    first_name = text(required=False)
-    phone = text(required=False)
-    company_name = text(required=False)
-    siret = text(required=False)
+    civility = checked(inputs.CIVILITY, required=False, metadata={"enum": ["M", "MME"]})
+    last_name = checked(inputs.NAME, required=False)
+    first_name = checked(inputs.NAME, required=False)
+    phone = checked(inputs.PHONE, required=False)
+    company_name = checked(inputs.COMPANY, required=False)
+    siret = checked(inputs.SIRET, required=False)
 
 
 class Session(ApiSchema):
@@ -130,8 +215,8 @@ class Session(ApiSchema):
 
 
 class PasswordChange(ApiSchema):
-    current_password = text(load_only=True)
-    new_password = text(load_only=True)
+    current_password = checked(inputs.PASSWORD, load_only=True)
+    new_password = checked(inputs.PASSWORD, load_only=True)
 
 
 class NewToken(ApiSchema):
@@ -143,33 +228,44 @@ class NewToken(ApiSchema):
 # -- candidates (CA-1…CA-5, EX-1) -----------------------------------------------------
 
 
-class OptionalAddress(ApiSchema):
-    street = text(required=False)
-    postal_code = text(required=False, metadata={"pattern": r"^\d{5}$"})
-    city = text(required=False)
+class OptionalAddress(Part):
+    street = checked(inputs.STREET, required=False, allow_none=True)
+    postal_code = checked(inputs.POSTAL_CODE, required=False, allow_none=True)
+    city = checked(inputs.CITY, required=False, allow_none=True)
 
 
 class NewCandidate(ApiSchema):
-    neph = text(metadata={"description": "12 chiffres"})
-    civility = text(metadata={"enum": ["M", "MME"]})
-    birth_name = text()
-    usage_name = text(required=False, allow_none=True)
-    given_names = text(metadata={"description": "Tous les prénoms"})
-    birth_date = text(metadata={"description": "JJ/MM/AAAA ou AAAA-MM-JJ"})
-    email = text(required=False, allow_none=True, metadata={"format": "email"})
+    neph = checked(inputs.NEPH)
+    civility = checked(inputs.CIVILITY, metadata={"enum": ["M", "MME"]})
+    birth_name = checked(inputs.NAME)
+    usage_name = checked(inputs.NAME, required=False, allow_none=True)
+    given_names = checked(
+        inputs.GIVEN_NAMES, metadata={"description": "Tous les prénoms"}
+    )
+    birth_date = checked(
+        inputs.BIRTH_DATE, metadata={"description": "JJ/MM/AAAA ou AAAA-MM-JJ"}
+    )
+    email = checked(
+        inputs.EMAIL, required=False, allow_none=True, metadata={"format": "email"}
+    )
     address = fields.Nested(
         OptionalAddress,
         required=False,
         allow_none=True,
+        error_messages=FR,
         metadata={"description": "Obligatoire sans adresse e-mail"},
     )
-    phone = text(required=False, allow_none=True)
+    phone = checked(inputs.PHONE, required=False, allow_none=True)
 
 
 class ContactChange(ApiSchema):
-    email = text(required=False, allow_none=True, metadata={"format": "email"})
-    address = fields.Nested(OptionalAddress, required=False, allow_none=True)
-    phone = text(required=False, allow_none=True)
+    email = checked(
+        inputs.EMAIL, required=False, allow_none=True, metadata={"format": "email"}
+    )
+    address = fields.Nested(
+        OptionalAddress, required=False, allow_none=True, error_messages=FR
+    )
+    phone = checked(inputs.PHONE, required=False, allow_none=True)
 
 
 class Candidate(ApiSchema):
@@ -212,12 +308,13 @@ class CandidateList(ApiSchema):
 
 
 class CandidateSearch(ApiSchema):
-    search = text(required=False, data_key="recherche")
+    search = text(inputs.SEARCH, required=False, data_key="recherche")
 
 
 class CsvImport(ApiSchema):
     csv = text(
-        metadata={"description": "Le contenu du fichier CSV (séparateur ; ou ,)"}
+        inputs.CSV,
+        metadata={"description": "Le contenu du fichier CSV (séparateur ; ou ,)"},
     )
 
 
@@ -233,22 +330,20 @@ class ImportReport(ApiSchema):
 
 
 class CandidateLink(ApiSchema):
-    candidate_id = text(data_key="dossier")
-    token = text(data_key="jeton")
+    candidate_id = text(inputs.TOKEN, data_key="dossier")
+    token = text(inputs.TOKEN, data_key="jeton")
 
 
 class CandidateConfirmation(CandidateLink):
-    sworn = fields.Boolean(
-        required=True,
+    sworn = boolean(
         data_key="attestation",
-        error_messages=FR,
         metadata={"description": "L'attestation sur l'honneur est cochée"},
     )
 
 
 class CandidateCode(ApiSchema):
-    neph = text()
-    code = text()
+    neph = text(inputs.NEPH)
+    code = text(inputs.LETTER_CODE)
 
 
 class CandidateLinkOut(ApiSchema):
@@ -261,29 +356,31 @@ class Confirmed(Candidate):
 
 
 class CandidateReceiptQuery(ApiSchema):
-    candidate_id = text(data_key="dossier")
-    token = text(data_key="jeton_recu")
+    candidate_id = text(inputs.TOKEN, data_key="dossier")
+    token = text(inputs.TOKEN, data_key="jeton_recu")
 
 
 # -- search and booking (SC-3, BO-1…BO-5) --------------------------------------------
 
 
 class NephQuery(ApiSchema):
-    neph = text()
+    neph = text(inputs.NEPH)
 
 
 class SessionSearch(ApiSchema):
-    query = text(data_key="lieu", metadata={"description": "Ville ou code postal"})
-    after = fields.Date(
+    query = text(
+        inputs.SEARCH, data_key="lieu", metadata={"description": "Ville ou code postal"}
+    )
+    after = Day(
         data_key="a_partir_du", load_default=None, allow_none=True, error_messages=FR
     )
-    before = fields.Date(
+    before = Day(
         data_key="avant_le", load_default=None, allow_none=True, error_messages=FR
     )
-    individual_only = fields.Boolean(
+    individual_only = QueryBoolean(
         data_key="individuelle", load_default=False, error_messages=FR
     )
-    pmr_only = fields.Boolean(data_key="pmr", load_default=False, error_messages=FR)
+    pmr_only = QueryBoolean(data_key="pmr", load_default=False, error_messages=FR)
 
 
 class Slot(ApiSchema):
@@ -322,12 +419,12 @@ class SearchResult(ApiSchema):
 
 
 class HoldRequest(ApiSchema):
-    neph = text()
-    session_id = text(data_key="session")
+    neph = text(inputs.NEPH)
+    session_id = text(inputs.TOKEN, data_key="session")
 
 
 class SlotChange(ApiSchema):
-    session_id = text(data_key="session")
+    session_id = text(inputs.TOKEN, data_key="session")
 
 
 class CartLine(ApiSchema):
@@ -348,8 +445,8 @@ class Cart(ApiSchema):
 
 
 class ReservationSearch(ApiSchema):
-    search = text(required=False, data_key="recherche")
-    exam_date = fields.Date(
+    search = text(inputs.SEARCH, required=False, data_key="recherche")
+    exam_date = Day(
         data_key="date", load_default=None, allow_none=True, error_messages=FR
     )
 
@@ -358,13 +455,12 @@ class ReservationSearch(ApiSchema):
 
 
 class CardPayment(ApiSchema):
-    cgv = fields.Boolean(
-        required=True,
-        error_messages=FR,
+    cgv = boolean(
         metadata={"description": "Les conditions générales de vente sont acceptées"},
     )
-    card_number = text(data_key="carte", load_only=True)
+    card_number = text(inputs.CARD_NUMBER, data_key="carte", load_only=True)
     idempotency_key = text(
+        inputs.IDEMPOTENCY_KEY,
         data_key="cle",
         metadata={
             "description": "Une clé par paiement : la même clé ne paie qu'une fois"
@@ -373,11 +469,18 @@ class CardPayment(ApiSchema):
 
 
 class SepaPayment(ApiSchema):
-    cgv = fields.Boolean(required=True, error_messages=FR)
-    iban = text(metadata={"example": "FR14 2004 1010 0505 0001 3M02 606"})
-    bic = text(metadata={"example": "PSSTFRPPLIL"})
-    holder = text(data_key="titulaire", metadata={"description": "Titulaire du compte"})
-    idempotency_key = text(data_key="cle")
+    cgv = boolean()
+    iban = checked(
+        inputs.IBAN, metadata={"example": "FR14 2004 1010 0505 0001 3M02 606"}
+    )
+    bic = checked(inputs.BIC, metadata={"example": "PSSTFRPPLIL"})
+    # Checked here in full: billing names this field "holder", the page "titulaire".
+    holder = text(
+        inputs.SEPA_HOLDER,
+        data_key="titulaire",
+        metadata={"description": "Titulaire du compte"},
+    )
+    idempotency_key = text(inputs.IDEMPOTENCY_KEY, data_key="cle")
 
 
 class Payment(ApiSchema):

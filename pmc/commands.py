@@ -11,6 +11,7 @@ import threading
 from uuid import UUID
 
 from pmc import registry
+from services.common import inputs
 from services.common.settings import Settings
 
 
@@ -75,7 +76,8 @@ def relay(args: argparse.Namespace) -> int:
 
 def history(args: argparse.Namespace) -> int:
     try:
-        aggregate_id = UUID(args.aggregate_id)
+        # UUID() reads full-width digits as hex digits: ASCII text first.
+        aggregate_id = UUID(inputs.TOKEN.clean(args.aggregate_id, required=True))
     except ValueError:
         print(f"not an aggregate id: {args.aggregate_id}", file=sys.stderr)
         return 2
@@ -187,9 +189,14 @@ def _import(args: argparse.Namespace, method: str) -> int:
     from services.scheduling.application import SchedulingApplication
     from services.scheduling.domain import SchedulingError
 
+    try:
+        text = Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"cannot read {args.file} as UTF-8 text: {exc}", file=sys.stderr)
+        return 2
     app = SchedulingApplication(settings=_settings())
     try:
-        report = getattr(app, method)(Path(args.file).read_text(encoding="utf-8"))
+        report = getattr(app, method)(text)
     except SchedulingError as exc:
         print(f"{exc}: {exc.fields}", file=sys.stderr)
         return 2
@@ -210,17 +217,20 @@ def import_sessions(args: argparse.Namespace) -> int:
 
 
 def sepa_file(args: argparse.Namespace) -> int:
-    from datetime import date
-
     from services.billing.application import BillingApplication
     from services.billing.domain import CheckoutError
     from services.billing.projections import READ_MODELS
 
+    try:
+        day = inputs.day(args.day)
+    except inputs.InputError as exc:
+        print(f"DAY: {exc}", file=sys.stderr)
+        return 2
     app = BillingApplication(settings=_settings())
     try:
         follower = READ_MODELS["payment_list"].follower(app)
         app.views["payment_list"] = follower.view
-        sys.stdout.buffer.write(app.sepa_file(date.fromisoformat(args.day)))
+        sys.stdout.buffer.write(app.sepa_file(day))
     except CheckoutError as exc:
         print(exc, file=sys.stderr)
         return 1

@@ -9,6 +9,8 @@ from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 from sepaxml import SepaDD
 
+from services.common import inputs
+
 # The platform as SEPA creditor (its creditor identifier and collection account).
 CREDITOR = {
     "name": "La Poste Passer mon code",
@@ -30,16 +32,22 @@ class InvalidBankDetails(ValueError):
 
 def check_bank_details(iban: str, bic: str, holder: str) -> dict[str, str]:
     errors: dict[str, list[str]] = {}
-    clean: dict[str, str] = {"holder": holder.strip()}
+    clean: dict[str, str] = {}
+    # The input policy first: ASCII only, and the holder fits the bank file's 70.
     try:
-        parsed = IBAN(iban)
+        clean["holder"] = inputs.SEPA_HOLDER.clean(holder)
+    except inputs.InputError as exc:
+        clean["holder"] = ""
+        errors["holder"] = [str(exc)]
+    try:
+        parsed = IBAN(inputs.IBAN.clean(iban, required=True))
         clean["iban"] = parsed.compact
-    except SchwiftyException:
+    except (inputs.InputError, SchwiftyException):
         errors["iban"] = ["L'IBAN n'est pas valide (vérifiez sa clé)."]
         parsed = None
     try:
-        clean["bic"] = BIC(bic).compact
-    except SchwiftyException:
+        clean["bic"] = BIC(inputs.BIC.clean(bic, required=True)).compact
+    except (inputs.InputError, SchwiftyException):
         errors["bic"] = ["Le BIC n'est pas valide."]
     bank_bic = parsed.bic if parsed is not None else None
     if (
@@ -48,7 +56,7 @@ def check_bank_details(iban: str, bic: str, holder: str) -> dict[str, str]:
         and bank_bic.compact[:6] != clean["bic"][:6]
     ):
         errors["bic"] = ["Ce BIC ne correspond pas à la banque de l'IBAN."]
-    if not clean["holder"]:
+    if not clean["holder"] and "holder" not in errors:
         errors["holder"] = ["Le titulaire du compte est obligatoire."]
     if errors:
         raise InvalidBankDetails(errors)

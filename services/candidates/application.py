@@ -20,8 +20,8 @@ from services.candidates.domain import (
     CandidateFileError,
     NephClaim,
 )
-from services.common import contracts
 from services.common.idempotency import Idempotent, once
+from services.common import contracts, inputs
 from services.common.links import LinkTokens, new_nonce
 from services.common.store import Publication, ServiceApplication
 
@@ -400,6 +400,11 @@ class CandidatesApplication(ServiceApplication):
         return self.view(self._get(candidate_id, school_id))
 
     def list_files(self, school_id: str, search: str = "") -> list[dict[str, Any]]:
+        try:
+            # PostgreSQL cannot even compare a text holding NUL: refuse it here too.
+            search = inputs.SEARCH.clean(search)
+        except inputs.InputError as exc:
+            raise InvalidCandidateFile({"recherche": [str(exc)]}) from None
         return self.views["candidate_list"].search(school_id, search)
 
     def _get(self, candidate_id: UUID, school_id: str | None = None) -> CandidateFile:

@@ -1,70 +1,85 @@
-"""Field rules and eligibility of a candidate file (CA-1, CA-2)."""
+"""Field rules and eligibility of a candidate file (CA-1, CA-2).
+
+The same input policy as the gateway's (services.common.inputs): a file reached
+by RPC or by a CSV line never holds what the gateway would refuse, so no event
+of this service carries a NUL, an invisible character or an over-long value.
+"""
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
 from services.candidates.domain import MINIMUM_AGE, age_on
-from services.common.validation import (
-    EMAIL,
-    POSTAL_CODE,
-    normalise_email,
-    normalise_phone,
-)
+from services.common import inputs
+from services.common.validation import normalise_phone
 
-NEPH = re.compile(r"^\d{12}$")
 CIVILITIES = ("M", "MME")
 CONTACT_FIELDS = ("email", "address", "phone")
+ADDRESS = {
+    "street": inputs.STREET,
+    "postal_code": inputs.POSTAL_CODE,
+    "city": inputs.CITY,
+}
+ADDRESS_REQUIRED = {
+    "street": "L'adresse est obligatoire",
+    "postal_code": "Le code postal doit comporter 5 chiffres",
+    "city": "La ville est obligatoire",
+}
 
 
-def _text(value: Any) -> str:
-    return value.strip() if isinstance(value, str) else ""
+def _clean(
+    rule: inputs.Rule, value: Any, name: str, errors: dict[str, list[str]]
+) -> str:
+    """The value in its stored form, or "" with the field's error recorded."""
+    try:
+        return rule.clean(value)
+    except inputs.InputError as exc:
+        errors[name] = [str(exc)]
+        return ""
 
 
 def parse_birth_date(raw: Any) -> date | None:
     """ISO (AAAA-MM-JJ) or French (JJ/MM/AAAA) dates, as schools type them."""
-    text = _text(raw)
-    for pattern, order in (
-        (r"^(\d{4})-(\d{2})-(\d{2})$", "ymd"),
-        (r"^(\d{2})/(\d{2})/(\d{4})$", "dmy"),
-    ):
-        match = re.match(pattern, text)
-        if match:
-            parts = dict(zip(order, (int(g) for g in match.groups()), strict=True))
-            try:
-                return date(parts["y"], parts["m"], parts["d"])
-            except ValueError:
-                return None
-    return None
+    try:
+        return inputs.birth_date(raw)
+    except inputs.InputError:
+        return None
+
+
+def _address(
+    data: dict[str, Any], email_given: bool, errors: dict[str, list[str]]
+) -> dict[str, str] | None:
+    address = data.get("address")
+    if address is not None and not isinstance(address, dict):
+        errors["address"] = ["Un objet est attendu (street, postal_code, city)."]
+        return None
+    address = address or {}
+    typed: dict[str, str] = {}
+    bad: dict[str, list[str]] = {}
+    for name, rule in ADDRESS.items():
+        typed[name] = _clean(rule, address.get(name), f"address.{name}", bad)
+    if not (any(typed.values()) or bad) and email_given:
+        return None
+    # Without an e-mail everything goes by post: the address is mandatory.
+    reason = "" if email_given else " (obligatoire sans adresse e-mail)"
+    for name, message in ADDRESS_REQUIRED.items():
+        key = f"address.{name}"
+        if not typed[name] and key not in bad:
+            bad[key] = [f"{message}{reason}."]
+    errors.update(bad)
+    return typed
 
 
 def check_contact(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """E-mail and/or postal address (one at least), phone optional."""
     clean: dict[str, Any] = {"email": None, "address": None, "phone": None}
     errors: dict[str, list[str]] = {}
-    email = normalise_email(_text(data.get("email")))
-    if email:
-        if EMAIL.match(email):
-            clean["email"] = email
-        else:
-            errors["email"] = ["L'adresse e-mail n'est pas valide."]
-    address = data.get("address") if isinstance(data.get("address"), dict) else {}
-    typed = {k: _text(address.get(k)) for k in ("street", "postal_code", "city")}
-    if any(typed.values()) or not email:
-        # Without an e-mail everything goes by post: the address is mandatory.
-        reason = "" if email else " (obligatoire sans adresse e-mail)"
-        if not typed["street"]:
-            errors["address.street"] = [f"L'adresse est obligatoire{reason}."]
-        if not POSTAL_CODE.match(typed["postal_code"]):
-            errors["address.postal_code"] = [
-                f"Le code postal doit comporter 5 chiffres{reason}."
-            ]
-        if not typed["city"]:
-            errors["address.city"] = [f"La ville est obligatoire{reason}."]
-        clean["address"] = typed
-    phone = _text(data.get("phone"))
+    email = _clean(inputs.EMAIL, data.get("email"), "email", errors)
+    clean["email"] = email or None
+    # A mistyped address is still an e-mail given: the postal one stays optional.
+    clean["address"] = _address(data, bool(email) or "email" in errors, errors)
+    phone = _clean(inputs.PHONE, data.get("phone"), "phone", errors)
     if phone:
         normalised = normalise_phone(phone)
         if normalised:
@@ -79,24 +94,30 @@ def check_new_file(
 ) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Every field of CA-1 and the age rule of CA-2, all reported at once."""
     errors: dict[str, list[str]] = {}
-    neph = _text(data.get("neph")).replace(" ", "")
-    if not NEPH.match(neph):
-        errors["neph"] = ["Le NEPH doit comporter exactement 12 chiffres."]
-    civility = _text(data.get("civility")).upper()
+    neph = _clean(inputs.NEPH, data.get("neph"), "neph", errors)
+    if not neph and "neph" not in errors:
+        errors["neph"] = [inputs.NEPH_MESSAGE]
+    civility = _clean(inputs.CIVILITY, data.get("civility"), "civility", errors)
+    civility = civility.upper()
     if civility not in CIVILITIES:
         errors["civility"] = ["Choisissez « Monsieur » ou « Madame »."]
-    birth_name = _text(data.get("birth_name"))
-    if not birth_name:
+    birth_name = _clean(inputs.NAME, data.get("birth_name"), "birth_name", errors)
+    if not birth_name and "birth_name" not in errors:
         errors["birth_name"] = ["Le nom de naissance est obligatoire."]
-    given_names = _text(data.get("given_names"))
-    if not given_names:
+    usage_name = _clean(inputs.NAME, data.get("usage_name"), "usage_name", errors)
+    given_names = _clean(
+        inputs.GIVEN_NAMES, data.get("given_names"), "given_names", errors
+    )
+    if not given_names and "given_names" not in errors:
         errors["given_names"] = ["Le ou les prénoms sont obligatoires."]
-    birth_date = parse_birth_date(data.get("birth_date"))
-    if birth_date is None:
-        errors["birth_date"] = ["La date de naissance doit être au format JJ/MM/AAAA."]
-    elif birth_date > today:
+    birth_date = None
+    try:
+        birth_date = inputs.birth_date(data.get("birth_date"))
+    except inputs.InputError as exc:
+        errors["birth_date"] = [str(exc)]
+    if birth_date is not None and birth_date > today:
         errors["birth_date"] = ["La date de naissance ne peut pas être dans le futur."]
-    elif age_on(birth_date, today) < MINIMUM_AGE:
+    elif birth_date is not None and age_on(birth_date, today) < MINIMUM_AGE:
         errors["birth_date"] = [
             f"Le candidat doit avoir au moins {MINIMUM_AGE} ans le jour du dépôt "
             "du dossier."
@@ -106,7 +127,7 @@ def check_new_file(
     personal = {
         "civility": civility,
         "birth_name": birth_name,
-        "usage_name": _text(data.get("usage_name")) or None,
+        "usage_name": usage_name or None,
         "given_names": given_names,
         "birth_date": birth_date.isoformat() if birth_date else None,
         **contact,

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from services.common.csvfiles import MissingColumns, read_rows
+from services.common import inputs
+from services.common.csvfiles import CsvError, MissingColumns, read_rows, write_rows
 
 # Column → field of a new file. Schools' spreadsheets use these French headers.
 COLUMNS = {
@@ -30,17 +29,24 @@ class BadCsv(ValueError):
     """The file itself cannot be read (not its lines: those get a report)."""
 
 
-def _rows(text: str) -> csv.DictReader:
+def _rows(text: str) -> list[dict[str, Any]]:
     try:
         return read_rows(text, REQUIRED)
     except MissingColumns as exc:
         raise BadCsv(f"{exc} (colonnes possibles : {';'.join(COLUMNS)})") from None
+    except CsvError as exc:
+        raise BadCsv(str(exc)) from None
+
+
+def _cell(row: dict[str, Any], column: str) -> str:
+    value = row.get(column)
+    return value.strip() if isinstance(value, str) else ""
 
 
 def to_file_data(row: dict[str, str]) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for column, field in COLUMNS.items():
-        value = (row.get(column) or "").strip()
+        value = _cell(row, column)
         if "." in field:
             outer, inner = field.split(".")
             if value:
@@ -53,7 +59,10 @@ def to_file_data(row: dict[str, str]) -> dict[str, Any]:
 def import_rows(
     text: str, create: Callable[[dict[str, Any]], Any], invalid: type[Exception]
 ) -> dict[str, Any]:
-    """Create a file per line; report every line that failed, and why."""
+    """Create a file per line; report every line that failed, and why.
+
+    Each line goes through the same rules as a file created on the page.
+    """
     rows = _rows(text)
     created, failed = 0, []
     for line, row in enumerate(rows, start=2):  # line 1 is the header
@@ -65,7 +74,7 @@ def import_rows(
             failed.append(
                 {
                     "line": line,
-                    "neph": (row.get("neph") or "").strip() or None,
+                    "neph": _reported_neph(row),
                     "errors": getattr(exc, "fields", {"_": [str(exc)]}),
                 }
             )
@@ -74,34 +83,43 @@ def import_rows(
     return {"created": created, "failed": failed}
 
 
+def _reported_neph(row: dict[str, Any]) -> str | None:
+    """The line's NEPH as typed, for the report, if it is printable text."""
+    try:
+        return inputs.NEPH.screen(row.get("neph")) or None
+    except inputs.InputError:
+        return None
+
+
+EXPORT_HEADER = [
+    "neph",
+    "civilite",
+    "nom_naissance",
+    "nom_usage",
+    "prenoms",
+    "date_naissance",
+    "email",
+    "statut",
+    "cree_le",
+]
+
+
 def export_rows(rows: Iterable[dict[str, Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(
-        [
-            "neph",
-            "civilite",
-            "nom_naissance",
-            "nom_usage",
-            "prenoms",
-            "date_naissance",
-            "email",
-            "statut",
-            "cree_le",
-        ]
-    )
-    for r in rows:
-        writer.writerow(
+    """The school's files; a name typed as `=HYPERLINK(…)` stays text."""
+    return write_rows(
+        EXPORT_HEADER,
+        (
             [
                 r["neph"],
-                r.get("civility") or "",
-                r.get("birth_name") or "",
-                r.get("usage_name") or "",
-                r.get("given_names") or "",
-                r.get("birth_date") or "",
-                r.get("email") or "",
+                r.get("civility"),
+                r.get("birth_name"),
+                r.get("usage_name"),
+                r.get("given_names"),
+                r.get("birth_date"),
+                r.get("email"),
                 r["status"],
                 r["created_at"][:10],
             ]
-        )
-    return out.getvalue()
+            for r in rows
+        ),
+    )

@@ -1,21 +1,26 @@
-"""Checks of contact fields shared by services (e-mail, phone, postal code)."""
+"""Checks of contact fields shared by services (e-mail, phone).
+
+Lengths, characters and identifiers follow `services.common.inputs`.
+"""
 
 from __future__ import annotations
 
-import re
-
 import phonenumbers
-
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
-POSTAL_CODE = re.compile(r"^\d{5}$")
 
 
 def normalise_email(email: str) -> str:
+    """An address as typed to find an account: the key accounts are claimed by."""
     return email.strip().lower()
 
 
 def normalise_phone(raw: str) -> str | None:
-    """A French (or international) number in E.164, or None if it is not one."""
+    """A French (or international) number in E.164, or None if it is not one.
+
+    phonenumbers reads full-width and Arabic-Indic digits as digits: callers
+    pass the text through `inputs.PHONE` (ASCII digits only) first.
+    """
+    if not raw.isascii():
+        return None
     try:
         number = phonenumbers.parse(raw, "FR")
     except phonenumbers.NumberParseException:

@@ -1,24 +1,27 @@
-"""Field rules of accounts (ID-1, ID-2, ID-5): each wrong field gets its message."""
+"""Field rules of accounts (ID-1, ID-2, ID-5): each wrong field gets its message.
+
+The same input policy as the gateway's (services.common.inputs), so an account
+reached by RPC never holds what the gateway would refuse.
+"""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from stdnum.fr import siret as stdnum_siret
-
-from services.common.validation import (
-    EMAIL,
-    POSTAL_CODE,
-    normalise_email,
-    normalise_phone,
-)
+from services.common import inputs
+from services.common.validation import normalise_email as normalise_email
+from services.common.validation import normalise_phone
 
 CIVILITIES = {"M": "Monsieur", "MME": "Madame"}
 
 
-def password_problems(password: str) -> list[str]:
+def password_problems(password: Any) -> list[str]:
     """Every rule of ID-2 the password breaks, named."""
+    try:
+        password = inputs.PASSWORD.screen(password)
+    except inputs.InputError as exc:
+        return [str(exc)]
     problems = []
     if len(password) < 8:
         problems.append("Le mot de passe doit contenir au moins 8 caractères.")
@@ -26,19 +29,27 @@ def password_problems(password: str) -> list[str]:
         problems.append("Le mot de passe doit contenir au moins une lettre minuscule.")
     if not re.search(r"[A-Z]", password):
         problems.append("Le mot de passe doit contenir au moins une lettre majuscule.")
-    if not re.search(r"\d", password):
+    if not re.search(r"[0-9]", password):
         problems.append("Le mot de passe doit contenir au moins un chiffre.")
     return problems
 
 
-def normalise_siret(raw: str) -> str | None:
-    """14 digits with a valid check (La Poste's own rule included), or None."""
-    compact = stdnum_siret.compact(raw)
-    return compact if stdnum_siret.is_valid(compact) else None
+def normalise_siret(raw: Any) -> str | None:
+    """14 ASCII digits with a valid key (La Poste's own rule included), or None."""
+    try:
+        return inputs.SIRET.clean(raw) or None
+    except inputs.InputError:
+        return None
 
 
-def _required(value: Any) -> bool:
-    return isinstance(value, str) and bool(value.strip())
+def _field(
+    rule: inputs.Rule, value: Any, name: str, errors: dict[str, list[str]]
+) -> str:
+    try:
+        return rule.clean(value)
+    except inputs.InputError as exc:
+        errors[name] = [str(exc)]
+        return ""
 
 
 def check_profile(data: dict[str, Any], partial: bool = False) -> tuple[dict, dict]:
@@ -54,31 +65,30 @@ def check_profile(data: dict[str, Any], partial: bool = False) -> tuple[dict, di
             clean["civility"] = data["civility"]
         else:
             errors["civility"] = ["Choisissez « Monsieur » ou « Madame »."]
-    for name, label in (
-        ("last_name", "Le nom"),
-        ("first_name", "Le prénom"),
-        ("company_name", "La raison sociale"),
+    for name, rule, label in (
+        ("last_name", inputs.NAME, "Le nom"),
+        ("first_name", inputs.NAME, "Le prénom"),
+        ("company_name", inputs.COMPANY, "La raison sociale"),
     ):
         if present(name):
-            if _required(data.get(name)):
-                clean[name] = data[name].strip()
-            else:
+            value = _field(rule, data.get(name), name, errors)
+            if value:
+                clean[name] = value
+            elif name not in errors:
                 errors[name] = [f"{label} est obligatoire."]
     if present("phone"):
-        phone = normalise_phone(str(data.get("phone") or ""))
+        typed = _field(inputs.PHONE, data.get("phone"), "phone", errors)
+        phone = normalise_phone(typed) if typed else None
         if phone:
             clean["phone"] = phone
         else:
             errors["phone"] = ["Le numéro de téléphone n'est pas valide."]
     if present("siret"):
-        siret = normalise_siret(str(data.get("siret") or ""))
+        siret = normalise_siret(data.get("siret"))
         if siret:
             clean["siret"] = siret
         else:
-            errors["siret"] = [
-                "Le SIRET doit comporter 14 chiffres et être valide "
-                "(clé de contrôle incorrecte)."
-            ]
+            errors["siret"] = [inputs.SIRET_MESSAGE]
     return clean, errors
 
 
@@ -86,26 +96,27 @@ def check_address(data: dict[str, Any]) -> tuple[dict, dict]:
     address = data.get("address") if isinstance(data.get("address"), dict) else {}
     clean: dict[str, str] = {}
     errors: dict[str, list[str]] = {}
-    for name, label in (("street", "L'adresse"), ("city", "La ville")):
-        if _required(address.get(name)):
-            clean[name] = address[name].strip()
-        else:
-            errors[f"address.{name}"] = [f"{label} est obligatoire."]
-    postal_code = str(address.get("postal_code") or "").strip()
-    if POSTAL_CODE.match(postal_code):
-        clean["postal_code"] = postal_code
-    else:
-        errors["address.postal_code"] = ["Le code postal doit comporter 5 chiffres."]
+    for name, rule, label in (
+        ("street", inputs.STREET, "L'adresse est obligatoire."),
+        ("postal_code", inputs.POSTAL_CODE, inputs.POSTAL_CODE_MESSAGE),
+        ("city", inputs.CITY, "La ville est obligatoire."),
+    ):
+        key = f"address.{name}"
+        value = _field(rule, address.get(name), key, errors)
+        if value:
+            clean[name] = value
+        elif key not in errors:
+            errors[key] = [label]
     return clean, errors
 
 
 def check_sign_up(data: dict[str, Any]) -> tuple[dict, dict]:
     """All of ID-1's fields at once: clean values and every field's error."""
     errors: dict[str, list[str]] = {}
-    email = normalise_email(str(data.get("email") or ""))
-    if not EMAIL.match(email):
-        errors["email"] = ["L'adresse e-mail n'est pas valide."]
-    problems = password_problems(str(data.get("password") or ""))
+    email = _field(inputs.EMAIL, data.get("email"), "email", errors)
+    if not email and "email" not in errors:
+        errors["email"] = [inputs.EMAIL_MESSAGE]
+    problems = password_problems(data.get("password") or "")
     if problems:
         errors["password"] = problems
     profile, profile_errors = check_profile(data)
