@@ -20,8 +20,8 @@ from services.candidates.domain import (
     CandidateFileError,
     NephClaim,
 )
-from services.common.idempotency import Idempotent, once
 from services.common import contracts, inputs
+from services.common.idempotency import Idempotent, once
 from services.common.links import LinkTokens, new_nonce
 from services.common.store import Publication, ServiceApplication
 
