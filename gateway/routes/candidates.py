@@ -62,6 +62,7 @@ class CandidateRoutes:
         body=schemas.CsvImport,
         response=schemas.ImportReport,
         timeout=600,  # thousands of lines, each checked and saved
+        max_body=2 * 1024 * 1024,  # a school's whole file of candidates
     )
     def import_candidates(
         self, request: Request, data: dict[str, Any], account: dict[str, Any]
