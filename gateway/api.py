@@ -134,6 +134,14 @@ def not_done(request: Request) -> Response:
     )
 
 
+def outcome_unknown(request: Request) -> Response:
+    """No answer from the services: 503 if none of this request's calls can
+    have acted (or it only reads), else 504 « résultat incertain »."""
+    if request.method in SAFE_METHODS or not calls.handed_over():
+        return not_done(request)
+    return refusal(504, "resultat_incertain", UNCERTAIN)
+
+
 def bearer_token(request: Request) -> str:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -197,14 +205,12 @@ def endpoint(
                 log.error(
                     "%s unreachable on %s %s", error, request.method, request.path
                 )
-                return not_done(request)
+                return outcome_unknown(request)
             except eventlet.Timeout as expired:
                 if expired is not deadline:
                     raise
                 log.error("no answer in time on %s %s", request.method, request.path)
-                if request.method in SAFE_METHODS or not calls.handed_over():
-                    return not_done(request)
-                return refusal(504, "resultat_incertain", UNCERTAIN)
+                return outcome_unknown(request)
             except Exception:
                 log.exception("unexpected error on %s %s", request.method, request.path)
                 return refusal(500, "erreur_interne", UNEXPECTED)
