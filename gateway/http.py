@@ -138,7 +138,29 @@ def json_body(request: Request, limit: int) -> dict[str, Any]:
         raise PlatformError(
             "json_invalide", "Le corps de la requête doit être un objet."
         )
+    if _has_lone_surrogate(body):
+        # "\ud800" is valid JSON but no text: it cannot be stored nor printed.
+        raise PlatformError(
+            "json_invalide", "Le corps de la requête contient des caractères invalides."
+        )
     return body
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 def parse_uuid(value: str, what: str) -> str:

@@ -161,6 +161,12 @@ def test_bodies_are_json_of_bounded_size_and_depth_and_change_nothing(
         headers={**school["headers"], "Content-Type": "application/json"},
     )
     assert_french_error(nan, 400, "json_invalide")
+    half_a_character = requests.post(
+        url,
+        data=json.dumps(new_candidate("150000000003")).replace("Martin", "\\ud800"),
+        headers={**school["headers"], "Content-Type": "application/json"},
+    )
+    assert_french_error(half_a_character, 400, "json_invalide")
     assert candidate_count(gateway, school) == 0
 
     # The CSV import takes a whole file: its cap is 2 MB, not 64 KB.
