@@ -160,9 +160,9 @@ def endpoint(
     query: type[Schema] | None = None,
     response: type[Schema] | None = None,
     status: int = 200,
+    max_body: int = DEFAULT_MAX_BODY,
     auth: bool = True,
     timeout: float | None = None,
-    max_body: int = DEFAULT_MAX_BODY,
 ) -> Callable[[Callable[..., Any]], Any]:
     """A JSON endpoint of the gateway.
 

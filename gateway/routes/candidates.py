@@ -60,9 +60,9 @@ class CandidateRoutes:
         summary="Importer des dossiers depuis un fichier CSV",
         tag=CANDIDATES,
         body=schemas.CsvImport,
+        max_body=2 * 1024 * 1024,  # a school's whole file of candidates
         response=schemas.ImportReport,
         timeout=600,  # thousands of lines, each checked and saved
-        max_body=2 * 1024 * 1024,  # a school's whole file of candidates
     )
     def import_candidates(
         self, request: Request, data: dict[str, Any], account: dict[str, Any]
