@@ -16,14 +16,8 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, ValidationError, fields
 from werkzeug.wrappers import Request, Response
 
-from gateway import rpc as calls
-from gateway.http import (
-    UNEXPECTED,
-    error_response,
-    json_body,
-    json_response,
-    refusal,
-)
+from gateway.http import UNEXPECTED, error_response, json_body, json_response
+from gateway.rpc import NotSent, calls
 from gateway.schemas import Error
 from gateway.server import DEFAULT_MAX_BODY, http
 from services.common.errors import PlatformError
@@ -129,9 +123,11 @@ def query_args(request: Request, schema: type[Schema]) -> dict[str, Any]:
 def not_done(request: Request) -> Response:
     """503: the services could not be reached, nothing was done."""
     message = BUSY if request.method in SAFE_METHODS else NOT_DONE
-    return refusal(
-        503, "service_indisponible", message, headers={"Retry-After": RETRY_AFTER}
+    response = error_response(
+        PlatformError("service_indisponible", message, status=503)
     )
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response
 
 
 def outcome_unknown(request: Request) -> Response:
@@ -139,7 +135,7 @@ def outcome_unknown(request: Request) -> Response:
     have acted (or it only reads), else 504 « résultat incertain »."""
     if request.method in SAFE_METHODS or not calls.handed_over():
         return not_done(request)
-    return refusal(504, "resultat_incertain", UNCERTAIN)
+    return error_response(PlatformError("resultat_incertain", UNCERTAIN, status=504))
 
 
 def bearer_token(request: Request) -> str:
@@ -201,7 +197,7 @@ def endpoint(
                 return json_response(dumped, status=status)
             except PlatformError as error:
                 return error_response(error)
-            except calls.NotSent as error:
+            except NotSent as error:
                 log.error(
                     "%s unreachable on %s %s", error, request.method, request.path
                 )
@@ -213,7 +209,9 @@ def endpoint(
                 return outcome_unknown(request)
             except Exception:
                 log.exception("unexpected error on %s %s", request.method, request.path)
-                return refusal(500, "erreur_interne", UNEXPECTED)
+                return error_response(
+                    PlatformError("erreur_interne", UNEXPECTED, status=500)
+                )
             finally:
                 deadline.cancel()
 
@@ -225,34 +223,6 @@ def endpoint(
 
 def _openapi_path(path: str) -> str:
     return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", path)
-
-
-def edge_responses(route: Route, error: dict[str, Any]) -> dict[str, Any]:
-    """What the edge may answer on any operation, besides its own refusals."""
-
-    def retry(seconds: int) -> dict[str, Any]:
-        header = {"description": "Secondes à attendre", "schema": {"type": "integer"}}
-        return {"headers": {"Retry-After": {**header, "example": seconds}}}
-
-    responses: dict[str, Any] = {
-        "414": {"description": "Adresse trop longue", **error},
-        "500": {"description": "Erreur inattendue", **error},
-        "503": {
-            "description": "Service indisponible ou surchargé : rien n'a été fait",
-            **error,
-            **retry(RETRY_AFTER),
-        },
-    }
-    if route.body is not None:
-        responses["413"] = {"description": "Corps trop volumineux", **error}
-        responses["415"] = {"description": "Corps autre que JSON", **error}
-    if route.method not in SAFE_METHODS:
-        responses["504"] = {
-            "description": "Résultat incertain : renvoyer avec la même clé "
-            "d'idempotence est sans risque",
-            **error,
-        }
-    return dict(sorted(responses.items()))
 
 
 def openapi_document() -> dict[str, Any]:
@@ -315,3 +285,31 @@ def openapi_document() -> dict[str, Any]:
     for path, operations in by_path.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()
+
+
+def edge_responses(route: Route, error: dict[str, Any]) -> dict[str, Any]:
+    """What the edge may answer on any operation, besides its own refusals."""
+
+    def retry(seconds: int) -> dict[str, Any]:
+        header = {"description": "Secondes à attendre", "schema": {"type": "integer"}}
+        return {"headers": {"Retry-After": {**header, "example": seconds}}}
+
+    responses: dict[str, Any] = {
+        "414": {"description": "Adresse trop longue", **error},
+        "500": {"description": "Erreur inattendue", **error},
+        "503": {
+            "description": "Service indisponible ou surchargé : rien n'a été fait",
+            **error,
+            **retry(RETRY_AFTER),
+        },
+    }
+    if route.body is not None:
+        responses["413"] = {"description": "Corps trop volumineux", **error}
+        responses["415"] = {"description": "Corps autre que JSON", **error}
+    if route.method not in SAFE_METHODS:
+        responses["504"] = {
+            "description": "Résultat incertain : renvoyer avec la même clé "
+            "d'idempotence est sans risque",
+            **error,
+        }
+    return dict(sorted(responses.items()))

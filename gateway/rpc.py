@@ -28,42 +28,46 @@ NOT_SENT = (
     ConnectionRefusedError,
 )
 
-_calls = corolocal.local()
-
 
 class NotSent(Exception):
     """The call never reached RabbitMQ: the service did nothing."""
 
 
-def begin(seconds: float) -> None:
-    """A new request in this worker: it waits `seconds` at most."""
-    _calls.deadline = time.monotonic() + seconds
-    _calls.handed = False
+class Calls(corolocal.local):
+    """What the calls of the request in this worker did so far."""
+
+    deadline: float | None = None
+    handed: bool = False
+
+    def begin(self, seconds: float) -> None:
+        """A new request in this worker: it waits `seconds` at most."""
+        self.deadline = time.monotonic() + seconds
+        self.handed = False
+
+    def forget(self) -> None:
+        """Calls so far (authentication) decide nothing about the outcome."""
+        self.handed = False
+
+    def handed_over(self) -> bool:
+        """Whether a call of this request may have reached its service."""
+        return self.handed
 
 
-def forget() -> None:
-    """Calls so far (authentication) decide nothing about the outcome."""
-    _calls.handed = False
-
-
-def handed_over() -> bool:
-    """Whether a call of this request may have reached its service."""
-    return bool(getattr(_calls, "handed", False))
+calls = Calls()
 
 
 class _MethodProxy(rpc.MethodProxy):
     def _call(self, *args: Any, **kwargs: Any) -> Any:
-        deadline = getattr(_calls, "deadline", None)
-        if deadline is not None:
-            self.publisher.expiration = max(deadline - time.monotonic(), 0.001)
-        before = handed_over()
+        if calls.deadline is not None:
+            self.publisher.expiration = max(calls.deadline - time.monotonic(), 0.001)
+        before = calls.handed
         # From here on the message may reach the broker, even if publishing
         # times out while waiting for its confirmation.
-        _calls.handed = True
+        calls.handed = True
         try:
             return super()._call(*args, **kwargs)
         except NOT_SENT as exc:
-            _calls.handed = before
+            calls.handed = before
             raise NotSent(self.service_name) from exc
 
 
