@@ -43,7 +43,9 @@ QUEUE_KEY = "WEB_SERVER_QUEUE"
 QUEUE_SECONDS_KEY = "WEB_SERVER_QUEUE_SECONDS"
 DEFAULT_BACKLOG = 1024  # the kernel caps it at net.core.somaxconn
 DEFAULT_QUEUE = 1000
-DEFAULT_QUEUE_SECONDS = 30.0
+# With the services' own timeout (PMC_RPC_TIMEOUT, 10 s), an answer comes
+# within a minute, before a reverse proxy's usual 60 s give up.
+DEFAULT_QUEUE_SECONDS = 45.0
 # Workers kept for the health probes, so that an orchestrator never restarts a
 # gateway that is merely busy.
 HEALTH_WORKERS = 4

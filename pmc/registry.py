@@ -61,7 +61,7 @@ def nameko_config(
                 "WEB_SERVER_BACKLOG": int(env.get("PMC_GATEWAY_BACKLOG", "1024")),
                 "WEB_SERVER_QUEUE": int(env.get("PMC_GATEWAY_QUEUE", "1000")),
                 "WEB_SERVER_QUEUE_SECONDS": float(
-                    env.get("PMC_GATEWAY_QUEUE_SECONDS", "30")
+                    env.get("PMC_GATEWAY_QUEUE_SECONDS", "45")
                 ),
             }
         )
