@@ -13,13 +13,14 @@ from typing import Any
 import eventlet
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from marshmallow import Schema, ValidationError
-from nameko.web.handlers import http
+from marshmallow import Schema, ValidationError, fields
 from werkzeug.wrappers import Request, Response
 
 from gateway import idempotency
 from gateway.http import UNEXPECTED, error_response, json_body, json_response
+from gateway.rpc import NotSent, calls
 from gateway.schemas import Error
+from gateway.server import DEFAULT_MAX_BODY, http
 from services.common.errors import PlatformError
 from services.common.settings import Settings
 
@@ -30,6 +31,20 @@ BUSY = (
     "Le service est momentanément indisponible. "
     "Veuillez réessayer dans quelques instants."
 )
+# TR-3: 503 means "not done", 504 "maybe done".
+NOT_DONE = (
+    "Le service est momentanément indisponible : votre demande n'a pas été "
+    "effectuée. Veuillez réessayer dans quelques instants."
+)
+UNCERTAIN = (
+    "Résultat incertain : le service n'a pas répondu à temps et votre demande a "
+    "peut-être été effectuée. Vérifiez avant de recommencer ; la renvoyer avec la "
+    "même clé d'idempotence (en-tête Idempotency-Key) est sans risque : elle ne "
+    "sera pas effectuée deux fois."
+)
+RETRY_AFTER = 5
+SAFE_METHODS = ("GET", "HEAD")
+REPEATED = "Ce paramètre ne peut figurer qu'une fois."
 
 
 @functools.cache
@@ -87,6 +102,47 @@ def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     return flat
 
 
+def query_args(request: Request, schema: type[Schema]) -> dict[str, Any]:
+    """The query string as the schema loads it: a list where the schema wants
+    one, otherwise one value (a repeated parameter is refused, not guessed)."""
+    declared = {
+        (field.data_key or name): field for name, field in schema().fields.items()
+    }
+    args: dict[str, Any] = {}
+    repeated: dict[str, list[str]] = {}
+    for name, values in request.args.lists():
+        field = declared.get(name)
+        if field is None:
+            continue  # unknown parameters are ignored, as unknown body fields
+        if isinstance(field, fields.List):
+            args[name] = values
+        elif len(values) > 1:
+            repeated[name] = [REPEATED]
+        else:
+            args[name] = values[0]
+    if repeated:
+        raise PlatformError("parametre_repete", INVALID, fields=repeated)
+    return args
+
+
+def not_done(request: Request) -> Response:
+    """503: the services could not be reached, nothing was done."""
+    message = BUSY if request.method in SAFE_METHODS else NOT_DONE
+    response = error_response(
+        PlatformError("service_indisponible", message, status=503)
+    )
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response
+
+
+def outcome_unknown(request: Request) -> Response:
+    """No answer from the services: 503 if none of this request's calls can
+    have acted (or it only reads), else 504 « résultat incertain »."""
+    if request.method in SAFE_METHODS or not calls.handed_over():
+        return not_done(request)
+    return error_response(PlatformError("resultat_incertain", UNCERTAIN, status=504))
+
+
 def bearer_token(request: Request) -> str:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -105,6 +161,7 @@ def endpoint(
     query: type[Schema] | None = None,
     response: type[Schema] | None = None,
     status: int = 200,
+    max_body: int = DEFAULT_MAX_BODY,
     auth: bool = True,
     timeout: float | None = None,
     idempotent: bool = False,
@@ -115,7 +172,7 @@ def endpoint(
     The decorated method receives the request, the path arguments, and as
     keywords `data` (the loaded body), `query` (the loaded query string) and
     `account` (the signed-in account) when declared; it returns plain data,
-    dumped with `response`.
+    dumped with `response`. A body is JSON of `max_body` bytes at most.
     """
     route = Route(
         method,
@@ -136,17 +193,22 @@ def endpoint(
         @functools.wraps(fn)
         def handler(self: Any, request: Request, **path_args: Any) -> Response:
             # A service that does not answer must not hold the client forever.
-            deadline = eventlet.Timeout(timeout or rpc_timeout())
+            seconds = timeout or rpc_timeout()
+            deadline = eventlet.Timeout(seconds)
+            calls.begin(seconds)
             try:
                 kwargs: dict[str, Any] = {}
-                if body is not None:
-                    kwargs["data"] = _load(body, json_body(request))
-                if query is not None:
-                    kwargs["query"] = _load(query, request.args.to_dict())
+                # Who asks comes first: a stranger learns nothing about the
+                # body's rules, and no body is read for them.
                 if auth:
                     kwargs["account"] = self.identity.authenticate(
                         bearer_token(request)
                     )
+                calls.forget()
+                if body is not None:
+                    kwargs["data"] = _load(body, json_body(request, max_body))
+                if query is not None:
+                    kwargs["query"] = _load(query, query_args(request, query))
                 result = fn(self, request, **path_args, **kwargs)
                 if isinstance(result, Response):
                     return result
@@ -154,24 +216,26 @@ def endpoint(
                 return json_response(dumped, status=status)
             except PlatformError as error:
                 return error_response(error)
+            except NotSent as error:
+                log.error(
+                    "%s unreachable on %s %s", error, request.method, request.path
+                )
+                return outcome_unknown(request)
             except eventlet.Timeout as expired:
                 if expired is not deadline:
                     raise
                 log.error("no answer in time on %s %s", request.method, request.path)
-                return json_response(
-                    {"status": 503, "code": "service_indisponible", "message": BUSY},
-                    status=503,
-                )
+                return outcome_unknown(request)
             except Exception:
                 log.exception("unexpected error on %s %s", request.method, request.path)
-                return json_response(
-                    {"status": 500, "code": "erreur_interne", "message": UNEXPECTED},
-                    status=500,
+                return error_response(
+                    PlatformError("erreur_interne", UNEXPECTED, status=500)
                 )
             finally:
                 deadline.cancel()
 
-        return http(method, path)(handler)
+        # The body is checked here, after authentication, not by the server.
+        return http(method, path, max_body=None)(handler)
 
     return decorate
 
@@ -223,6 +287,7 @@ def openapi_document() -> dict[str, Any]:
                     ),
                 },
                 "400": {"description": "Saisie incorrecte", **error},
+                **edge_responses(route, error),
                 "default": {"description": "Erreur", **error},
             },
         }
@@ -264,3 +329,31 @@ def openapi_document() -> dict[str, Any]:
     for path, operations in by_path.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()
+
+
+def edge_responses(route: Route, error: dict[str, Any]) -> dict[str, Any]:
+    """What the edge may answer on any operation, besides its own refusals."""
+
+    def retry(seconds: int) -> dict[str, Any]:
+        header = {"description": "Secondes à attendre", "schema": {"type": "integer"}}
+        return {"headers": {"Retry-After": {**header, "example": seconds}}}
+
+    responses: dict[str, Any] = {
+        "414": {"description": "Adresse trop longue", **error},
+        "500": {"description": "Erreur inattendue", **error},
+        "503": {
+            "description": "Service indisponible ou surchargé : rien n'a été fait",
+            **error,
+            **retry(RETRY_AFTER),
+        },
+    }
+    if route.body is not None:
+        responses["413"] = {"description": "Corps trop volumineux", **error}
+        responses["415"] = {"description": "Corps autre que JSON", **error}
+    if route.method not in SAFE_METHODS:
+        responses["504"] = {
+            "description": "Résultat incertain : renvoyer avec la même clé "
+            "d'idempotence est sans risque",
+            **error,
+        }
+    return dict(sorted(responses.items()))

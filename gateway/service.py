@@ -1,7 +1,8 @@
 """The gateway nameko service: JSON API (GW-1), pages (GW-2), health.
 
 The routes live in `gateway.routes`, one mixin per area; this class adds the
-services they call and the health endpoints."""
+services they call and the health endpoints. Every HTTP entrypoint uses
+`gateway.server.http` and every proxy `gateway.rpc.RpcProxy` (GW-3, TR-3)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,6 @@ import logging
 from typing import Any
 
 import eventlet
-from nameko.rpc import RpcProxy
-from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
 from gateway.api import openapi_document
@@ -19,6 +18,8 @@ from gateway.routes.accounts import AccountRoutes
 from gateway.routes.booking import BookingRoutes
 from gateway.routes.candidates import CandidateRoutes
 from gateway.routes.pages import PageRoutes
+from gateway.rpc import RpcProxy
+from gateway.server import http
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ def serve(args: argparse.Namespace) -> int:
     # A refusal a user can act on (PlatformError) is an answer, not a failure:
     # nameko logs those as "expected" warnings; keep only real errors.
     logging.getLogger("nameko.containers").setLevel(logging.ERROR)
-    runner = ServiceRunner(settings.nameko_config())
+    runner = ServiceRunner(registry.nameko_config(args.name, settings))
     runner.add_service(registry.service_class(args.name))
 
     def shutdown(signum: int, frame: object) -> None:

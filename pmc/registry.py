@@ -4,9 +4,12 @@ can patch eventlet before any service module is loaded."""
 from __future__ import annotations
 
 import importlib
+import os
+from collections.abc import Mapping
 from typing import Any
 
 from services.common.settings import SERVICES as PLANNED_SERVICES
+from services.common.settings import Settings
 
 # nameko service classes that exist today, in start order.
 SERVICE_CLASSES: dict[str, str] = {
@@ -36,6 +39,33 @@ READ_MODELS: dict[str, str] = {
 }
 
 NOT_YET_BUILT = tuple(s for s in PLANNED_SERVICES if s not in SERVICE_CLASSES)
+
+
+def nameko_config(
+    name: str, settings: Settings, environ: Mapping[str, str] | None = None
+) -> dict[str, object]:
+    """The nameko config of one service: the shared one, and the gateway's own.
+
+    The gateway's workers mostly wait for other services, so it has more of
+    them; requests beyond them queue a while, then get a 503 (gateway.server).
+    Its concurrency stays well below what the services behind it can take at
+    once, so that requests queue at the gateway, where a refusal means "not
+    done", rather than in RabbitMQ, where a timeout means "maybe done".
+    """
+    env = os.environ if environ is None else environ
+    config = settings.nameko_config()
+    if name == "gateway":
+        config.update(
+            {
+                "max_workers": int(env.get("PMC_GATEWAY_WORKERS", "40")),
+                "WEB_SERVER_BACKLOG": int(env.get("PMC_GATEWAY_BACKLOG", "1024")),
+                "WEB_SERVER_QUEUE": int(env.get("PMC_GATEWAY_QUEUE", "1000")),
+                "WEB_SERVER_QUEUE_SECONDS": float(
+                    env.get("PMC_GATEWAY_QUEUE_SECONDS", "45")
+                ),
+            }
+        )
+    return config
 
 
 def load(path: str) -> Any:

@@ -65,6 +65,7 @@ class CandidateRoutes:
         summary="Importer des dossiers depuis un fichier CSV",
         tag=CANDIDATES,
         body=schemas.CsvImport,
+        max_body=2 * 1024 * 1024,  # a school's whole file of candidates
         response=schemas.ImportReport,
         timeout=600,  # thousands of lines, each checked and saved
         idempotent=True,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
 from gateway import pages
+from gateway.server import http
 
 
 class PageRoutes:

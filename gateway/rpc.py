@@ -1,0 +1,91 @@
+"""RPC from the gateway that knows whether a call left (TR-3).
+
+A request that times out may or may not have been done by the service; one that
+could not even be handed to RabbitMQ certainly was not. The endpoints tell the
+two apart (`gateway.api`), so this proxy records, per worker, whether a call
+was handed over, and turns a failure to hand it over into `NotSent`. A call
+also expires in its queue when its caller stops waiting, so that a service
+that was down never does, long after, what the client was told may have failed.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import amqp.exceptions
+import kombu.exceptions
+from eventlet import corolocal
+from nameko import rpc
+from nameko.exceptions import UnknownService
+
+# Failures raised before the broker took the message: connection refused or
+# lost and not re-established, vhost closed, no queue bound for the service.
+NOT_SENT = (
+    UnknownService,
+    kombu.exceptions.OperationalError,
+    amqp.exceptions.ConnectionError,
+    ConnectionRefusedError,
+)
+
+
+class NotSent(Exception):
+    """The call never reached RabbitMQ: the service did nothing."""
+
+
+class Calls(corolocal.local):
+    """What the calls of the request in this worker did so far."""
+
+    deadline: float | None = None
+    handed: bool = False
+
+    def begin(self, seconds: float) -> None:
+        """A new request in this worker: it waits `seconds` at most."""
+        self.deadline = time.monotonic() + seconds
+        self.handed = False
+
+    def forget(self) -> None:
+        """Calls so far (authentication) decide nothing about the outcome."""
+        self.handed = False
+
+    def handed_over(self) -> bool:
+        """Whether a call of this request may have reached its service."""
+        return self.handed
+
+
+calls = Calls()
+
+
+class _MethodProxy(rpc.MethodProxy):
+    def _call(self, *args: Any, **kwargs: Any) -> Any:
+        if calls.deadline is not None:
+            self.publisher.expiration = max(calls.deadline - time.monotonic(), 0.001)
+        before = calls.handed
+        # From here on the message may reach the broker, even if publishing
+        # times out while waiting for its confirmation.
+        calls.handed = True
+        try:
+            return super()._call(*args, **kwargs)
+        except NOT_SENT as exc:
+            calls.handed = before
+            raise NotSent(self.service_name) from exc
+
+
+class _ServiceProxy(rpc.ServiceProxy):
+    def __getattr__(self, name: str) -> _MethodProxy:
+        return _MethodProxy(
+            self.worker_ctx,
+            self.service_name,
+            name,
+            self.reply_listener,
+            **self.options,
+        )
+
+
+class RpcProxy(rpc.RpcProxy):
+    """nameko's RpcProxy, with calls that say whether they left."""
+
+    def get_dependency(self, worker_ctx: Any) -> _ServiceProxy:
+        return _ServiceProxy(
+            worker_ctx, self.target_service, self.rpc_reply_listener, **self.options
+        )
