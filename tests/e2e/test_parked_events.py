@@ -129,7 +129,8 @@ def test_a_bad_event_is_parked_listed_and_applied_once_fixed(
     assert listed[refused]["birth_name"] == "Martin"
     assert list(_parked(pmc)) == [nul_at]
     # Applied once: retrying again finds nothing to do for it.
-    assert pmc("parked", "retry", "candidates", "--id", str(refused_at)).stdout == ""
+    once_more = pmc("parked", "retry", "candidates", "--id", str(refused_at))
+    assert once_more.stdout == "nothing parked to retry\n"
     assert [n for n in _listed(gateway, school) if n == refused] == [refused]
 
     ready = requests.get(f"{gateway}/health/ready", timeout=5).json()
