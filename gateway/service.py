@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 import eventlet
+from nameko.exceptions import MethodNotFound, RemoteError
 from werkzeug.wrappers import Request, Response
 
 from gateway.api import openapi_document
@@ -86,8 +87,18 @@ class GatewayService(AccountRoutes, CandidateRoutes, BookingRoutes, PageRoutes):
         reports: dict[str, Any] = {}
 
         def ask(name: str) -> None:
+            proxy = getattr(self, name)
             try:
-                reports[name] = getattr(self, name).health()
+                try:
+                    reports[name] = proxy.health()
+                except (MethodNotFound, RemoteError) as exc:
+                    kind = getattr(exc, "exc_type", type(exc).__name__)
+                    if kind != "MethodNotFound":
+                        raise
+                    # A replica of the previous release, during a rollout: it
+                    # answers, its followers are not reported.
+                    proxy.ping()
+                    reports[name] = {"status": OK, "followers": []}
             except Exception:
                 log.warning("%s did not answer the readiness probe", name)
 
@@ -102,12 +113,10 @@ class GatewayService(AccountRoutes, CandidateRoutes, BookingRoutes, PageRoutes):
         states = {summary["status"] for summary in services.values()}
         status = DOWN if DOWN in states else DEGRADED if DEGRADED in states else OK
         body: dict[str, Any] = {"status": status, "services": services}
-        if status == DOWN:
-            body["down"] = [n for n, s in services.items() if s["status"] == DOWN]
-        if status == DEGRADED:
-            body["degraded"] = [
-                n for n, s in services.items() if s["status"] == DEGRADED
-            ]
+        for key, state in (("down", DOWN), ("degraded", DEGRADED)):
+            names = [n for n, s in services.items() if s["status"] == state]
+            if names:
+                body[key] = names
         return json_response(body, 503 if status == DOWN else 200)
 
     @http("GET", "/api/openapi.json")

@@ -50,7 +50,7 @@ def retry_parked(
     settings: Settings, names: Sequence[str], ids: list[int] | None, wait: float
 ) -> int:
     """Apply each parked event once more; 1 if any fails again or is not done."""
-    outcome = 0
+    outcome, tried = 0, 0
     for name in names:
         app = _application(settings, name)
         try:
@@ -59,10 +59,13 @@ def retry_parked(
                 if not wanted:
                     continue
                 positions = [event.notification_id for event in wanted]
+                tried += len(positions)
                 report = _retry(follower, positions, wait)
                 outcome |= _print_report(name, follower.role, positions, report)
         finally:
             app.close()
+    if not tried:
+        print("nothing parked to retry")
     return outcome
 
 

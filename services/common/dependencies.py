@@ -14,7 +14,11 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+import psycopg
+from eventsourcing.utils import get_topic
 from nameko.extensions import DependencyProvider
+from psycopg import sql
+from psycopg.rows import tuple_row
 
 from services.common.follower import LogFollower
 from services.common.parking import describe
@@ -107,6 +111,37 @@ def provider_of(service_cls: type) -> ApplicationProvider | None:
     return None
 
 
+class RelayWatch(LogFollower):
+    """How far the outbox relay (another process) has published this
+    service's log: readiness shows a relay that stopped or fell behind."""
+
+    role = "relay"
+
+    def __init__(self, app: ServiceApplication) -> None:
+        super().__init__(app, topics=[get_topic(cls) for cls in app.published])
+
+    def load_position(self, conn: psycopg.Connection) -> int:
+        # The table the relay writes (services/common/relay.py).
+        table = sql.Identifier(self.app.schema, "relay_position")
+        curs = conn.cursor(row_factory=tuple_row)
+        found = curs.execute(
+            "SELECT to_regclass(%s)", (f"{self.app.schema}.relay_position",)
+        ).fetchone()
+        if not found or found[0] is None:
+            return 0  # the relay never ran: nothing is published
+        row = curs.execute(
+            sql.SQL("SELECT position FROM {} WHERE stream = %s").format(table),
+            (self.app.name,),
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def health(self, parked: int | None = None) -> dict[str, Any]:
+        state = super().health(parked=0)
+        # Its pauses are the relay process's own: this one cannot see them.
+        state.update(paused=None, last_error=None, leading=None)
+        return state
+
+
 def service_health(name: str, app: ServiceApplication) -> dict[str, Any]:
     """A service's readiness: each follower's position, lag, parked events and
     pause (TR-2). `degradé` when any follower is; the service still answers."""
@@ -117,6 +152,8 @@ def service_health(name: str, app: ServiceApplication) -> dict[str, Any]:
         counts = lot.counts() if lot is not None else {}
         for follower in followers:
             states.append(follower.health(parked=counts.get(follower.role, 0)))
+        if app.published:
+            states.append(RelayWatch(app).health())
     except Exception as exc:
         # The database cannot tell: the service answers, its read models may
         # not; readiness says so rather than time out.

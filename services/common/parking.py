@@ -217,10 +217,7 @@ class ParkingLot:
                 self.table
             )
         )
-        found = {row["follower"]: int(row["n"]) for row in rows}
-        for follower, count in found.items():
-            PARKED.labels(self.schema, follower).set(count)
-        return found
+        return {row["follower"]: int(row["n"]) for row in rows}
 
     def last_position(self, follower: str) -> int:
         """The position of the last event this follower parked (0 if none)."""

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import secrets
 import smtplib
+import subprocess
+import sys
 import threading
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -18,13 +21,21 @@ from pmc.parking import _ask_leader
 from services.candidates.application import CandidatesApplication
 from services.candidates.domain import BY_EMAIL, CandidateFile
 from services.candidates.projections import CandidateList, CandidateListView
+from services.common.dependencies import service_health
+from services.common.envelope import Delivered, Envelope
 from services.common.links import new_nonce
 from services.common.parking import is_event_error
 from services.common.projection import ProjectionFollower, ReadModel
+from services.common.relay import Relay
+from services.notifier.application import NotifierApplication
+from services.notifier.domain import EMAIL
+from services.notifier.mailer import Mailer
 from services.scheduling.application import SchedulingApplication
 from services.scheduling.domain import COLLECTIVE, PARIS, ExamCentre
 from services.scheduling.projections import SessionBoard, SessionBoardView
-from tests.helpers import wait_for
+from tests.conftest import free_port
+from tests.containers import port_open
+from tests.helpers import mails_to, wait_for
 
 SCHOOL = "ecole-parking"
 
@@ -311,3 +322,68 @@ def test_health_reports_lag(app, candidate_list):
     assert health["position"] < app.recorder.max_notification_id()
     candidate_list.run_until_caught_up()
     assert candidate_list.health()["lag"] == 0
+
+
+def test_service_health_shows_a_relay_behind(app, settings):
+    relay = Relay(app, settings.amqp_uri)
+    try:
+        relay.run_until_caught_up()
+        _file(app, _neph())
+        health = service_health("candidates", app)
+        (published,) = [f for f in health["followers"] if f["name"] == "relay"]
+        assert published["lag"] == 1
+        relay.run_until_caught_up()
+        health = service_health("candidates", app)
+        (published,) = [f for f in health["followers"] if f["name"] == "relay"]
+        assert published["lag"] == 0 and published["position"] == relay.position
+    finally:
+        relay.release()
+
+
+MAILCATCHER = (sys.executable, "-m", "pmc.cli", "mailcatcher")
+
+
+@pytest.fixture
+def mail_server(settings, tmp_path):
+    """A real SMTP server on a port of its own, keeping e-mails in a folder."""
+    port = free_port()
+    server = subprocess.Popen(
+        [*MAILCATCHER, "--port", str(port), "--folder", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+    )
+    wait_for(lambda: port_open("127.0.0.1", port), timeout=20)
+    yield replace(settings, smtp_port=port), tmp_path
+    server.terminate()
+    server.wait()
+
+
+def test_a_message_that_can_never_be_sent_is_parked_the_next_ones_sent(
+    mail_server,
+):
+    settings, folder = mail_server
+    notifier = NotifierApplication(settings=settings)
+    mailer = Mailer(notifier)
+    try:
+        mailer.run_until_caught_up()
+        for recipient in ("bad@example.fr\nBcc: all@example.fr", "good@example.fr"):
+            position = secrets.randbelow(10**9)
+            envelope = Envelope("identity", "Probe", 1, position, "2026-11-23")
+            notifier.queue(
+                Delivered(envelope, {}, 1),
+                EMAIL,
+                "compte",
+                uuid4(),
+                recipient,
+                "Objet",
+                "Texte",
+            )
+        mailer.run_until_caught_up()
+
+        wait_for(lambda: mails_to(folder, "good@example.fr"), timeout=10)
+        (parked,) = mailer.parking.events(mailer.role)
+        assert parked.event_type == "Message.Queued"
+        assert parked.error.startswith("ValueError")
+        assert mails_to(folder, "bad@example.fr\nBcc: all@example.fr") == []
+    finally:
+        mailer.release()
+        notifier.close()

@@ -64,6 +64,7 @@ class Cable:
         self.port = self.server.getsockname()[1]
         self.cut_off = False
         self.sockets: list[socket.socket] = []
+        self.pipes: list[eventlet.greenthread.GreenThread] = []
         self.acceptor = eventlet.spawn(self._accept)
 
     def _accept(self) -> None:
@@ -74,8 +75,8 @@ class Cable:
                 continue  # held open, silent
             upstream = eventlet.connect(self.target)
             self.sockets.append(upstream)
-            eventlet.spawn(self._pipe, client, upstream)
-            eventlet.spawn(self._pipe, upstream, client)
+            self.pipes.append(eventlet.spawn(self._pipe, client, upstream))
+            self.pipes.append(eventlet.spawn(self._pipe, upstream, client))
 
     def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
         try:
@@ -91,13 +92,16 @@ class Cable:
         self.cut_off = True
 
     def close(self) -> None:
-        self.acceptor.kill()
+        # No green thread may still wait on a socket closed here: its number
+        # would be reused by the next test's connections.
+        for thread in [self.acceptor, *self.pipes]:
+            thread.kill()
         for sock in [self.server, *self.sockets]:
             sock.close()
 
 
 @pytest.fixture
-def gateway_behind_a_cable(platform_env, stack):
+def gateway_behind_a_cable(platform_env, stack, tmp_path):
     """A second gateway, reaching RabbitMQ through a cable that can be cut."""
     amqp = urlparse(platform_env["AMQP_URI"])
     cable = Cable(amqp.hostname or "127.0.0.1", amqp.port or 5672)
@@ -108,15 +112,15 @@ def gateway_behind_a_cable(platform_env, stack):
         "AMQP_URI": urlunparse(amqp._replace(netloc=netloc)),
         "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pmc.cli", "serve", "gateway"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    command = [sys.executable, "-m", "pmc.cli", "serve", "gateway"]
+    log = tmp_path / "gateway.log"
+    process = subprocess.Popen(command, env=env, stderr=log.open("w"))
     url = f"http://127.0.0.1:{port}"
 
     def up() -> bool:
+        nonlocal process
+        if process.poll() is not None:  # PostgreSQL full at start: again
+            process = subprocess.Popen(command, env=env, stderr=log.open("a"))
         try:
             return _ready(url)[0].status_code == 200
         except requests.RequestException:
