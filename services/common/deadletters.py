@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,29 @@ def count(amqp_uri: str, queue_name: str) -> int:
         except NotFound:
             return 0
         return messages
+
+
+def depths(
+    amqp_uri: str, queue_names: list[str], timeout: float = 1.0
+) -> dict[str, int]:
+    """Dead letters waiting behind each handler queue, in one connection (for
+    readiness and metrics). Raises OSError or a kombu/amqp connection error when
+    the broker cannot be reached within `timeout` seconds."""
+    found: dict[str, int] = {}
+    with kombu.Connection(amqp_uri, connect_timeout=timeout) as conn:
+        conn.connect()
+        for queue_name in queue_names:
+            channel = conn.channel()
+            try:
+                _, found[queue_name], _ = channel.queue_declare(
+                    _dead_queue_name(queue_name), passive=True
+                )
+            except NotFound:
+                found[queue_name] = 0  # never declared: nothing ever died there
+            finally:
+                with contextlib.suppress(Exception):
+                    channel.close()
+    return found
 
 
 def inspect(amqp_uri: str, queue_name: str, limit: int = 1000) -> list[DeadLetter]:

@@ -4,7 +4,7 @@ letters as PDFs in the postal print queue.
 A mail server that is down pauses the sender on that message; it tries again
 and nothing is lost (NO-3). A message is marked sent, with the sender's log
 position, right after the server accepted it, one message at a time, and that
-record is retried through a short database hiccup rather than sending again: the
+record is retried through a database error rather than sending again: the
 only e-mail a crash can send twice is the one in flight at that instant. Each
 e-mail carries a Message-ID derived from its message id, itself derived from
 (event, channel, recipient), so that one repeat is the same e-mail to whoever
@@ -24,12 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import (
-    InterfaceError,
-    Notification,
-    OperationalError,
-    Tracking,
-)
+from eventsourcing.persistence import Notification, PersistenceError, Tracking
 from eventsourcing.utils import get_topic
 
 from services.common.documents import render_convocation
@@ -115,7 +110,10 @@ class Mailer(LogFollower):
                         return  # that save did commit after all
                 self.notifier.mark_sent(message, tracking)
                 return
-            except (OperationalError, InterfaceError) as exc:
+            except PersistenceError as exc:
+                # Whatever it was (a lost connection, a stale prepared statement
+                # after a rollback), the next try reloads the message: if the
+                # record did commit, or another leader's did, it is not pending.
                 if attempt == RECORD_TRIES:
                     raise
                 log.warning("recording sent message %s: %s", message.id, exc)

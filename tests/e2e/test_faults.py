@@ -384,3 +384,40 @@ def test_an_undecodable_event_ends_in_a_dead_letter_queue(stack, settings, pmc):
     replayed = pmc("dead-letters", "replay", queue)
     assert replayed.stdout.strip() == f"{queue}: 1 message(s) put back"
     wait_for(lambda: f"{queue}: 1 dead letter(s)" in listed(), timeout=30)
+
+
+def test_the_notifier_killed_while_sending_sends_each_email_once(
+    stack: Launcher, settings, candidates, mail_folder
+):
+    recipients = [f"rafale{i}@example.fr" for i in range(150)]
+    for i, email in enumerate(recipients):
+        patiently(
+            lambda i=i, email=email: candidates.create_file(
+                "ecole-rafale",
+                "ecole-rafale@example.fr",
+                {
+                    "neph": f"2{70_000 + i:011d}",
+                    "civility": "MME",
+                    "birth_name": "Rafale",
+                    "given_names": "Test",
+                    "birth_date": "2004-01-01",
+                    "email": email,
+                },
+            )
+        )
+
+    def sent() -> int:
+        return sum(1 for m in mails(mail_folder) if m["To"] in recipients)
+
+    kills = 0
+    for _ in range(3):
+        # Killed while it is sending: after some more e-mails went out.
+        target = min(sent() + 10, len(recipients) - 10)
+        wait_for(lambda t=target: sent() >= t, timeout=60, interval=0.05)
+        if sent() >= len(recipients):
+            break
+        os.kill(stack.processes["notifier"].pid, signal.SIGKILL)
+        kills += 1
+    expected = Counter({(email, ACTIVATION): 1 for email in recipients})
+    check_mails(mail_folder, expected, kills=kills)
+    assert kills >= 2  # the burst was still being sent when it was killed
