@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+import eventlet
 import psycopg
 from eventsourcing.utils import get_topic
 from nameko.extensions import DependencyProvider
@@ -142,9 +143,35 @@ class RelayWatch(LogFollower):
         return state
 
 
-def service_health(name: str, app: ServiceApplication) -> dict[str, Any]:
+# A service answers its health RPC within this, whatever PostgreSQL does (the
+# gateway gives all services 0.8 s together).
+HEALTH_TIMEOUT = 0.6
+HEALTH_UNKNOWN = "l'état des projections n'a pas pu être lu à temps"
+
+
+def service_health(
+    name: str, app: ServiceApplication, timeout: float = HEALTH_TIMEOUT
+) -> dict[str, Any]:
     """A service's readiness: each follower's position, lag, parked events and
-    pause (TR-2). `degradé` when any follower is; the service still answers."""
+    pause (TR-2). `degradé` when any follower is; the service still answers.
+
+    One reading at a time per process, in a green thread of its own: probes
+    that come while PostgreSQL is slow or gone wait for the same reading, up
+    to `timeout`, and never pile up workers or cut a query (and its pooled
+    connection) in the middle.
+    """
+    reading = getattr(app, "health_reading", None)
+    if reading is None or reading.dead:
+        reading = eventlet.spawn(_read_health, name, app)
+        app.health_reading = reading  # type: ignore[attr-defined]
+    try:
+        with eventlet.Timeout(timeout):
+            return reading.wait()
+    except eventlet.Timeout:
+        return {"service": name, "status": "degradé", "error": HEALTH_UNKNOWN}
+
+
+def _read_health(name: str, app: ServiceApplication) -> dict[str, Any]:
     followers: list[LogFollower] = getattr(app, "followers", [])
     states = []
     try:

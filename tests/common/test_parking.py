@@ -7,6 +7,7 @@ import smtplib
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -387,3 +388,31 @@ def test_a_message_that_can_never_be_sent_is_parked_the_next_ones_sent(
     finally:
         mailer.release()
         notifier.close()
+
+
+def test_health_answers_in_time_while_the_database_does_not(
+    app, candidate_list, settings
+):
+    app.followers = [candidate_list]
+    blocker = psycopg.connect(settings.postgres_conninfo())
+    try:
+        blocker.execute(
+            sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(
+                candidate_list.parking.table
+            )
+        )
+        readings = []
+        for _ in range(2):
+            started = time.monotonic()
+            health = service_health("candidates", app, timeout=0.3)
+            assert time.monotonic() - started < 0.6
+            assert health["status"] == "degradé" and "à temps" in health["error"]
+            readings.append(app.health_reading)
+        # One reading waits for the database; the second probe did not add one.
+        assert readings[0] is readings[1] and not readings[0].dead
+        blocker.rollback()
+        health = service_health("candidates", app)
+        assert health["status"] in ("ok", "degradé") and "followers" in health
+    finally:
+        blocker.close()
+        del app.followers
