@@ -390,6 +390,10 @@ def test_the_notifier_killed_while_sending_sends_each_email_once(
     stack: Launcher, settings, candidates, mail_folder
 ):
     recipients = [f"rafale{i}@example.fr" for i in range(150)]
+    # The files are created while the notifier is down, so that all 150 e-mails
+    # are still to send when it comes back: it is then killed while sending,
+    # however fast this machine sends them.
+    stack.halt("notifier")
     for i, email in enumerate(recipients):
         patiently(
             lambda i=i, email=email: candidates.create_file(
@@ -408,6 +412,8 @@ def test_the_notifier_killed_while_sending_sends_each_email_once(
 
     def sent() -> int:
         return sum(1 for m in mails(mail_folder) if m["To"] in recipients)
+
+    stack.resume("notifier")
 
     kills = 0
     for _ in range(3):

@@ -81,6 +81,9 @@ def test_a_bad_event_is_parked_listed_and_applied_once_fixed(
 ):
     school = new_school()
     nul, refused = _neph(), _neph()
+    # The stack is shared by the whole run: count from what is parked now.
+    before = _parked(pmc)
+    print("parked before this test:", before)
     # What the read model's table will not take (a rule added for this test,
     # removed below): the cause an operator fixes before retrying.
     table = sql.Identifier(candidates.datastore.schema, "candidate_list")
@@ -115,9 +118,9 @@ def test_a_bad_event_is_parked_listed_and_applied_once_fixed(
     body = _ready(gateway)
     assert body["status"] == "degradé"
     assert "candidates" in body["degraded"]
-    assert body["services"]["candidates"]["parked"] == {PROJECTION: 2}
+    assert body["services"]["candidates"]["parked"] == {PROJECTION: len(before) + 2}
 
-    parked = _parked(pmc)
+    parked = {n: entry for n, entry in _parked(pmc).items() if n not in before}
     assert len(parked) == 2
     nul_at, refused_at = sorted(parked)
     assert parked[nul_at].startswith(f"{PROJECTION} CandidateFile.Created")
@@ -136,11 +139,11 @@ def test_a_bad_event_is_parked_listed_and_applied_once_fixed(
     assert f"#{refused_at} applied" in retried.stdout
     listed = _listed(gateway, school)
     assert listed[refused]["birth_name"] == "Martin"
-    assert list(_parked(pmc)) == [nul_at]
+    assert [n for n in _parked(pmc) if n not in before] == [nul_at]
     # Applied once: retrying again finds nothing to do for it.
     once_more = pmc("parked", "retry", "candidates", "--id", str(refused_at))
     assert once_more.stdout == "nothing parked to retry\n"
     assert [n for n in _listed(gateway, school) if n == refused] == [refused]
 
     ready = _ready(gateway)
-    assert ready["services"]["candidates"]["parked"] == {PROJECTION: 1}
+    assert ready["services"]["candidates"]["parked"] == {PROJECTION: len(before) + 1}
