@@ -384,3 +384,40 @@ def test_exam_sessions_from_csv_refuse_digits_and_numbers_python_would_take():
         {"latitude"},
         {"latitude"},
     ]
+
+
+def test_an_exam_centre_registered_by_rpc_keeps_nothing_the_gateway_refuses():
+    from services.scheduling.domain import SchedulingError
+    from services.scheduling.rules import check_centre
+
+    good = {
+        "code": "LYON-1",
+        "name": "Centre de Lyon",
+        "address": "1 rue du Test",
+        "postal_code": "69001",
+        "city": "Lyon",
+        "departement": "69",
+        "latitude": 45.76,
+        "longitude": 4.84,
+        "pmr": True,
+        "opening_hours": "",
+    }
+    assert check_centre(good) == good
+    with pytest.raises(SchedulingError) as refused:
+        check_centre(
+            {
+                **good,
+                "name": "Centre\x00",
+                "city": "x" * 33,
+                "postal_code": "６９００１",
+                "latitude": float("nan"),
+                "pmr": "oui",
+            }
+        )
+    assert set(refused.value.fields) == {
+        "name",
+        "city",
+        "postal_code",
+        "latitude",
+        "pmr",
+    }

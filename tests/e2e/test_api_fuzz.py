@@ -16,7 +16,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
-from tests.e2e.test_hostile_inputs import _school
+from tests.e2e.hostile import sign_up_school
 
 # Examples per operation: ~40 operations within two minutes on two shared cores.
 # PMC_FUZZ_EXAMPLES runs a longer hunt on demand.
@@ -33,7 +33,7 @@ CHECKS = [
 def fuzzing_school(gateway, settings) -> dict:
     from pathlib import Path
 
-    return _school(gateway, Path(settings.mail_folder))
+    return sign_up_school(gateway, Path(settings.mail_folder))
 
 
 def _schema() -> schemathesis.BaseSchema:
