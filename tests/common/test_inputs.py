@@ -421,3 +421,23 @@ def test_an_exam_centre_registered_by_rpc_keeps_nothing_the_gateway_refuses():
         "latitude",
         "pmr",
     }
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["sepa-file", "２０２６-01-02"],
+            "DAY: La date doit être au format AAAA-MM-JJ.",
+        ),
+        (["sepa-file", "9999-12-31"], "DAY: La date doit être comprise entre"),
+        (["history", "１" * 32], "not an aggregate id"),
+    ],
+)
+def test_pmc_refuses_what_the_gateway_refuses_before_touching_anything(
+    argv, message, capsys
+):
+    from pmc.cli import main
+
+    assert main(argv) == 2
+    assert capsys.readouterr().err.startswith(message)
