@@ -267,10 +267,22 @@ def email_address(value: str) -> str:
     return address.lower()
 
 
+def lookup_address(value: str) -> str:
+    """An address typed to find an account, in the form accounts are kept in.
+
+    `Zoé@École.fr` finds the account made as `zoé@xn--cole-9oa.fr`; an address
+    the checks refuse is still looked up (an account made under older rules).
+    """
+    try:
+        return email_address(value.strip())
+    except InputError:
+        return value.strip().lower()
+
+
 EMAIL = Rule(EMAIL_MAX, message=EMAIL_MESSAGE, then=email_address)
-# An address typed to find an account (sign-in, forgotten password): the same
-# characters and length, without refusing an account created under older rules.
-EMAIL_LOOKUP = Rule(EMAIL_MAX, then=str.lower)
+# Sign-in, forgotten password: the same characters and length, never a refusal
+# that would hide an account.
+EMAIL_LOOKUP = Rule(EMAIL_MAX, then=lookup_address)
 
 
 # -- free text, by where it ends up ---------------------------------------------

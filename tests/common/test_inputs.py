@@ -441,3 +441,10 @@ def test_pmc_refuses_what_the_gateway_refuses_before_touching_anything(
 
     assert main(argv) == 2
     assert capsys.readouterr().err.startswith(message)
+
+
+def test_an_account_is_found_by_its_address_however_the_domain_is_typed():
+    signed_up = inputs.EMAIL.clean("Eleve@École.fr")
+    assert signed_up == "eleve@xn--cole-9oa.fr"
+    assert identity_rules.normalise_email(" ELEVE@école.FR ") == signed_up
+    assert inputs.EMAIL_LOOKUP.clean("old..style@example.fr") == "old..style@example.fr"
