@@ -219,6 +219,69 @@ def test_hostile_requests_beyond_the_fields_get_a_french_4xx_and_change_nothing(
     assert _event_counts(settings) == before
 
 
+def test_without_the_gateway_the_services_refuse_the_same(
+    gateway, attacker, settings, candidates, scheduling
+):
+    """Defence in depth: a file created by RPC or a CSV line keeps nothing the
+    gateway refuses, so no event carries a NUL or an over-long value."""
+    from services.candidates.application import InvalidCandidateFile
+    from services.scheduling.domain import SchedulingError
+
+    before = _quiet(settings)
+    school = attacker["account"]["account_id"]
+    for hostile in (
+        {"birth_name": "Dupont\x00"},
+        {"given_names": "Jean\u202e"},
+        {"neph": "１２３４５６７８９０１２"},
+        {"email": "😀@example.fr"},
+        {"address": {"street": "x" * 10_000, "postal_code": "69001", "city": "L"}},
+    ):
+        with pytest.raises(InvalidCandidateFile):
+            candidates.create_file(
+                school,
+                attacker["email"],
+                {
+                    "neph": "203333333333",
+                    "civility": "M",
+                    "birth_name": "Dupont",
+                    "given_names": "Jean",
+                    "birth_date": "2004-01-01",
+                    "email": "rpc@example.fr",
+                    **hostile,
+                },
+            )
+    with pytest.raises(SchedulingError):
+        scheduling.register_centre(
+            {
+                "code": "RPC-1",
+                "name": "Centre\x00",
+                "address": "1 rue",
+                "postal_code": "69001",
+                "city": "Lyon",
+                "departement": "69",
+                "latitude": 45.7,
+                "longitude": 4.8,
+                "pmr": True,
+                "opening_hours": "",
+            }
+        )
+    imported = requests.post(
+        f"{gateway}/api/candidats/import",
+        json={
+            "csv": "neph;civilite;nom_naissance;prenoms;date_naissance;email\r\n"
+            "203333333334;M;Du\u202epont;Jean;01/01/2004;a@example.fr\r\n"
+            "١٢٣٤٥٦٧٨٩٠١٢;M;Dupont;Jean;01/01/2004;b@example.fr\r\n"
+        },
+        headers=attacker["headers"],
+        timeout=TIMEOUT,
+    )
+    assert imported.status_code == 200, imported.text
+    assert imported.json()["created"] == 0
+    assert [f["line"] for f in imported.json()["failed"]] == [2, 3]
+    time.sleep(1)
+    assert _event_counts(settings) == before
+
+
 def test_after_the_corpus_another_school_books_and_pays_as_usual(
     gateway, attacker, mail_folder_module, scheduling
 ):
