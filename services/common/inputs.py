@@ -34,6 +34,7 @@ INVALID = "Cette valeur n'est pas valide."
 REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
 # U+2028/U+2029 break a line as surely as "\n".
 LINE_SEPARATORS = frozenset({"Zl", "Zp"})
+# Line breaks, and the tabs that come with text pasted from a spreadsheet.
 MULTILINE_ALLOWED = frozenset("\n\r\t")
 
 # Where values end up, hence their lengths. A postal address line holds 38
@@ -60,6 +61,8 @@ BIRTH_EARLIEST = date(1900, 1, 1)
 ASCII_DIGITS = re.compile(r"[0-9]+", re.ASCII)
 ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", re.ASCII)
 FRENCH_DATE = re.compile(r"([0-9]{2})/([0-9]{2})/([0-9]{4})", re.ASCII)
+# What neither PostgreSQL nor the csv module can take, wherever it stands.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class InputError(ValueError):
@@ -95,13 +98,13 @@ def file_text(value: Any, max_length: int) -> str:
     if len(value) > max_length:
         raise InputError(too_long(max_length))
     value = value.removeprefix("\ufeff")  # spreadsheets start files with a BOM
-    for position, char in enumerate(value):
-        if char == "\x00" or unicodedata.category(char) == "Cs":
-            line = value.count("\n", 0, position) + 1
-            raise InputError(
-                f"Le fichier contient un caractère non autorisé (U+{ord(char):04X}) "
-                f"à la ligne {line}."
-            )
+    found = UNSTORABLE.search(value)
+    if found:
+        line = value.count("\n", 0, found.start()) + 1
+        raise InputError(
+            f"Le fichier contient un caractère non autorisé "
+            f"(U+{ord(found.group()):04X}) à la ligne {line}."
+        )
     return value
 
 
@@ -264,10 +267,22 @@ def email_address(value: str) -> str:
     return address.lower()
 
 
+def lookup_address(value: str) -> str:
+    """An address typed to find an account, in the form accounts are kept in.
+
+    `Zoé@École.fr` finds the account made as `zoé@xn--cole-9oa.fr`; an address
+    the checks refuse is still looked up (an account made under older rules).
+    """
+    try:
+        return email_address(value.strip())
+    except InputError:
+        return value.strip().lower()
+
+
 EMAIL = Rule(EMAIL_MAX, message=EMAIL_MESSAGE, then=email_address)
-# An address typed to find an account (sign-in, forgotten password): the same
-# characters and length, without refusing an account created under older rules.
-EMAIL_LOOKUP = Rule(EMAIL_MAX, then=str.lower)
+# Sign-in, forgotten password: the same characters and length, never a refusal
+# that would hide an account.
+EMAIL_LOOKUP = Rule(EMAIL_MAX, then=lookup_address)
 
 
 # -- free text, by where it ends up ---------------------------------------------

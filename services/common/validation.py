@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import phonenumbers
 
+from services.common.inputs import lookup_address
+
 
 def normalise_email(email: str) -> str:
     """An address as typed to find an account: the key accounts are claimed by."""
-    return email.strip().lower()
+    return lookup_address(email)
 
 
 def normalise_phone(raw: str) -> str | None:

@@ -12,7 +12,7 @@ from eventsourcing.persistence import IntegrityError
 from services.common.calendar import add_months, is_public_holiday
 from services.common.envelope import Delivered
 from services.common.store import ServiceApplication, retry_on_conflict
-from services.scheduling import communes, transfer
+from services.scheduling import communes, rules, transfer
 from services.scheduling.domain import (
     DEFAULT_DURATION,
     PARIS,
@@ -45,7 +45,7 @@ class SchedulingApplication(ServiceApplication):
     # -- centres and sessions (SC-1, SC-2) --------------------------------------------
 
     def register_centre(self, data: dict[str, Any]) -> dict[str, Any]:
-        centre = ExamCentre(**data)
+        centre = ExamCentre(**rules.check_centre(data))
         try:
             self.save(centre)
         except IntegrityError:

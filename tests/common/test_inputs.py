@@ -384,3 +384,67 @@ def test_exam_sessions_from_csv_refuse_digits_and_numbers_python_would_take():
         {"latitude"},
         {"latitude"},
     ]
+
+
+def test_an_exam_centre_registered_by_rpc_keeps_nothing_the_gateway_refuses():
+    from services.scheduling.domain import SchedulingError
+    from services.scheduling.rules import check_centre
+
+    good = {
+        "code": "LYON-1",
+        "name": "Centre de Lyon",
+        "address": "1 rue du Test",
+        "postal_code": "69001",
+        "city": "Lyon",
+        "departement": "69",
+        "latitude": 45.76,
+        "longitude": 4.84,
+        "pmr": True,
+        "opening_hours": "",
+    }
+    assert check_centre(good) == good
+    with pytest.raises(SchedulingError) as refused:
+        check_centre(
+            {
+                **good,
+                "name": "Centre\x00",
+                "city": "x" * 33,
+                "postal_code": "６９００１",
+                "latitude": float("nan"),
+                "pmr": "oui",
+            }
+        )
+    assert set(refused.value.fields) == {
+        "name",
+        "city",
+        "postal_code",
+        "latitude",
+        "pmr",
+    }
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["sepa-file", "２０２６-01-02"],
+            "DAY: La date doit être au format AAAA-MM-JJ.",
+        ),
+        (["sepa-file", "9999-12-31"], "DAY: La date doit être comprise entre"),
+        (["history", "１" * 32], "not an aggregate id"),
+    ],
+)
+def test_pmc_refuses_what_the_gateway_refuses_before_touching_anything(
+    argv, message, capsys
+):
+    from pmc.cli import main
+
+    assert main(argv) == 2
+    assert capsys.readouterr().err.startswith(message)
+
+
+def test_an_account_is_found_by_its_address_however_the_domain_is_typed():
+    signed_up = inputs.EMAIL.clean("Eleve@École.fr")
+    assert signed_up == "eleve@xn--cole-9oa.fr"
+    assert identity_rules.normalise_email(" ELEVE@école.FR ") == signed_up
+    assert inputs.EMAIL_LOOKUP.clean("old..style@example.fr") == "old..style@example.fr"

