@@ -68,6 +68,14 @@ def test_the_page_says_a_payment_is_being_verified_then_pays_once(
         expect(message).to_contain_text("Paiement en cours de vérification")
         expect(message).to_have_class("message attente")
     assert keys[0] == keys[1]
+    # « Paiements et factures », in another tab, says the same meanwhile.
+    listing = page.context.new_page()
+    sign_in_as(listing, gateway, school)
+    listing.goto(f"{gateway}/espace/paiements")
+    expect(listing.locator("#paiements tbody tr")).to_contain_text(
+        "en cours de vérification"
+    )
+    listing.close()
 
     travel(timedelta(seconds=settings.payment_reconcile_seconds + 1))
     expect(page.locator("#paiement-message")).to_contain_text(
