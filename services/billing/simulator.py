@@ -37,7 +37,12 @@ class PostgresLedger:
         self.schema = settings.schema(SIMULATOR)
         self.datastore = datastore
         ensure_schema(settings, self.schema)
-        with datastore.transaction(commit=True) as conn:
+        self._create_tables()
+
+    def _create_tables(self) -> None:
+        with self.datastore.transaction(commit=True) as conn:
+            # Serialised: two billing replicas creating at once would collide.
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self.schema,))
             conn.execute(
                 sql.SQL(
                     "CREATE TABLE IF NOT EXISTS {} (authorise_key text PRIMARY KEY,"
