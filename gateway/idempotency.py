@@ -4,6 +4,16 @@ answer, and the write happens once (TR-3).
 
 Keys are opaque to the gateway; the services scope them per school (or, for
 sign-up, per e-mail address), so one school's key never meets another's.
+
+Which writes take a key, and why:
+- sign-up, candidate creation, CSV import, hold: a retry would make a second
+  thing, or be refused for the first one (« adresse déjà utilisée », « NEPH
+  déjà utilisé », « déjà une place réservée »);
+- card and SEPA payments: the body's « cle » (kept for compatibility) or
+  this header; both given must be equal;
+- not the others: removing a line, changing a slot, archiving, activating,
+  confirming change a state once; a retry changes nothing more (it may say
+  the state changed). Signing in issues one more token, harmlessly.
 """
 
 from __future__ import annotations

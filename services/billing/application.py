@@ -13,8 +13,8 @@ from eventsourcing.persistence import IntegrityError
 from services.billing.domain import (
     ABANDONED,
     ALREADY_PAID,
-    CAPTURED,
-    DECLINED,
+    CARD,
+    SEPA,
     STARTED,
     Checkout,
     CheckoutError,
@@ -23,13 +23,11 @@ from services.billing.domain import (
 )
 from services.billing.invoices import PARIS, invoice, invoice_number, render_invoice
 from services.billing.provider import (
-    PAYMENT_AUTHORISED,
-    PAYMENT_CAPTURED,
-    PAYMENT_DECLINED,
     CardProvider,
     ProviderError,
     SimulatedCardProvider,
 )
+from services.billing.reconciliation import Reconciliation
 from services.billing.sepa import check_bank_details, pain008
 from services.billing.simulator import PostgresLedger
 from services.common import contracts
@@ -40,12 +38,9 @@ from services.common.store import (
     retry_on_conflict,
 )
 
-CARD = "carte"
-SEPA = "sepa"
 # Days between the SEPA file and the debit (the scheme's minimum for a first one).
 SEPA_COLLECTION_DAYS = 5
 NUMBER_ATTEMPTS = 100
-NEVER_CHARGED = "le prestataire n'a enregistré aucun débit"
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +68,7 @@ def _captured(e: Checkout.Captured, app: BillingApplication) -> dict[str, Any]:
     }
 
 
-class BillingApplication(ServiceApplication):
+class BillingApplication(Reconciliation, ServiceApplication):
     """Checkouts and invoices."""
 
     name: ClassVar[str] = "billing"
@@ -311,57 +306,6 @@ class BillingApplication(ServiceApplication):
             NUMBER_ATTEMPTS,
             CheckoutError("Paiement enregistré plus tard : réessayez dans un instant."),
         )
-
-    def _give_back(self, checkout: Checkout, capture_id: str) -> None:
-        """A capture that came after its checkout was abandoned (a provider
-        call slower than the reconciliation delay): refunded, never kept."""
-        log.error("late capture %s of abandoned checkout %s", capture_id, checkout.id)
-        self.provider.refund(capture_id, checkout.amount_cents, f"{checkout.id}:late")
-
-    # -- reconciliation of checkouts left pending (BI-2, TR-3) ----------------------
-
-    def reconcile(self) -> dict[str, list[str]]:
-        """Settle every checkout pending for longer than the reconciliation
-        delay: finished if the provider captured it, abandoned otherwise."""
-        now = self.clock.now()
-        delay = self.settings.payment_reconcile_seconds
-        settled: dict[str, list[str]] = {CAPTURED: [], ABANDONED: [], DECLINED: []}
-        for checkout_id in self.views["payment_list"].pending():
-            try:
-                checkout = self.repository.get(checkout_id)
-                if checkout.reconcile_due(now, delay):
-                    outcome = self._settle(checkout, now)
-                    settled.setdefault(outcome.status, []).append(str(checkout.id))
-            except (IntegrityError, ProviderError, CheckoutError) as error:
-                # Retried, reconciled elsewhere, or the provider is still away:
-                # the next sweep looks again.
-                log.warning("checkout %s not reconciled yet: %s", checkout_id, error)
-        return settled
-
-    def _settle(self, checkout: Checkout, now: datetime) -> Checkout:
-        if checkout.method != CARD:
-            # A SEPA debit goes to the bank only once recorded: nothing taken.
-            return self._abandon(checkout, now, "prélèvement non enregistré")
-        key = f"{checkout.id}:authorise"
-        found = self.provider.lookup(key)
-        if found is not None and found.status == PAYMENT_AUTHORISED:
-            # Authorised, never captured: cancelled, unless captured meanwhile.
-            if self.provider.void(found.authorisation_id):
-                return self._abandon(checkout, now, NEVER_CHARGED)
-            found = self.provider.lookup(key)
-        if found is None:
-            return self._abandon(checkout, now, NEVER_CHARGED)
-        if found.status == PAYMENT_CAPTURED and found.capture_id:
-            return self._record_capture(checkout.id, found.capture_id)
-        if found.status == PAYMENT_DECLINED:
-            return self._decline(checkout, found.decline_reason)
-        return self._abandon(checkout, now, NEVER_CHARGED)  # voided
-
-    def _abandon(self, checkout: Checkout, now: datetime, reason: str) -> Checkout:
-        checkout.abandon(reason, now)
-        self.save(checkout, *self._free_lines(checkout))
-        log.info("checkout %s abandoned: %s", checkout.id, reason)
-        return checkout
 
     def payments(self, school_id: str) -> list[dict[str, Any]]:
         return self.views["payment_list"].for_school(school_id)

@@ -14,6 +14,10 @@ FAILED = "échec"
 # Left pending (a provider failure, a crash), then found never charged.
 ABANDONED = "abandonné"
 
+# Means of payment.
+CARD = "carte"
+SEPA = "sepa"
+
 
 ALREADY_PAID = "Ces places sont déjà payées ou en cours de paiement."
 

@@ -28,9 +28,6 @@ PAYMENT_COLUMNS = (
     "capture_key",
     "capture_id",
 )
-# One operation at a time across every billing process: a simulator's
-# throughput does not matter, its answers being exactly-once does.
-LOCK_KEY = 0x504D43_43415244  # "PMC" "CARD"
 
 
 class PostgresLedger:
@@ -40,7 +37,12 @@ class PostgresLedger:
         self.schema = settings.schema(SIMULATOR)
         self.datastore = datastore
         ensure_schema(settings, self.schema)
-        with datastore.transaction(commit=True) as conn:
+        self._create_tables()
+
+    def _create_tables(self) -> None:
+        with self.datastore.transaction(commit=True) as conn:
+            # Serialised: two billing replicas creating at once would collide.
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self.schema,))
             conn.execute(
                 sql.SQL(
                     "CREATE TABLE IF NOT EXISTS {} (authorise_key text PRIMARY KEY,"
@@ -64,7 +66,10 @@ class PostgresLedger:
     @contextmanager
     def transaction(self) -> Iterator[_Transaction]:
         with self.datastore.transaction(commit=True) as curs:
-            curs.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+            # One operation at a time across every billing process of this
+            # platform (its schema): a simulator's throughput does not matter,
+            # its answers being exactly-once does.
+            curs.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self.schema,))
             yield _Transaction(self, curs)
 
     def all_payments(self) -> list[dict[str, Any]]:

@@ -33,6 +33,7 @@ from services.common.store import (
 )
 
 CHANGED_MEANWHILE = "Cette réservation vient d'être modifiée : réessayez."
+NO_SEAT = "Cette demande n'a pas obtenu de place : choisissez un créneau et réessayez."
 CONFIRM_ATTEMPTS = 20
 
 
@@ -125,7 +126,15 @@ class BookingApplication(ServiceApplication):
     def first_hold(self, request: Idempotent | None) -> dict[str, Any] | None:
         """The reservation an earlier request with this key made, if any."""
         first = first_answer(self, request) if request else None
-        return self.view(self._get(UUID(first))) if first else None
+        return self._replay_hold(first) if first else None
+
+    def _replay_hold(self, reservation_id: str) -> dict[str, Any]:
+        reservation = self._get(UUID(reservation_id))
+        if reservation.status == FULL:
+            # The first request got no seat and its key was not freed (a stop
+            # in between): it answered an error, so does its retry.
+            raise BookingError(NO_SEAT)
+        return self.view(reservation)
 
     def hold(
         self,
@@ -142,7 +151,7 @@ class BookingApplication(ServiceApplication):
             self,
             request,
             lambda mark: self._hold(school_id, file, session, mark),
-            lambda reservation_id: self.view(self._get(UUID(reservation_id))),
+            self._replay_hold,
         )
 
     def forget_hold(self, request: Idempotent | None) -> None:

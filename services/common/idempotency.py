@@ -23,7 +23,10 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, event
 
+from services.common.store import retry_on_conflict
+
 T = TypeVar("T")
+VOID_ATTEMPTS = 10
 
 KEY_REUSED = (
     "Cette clé d'idempotence a déjà servi pour une autre demande : "
@@ -177,9 +180,13 @@ def void(app: Application, request: Idempotent | None) -> None:
     """Free a key whose write was undone (a seat that could not be taken)."""
     if request is None:
         return
-    try:
-        record = app.repository.get(request.record_id)
-    except AggregateNotFoundError:
-        return
-    record.void()
-    app.save(record)
+
+    def attempt() -> None:
+        try:
+            record = app.repository.get(request.record_id)
+        except AggregateNotFoundError:
+            return
+        record.void()
+        app.save(record)
+
+    retry_on_conflict(attempt, VOID_ATTEMPTS, RuntimeError("clé non libérée"))

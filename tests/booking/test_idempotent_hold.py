@@ -10,7 +10,7 @@ import eventlet
 import pytest
 
 from services.booking.application import BookingApplication
-from services.booking.domain import FULL, IN_CART, CandidateSeat
+from services.booking.domain import FULL, IN_CART, BookingError, CandidateSeat
 from services.common.idempotency import IdempotencyConflict
 
 
@@ -73,3 +73,13 @@ def test_a_hold_undone_frees_its_key(app):
     assert app.first_hold(request) is None
     second = app.hold(school, file, slot, request)
     assert second["id"] != first["id"] and second["status"] == IN_CART
+
+
+def test_a_hold_that_got_no_seat_is_not_replayed_as_a_success(app):
+    school, file, slot = f"ecole-{uuid4()}", candidate(), session(app)
+    request = app.hold_request(school, file["neph"], slot["id"], "cle-arret")
+    first = app.hold(school, file, slot, request)
+    # Released for want of a seat, then stopped before its key was freed.
+    app.release(school, UUID(first["id"]), FULL)
+    with pytest.raises(BookingError, match="pas obtenu de place"):
+        app.first_hold(request)

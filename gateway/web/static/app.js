@@ -10,8 +10,8 @@ const session = {
   clear: () => sessionStorage.removeItem(TOKEN_KEY),
 };
 
-async function api(method, path, body) {
-  const headers = { Accept: "application/json" };
+async function api(method, path, body, extraHeaders) {
+  const headers = { Accept: "application/json", ...(extraHeaders || {}) };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const token = session.token();
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -32,6 +32,41 @@ async function api(method, path, body) {
     data = { message: "Réponse inattendue du service. Réessayez plus tard." };
   }
   return { ok: response.ok, status: response.status, data };
+}
+
+// Idempotency keys (TR-3): one key per user action, sent as the
+// Idempotency-Key header. It is kept while the outcome is unknown (no answer,
+// 5xx, 202 « en cours de vérification ») so that trying the same action again
+// is done once; a definite answer, or other content, starts a new action.
+function newKey() {
+  if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+class ActionKey {
+  constructor() { this.key = null; this.content = null; }
+  // The key for this content: the pending one if it is the same action again.
+  for(body) {
+    const content = JSON.stringify(body === undefined ? null : body);
+    if (!this.key || content !== this.content) {
+      this.key = newKey();
+      this.content = content;
+    }
+    return this.key;
+  }
+  settle(result) {
+    const uncertain = result.status === 0 || result.status === 202 || result.status >= 500;
+    if (!uncertain) this.key = null;
+  }
+  headers(body) { return { "Idempotency-Key": this.for(body) }; }
+}
+
+// A write with its action's key; the key is settled by the answer.
+async function keyedApi(actionKey, method, path, body) {
+  const result = await api(method, path, body, actionKey.headers(body));
+  actionKey.settle(result);
+  return result;
 }
 
 // Field names use dots for nested objects: "address.city" → {address: {city}}.
@@ -80,9 +115,12 @@ function say(region, text, kind) {
 }
 
 // Wire a form to an endpoint. options: method, path, body(form) → payload,
-// done(data) → what to do on success (default: show data.message).
+// done(data) → what to do on success (default: show data.message),
+// idempotent: send an Idempotency-Key, one per user action (see ActionKey),
+// headers(payload) → extra request headers.
 function bindForm(form, options) {
   const region = document.getElementById(form.dataset.message);
+  const actionKey = options.idempotent ? new ActionKey() : null;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearErrors(form);
@@ -94,7 +132,12 @@ function bindForm(form, options) {
     }
     const button = form.querySelector("button[type=submit]");
     button.disabled = true;
-    const result = await api(options.method || "POST", options.path, (options.body || formData)(form));
+    const payload = (options.body || formData)(form);
+    const method = options.method || "POST";
+    const headers = options.headers ? options.headers(payload) : undefined;
+    const result = actionKey
+      ? await keyedApi(actionKey, method, options.path, payload)
+      : await api(method, options.path, payload, headers);
     button.disabled = false;
     if (result.ok) {
       if (options.done) options.done(result.data, region);

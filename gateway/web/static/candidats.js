@@ -100,6 +100,7 @@ document.getElementById("export").addEventListener("click", (event) => {
 
 bindForm(document.getElementById("creation"), {
   path: "/api/candidats",
+  idempotent: true,
   body(form) {
     const data = formData(form);
     if (data.address && !Object.values(data.address).some((v) => v.trim())) delete data.address;
@@ -112,6 +113,8 @@ bindForm(document.getElementById("creation"), {
   },
 });
 
+const importKey = new ActionKey();  // a retried import creates each line once
+
 document.getElementById("import").addEventListener("submit", async (event) => {
   event.preventDefault();
   const region = document.getElementById("import-message");
@@ -122,7 +125,7 @@ document.getElementById("import").addEventListener("submit", async (event) => {
     say(region, "Choisissez un fichier CSV.", "erreur");
     return;
   }
-  const result = await api("POST", "/api/candidats/import", { csv: await file.text() });
+  const result = await keyedApi(importKey, "POST", "/api/candidats/import", { csv: await file.text() });
   if (!result.ok) {
     say(region, (result.data.fields && result.data.fields.csv || [result.data.message]).join(" "), "erreur");
     return;

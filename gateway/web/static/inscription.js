@@ -154,9 +154,11 @@ bindForm(document.getElementById("recherche-session"), {
 });
 
 // --- Cart ----------------------------------------------------------------------------
+const holdKey = new ActionKey();  // one hold per click; a retry holds once
+
 async function addToCart(slot) {
   const region = document.getElementById("panier-message");
-  const result = await api("POST", "/api/panier", { neph: candidate.neph, session: slot.id });
+  const result = await keyedApi(holdKey, "POST", "/api/panier", { neph: candidate.neph, session: slot.id });
   if (result.ok) {
     say(region, `${result.data.candidate_name} ajouté(e) au panier.`, "succes");
     slot.free_seats -= 1;
@@ -168,11 +170,16 @@ async function addToCart(slot) {
   showCart();
 }
 
+// Lines removed from this page: the cart is a read model that may lag by a
+// moment, so they are not shown again meanwhile.
+const removedLines = new Set();
+
 async function showCart() {
   const result = await api("GET", "/api/panier");
   const list = document.getElementById("panier");
   list.replaceChildren();
   if (!result.ok) return;
+  result.data.items = result.data.items.filter((line) => !removedLines.has(line.id));
   if (!result.data.items.length) {
     const li = document.createElement("li");
     li.textContent = "Le panier est vide.";
@@ -188,6 +195,7 @@ async function showCart() {
     remove.textContent = "Retirer";
     remove.addEventListener("click", async () => {
       const done = await api("DELETE", `/api/panier/${line.id}`);
+      if (done.ok) removedLines.add(line.id);
       say(document.getElementById("panier-message"), done.ok ? `${line.candidate_name} retiré(e) du panier : la place est libérée.` : done.data.message, done.ok ? "succes" : "erreur");
       showCart();
     });
@@ -197,7 +205,12 @@ async function showCart() {
 }
 
 // --- 3. Payment ----------------------------------------------------------------------
-let paymentKey = crypto.randomUUID();  // one key per payment: a retry pays once
+// One key per payment: a retry of the same payment (same card, no definite
+// answer yet) reuses it and is charged once; a new payment gets a new key.
+const paymentKey = new ActionKey();
+const PAID = "Merci d'avoir effectué vos inscriptions sur notre site, Celles-ci sont maintenant effectives.";
+const ABANDONED = "Ce paiement n'a pas abouti : aucun montant n'a été débité. Vos places restent dans le panier jusqu'à leur expiration : vous pouvez payer à nouveau.";
+let verifying = null;  // the payment being verified with the provider
 
 for (const radio of document.querySelectorAll("input[name=mode]")) {
   radio.addEventListener("change", () => {
@@ -239,25 +252,63 @@ async function showDocuments(payment) {
   }
 }
 
+// The provider did not settle the payment: the platform asks it again by
+// itself (PMC_PAYMENT_RECONCILE_SECONDS); meanwhile the page says so and looks
+// at « Paiements » until the payment is paid or abandoned.
+async function followVerification(payment, region) {
+  say(region, payment.message, "attente");
+  if (verifying === payment.id) return;  // already followed (a retry)
+  verifying = payment.id;
+  while (verifying === payment.id) {
+    await new Promise((done) => setTimeout(done, 3000));
+    const payments = await api("GET", "/api/paiements");
+    const row = payments.ok && payments.data.items.find((p) => p.id === payment.id);
+    if (!row || row.status === "en cours") continue;
+    verifying = null;
+    paymentKey.key = null;  // settled: the next payment is a new one
+    if (row.status === "payé") {
+      say(region, PAID, "succes");
+      document.getElementById("form-paiement").reset();
+      showDocuments(payment);
+    } else {
+      say(region, ABANDONED, "erreur");
+    }
+    showCart();
+  }
+}
+
+function paymentContent(form) {
+  const sepa = document.querySelector("input[name=mode]:checked").value === "sepa";
+  const base = { cgv: form.cgv.checked };
+  return sepa
+    ? { ...base, iban: form.iban.value, bic: form.bic.value, titulaire: form.titulaire.value }
+    : { ...base, carte: form.carte.value };
+}
+
 bindForm(document.getElementById("form-paiement"), {
   get path() {
     const sepa = document.querySelector("input[name=mode]:checked").value === "sepa";
     return sepa ? "/api/paiement/sepa" : "/api/paiement/carte";
   },
   body(form) {
-    const sepa = document.querySelector("input[name=mode]:checked").value === "sepa";
-    const base = { cgv: form.cgv.checked, cle: paymentKey };
-    return sepa
-      ? { ...base, iban: form.iban.value, bic: form.bic.value, titulaire: form.titulaire.value }
-      : { ...base, carte: form.carte.value };
+    const content = paymentContent(form);
+    const mode = document.querySelector("input[name=mode]:checked").value;
+    return { ...content, cle: paymentKey.for({ mode, ...content }) };
+  },
+  headers(payload) {
+    return { "Idempotency-Key": payload.cle };  // the body's key, as a header too
   },
   failed(result) {
-    // A declined payment is final for its key: the next try is a new payment.
-    if (result.status === 402) paymentKey = crypto.randomUUID();
+    // Declined, abandoned, refused: final for its key; no answer: kept.
+    paymentKey.settle(result);
   },
   done(data, region) {
+    if (data.status === "en cours") {
+      followVerification(data, region);
+      return;
+    }
+    paymentKey.settle({ status: 201 });
     say(region, data.message, "succes");
-    paymentKey = crypto.randomUUID();
     document.getElementById("form-paiement").reset();
     showCart();
     showDocuments(data);
