@@ -30,7 +30,7 @@ from services.billing.provider import (
 from services.billing.reconciliation import Reconciliation
 from services.billing.sepa import check_bank_details, pain008
 from services.billing.simulator import PostgresLedger
-from services.common import contracts
+from services.common import contracts, inputs
 from services.common.idempotency import IdempotencyConflict, fingerprint
 from services.common.store import (
     Publication,
@@ -106,6 +106,13 @@ class BillingApplication(Reconciliation, ServiceApplication):
         When the provider fails, the checkout stays « en cours » and the answer
         says so; the reconciler settles it with the provider (`reconcile`).
         """
+        checked = inputs.require(
+            {
+                "cle": (inputs.IDEMPOTENCY_KEY, idempotency_key),
+                "carte": (inputs.CARD_NUMBER, card_number),
+            }
+        )
+        idempotency_key, card_number = checked["cle"], checked["carte"]
         asked = {"method": CARD, "card": card_number.replace(" ", "")}
         checkout, new = self._start(
             school_id, idempotency_key, lines, CARD, buyer or {}, asked
@@ -158,6 +165,9 @@ class BillingApplication(Reconciliation, ServiceApplication):
     ) -> dict[str, Any]:
         """Pay by SEPA direct debit: a mandate signed today; the debit goes into
         the day's pain.008 file for the bank; the seats are the school's now."""
+        idempotency_key = inputs.require(
+            {"cle": (inputs.IDEMPOTENCY_KEY, idempotency_key)}
+        )["cle"]
         details = check_bank_details(bank["iban"], bank["bic"], bank["holder"])
         checkout_id = Checkout.create_id(school_id, idempotency_key)
         mandate = {

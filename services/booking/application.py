@@ -22,7 +22,7 @@ from services.booking.domain import (
     Reservation,
     check_bookable,
 )
-from services.common import contracts
+from services.common import contracts, inputs
 from services.common.documents import render_convocation
 from services.common.envelope import Delivered
 from services.common.idempotency import Idempotent, first_answer, once, void
@@ -296,6 +296,13 @@ class BookingApplication(ServiceApplication):
     def reservations(
         self, school_id: str, search: str = "", exam_date: str | None = None
     ) -> list[dict[str, Any]]:
+        # The gateway checks these too; PostgreSQL cannot even compare a NUL.
+        search = inputs.require({"recherche": (inputs.SEARCH, search)})["recherche"]
+        if exam_date is not None:
+            try:
+                exam_date = inputs.day(exam_date).isoformat()
+            except inputs.InputError as exc:
+                raise inputs.InvalidFields({"date": [str(exc)]}) from None
         return self.views["reservation_list"].search(
             school_id, text=search, exam_date=exam_date
         )

@@ -391,6 +391,32 @@ def whole_number(value: Any, minimum: int, maximum: int) -> int:
     return number
 
 
+class InvalidFields(ValueError):
+    """Several fields refused at once; every RPC boundary answers it with a 400."""
+
+    def __init__(self, fields: dict[str, list[str]]) -> None:
+        super().__init__(INVALID)
+        self.fields = fields
+
+
+def require(rules: dict[str, tuple[Rule, Any]]) -> dict[str, Any]:
+    """Clean each (rule, value) by field name, or raise InvalidFields naming all.
+
+    What a service receives by RPC is checked again there: a caller other than
+    the gateway must not make it store what the gateway would refuse.
+    """
+    clean: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for name, (rule, value) in rules.items():
+        try:
+            clean[name] = rule.clean(value)
+        except InputError as exc:
+            errors[name] = [str(exc)]
+    if errors:
+        raise InvalidFields(errors)
+    return clean
+
+
 def check_fields(
     data: dict[str, Any], rules: dict[str, tuple[Rule, bool]]
 ) -> tuple[dict[str, str], dict[str, list[str]]]:

@@ -11,6 +11,7 @@ from marshmallow import ValidationError
 from nameko.rpc import Rpc, RpcConsumer
 
 from services.common.errors import PlatformError
+from services.common.inputs import InvalidFields
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,6 +39,10 @@ def as_platform_errors(mapping: dict[type[Exception], tuple[int, str]]) -> Calla
                     INVALID_INPUT,
                     status=400,
                     fields=_field_messages(exc.normalized_messages()),
+                ) from None
+            except InvalidFields as exc:
+                raise PlatformError(
+                    "donnees_invalides", INVALID_INPUT, status=400, fields=exc.fields
                 ) from None
             except tuple(mapping) as exc:
                 status, code = next(v for k, v in mapping.items() if isinstance(exc, k))

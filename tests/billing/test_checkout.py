@@ -197,3 +197,27 @@ def test_expired_lines_are_not_charged(billing):
     line = {**cart(1)[0], "expires_at": "2020-01-01T00:00:00+00:00"}
     with pytest.raises(CheckoutError, match="expiré"):
         billing.pay_by_card("ecole-tard", f"k-{uuid4()}", [line], APPROVED)
+
+
+@pytest.mark.parametrize(
+    ("key", "card", "field"),
+    [
+        ("cle\x00", "4242 4242 4242 4242", "cle"),
+        ("k" * 10_000, "4242 4242 4242 4242", "cle"),
+        ("cle-ok", "４２４２ ４２４２ ４２４２ ４２４２", "carte"),
+        ("cle-ok", "4242\u202e4242", "carte"),
+    ],
+)
+def test_a_payment_reached_without_the_gateway_refuses_what_it_would(
+    billing, provider, key, card, field
+):
+    """Defence in depth (TR-1): no event may keep a NUL or an over-long key."""
+    from services.common.inputs import InvalidFields
+
+    school = f"ecole-{secrets.token_hex(3)}"
+    before = billing.recorder.max_notification_id()
+    with pytest.raises(InvalidFields) as refused:
+        billing.pay_by_card(school, key, cart(1), card)
+    assert field in refused.value.fields
+    assert provider.captures == 0
+    assert billing.recorder.max_notification_id() == before

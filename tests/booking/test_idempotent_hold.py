@@ -83,3 +83,22 @@ def test_a_hold_that_got_no_seat_is_not_replayed_as_a_success(app):
     app.release(school, UUID(first["id"]), FULL)
     with pytest.raises(BookingError, match="pas obtenu de place"):
         app.first_hold(request)
+
+
+@pytest.mark.parametrize(
+    ("search", "exam_date", "field"),
+    [
+        ("Du\x00pont", None, "recherche"),
+        ("x" * 10_000, None, "recherche"),
+        ("", "9999-12-31", "date"),
+        ("", "２０２６-１２-０１", "date"),
+    ],
+)
+def test_the_reservation_list_reached_by_rpc_refuses_what_the_gateway_would(
+    app, search, exam_date, field
+):
+    from services.common.inputs import InvalidFields
+
+    with pytest.raises(InvalidFields) as refused:
+        app.reservations("ecole-a", search, exam_date)
+    assert field in refused.value.fields

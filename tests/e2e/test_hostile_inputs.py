@@ -132,12 +132,6 @@ def test_hostile_inputs_get_a_french_4xx_and_change_nothing(
     assert _event_counts(settings) == before
 
 
-EDGE = (
-    "the web server layer (gateway/api.py, gateway/http.py, gateway/server.py) is "
-    "another branch's part of issue 9: remove this mark once it is merged"
-)
-
-
 def _deep(depth: int) -> str:
     return '{"a": ' * depth + "1" + "}" * depth
 
@@ -152,7 +146,6 @@ def _deep(depth: int) -> str:
             _deep(5000),
             "application/json",
             range(400, 500),
-            marks=pytest.mark.xfail(reason=EDGE, strict=True),
         ),
         pytest.param(
             "corps text/plain",
@@ -163,7 +156,6 @@ def _deep(depth: int) -> str:
             ' "email": "texte@example.fr"}',
             "text/plain",
             range(400, 500),
-            marks=pytest.mark.xfail(reason=EDGE, strict=True),
         ),
         pytest.param(
             "corps de 5 Mo",
@@ -172,7 +164,6 @@ def _deep(depth: int) -> str:
             '{"neph": "204444444445", "x": "' + "a" * 5_000_000 + '"}',
             "application/json",
             [413],
-            marks=pytest.mark.xfail(reason=EDGE, strict=True),
         ),
         pytest.param(
             "chemin inconnu",
@@ -181,7 +172,6 @@ def _deep(depth: int) -> str:
             None,
             None,
             [404],
-            marks=pytest.mark.xfail(reason=EDGE, strict=True),
         ),
         pytest.param(
             "méthode non permise",
@@ -190,7 +180,6 @@ def _deep(depth: int) -> str:
             None,
             None,
             [405],
-            marks=pytest.mark.xfail(reason=EDGE, strict=True),
         ),
         pytest.param(
             "URL de plus de 8 Ko",
@@ -199,7 +188,6 @@ def _deep(depth: int) -> str:
             None,
             None,
             [414],
-            marks=pytest.mark.xfail(reason=EDGE, strict=True),
         ),
     ],
 )
