@@ -17,7 +17,13 @@ from marshmallow import Schema, ValidationError, fields
 from werkzeug.wrappers import Request, Response
 
 from gateway import idempotency
-from gateway.http import UNEXPECTED, error_response, json_body, json_response
+from gateway.http import (
+    RETRY_AFTER,
+    UNEXPECTED,
+    error_response,
+    json_body,
+    json_response,
+)
 from gateway.rpc import NotSent, calls
 from gateway.schemas import Error
 from gateway.server import DEFAULT_MAX_BODY, http
@@ -42,7 +48,6 @@ UNCERTAIN = (
     "même clé d'idempotence (en-tête Idempotency-Key) est sans risque : elle ne "
     "sera pas effectuée deux fois."
 )
-RETRY_AFTER = 5
 SAFE_METHODS = ("GET", "HEAD")
 REPEATED = "Ce paramètre ne peut figurer qu'une fois."
 

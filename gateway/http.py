@@ -12,6 +12,9 @@ from werkzeug.wrappers import Request, Response
 
 from services.common.errors import PlatformError
 
+# Seconds a 503 asks the client to wait before trying again (Retry-After).
+RETRY_AFTER = 5
+
 UNEXPECTED = "Une erreur inattendue est survenue. Veuillez réessayer plus tard."
 
 # No request of the API nests deeper than a few levels; a hostile one nesting

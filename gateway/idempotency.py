@@ -22,20 +22,21 @@ import re
 
 from werkzeug.wrappers import Request
 
+from services.common import inputs
 from services.common.errors import PlatformError
 
 HEADER = "Idempotency-Key"
-MAX_LENGTH = 255
+MAX_LENGTH = inputs.IDEMPOTENCY_KEY.max_length  # as the services check it
 # Printable ASCII without spaces or quotes; a UUID is the usual choice.
-PATTERN = r"^[!#-~]{1,255}$"
+PATTERN = rf"^[!#-~]{{1,{MAX_LENGTH}}}$"
 DESCRIPTION = (
     "Une clé par action de l'utilisateur (un UUID), réutilisée telle quelle pour "
     "réessayer : la même clé avec le même contenu renvoie la première réponse "
     "sans rien refaire ; avec un autre contenu, la demande est refusée (422)."
 )
 BAD_KEY = (
-    "L'en-tête Idempotency-Key doit contenir de 1 à 255 caractères ASCII "
-    "imprimables, sans espace (un UUID par exemple)."
+    f"L'en-tête Idempotency-Key doit contenir de 1 à {MAX_LENGTH} caractères "
+    "ASCII imprimables, sans espace (un UUID par exemple)."
 )
 TWO_KEYS = "La clé du corps (« cle ») et l'en-tête Idempotency-Key diffèrent."
 

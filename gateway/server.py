@@ -33,7 +33,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Request, Response
 
-from gateway.http import UNEXPECTED, json_response, refusal, too_large
+from gateway.http import RETRY_AFTER, UNEXPECTED, json_response, refusal, too_large
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,6 @@ OVERLOADED = (
     "Le service reçoit trop de demandes en ce moment : votre demande n'a pas été "
     "effectuée. Veuillez réessayer dans quelques instants."
 )
-OVERLOAD_RETRY_AFTER = 2
 STOPPING = (
     "Le service redémarre : votre demande n'a pas été effectuée. "
     "Veuillez réessayer dans quelques instants."
@@ -118,9 +117,7 @@ def method_not_allowed(request: Request, allowed: list[str]) -> Response:
 
 
 def overloaded() -> Response:
-    return refusal(
-        503, "surcharge", OVERLOADED, headers={"Retry-After": OVERLOAD_RETRY_AFTER}
-    )
+    return refusal(503, "surcharge", OVERLOADED, headers={"Retry-After": RETRY_AFTER})
 
 
 def raw_refusal(status: int, code: str, message: str) -> bytes:
@@ -352,7 +349,10 @@ class GatewayHttp(HttpRequestHandler):
     def response_from_exception(self, exc: Exception) -> Response:
         if isinstance(exc, ContainerBeingKilled):
             return refusal(
-                503, "service_indisponible", STOPPING, headers={"Retry-After": 5}
+                503,
+                "service_indisponible",
+                STOPPING,
+                headers={"Retry-After": RETRY_AFTER},
             )
         log.error("unexpected error in %s", self, exc_info=exc)
         return json_response(

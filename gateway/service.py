@@ -51,7 +51,13 @@ def _summary(health: Any) -> dict[str, Any]:
             found = {n: v for n, v in found.items() if v > 0}
         if found:
             summary[label] = found
-    paused = {f["name"]: f["last_error"] for f in followers if f.get("paused")}
+    # Readiness answers anyone: the kind of error only (its text may name a
+    # recipient or a database user); `pmc parked list` and the logs say more.
+    paused = {
+        f["name"]: str(f.get("last_error") or "").split(":", 1)[0]
+        for f in followers
+        if f.get("paused")
+    }
     if paused:
         summary["paused"] = paused
     if health.get("error"):

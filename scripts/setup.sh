@@ -57,6 +57,29 @@ ensure_postgres() {
   wait_port "$PG_HOST" "$PG_PORT" 30 || die "PostgreSQL started but does not answer on $PG_PORT"
 }
 
+ensure_postgres_connections() {
+  # The whole platform (seven services, their read models and senders, the
+  # relay) plus the tests' own applications and second gateways need more than
+  # PostgreSQL's default 100 connections. Raised once, on a local cluster only.
+  local want=300 current version
+  [ "$PG_HOST" = 127.0.0.1 ] && command -v pg_ctlcluster >/dev/null && command -v psql >/dev/null \
+    || return 0
+  current="$(psql -h "$PG_HOST" -p "$PG_PORT" -U "${POSTGRES_USER:-postgres}" -d postgres \
+    -Atc 'SHOW max_connections' 2>/dev/null)" || return 0
+  [ "${current:-0}" -ge "$want" ] && return 0
+  if [ "$(id -u)" != 0 ]; then
+    say "PostgreSQL allows $current connections; the tests may need $want (ALTER SYSTEM SET max_connections = $want)"
+    return 0
+  fi
+  say "raising PostgreSQL's max_connections from $current to $want (restarts the local cluster)"
+  psql -h "$PG_HOST" -p "$PG_PORT" -U "${POSTGRES_USER:-postgres}" -d postgres -q \
+    -c "ALTER SYSTEM SET max_connections = $want" || die "could not raise max_connections"
+  version="$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1)"
+  pg_ctlcluster --skip-systemctl-redirect "$version" main restart \
+    || die "PostgreSQL $version did not restart: see /var/log/postgresql/"
+  wait_port "$PG_HOST" "$PG_PORT" 30 || die "PostgreSQL restarted but does not answer on $PG_PORT"
+}
+
 ensure_rabbitmq() {
   if ! port_open "$RABBIT_HOST" 5672; then
     [ "$RABBIT_HOST" = 127.0.0.1 ] || die "RabbitMQ at $RABBIT_HOST:5672 does not answer"
@@ -92,6 +115,7 @@ ensure_venv() {
 setup_all() {
   ensure_system_packages
   ensure_postgres
+  ensure_postgres_connections
   ensure_rabbitmq
   ensure_venv
 }

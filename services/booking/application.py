@@ -297,7 +297,10 @@ class BookingApplication(ServiceApplication):
         self, school_id: str, search: str = "", exam_date: str | None = None
     ) -> list[dict[str, Any]]:
         # The gateway checks these too; PostgreSQL cannot even compare a NUL.
-        search = inputs.require({"recherche": (inputs.SEARCH, search)})["recherche"]
+        try:
+            search = inputs.SEARCH.clean(search)
+        except inputs.InputError as exc:
+            raise inputs.InvalidFields({"recherche": [str(exc)]}) from None
         if exam_date is not None:
             try:
                 exam_date = inputs.day(exam_date).isoformat()

@@ -10,7 +10,7 @@ from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from services.booking.application import BookingApplication, ReservationNotFound
-from services.booking.domain import FULL, REMOVED, BookingError
+from services.booking.domain import FULL, IN_CART, REMOVED, BookingError
 from services.booking.projections import READ_MODELS
 from services.common import contracts
 from services.common.consumer import consume
@@ -58,16 +58,22 @@ class BookingService:
 
         Once per idempotency key: a retry gets the first reservation back."""
         request = self.app.hold_request(school_id, neph, session_id, idempotency_key)
-        first = self.app.first_hold(request)
-        if first is not None:
-            return first
-        file = self.candidates.booking_view(school_id, neph)
-        session = self.scheduling.session(session_id)
-        reservation = self.app.hold(school_id, file, session, request)
+        reservation = self.app.first_hold(request)
+        if reservation is None:
+            file = self.candidates.booking_view(school_id, neph)
+            session = self.scheduling.session(session_id)
+            reservation = self.app.hold(school_id, file, session, request)
+        if reservation["status"] != IN_CART:
+            # A retry after the line was paid, removed or expired: its seat's
+            # fate was settled since, asking for it again would take another.
+            return reservation
         try:
-            # A concurrent request's replay asks again for the same hold id:
-            # taking a seat is idempotent per hold id.
-            self.scheduling.hold(session_id, reservation["id"], file["id"])
+            # The first request may have stopped before its seat was taken, and
+            # a concurrent one may be taking it now: taking a seat is idempotent
+            # per hold id, so a retry asks again and answers only once it holds.
+            self.scheduling.hold(
+                session_id, reservation["id"], reservation["candidate_id"]
+            )
         except Exception:
             # No seat, or no answer: the cart line and the candidate's claim go,
             # and the seat too if it was taken (freeing it is idempotent); the

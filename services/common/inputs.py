@@ -310,7 +310,7 @@ PASSWORD = Rule(128, strip=False)
 # Tokens and keys made by the platform or a client program: printable ASCII.
 TOKEN = Rule(256, r"^[!-~]+$")
 IDEMPOTENCY_KEY = Rule(
-    100,
+    255,
     r"^[!-~]+$",
     "La clé doit être faite de caractères ASCII imprimables, sans espace.",
 )
@@ -399,17 +399,18 @@ class InvalidFields(ValueError):
         self.fields = fields
 
 
-def require(rules: dict[str, tuple[Rule, Any]]) -> dict[str, Any]:
-    """Clean each (rule, value) by field name, or raise InvalidFields naming all.
+def require(rules: dict[str, tuple[Rule, Any]]) -> dict[str, str]:
+    """Clean each required (rule, value) by field name, or raise InvalidFields
+    naming every wrong one.
 
     What a service receives by RPC is checked again there: a caller other than
     the gateway must not make it store what the gateway would refuse.
     """
-    clean: dict[str, Any] = {}
+    clean: dict[str, str] = {}
     errors: dict[str, list[str]] = {}
     for name, (rule, value) in rules.items():
         try:
-            clean[name] = rule.clean(value)
+            clean[name] = rule.clean(value, required=True)
         except InputError as exc:
             errors[name] = [str(exc)]
     if errors:

@@ -81,6 +81,11 @@ class ResilientRpcConsumer(RpcConsumer):
     the outcome is uncertain, a retry with the same idempotency key being safe.
     So the reply is logged and dropped, and the service stays up while its
     consumers reconnect.
+
+    The request itself was never acknowledged, so the broker may deliver it
+    again once it is back: a call from the gateway has expired by then (its
+    message carries the caller's deadline), and the writes a repeat would
+    double carry idempotency keys.
     """
 
     def handle_result(self, message: Any, result: Any, exc_info: Any) -> Any:

@@ -112,6 +112,42 @@ def test_a_hold_sent_twice_and_ten_times_at_once_takes_one_seat(
     assert free == 16
 
 
+def test_a_hold_retried_after_a_stop_before_its_seat_takes_the_seat(
+    gateway, new_school, scheduling, candidates, settings
+):
+    """The first request saved its cart line, then booking stopped before the
+    seat was taken: the retry with the same key takes it, or no seat is sold
+    for that line and the session could be overbooked at payment."""
+    from services.booking.application import BookingApplication
+
+    school = new_school()
+    site = centre(scheduling, "TEST-IDEM-STOP", "Lyon", 45.75, 4.85)
+    session = scheduling.schedule_session(site, next_weekday(4, 3), 18, COLLECTIVE)
+    (neph,) = activated_files(candidates, school, 1, first=35000)
+    school_id = school["account"]["account_id"]
+    booking = BookingApplication(settings=settings)
+    try:
+        request = booking.hold_request(school_id, neph, session["id"], "h-stop")
+        line = booking.hold(
+            school_id,
+            candidates.booking_view(school_id, neph),
+            scheduling.session(session["id"]),
+            request,
+        )
+    finally:
+        booking.close()
+    assert scheduling.session(session["id"])["free_seats"] == 18
+
+    retry = requests.post(
+        f"{gateway}/api/panier",
+        json={"neph": neph, "session": session["id"]},
+        headers=keyed(school, "h-stop"),
+    )
+    assert retry.status_code == 201, retry.text
+    assert retry.json()["id"] == line["id"]
+    assert scheduling.session(session["id"])["free_seats"] == 17
+
+
 def test_a_payment_sent_ten_times_at_once_is_charged_once(
     gateway,
     new_school,
