@@ -19,6 +19,8 @@ from eventlet import corolocal
 from nameko import rpc
 from nameko.exceptions import UnknownService
 
+from services.common import rpc as common_rpc
+
 # Failures raised before the broker took the message: connection refused or
 # lost and not re-established, vhost closed, no queue bound for the service.
 NOT_SENT = (
@@ -82,8 +84,9 @@ class _ServiceProxy(rpc.ServiceProxy):
         )
 
 
-class RpcProxy(rpc.RpcProxy):
-    """nameko's RpcProxy, with calls that say whether they left."""
+class RpcProxy(common_rpc.RpcProxy):
+    """nameko's RpcProxy, with calls that say whether they left (and replies
+    that a lost ack does not turn into a dead gateway)."""
 
     def get_dependency(self, worker_ctx: Any) -> _ServiceProxy:
         return _ServiceProxy(

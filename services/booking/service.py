@@ -6,7 +6,6 @@ import base64
 from typing import Any
 from uuid import UUID, uuid4
 
-from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from services.booking.application import BookingApplication, ReservationNotFound
@@ -17,7 +16,7 @@ from services.common.consumer import consume
 from services.common.dependencies import ApplicationProvider, service_health
 from services.common.envelope import Delivered
 from services.common.idempotency import IdempotencyConflict
-from services.common.rpc import as_platform_errors, rpc
+from services.common.rpc import RpcProxy, as_platform_errors, rpc
 
 ERRORS = {
     BookingError: (409, "reservation_impossible"),

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from marshmallow import ValidationError
+from nameko import rpc as nameko_rpc
 from nameko.rpc import Rpc, RpcConsumer
 
 from services.common.errors import PlatformError
@@ -112,3 +113,31 @@ def rpc(fn: F) -> F:
     (« complet », a wrong field…), logged as expected, not as failures; a reply
     that cannot be delivered never stops the service."""
     return ResilientRpc.decorator(expected_exceptions=(PlatformError,))(fn)
+
+
+class ResilientReplyListener(nameko_rpc.ReplyListener):
+    """nameko's listener for RPC replies, except that a reply whose ack the
+    broker can no longer take is still handed to its caller.
+
+    nameko acks a reply first, in the consumer's thread: when the connection
+    was just reset that raises, and the container exits, taking a whole service
+    down over an answer it had in hand. The reply queue is the caller's own and
+    lives with its connection, so nothing is redelivered: the answer goes to the
+    caller, the failed ack is logged.
+    """
+
+    def handle_message(self, body: Any, message: Any) -> None:
+        try:
+            self.queue_consumer.ack_message(message)
+        except Exception as exc:
+            log.warning("could not ack an RPC reply (connection lost): %r", exc)
+        correlation_id = message.properties.get("correlation_id")
+        waiting = self._reply_events.pop(correlation_id, None)
+        if waiting is not None:
+            waiting.send(body)
+
+
+class RpcProxy(nameko_rpc.RpcProxy):
+    """nameko's RpcProxy on a reply listener that a broker outage cannot kill."""
+
+    rpc_reply_listener = ResilientReplyListener()

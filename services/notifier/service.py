@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from nameko.rpc import RpcProxy
-
 from services.common import contracts
 from services.common.consumer import consume
 from services.common.dependencies import ApplicationProvider, service_health
 from services.common.envelope import Delivered
-from services.common.rpc import rpc
+from services.common.rpc import RpcProxy, rpc
 from services.notifier.application import NotifierApplication
 from services.notifier.mailer import Mailer
 
