@@ -28,17 +28,6 @@ ADDRESS_REQUIRED = {
 }
 
 
-def _clean(
-    rule: inputs.Rule, value: Any, name: str, errors: dict[str, list[str]]
-) -> str:
-    """The value in its stored form, or "" with the field's error recorded."""
-    try:
-        return rule.clean(value)
-    except inputs.InputError as exc:
-        errors[name] = [str(exc)]
-        return ""
-
-
 def parse_birth_date(raw: Any) -> date | None:
     """ISO (AAAA-MM-JJ) or French (JJ/MM/AAAA) dates, as schools type them."""
     try:
@@ -58,7 +47,7 @@ def _address(
     typed: dict[str, str] = {}
     bad: dict[str, list[str]] = {}
     for name, rule in ADDRESS.items():
-        typed[name] = _clean(rule, address.get(name), f"address.{name}", bad)
+        typed[name] = inputs.clean_into(rule, address.get(name), f"address.{name}", bad)
     if not (any(typed.values()) or bad) and email_given:
         return None
     # Without an e-mail everything goes by post: the address is mandatory.
@@ -75,11 +64,11 @@ def check_contact(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[
     """E-mail and/or postal address (one at least), phone optional."""
     clean: dict[str, Any] = {"email": None, "address": None, "phone": None}
     errors: dict[str, list[str]] = {}
-    email = _clean(inputs.EMAIL, data.get("email"), "email", errors)
+    email = inputs.clean_into(inputs.EMAIL, data.get("email"), "email", errors)
     clean["email"] = email or None
     # A mistyped address is still an e-mail given: the postal one stays optional.
     clean["address"] = _address(data, bool(email) or "email" in errors, errors)
-    phone = _clean(inputs.PHONE, data.get("phone"), "phone", errors)
+    phone = inputs.clean_into(inputs.PHONE, data.get("phone"), "phone", errors)
     if phone:
         normalised = normalise_phone(phone)
         if normalised:
@@ -94,18 +83,24 @@ def check_new_file(
 ) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Every field of CA-1 and the age rule of CA-2, all reported at once."""
     errors: dict[str, list[str]] = {}
-    neph = _clean(inputs.NEPH, data.get("neph"), "neph", errors)
+    neph = inputs.clean_into(inputs.NEPH, data.get("neph"), "neph", errors)
     if not neph and "neph" not in errors:
         errors["neph"] = [inputs.NEPH_MESSAGE]
-    civility = _clean(inputs.CIVILITY, data.get("civility"), "civility", errors)
+    civility = inputs.clean_into(
+        inputs.CIVILITY, data.get("civility"), "civility", errors
+    )
     civility = civility.upper()
     if civility not in CIVILITIES:
         errors["civility"] = ["Choisissez « Monsieur » ou « Madame »."]
-    birth_name = _clean(inputs.NAME, data.get("birth_name"), "birth_name", errors)
+    birth_name = inputs.clean_into(
+        inputs.NAME, data.get("birth_name"), "birth_name", errors
+    )
     if not birth_name and "birth_name" not in errors:
         errors["birth_name"] = ["Le nom de naissance est obligatoire."]
-    usage_name = _clean(inputs.NAME, data.get("usage_name"), "usage_name", errors)
-    given_names = _clean(
+    usage_name = inputs.clean_into(
+        inputs.NAME, data.get("usage_name"), "usage_name", errors
+    )
+    given_names = inputs.clean_into(
         inputs.GIVEN_NAMES, data.get("given_names"), "given_names", errors
     )
     if not given_names and "given_names" not in errors:

@@ -418,6 +418,16 @@ def require(rules: dict[str, tuple[Rule, Any]]) -> dict[str, str]:
     return clean
 
 
+def clean_into(rule: Rule, value: Any, name: str, errors: dict[str, list[str]]) -> str:
+    """The value in its stored form, or "" with the field's error recorded,
+    so that a service names every wrong field at once."""
+    try:
+        return rule.clean(value)
+    except InputError as exc:
+        errors[name] = [str(exc)]
+        return ""
+
+
 def check_fields(
     data: dict[str, Any], rules: dict[str, tuple[Rule, bool]]
 ) -> tuple[dict[str, str], dict[str, list[str]]]:

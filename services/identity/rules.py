@@ -42,16 +42,6 @@ def normalise_siret(raw: Any) -> str | None:
         return None
 
 
-def _field(
-    rule: inputs.Rule, value: Any, name: str, errors: dict[str, list[str]]
-) -> str:
-    try:
-        return rule.clean(value)
-    except inputs.InputError as exc:
-        errors[name] = [str(exc)]
-        return ""
-
-
 def check_profile(data: dict[str, Any], partial: bool = False) -> tuple[dict, dict]:
     """Clean the profile fields present; return (clean values, field errors)."""
     clean: dict[str, Any] = {}
@@ -71,13 +61,13 @@ def check_profile(data: dict[str, Any], partial: bool = False) -> tuple[dict, di
         ("company_name", inputs.COMPANY, "La raison sociale"),
     ):
         if present(name):
-            value = _field(rule, data.get(name), name, errors)
+            value = inputs.clean_into(rule, data.get(name), name, errors)
             if value:
                 clean[name] = value
             elif name not in errors:
                 errors[name] = [f"{label} est obligatoire."]
     if present("phone"):
-        typed = _field(inputs.PHONE, data.get("phone"), "phone", errors)
+        typed = inputs.clean_into(inputs.PHONE, data.get("phone"), "phone", errors)
         phone = normalise_phone(typed) if typed else None
         if phone:
             clean["phone"] = phone
@@ -102,7 +92,7 @@ def check_address(data: dict[str, Any]) -> tuple[dict, dict]:
         ("city", inputs.CITY, "La ville est obligatoire."),
     ):
         key = f"address.{name}"
-        value = _field(rule, address.get(name), key, errors)
+        value = inputs.clean_into(rule, address.get(name), key, errors)
         if value:
             clean[name] = value
         elif key not in errors:
@@ -113,7 +103,7 @@ def check_address(data: dict[str, Any]) -> tuple[dict, dict]:
 def check_sign_up(data: dict[str, Any]) -> tuple[dict, dict]:
     """All of ID-1's fields at once: clean values and every field's error."""
     errors: dict[str, list[str]] = {}
-    email = _field(inputs.EMAIL, data.get("email"), "email", errors)
+    email = inputs.clean_into(inputs.EMAIL, data.get("email"), "email", errors)
     if not email and "email" not in errors:
         errors["email"] = [inputs.EMAIL_MESSAGE]
     problems = password_problems(data.get("password") or "")

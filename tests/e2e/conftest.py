@@ -66,8 +66,7 @@ def sign_up_payload(email: str, **overrides: object) -> dict:
     }
 
 
-@pytest.fixture
-def new_school(gateway, mail_folder):
+def sign_up_school(gateway: str, mail_folder, email: str | None = None) -> dict:
     """Sign up, activate from the e-mail, sign in: a school as the API sees it."""
     import secrets as _secrets
     from urllib.parse import parse_qs, urlparse
@@ -76,27 +75,34 @@ def new_school(gateway, mail_folder):
 
     from tests.helpers import link_in, mails_to, wait_for
 
+    email = email or f"ecole-{_secrets.token_hex(4)}@example.fr"
+    created = requests.post(f"{gateway}/api/comptes", json=sign_up_payload(email))
+    assert created.status_code == 201, created.text
+    mail = wait_for(lambda: mails_to(mail_folder, email), timeout=30)[0]
+    query = parse_qs(urlparse(link_in(mail, "activation")).query)
+    activated = requests.post(
+        f"{gateway}/api/comptes/activation",
+        json={"compte": query["compte"][0], "jeton": query["jeton"][0]},
+    )
+    assert activated.status_code == 200, activated.text
+    session = requests.post(
+        f"{gateway}/api/sessions", json={"email": email, "password": PASSWORD}
+    )
+    assert session.status_code == 201, session.text
+    token = session.json()["token"]
+    return {
+        "email": email,
+        "account": session.json()["account"],
+        "headers": {"Authorization": f"Bearer {token}"},
+    }
+
+
+@pytest.fixture
+def new_school(gateway, mail_folder):
+    """A new school, signed in, each time it is called."""
+
     def make(email: str | None = None) -> dict:
-        email = email or f"ecole-{_secrets.token_hex(4)}@example.fr"
-        created = requests.post(f"{gateway}/api/comptes", json=sign_up_payload(email))
-        assert created.status_code == 201, created.text
-        mail = wait_for(lambda: mails_to(mail_folder, email), timeout=30)[0]
-        query = parse_qs(urlparse(link_in(mail, "activation")).query)
-        activated = requests.post(
-            f"{gateway}/api/comptes/activation",
-            json={"compte": query["compte"][0], "jeton": query["jeton"][0]},
-        )
-        assert activated.status_code == 200, activated.text
-        session = requests.post(
-            f"{gateway}/api/sessions", json={"email": email, "password": PASSWORD}
-        )
-        assert session.status_code == 201, session.text
-        token = session.json()["token"]
-        return {
-            "email": email,
-            "account": session.json()["account"],
-            "headers": {"Authorization": f"Bearer {token}"},
-        }
+        return sign_up_school(gateway, mail_folder, email)
 
     return make
 

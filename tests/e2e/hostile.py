@@ -9,13 +9,11 @@ import secrets
 import uuid
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import requests
 
 from services.billing.provider import APPROVED
 from tests.e2e.conftest import PASSWORD, sign_up_payload
-from tests.helpers import link_in, mails_to, wait_for
 
 TIMEOUT = 60
 FULL_WIDTH_NEPH = "１２３４５６７８９０１２"
@@ -96,28 +94,6 @@ FRENCH = re.compile(
     r"|vos|doit|une?|et|ou|pas|ne|n|en|au|aux|pour|avec|sur|introuvable)\b",
     re.IGNORECASE,
 )
-
-
-def sign_up_school(gateway: str, mail_folder) -> dict:
-    email = f"ecole-{secrets.token_hex(4)}@example.fr"
-    created = requests.post(f"{gateway}/api/comptes", json=sign_up_payload(email))
-    assert created.status_code == 201, created.text
-    mail = wait_for(lambda: mails_to(mail_folder, email), timeout=30)[0]
-    query = parse_qs(urlparse(link_in(mail, "activation")).query)
-    activated = requests.post(
-        f"{gateway}/api/comptes/activation",
-        json={"compte": query["compte"][0], "jeton": query["jeton"][0]},
-    )
-    assert activated.status_code == 200, activated.text
-    session = requests.post(
-        f"{gateway}/api/sessions", json={"email": email, "password": PASSWORD}
-    )
-    assert session.status_code == 201, session.text
-    return {
-        "email": email,
-        "account": session.json()["account"],
-        "headers": {"Authorization": f"Bearer {session.json()['token']}"},
-    }
 
 
 # -- the corpus, from the OpenAPI document --------------------------------------------

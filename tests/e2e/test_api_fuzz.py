@@ -16,7 +16,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
-from tests.e2e.hostile import sign_up_school
+from tests.e2e.conftest import sign_up_school
 
 # Examples per operation: ~40 operations within two minutes on two shared cores.
 # PMC_FUZZ_EXAMPLES runs a longer hunt on demand.

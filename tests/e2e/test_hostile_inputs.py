@@ -26,7 +26,8 @@ from psycopg import sql
 from services.billing.provider import APPROVED
 from services.candidates.application import ACTIVATION
 from services.scheduling.domain import COLLECTIVE
-from tests.e2e.hostile import TIMEOUT, cases, problem, sign_up_school
+from tests.e2e.conftest import sign_up_school
+from tests.e2e.hostile import TIMEOUT, cases, problem
 from tests.e2e.test_booking_api import activated_files, centre, hold, next_weekday
 from tests.helpers import link_in, mails_to, wait_for
 
