@@ -9,6 +9,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, TypeVar
+from uuid import UUID, uuid4
 
 import kombu
 
@@ -84,3 +85,40 @@ def link_in(mail: EmailMessage, path: str) -> str:
         if f"/{path.strip('/')}" in url:
             return url
     raise AssertionError(f"no {path} link in: {mail.get_content()}")
+
+
+def write_unchecked_file(
+    app: Any,
+    school_id: str,
+    school_email: str,
+    neph: str,
+    birth_name: str = "Durand",
+) -> UUID:
+    """A candidate file written as the candidates application writes it,
+    without the checks of the edge: the way a bad event got in before they
+    existed (for tests of what a read model does with one)."""
+    from services.candidates.domain import BY_EMAIL, CandidateFile
+    from services.common.links import new_nonce
+
+    file_id = uuid4()
+    personal = {
+        "civility": "M",
+        "birth_name": birth_name,
+        "usage_name": None,
+        "given_names": "Paul",
+        "birth_date": "2005-03-14",
+        "email": f"{neph}@example.fr",
+    }
+    app.save(
+        CandidateFile.create(
+            file_id=file_id,
+            school_id=school_id,
+            school_email=school_email,
+            neph=neph,
+            personal=app.vault.seal(file_id, personal),
+            contact=BY_EMAIL,
+            nonce=new_nonce(),
+            at=app.clock.now(),
+        )
+    )
+    return file_id

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import kombu
-from amqp.exceptions import NotFound
 
 from services.common.envelope import H_ATTEMPT, H_ERROR
-from services.common.topology import dead_letter_queue
+from services.common.topology import dead_letter_queue, queue_depths
 
 # Marks the letters one replay moved, so that a letter failing again during the
 # same replay is left for the next one instead of going round in circles.
@@ -29,43 +27,10 @@ class DeadLetter:
         return str(self.headers.get(H_ERROR, "")).strip()
 
 
-def _dead_queue_name(queue_name: str) -> str:
-    return dead_letter_queue(queue_name).name
-
-
 def count(amqp_uri: str, queue_name: str) -> int:
-    with kombu.Connection(amqp_uri) as conn:
-        channel = conn.channel()
-        try:
-            _, messages, _ = channel.queue_declare(
-                _dead_queue_name(queue_name), passive=True
-            )
-        except NotFound:
-            return 0
-        return messages
-
-
-def depths(
-    amqp_uri: str, queue_names: list[str], timeout: float = 1.0
-) -> dict[str, int]:
-    """Dead letters waiting behind each handler queue, in one connection (for
-    readiness and metrics). Raises OSError or a kombu/amqp connection error when
-    the broker cannot be reached within `timeout` seconds."""
-    found: dict[str, int] = {}
-    with kombu.Connection(amqp_uri, connect_timeout=timeout) as conn:
-        conn.connect()
-        for queue_name in queue_names:
-            channel = conn.channel()
-            try:
-                _, found[queue_name], _ = channel.queue_declare(
-                    _dead_queue_name(queue_name), passive=True
-                )
-            except NotFound:
-                found[queue_name] = 0  # never declared: nothing ever died there
-            finally:
-                with contextlib.suppress(Exception):
-                    channel.close()
-    return found
+    """Dead letters waiting behind a handler's queue."""
+    dead = dead_letter_queue(queue_name).name
+    return queue_depths(amqp_uri, [dead])[dead]
 
 
 def inspect(amqp_uri: str, queue_name: str, limit: int = 1000) -> list[DeadLetter]:

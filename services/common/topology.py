@@ -115,30 +115,34 @@ def _declare_unrouted(connection: Any, source: str) -> None:
             channel.close()
 
 
-def unrouted_depths(
-    amqp_uri: str, sources: Iterable[str], timeout: float = 1.0
+def queue_depths(
+    amqp_uri: str, queue_names: Iterable[str], timeout: float = 1.0
 ) -> dict[str, int]:
-    """How many messages wait in each source's unrouted queue (0 if none).
-
-    Raises OSError (or a kombu/amqp connection error) when the broker cannot be
-    reached within `timeout` seconds.
-    """
+    """How many messages wait in each queue (0 for one never declared), over
+    one connection. Raises OSError (or a kombu/amqp connection error) when the
+    broker cannot be reached within `timeout` seconds."""
     depths: dict[str, int] = {}
     with kombu.Connection(amqp_uri, connect_timeout=timeout) as conn:
         conn.connect()
-        for source in sources:
+        for name in queue_names:
             channel = conn.channel()
             try:
-                _, depth, _ = channel.queue_declare(
-                    unrouted_queue(source).name, passive=True
-                )
+                _, depths[name], _ = channel.queue_declare(name, passive=True)
             except NotFound:
-                depth = 0  # never declared: nothing went unrouted
+                depths[name] = 0
             finally:
                 with contextlib.suppress(Exception):
                     channel.close()
-            depths[source] = depth
     return depths
+
+
+def unrouted_depths(
+    amqp_uri: str, sources: Iterable[str], timeout: float = 1.0
+) -> dict[str, int]:
+    """How many messages wait in each source's unrouted queue."""
+    names = {source: unrouted_queue(source).name for source in sources}
+    depths = queue_depths(amqp_uri, names.values(), timeout)
+    return {source: depths[name] for source, name in names.items()}
 
 
 def declare_subscription(channel, subscription: Subscription) -> None:

@@ -220,10 +220,8 @@ def test_a_message_that_is_not_json_is_dead_lettered_as_received(settings, probe
     _publish_raw(settings, b'{"candidate_id": "pas du json')
     _publish_raw(settings, b"texte brut", content_type="text/plain")
     wait_for(lambda: deadletters.count(settings.amqp_uri, QUEUE) == before + 2)
-    assert deadletters.depths(settings.amqp_uri, [QUEUE, "evt-nobody"]) == {
-        QUEUE: before + 2,
-        "evt-nobody": 0,
-    }
+    assert deadletters.count(settings.amqp_uri, QUEUE) == before + 2
+    assert deadletters.count(settings.amqp_uri, "evt-nobody") == 0
     letters = deadletters.inspect(settings.amqp_uri, QUEUE)[-2:]
     bodies = [
         b.decode() if isinstance(b, bytes) else b for b in (x.body for x in letters)

@@ -20,11 +20,9 @@ from psycopg import sql
 
 from pmc.parking import _ask_leader
 from services.candidates.application import CandidatesApplication
-from services.candidates.domain import BY_EMAIL, CandidateFile
 from services.candidates.projections import CandidateList, CandidateListView
 from services.common.dependencies import service_health
 from services.common.envelope import Delivered, Envelope
-from services.common.links import new_nonce
 from services.common.parking import is_event_error
 from services.common.projection import ProjectionFollower, ReadModel
 from services.common.relay import Relay
@@ -36,7 +34,7 @@ from services.scheduling.domain import COLLECTIVE, PARIS, ExamCentre
 from services.scheduling.projections import SessionBoard, SessionBoardView
 from tests.conftest import free_port
 from tests.containers import port_open
-from tests.helpers import mails_to, wait_for
+from tests.helpers import mails_to, wait_for, write_unchecked_file
 
 SCHOOL = "ecole-parking"
 
@@ -72,29 +70,9 @@ def candidate_list(app):
 
 
 def _file(app: CandidatesApplication, neph: str, birth_name: str = "Durand") -> UUID:
-    """A candidate file written as the application writes it, without the
-    checks of the edge: the way a bad event got in before they existed."""
-    file_id = uuid4()
-    personal = {
-        "civility": "M",
-        "birth_name": birth_name,
-        "usage_name": None,
-        "given_names": "Paul",
-        "birth_date": "2005-03-14",
-        "email": f"{neph}@example.fr",
-    }
-    file = CandidateFile.create(
-        file_id=file_id,
-        school_id=SCHOOL,
-        school_email="secretariat@ecole-parking.fr",
-        neph=neph,
-        personal=app.vault.seal(file_id, personal),
-        contact=BY_EMAIL,
-        nonce=new_nonce(),
-        at=app.clock.now(),
+    return write_unchecked_file(
+        app, SCHOOL, "secretariat@ecole-parking.fr", neph, birth_name
     )
-    app.save(file)
-    return file_id
 
 
 def _listed(follower: ProjectionFollower) -> set[str]:

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import re
 import secrets
-from uuid import uuid4
 
 import requests
 from psycopg import sql
 
-from services.candidates.domain import BY_EMAIL, CandidateFile
-from services.common.links import new_nonce
-from tests.helpers import wait_for
+from tests.helpers import wait_for, write_unchecked_file
 
 PROJECTION = "projection.candidate_list"
 
@@ -26,26 +23,8 @@ def _neph() -> str:
 
 
 def _write_file(app, school: dict, neph: str, birth_name: str) -> None:
-    file_id = uuid4()
-    personal = {
-        "civility": "M",
-        "birth_name": birth_name,
-        "usage_name": None,
-        "given_names": "Paul",
-        "birth_date": "2005-03-14",
-        "email": f"{neph}@example.fr",
-    }
-    app.save(
-        CandidateFile.create(
-            file_id=file_id,
-            school_id=school["account"]["account_id"],
-            school_email=school["email"],
-            neph=neph,
-            personal=app.vault.seal(file_id, personal),
-            contact=BY_EMAIL,
-            nonce=new_nonce(),
-            at=app.clock.now(),
-        )
+    write_unchecked_file(
+        app, school["account"]["account_id"], school["email"], neph, birth_name
     )
 
 
