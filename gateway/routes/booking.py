@@ -42,7 +42,7 @@ class BookingRoutes:
     def candidate_block(
         self, request: Request, query: dict[str, Any], account: dict[str, Any]
     ) -> dict[str, Any]:
-        return self.booking.candidate_block(account["account_id"], query["neph"])
+        return self.candidates.booking_view(account["account_id"], query["neph"])
 
     @endpoint(
         "GET",

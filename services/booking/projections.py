@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from functools import singledispatchmethod
 from typing import Any
@@ -14,6 +16,29 @@ from psycopg import sql
 from services.booking.domain import CONFIRMED, FULL, IN_CART, PARIS, Reservation
 from services.common.projection import ReadModel, ReadModelView
 from services.common.text import fold
+
+
+def reservation_row(source: Any) -> dict[str, Any]:
+    """A reservation as every answer shows it, from the aggregate (attributes)
+    or from a row of the list (columns): one shape, written once."""
+    if isinstance(source, Mapping):
+        value = source.__getitem__
+        reservation_id = source["reservation_id"]
+    else:
+        value = functools.partial(getattr, source)
+        reservation_id = source.id
+    return {
+        "id": str(reservation_id),
+        "candidate_id": str(value("candidate_id")),
+        "neph": value("neph"),
+        "candidate_name": value("candidate_name"),
+        "session_id": str(value("session_id")),
+        "centre_name": value("centre_name"),
+        "centre_city": value("centre_city"),
+        "exam_starts_at": value("exam_starts_at").isoformat(),
+        "expires_at": value("expires_at").isoformat(),
+        "status": value("status"),
+    }
 
 
 class ReservationListView(ReadModelView):
@@ -71,21 +96,7 @@ class ReservationListView(ReadModelView):
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(query, params)
             rows = curs.fetchall()
-        return [
-            {
-                "id": str(r["reservation_id"]),
-                "candidate_id": str(r["candidate_id"]),
-                "neph": r["neph"],
-                "candidate_name": r["candidate_name"],
-                "session_id": str(r["session_id"]),
-                "centre_name": r["centre_name"],
-                "centre_city": r["centre_city"],
-                "exam_starts_at": r["exam_starts_at"].isoformat(),
-                "expires_at": r["expires_at"].isoformat(),
-                "status": r["status"],
-            }
-            for r in rows
-        ]
+        return [reservation_row(r) for r in rows]
 
     def overdue(self, now: datetime) -> list[Any]:
         with self.datastore.transaction(commit=False) as curs:

@@ -1,1 +1,28 @@
-"""RPC payloads of the booking service: plain dicts built by the application."""
+"""What crosses booking's RPC boundary: a reservation, as every answer shows it."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+
+class HeldSeat(Schema):
+    """One reservation: a line of the cart, or of the school's reservations."""
+
+    class Meta:
+        ordered = True
+
+    id = fields.String(required=True)
+    candidate_id = fields.String(required=True)
+    neph = fields.String(required=True)
+    candidate_name = fields.String(required=True)
+    session_id = fields.String(required=True)
+    centre_name = fields.String(required=True)
+    centre_city = fields.String(required=True)
+    exam_starts_at = fields.String(required=True)
+    expires_at = fields.String(required=True)
+    status = fields.String(required=True)
+
+
+def Reservations() -> HeldSeat:
+    """A list of reservations."""
+    return HeldSeat(many=True)

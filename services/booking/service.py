@@ -1,16 +1,27 @@
-"""The booking nameko service: the cart and the reservations (BO-1…BO-5)."""
+"""The booking nameko service: seats, the cart and the reservations (BO-1…BO-5)."""
 
 from __future__ import annotations
 
 import base64
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from nameko.timer import timer
 
-from services.booking.application import BookingApplication, ReservationNotFound
-from services.booking.domain import FULL, IN_CART, REMOVED, BookingError
+from services.booking.application import (
+    BookingApplication,
+    ReservationNotFound,
+    SessionNotFound,
+)
+from services.booking.domain import (
+    REMOVED,
+    AlreadyBooked,
+    BookingError,
+    CandidateNotBookable,
+    SessionFull,
+)
 from services.booking.projections import READ_MODELS
+from services.booking.schemas import HeldSeat, Reservations
 from services.common import contracts
 from services.common.consumer import consume
 from services.common.dependencies import ApplicationProvider, service_health
@@ -19,7 +30,11 @@ from services.common.idempotency import IdempotencyConflict
 from services.common.rpc import RpcProxy, as_platform_errors, rpc
 
 ERRORS = {
+    SessionFull: (409, "complet"),
+    AlreadyBooked: (409, "reservation_impossible"),
     BookingError: (409, "reservation_impossible"),
+    CandidateNotBookable: (404, "dossier_introuvable"),
+    SessionNotFound: (404, "introuvable"),
     ReservationNotFound: (404, "reservation_introuvable"),
     IdempotencyConflict: (422, "cle_deja_utilisee"),
 }
@@ -28,8 +43,24 @@ ERRORS = {
 EXPIRY_SWEEP_SECONDS = 5
 
 
+class Catalogue:
+    """What booking asks candidates and scheduling when its copies do not know
+    a file or a session yet (see BookingApplication.known_candidate)."""
+
+    def __init__(self, candidates: Any, scheduling: Any) -> None:
+        self._candidates = candidates
+        self._scheduling = scheduling
+
+    def candidate(self, school_id: str, neph: str) -> dict[str, Any]:
+        return self._candidates.booking_view(school_id, neph)
+
+    def session(self, session_id: str) -> dict[str, Any]:
+        published = self._scheduling.published_session(session_id)
+        return contracts.SessionScheduled().load(published)
+
+
 class BookingService:
-    """Holds seats into the school's cart; asks scheduling for the seat itself."""
+    """Takes seats into the school's cart in one commit (SC-4, BO-2)."""
 
     name = "booking"
     app: BookingApplication = ApplicationProvider(
@@ -38,11 +69,9 @@ class BookingService:
     candidates = RpcProxy("candidates")
     scheduling = RpcProxy("scheduling")
 
-    @rpc
-    @as_platform_errors(ERRORS)
-    def candidate_block(self, school_id: str, neph: str) -> dict[str, Any]:
-        """BO-1: the activated file of this school for a NEPH."""
-        return self.candidates.booking_view(school_id, neph)
+    @property
+    def catalogue(self) -> Catalogue:
+        return Catalogue(self.candidates, self.scheduling)
 
     @rpc
     @as_platform_errors(ERRORS)
@@ -57,36 +86,16 @@ class BookingService:
 
         Once per idempotency key: a retry gets the first reservation back."""
         request = self.app.hold_request(school_id, neph, session_id, idempotency_key)
-        reservation = self.app.first_hold(request)
-        if reservation is None:
-            file = self.candidates.booking_view(school_id, neph)
-            session = self.scheduling.session(session_id)
-            reservation = self.app.hold(school_id, file, session, request)
-        if reservation["status"] != IN_CART:
-            # A retry after the line was paid, removed or expired: its seat's
-            # fate was settled since, asking for it again would take another.
-            return reservation
-        try:
-            # The first request may have stopped before its seat was taken, and
-            # a concurrent one may be taking it now: taking a seat is idempotent
-            # per hold id, so a retry asks again and answers only once it holds.
-            self.scheduling.hold(
-                session_id, reservation["id"], reservation["candidate_id"]
-            )
-        except Exception:
-            # No seat, or no answer: the cart line and the candidate's claim go,
-            # and the seat too if it was taken (freeing it is idempotent); the
-            # key is free again for a new attempt.
-            self.app.release(school_id, UUID(reservation["id"]), FULL)
-            self.app.forget_hold(request)
-            raise
-        return reservation
+        held = self.app.hold(school_id, neph, UUID(session_id), self.catalogue, request)
+        return HeldSeat().dump(held)
 
     @rpc
     @as_platform_errors(ERRORS)
     def remove(self, school_id: str, reservation_id: str) -> dict[str, Any]:
         """BO-3: take a reservation out of the cart; its seat is freed."""
-        return self.app.release(school_id, UUID(reservation_id), REMOVED)
+        return HeldSeat().dump(
+            self.app.release(school_id, UUID(reservation_id), REMOVED)
+        )
 
     @rpc
     @as_platform_errors(ERRORS)
@@ -94,26 +103,16 @@ class BookingService:
         self, school_id: str, reservation_id: str, session_id: str
     ) -> dict[str, Any]:
         """BO-3: another slot for a reservation in the cart; the old seat is freed."""
-        current = self.app.in_cart(school_id, UUID(reservation_id))
-        if current["session_id"] == session_id:
-            return current
-        file = self.candidates.booking_view(school_id, current["neph"])
-        session = self.scheduling.session(session_id)
-        self.app.check_bookable(session)
-        new_id = uuid4()
-        try:
-            self.scheduling.hold(session_id, str(new_id), file["id"])  # « complet »?
-            return self.app.move(school_id, UUID(reservation_id), new_id, file, session)
-        except Exception:
-            # Whatever failed, a seat taken under new_id goes back (idempotent).
-            self.app.abandon(new_id, school_id, file, session)
-            raise
+        moved = self.app.change_slot(
+            school_id, UUID(reservation_id), UUID(session_id), self.catalogue
+        )
+        return HeldSeat().dump(moved)
 
     @rpc
     @as_platform_errors(ERRORS)
     def cart(self, school_id: str) -> list[dict[str, Any]]:
         """BO-3: the school's held, unpaid reservations."""
-        return self.app.cart(school_id)
+        return Reservations().dump(self.app.cart(school_id))
 
     @rpc
     @as_platform_errors(ERRORS)
@@ -121,7 +120,8 @@ class BookingService:
         self, school_id: str, search: str = "", exam_date: str | None = None
     ) -> list[dict[str, Any]]:
         """BO-5: the school's reservations, by candidate name, NEPH, exam date."""
-        return self.app.reservations(school_id, search, exam_date)
+        found = self.app.reservations(school_id, search, exam_date)
+        return Reservations().dump(found)
 
     @rpc
     @as_platform_errors(ERRORS)
@@ -134,6 +134,28 @@ class BookingService:
     def on_payment_captured(self, event: Delivered) -> None:
         """A paid cart: its reservations become confirmed, exactly once."""
         self.app.on_payment_captured(event)
+
+    @consume("scheduling", contracts.SessionScheduled)
+    def on_session_scheduled(self, event: Delivered) -> None:
+        """A new session: its seats are booking's to give."""
+        self.app.session_scheduled(event.payload, event.tracking)
+
+    @consume("scheduling", contracts.SessionCancelled)
+    def on_session_cancelled(self, event: Delivered) -> None:
+        """A cancelled session: no new seat is taken in it."""
+        self.app.session_cancelled(event.payload["session_id"], event.tracking)
+
+    @consume("candidates", contracts.CandidateActivated)
+    def on_candidate_activated(self, event: Delivered) -> None:
+        """A file confirmed by its candidate can be booked (BO-1)."""
+        p = event.payload
+        self.app.candidate_activated(
+            p["school_id"],
+            p["neph"],
+            p["candidate_id"],
+            p["candidate_name"] or "",
+            event.tracking,
+        )
 
     @timer(interval=EXPIRY_SWEEP_SECONDS)
     def expire_holds(self) -> None:

@@ -53,7 +53,12 @@ def _reissued(e: Any, app: CandidatesApplication) -> dict | None:
 
 def _activated(e: CandidateFile.Confirmed, app: CandidatesApplication) -> dict:
     file = app.file_at(e)
+    personal = (
+        app.vault.unseal(file.id, file.personal) if file.personal else None
+    ) or {}
+    names = (personal.get("given_names"), personal.get("birth_name"))
     return {
+        "candidate_name": " ".join(n for n in names if n) or None,
         "candidate_id": e.originator_id,
         "school_id": file.school_id,
         "neph": file.neph,

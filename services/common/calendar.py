@@ -100,3 +100,13 @@ def add_months(day: date, months: int) -> date:
         except ValueError:
             continue
     raise ValueError(day)
+
+
+# BO-2: a seat can be booked from the day after today until 3 months ahead.
+BOOKING_HORIZON_MONTHS = 3
+
+
+def bookable_days(today: date) -> tuple[date, date]:
+    """The first and last exam days that can be booked on `today` (BO-2): from
+    tomorrow (bookings close at midnight the day before) to 3 months ahead."""
+    return today + timedelta(days=1), add_months(today, BOOKING_HORIZON_MONTHS)

@@ -82,6 +82,10 @@ class CandidateActivated(Contract):
     neph = NEPH
     request_number = fields.String(required=True)
     activated_at = fields.AwareDateTime(required=True)
+    # Added in v1 (readers ignore what they do not know): the name booking
+    # shows on reservations and convocations. Personal data in clear on the bus
+    # until payloads are sealed per reader; None once the file is erased.
+    candidate_name = fields.String(load_default=None, allow_none=True)
 
 
 class EmailValidated(Contract):
@@ -145,18 +149,59 @@ class PasswordResetRequested(Contract):
     expires_at = fields.AwareDateTime(required=True)
 
 
-class ReservationReleased(Contract):
-    """A held or booked seat is given back: removed from the cart, expired,
-    cancelled. Scheduling frees the seat."""
+class SessionScheduled(Contract):
+    """Scheduling opened an exam session: booking keeps its seats (SC-2, SC-4)."""
 
-    event_type = "ReservationReleased"
+    event_type = "SessionScheduled"
     version = 1
 
-    reservation_id = fields.UUID(required=True)
     session_id = fields.UUID(required=True)
-    candidate_id = fields.UUID(required=True)
+    centre_id = fields.UUID(required=True)
+    centre_name = fields.String(required=True)
+    centre_address = fields.String(required=True)
+    centre_city = fields.String(required=True)
+    departement = fields.String(required=True)
+    kind = fields.String(required=True)
+    starts_at = fields.AwareDateTime(required=True)
+    duration_minutes = fields.Integer(required=True)
+    seats = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class SessionCancelled(Contract):
+    """Scheduling cancelled an exam session: no new seat is taken in it."""
+
+    event_type = "SessionCancelled"
+    version = 1
+
+    session_id = fields.UUID(required=True)
+    cancelled_at = fields.AwareDateTime(required=True)
+
+
+class _SeatsChanged(Contract):
+    """A session's free seats after a change; `seats_version` orders changes
+    (a reader keeps the highest), so redeliveries and reordering are harmless."""
+
+    session_id = fields.UUID(required=True)
+    reservation_id = fields.UUID(required=True)
+    free_seats = fields.Integer(required=True)
+    seats_version = fields.Integer(required=True)
+    occurred_at = fields.AwareDateTime(required=True)
+
+
+class SlotReserved(_SeatsChanged):
+    """Booking gave a seat of a session to a reservation (BO-2, SC-4)."""
+
+    event_type = "SlotReserved"
+    version = 1
+
+
+class SlotReleased(_SeatsChanged):
+    """A reservation gave its seat back: removed from the cart, expired, moved."""
+
+    event_type = "SlotReleased"
+    version = 1
+
     reason = fields.String(required=True)
-    released_at = fields.AwareDateTime(required=True)
 
 
 class ReservationConfirmed(Contract):
@@ -204,7 +249,10 @@ ALL: tuple[type[Contract], ...] = (
     CandidateExpired,
     AccountActivationRequested,
     PasswordResetRequested,
-    ReservationReleased,
+    SessionScheduled,
+    SessionCancelled,
+    SlotReserved,
+    SlotReleased,
     PaymentCaptured,
     ReservationConfirmed,
 )

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from services.common.calendar import add_months, is_public_holiday
-from services.common.envelope import Delivered
-from services.common.store import ServiceApplication, retry_on_conflict
+from services.common import contracts
+from services.common.calendar import bookable_days, is_public_holiday
+from services.common.store import ServiceApplication
 from services.scheduling import communes, rules, transfer
 from services.scheduling.domain import (
     DEFAULT_DURATION,
@@ -21,8 +21,8 @@ from services.scheduling.domain import (
     SchedulingError,
     check_session,
 )
+from services.scheduling.publications import PUBLISHED, session_scheduled
 
-HOLD_ATTEMPTS = 50
 NEAREST_CENTRES = 20
 
 
@@ -39,8 +39,7 @@ class SchedulingApplication(ServiceApplication):
     """Centres and sessions; one aggregate per session's seats."""
 
     name: ClassVar[str] = "scheduling"
-    # A busy session collects many holds and releases: load it from a snapshot.
-    snapshotting_intervals: ClassVar = {ExamSession: 100}
+    published: ClassVar = PUBLISHED
 
     # -- centres and sessions (SC-1, SC-2) --------------------------------------------
 
@@ -79,6 +78,9 @@ class SchedulingApplication(ServiceApplication):
             duration_minutes=duration_minutes,
             seats=seats,
             kind=kind,
+            centre_name=centre.name,
+            centre_address=f"{centre.address}, {centre.postal_code}",
+            centre_city=centre.city,
         )
 
     def schedule_session(
@@ -101,43 +103,30 @@ class SchedulingApplication(ServiceApplication):
         """SC-2: one session per line (centre code, start, seats, type)."""
         return transfer.import_sessions(text, self.schedule_session)
 
-    # -- seats (SC-4) ------------------------------------------------------------------
+    def cancel_session(self, session_id: UUID) -> dict[str, Any]:
+        """Withdraw a session from the catalogue: booking takes no new seat in it."""
+        session = self._session(session_id)
+        session.cancel(self.clock.now())
+        self.save(session)
+        return self.session_view(session)
 
-    def hold(self, session_id: UUID, hold_id: str, candidate_id: str) -> dict[str, Any]:
-        """Take a seat for a hold; retried on a concurrent change of the session."""
-
-        def attempt() -> dict[str, Any]:
-            session = self._session(session_id)
-            if session.reserve(hold_id, candidate_id):  # False: it has its seat
-                self.save(session)
-            return self.session_view(session)
-
-        return retry_on_conflict(
-            attempt,
-            HOLD_ATTEMPTS,
-            SchedulingError(
-                "Trop de demandes simultanées sur cette session : réessayez."
-            ),
-        )
-
-    def release_for(self, session_id: UUID, hold_id: str, event: Delivered) -> None:
-        """Free the seat a released reservation held, once per message."""
-
-        def attempt() -> None:
-            session = self._session(session_id)
-            session.release(hold_id)  # nothing to free: still record the message
-            self.save(session, tracking=event.tracking)
-
-        retry_on_conflict(
-            attempt,
-            HOLD_ATTEMPTS,
-            SchedulingError("Libération impossible pour l'instant : réessayez."),
+    def seats_changed(self, change: dict[str, Any]) -> None:
+        """Booking's word on a session's free seats, for the search."""
+        self.views["session_board"].record_seats(
+            change["session_id"], change["free_seats"], change["seats_version"]
         )
 
     # -- queries -----------------------------------------------------------------------
 
     def session(self, session_id: UUID) -> dict[str, Any]:
         return self.session_view(self._session(session_id))
+
+    def published_session(self, session_id: UUID) -> dict[str, Any]:
+        """A session as `SessionScheduled` tells it (for booking's first look)."""
+        session = self._session(session_id)
+        if session.cancelled:
+            raise NotFound("Cette session d'examen a été annulée.")
+        return contracts.SessionScheduled().dump(session_scheduled(session.id, session))
 
     def session_view(self, session: ExamSession) -> dict[str, Any]:
         centre = self._centre(session.centre_id)
@@ -156,7 +145,11 @@ class SchedulingApplication(ServiceApplication):
             "duration_minutes": session.duration_minutes,
             "kind": session.kind,
             "seats": session.seats,
-            "free_seats": session.free_seats,
+            # Booking gives the seats; the board follows it (under a second).
+            "free_seats": self.views["session_board"].free_seats(session.id)
+            if "session_board" in self.views
+            else None,
+            "cancelled": session.cancelled,
         }
 
     def search(
@@ -172,8 +165,7 @@ class SchedulingApplication(ServiceApplication):
         if place is None:
             raise UnknownPlace(query)
         today = self.clock.now().astimezone(PARIS).date()
-        # Only what can be booked (BO-2): from tomorrow to 3 months ahead.
-        first, last = today + timedelta(days=1), add_months(today, 3)
+        first, last = bookable_days(today)  # only what can be booked (BO-2)
         centres = self.views["session_board"].centres_with_sessions(
             after=max(after or first, first),
             before=min(before or last, last),

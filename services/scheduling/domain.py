@@ -1,8 +1,4 @@
-"""Exam centres and exam sessions; the seats of one session are one aggregate.
-
-Two holds racing for a session's last seat meet the event store's version
-check: one saves, the other reloads and finds the session full (SC-4).
-"""
+"""Exam centres and exam sessions: the catalogue (SC-1, SC-2)."""
 
 from __future__ import annotations
 
@@ -26,10 +22,6 @@ class SchedulingError(ValueError):
     def __init__(self, message: str, fields: dict[str, list[str]] | None = None):
         self.fields = fields or {}
         super().__init__(message)
-
-
-class SessionFull(SchedulingError):
-    """No free seat left."""
 
 
 def check_session(
@@ -115,7 +107,8 @@ class ExamCentre(Aggregate):
 
 
 class ExamSession(Aggregate):
-    """One exam session and its seats (SC-2, SC-4)."""
+    """One exam session of the catalogue (SC-2). Its seats are booking's: this
+    says how many there are, booking gives them (SC-4)."""
 
     class Scheduled(Aggregate.Created):
         centre_id: UUID
@@ -124,6 +117,11 @@ class ExamSession(Aggregate):
         duration_minutes: int
         seats: int
         kind: str
+        # What a booking shows of its centre, so that `SessionScheduled` is
+        # built from this event alone.
+        centre_name: str
+        centre_address: str
+        centre_city: str
 
     @event(Scheduled)
     def __init__(
@@ -134,6 +132,9 @@ class ExamSession(Aggregate):
         duration_minutes: int,
         seats: int,
         kind: str,
+        centre_name: str,
+        centre_address: str,
+        centre_city: str,
     ) -> None:
         self.centre_id = centre_id
         self.departement = departement
@@ -141,63 +142,23 @@ class ExamSession(Aggregate):
         self.duration_minutes = duration_minutes
         self.seats = seats
         self.kind = kind
-        self.holders: dict[str, str] = {}  # hold id → candidate id
-        # Holds released before they arrived (a late or redelivered request):
-        # they must never take a seat afterwards. A dict, not a set: snapshots
-        # store the aggregate's state as JSON, which has no sets.
-        self.withdrawn: dict[str, bool] = {}
+        self.centre_name = centre_name
+        self.centre_address = centre_address
+        self.centre_city = centre_city
         self.cancelled = False
-
-    @property
-    def free_seats(self) -> int:
-        return self.seats - len(self.holders)
 
     @property
     def exam_day(self) -> date:
         return self.starts_at.astimezone(PARIS).date()
 
-    class SlotReserved(Aggregate.Event):
-        hold_id: str
-        candidate_id: str
+    class Cancelled(Aggregate.Event):
+        cancelled_at: datetime
 
-    def reserve(self, hold_id: str, candidate_id: str) -> bool:
-        """Hold a seat; False if this hold already has one (a retried request)."""
-        if hold_id in self.holders:
-            return False
-        if hold_id in self.withdrawn:
-            raise SchedulingError("Cette réservation a déjà été annulée.")
+    def cancel(self, at: datetime) -> None:
         if self.cancelled:
-            raise SchedulingError("Cette session a été annulée.")
-        if self.free_seats <= 0:
-            raise SessionFull(
-                "Cette session est complète : choisissez un autre créneau."
-            )
-        self._slot_reserved(hold_id=hold_id, candidate_id=candidate_id)
-        return True
+            raise SchedulingError("Cette session est déjà annulée.")
+        self._cancelled(cancelled_at=at)
 
-    @event(SlotReserved)
-    def _slot_reserved(self, hold_id: str, candidate_id: str) -> None:
-        self.holders[hold_id] = candidate_id
-
-    class SlotReleased(Aggregate.Event):
-        hold_id: str
-
-    def release(self, hold_id: str) -> bool:
-        """Free a held seat; a hold released before it arrived is withdrawn."""
-        if hold_id in self.holders:
-            self._slot_released(hold_id=hold_id)
-            return True
-        if hold_id not in self.withdrawn:
-            self._hold_withdrawn(hold_id=hold_id)
-        return False
-
-    class HoldWithdrawn(Aggregate.Event):
-        hold_id: str
-
-    @event(HoldWithdrawn)
-    def _hold_withdrawn(self, hold_id: str) -> None:
-        self.withdrawn[hold_id] = True
-
-    @event(SlotReleased)
-    def _slot_released(self, hold_id: str) -> None:
-        self.holders.pop(hold_id, None)
+    @event(Cancelled)
+    def _cancelled(self, cancelled_at: datetime) -> None:
+        self.cancelled = True

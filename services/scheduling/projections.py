@@ -16,6 +16,9 @@ from services.scheduling.domain import INDIVIDUAL, PARIS, ExamCentre, ExamSessio
 
 
 class SessionBoardView(ReadModelView):
+    # Rebuilt from scheduling's log. board_seats is not: it follows booking's
+    # SlotReserved / SlotReleased (booking gives the seats, the search shows
+    # what booking last said), so a replay of this log keeps it.
     tables = ("board_centres", "board_sessions")
 
     def create_statements(self) -> list[sql.Composable]:
@@ -37,6 +40,10 @@ class SessionBoardView(ReadModelView):
             sql.SQL(
                 "CREATE INDEX IF NOT EXISTS board_sessions_start ON {} (starts_at)"
             ).format(self.table("board_sessions")),
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} (session_id uuid PRIMARY KEY,"
+                " free_seats int NOT NULL, seats_version int NOT NULL)"
+            ).format(self.table("board_seats")),
         ]
 
     def add_centre(self, row: dict[str, Any], tracking: Tracking) -> None:
@@ -45,16 +52,35 @@ class SessionBoardView(ReadModelView):
     def add_session(self, row: dict[str, Any], tracking: Tracking) -> None:
         self.insert_row("board_sessions", row, tracking)
 
-    def change_free_seats(
-        self, session_id: Any, delta: int, tracking: Tracking
-    ) -> None:
-        self.write(
-            sql.SQL(
-                "UPDATE {} SET free_seats = free_seats + %s WHERE session_id = %s"
-            ).format(self.table("board_sessions")),
-            (delta, session_id),
-            tracking,
-        )
+    def remove_session(self, session_id: Any, tracking: Tracking) -> None:
+        self.delete_row("board_sessions", ("session_id", session_id), tracking)
+
+    def record_seats(self, session_id: Any, free_seats: int, version: int) -> None:
+        """Booking's latest word on a session's free seats. Idempotent and
+        order-proof: an older or repeated message changes nothing."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                sql.SQL(
+                    "INSERT INTO {0} (session_id, free_seats, seats_version)"
+                    " VALUES (%s, %s, %s) ON CONFLICT (session_id) DO UPDATE"
+                    " SET free_seats = EXCLUDED.free_seats,"
+                    " seats_version = EXCLUDED.seats_version"
+                    " WHERE {0}.seats_version < EXCLUDED.seats_version"
+                ).format(self.table("board_seats")),
+                (session_id, free_seats, version),
+            )
+
+    def free_seats(self, session_id: Any) -> int | None:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                sql.SQL(
+                    "SELECT COALESCE(b.free_seats, s.seats) AS free FROM {} s"
+                    " LEFT JOIN {} b USING (session_id) WHERE s.session_id = %s"
+                ).format(self.table("board_sessions"), self.table("board_seats")),
+                (session_id,),
+            )
+            row = curs.fetchone()
+        return row["free"] if row else None
 
     def centres_with_sessions(
         self,
@@ -96,11 +122,15 @@ class SessionBoardView(ReadModelView):
             matching=matching,
         )
         slots = sql.SQL(
-            "SELECT s.* FROM {sessions} s JOIN {centres} c USING (centre_id)"
+            "SELECT s.session_id, s.centre_id, s.starts_at, s.duration_minutes,"
+            " s.kind, s.seats, COALESCE(b.free_seats, s.seats) AS free_seats"
+            " FROM {sessions} s JOIN {centres} c USING (centre_id)"
+            " LEFT JOIN {seats} b USING (session_id)"
             " WHERE s.centre_id = ANY(%(ids)s) AND {matching} ORDER BY s.starts_at"
         ).format(
             sessions=self.table("board_sessions"),
             centres=self.table("board_centres"),
+            seats=self.table("board_seats"),
             matching=matching,
         )
         params = {
@@ -158,8 +188,7 @@ class SessionBoard(Projection[SessionBoardView]):
         for cls in (
             ExamCentre.Registered,
             ExamSession.Scheduled,
-            ExamSession.SlotReserved,
-            ExamSession.SlotReleased,
+            ExamSession.Cancelled,
         )
     )
 
@@ -202,12 +231,8 @@ class SessionBoard(Projection[SessionBoardView]):
         )
 
     @process_event.register
-    def _(self, e: ExamSession.SlotReserved, tracking: Tracking) -> None:
-        self.view.change_free_seats(e.originator_id, -1, tracking)
-
-    @process_event.register
-    def _(self, e: ExamSession.SlotReleased, tracking: Tracking) -> None:
-        self.view.change_free_seats(e.originator_id, +1, tracking)
+    def _(self, e: ExamSession.Cancelled, tracking: Tracking) -> None:
+        self.view.remove_session(e.originator_id, tracking)
 
 
 READ_MODELS = {"session_board": ReadModel(SessionBoard, SessionBoardView)}

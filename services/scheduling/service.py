@@ -15,12 +15,11 @@ from services.scheduling.application import (
     SchedulingApplication,
     UnknownPlace,
 )
-from services.scheduling.domain import SchedulingError, SessionFull
+from services.scheduling.domain import SchedulingError
 from services.scheduling.projections import READ_MODELS
 from services.scheduling.schemas import NewCentre, SearchQuery
 
 ERRORS = {
-    SessionFull: (409, "complet"),
     SchedulingError: (400, "session_invalide"),
     NotFound: (404, "introuvable"),
     UnknownPlace: (404, "commune_inconnue"),
@@ -49,9 +48,15 @@ class SchedulingService:
 
     @rpc
     @as_platform_errors(ERRORS)
-    def hold(self, session_id: str, hold_id: str, candidate_id: str) -> dict[str, Any]:
-        """Take a seat for a reservation; « complet » when none is left (SC-4)."""
-        return self.app.hold(UUID(session_id), hold_id, candidate_id)
+    def published_session(self, session_id: str) -> dict[str, Any]:
+        """A session as `SessionScheduled` tells it, for booking's first look."""
+        return self.app.published_session(UUID(session_id))
+
+    @rpc
+    @as_platform_errors(ERRORS)
+    def cancel_session(self, session_id: str) -> dict[str, Any]:
+        """Withdraw a session: booking takes no new seat in it."""
+        return self.app.cancel_session(UUID(session_id))
 
     @rpc
     @as_platform_errors(ERRORS)
@@ -59,13 +64,15 @@ class SchedulingService:
         """Centres nearest to a town or postal code, with their slots (SC-3)."""
         return self.app.search(**SearchQuery().load(query))
 
-    @consume("booking", contracts.ReservationReleased)
-    def on_reservation_released(self, event: Delivered) -> None:
-        """Free the seat of a reservation given back (cart, expiry, cancellation)."""
-        payload = event.payload
-        self.app.release_for(
-            payload["session_id"], str(payload["reservation_id"]), event
-        )
+    @consume("booking", contracts.SlotReserved)
+    def on_slot_reserved(self, event: Delivered) -> None:
+        """A seat was taken: the search shows one less (SC-3)."""
+        self.app.seats_changed(event.payload)
+
+    @consume("booking", contracts.SlotReleased)
+    def on_slot_released(self, event: Delivered) -> None:
+        """A seat was given back: the search shows it again (SC-3)."""
+        self.app.seats_changed(event.payload)
 
     @rpc
     def ping(self) -> str:

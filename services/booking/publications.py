@@ -1,0 +1,52 @@
+"""What booking publishes: each integration event built from its stored event
+alone (DESIGN: the relay never reloads an aggregate)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.booking.domain import Reservation, SessionSeats
+from services.common import contracts
+from services.common.store import Publication
+
+
+def _seats_changed(e: Any) -> dict[str, Any]:
+    return {
+        "session_id": e.originator_id,
+        "reservation_id": e.reservation_id,
+        "free_seats": e.free_seats,
+        "seats_version": e.originator_version,
+        "occurred_at": e.timestamp,
+    }
+
+
+def _slot_reserved(e: SessionSeats.SlotReserved, app: Any) -> dict[str, Any]:
+    return _seats_changed(e)
+
+
+def _slot_released(e: SessionSeats.SlotReleased, app: Any) -> dict[str, Any]:
+    return {**_seats_changed(e), "reason": e.reason}
+
+
+def _confirmed(e: Reservation.Confirmed, app: Any) -> dict[str, Any]:
+    return {
+        "reservation_id": e.originator_id,
+        "school_id": e.school_id,
+        "candidate_id": e.candidate_id,
+        "candidate_name": e.candidate_name,
+        "neph": e.neph,
+        "session_id": e.session_id,
+        "centre_name": e.centre_name,
+        "centre_address": e.centre_address,
+        "centre_city": e.centre_city,
+        "exam_starts_at": e.exam_starts_at.isoformat(),
+        "checkout_id": e.checkout_id,
+        "confirmed_at": e.confirmed_at,
+    }
+
+
+PUBLISHED: dict[type, Publication] = {
+    SessionSeats.SlotReserved: Publication(contracts.SlotReserved, _slot_reserved),
+    SessionSeats.SlotReleased: Publication(contracts.SlotReleased, _slot_released),
+    Reservation.Confirmed: Publication(contracts.ReservationConfirmed, _confirmed),
+}
