@@ -8,7 +8,7 @@ with the schema of each consumer that subscribes to it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from uuid import UUID, uuid4
 
 import pytest
@@ -21,6 +21,8 @@ from services.candidates.application import ACTIVATION, CandidatesApplication
 from services.common import contracts
 from services.common.store import ServiceApplication
 from services.identity.application import IdentityApplication
+from services.scheduling.application import SchedulingApplication
+from services.scheduling.domain import COLLECTIVE, PARIS, ExamCentre
 
 IN_MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 
@@ -80,24 +82,45 @@ def identity_scenario(app: IdentityApplication) -> None:
 
 
 def booking_scenario(app: BookingApplication) -> None:
-    starts = (app.clock.now() + timedelta(days=10)).isoformat()
-    file = {
-        "id": str(uuid4()),
-        "neph": "123456789012",
-        "given_names": "Emma",
-        "birth_name": "Garcia",
-    }
-    session = {
-        "id": str(uuid4()),
-        "starts_at": starts,
-        "centre": {"name": "Centre de Lyon", "city": "Lyon"},
-    }
-    held = app.hold("ecole", file, session)
+    session_id = uuid4()
+    app.session_scheduled(
+        {
+            "session_id": session_id,
+            "centre_id": uuid4(),
+            "centre_name": "Centre de Lyon",
+            "centre_address": "1 rue, 69003",
+            "centre_city": "Lyon",
+            "departement": "69",
+            "kind": "collective",
+            "starts_at": app.clock.now() + timedelta(days=10),
+            "duration_minutes": 60,
+            "seats": 18,
+        }
+    )
+    app.candidate_activated("ecole", "123456789012", uuid4(), "Emma Garcia")
+    held = app.hold("ecole", "123456789012", session_id, catalogue=None)
     app.release("ecole", UUID(held["id"]), "retirée du panier")
-    paid = app.hold("ecole", file, session)
+    paid = app.hold("ecole", "123456789012", session_id, catalogue=None)
     reservation = app.repository.get(UUID(paid["id"]))
     reservation.confirm(uuid4(), app.clock.now())
     app.save(reservation)
+
+
+def scheduling_scenario(app: SchedulingApplication) -> None:
+    app.import_centres(
+        "code;nom;adresse;code_postal;ville;latitude;longitude;pmr;horaires\n"
+        "LYO-1;Centre Lyon;10 rue Garibaldi;69003;Lyon;45.76;4.85;oui;\n"
+    )
+    day = app.clock.now().date() + timedelta(days=10)
+    while day.weekday() == 6:
+        day += timedelta(days=1)
+    session = app.schedule_session(
+        ExamCentre.create_id("LYO-1"),
+        datetime.combine(day, time(9), PARIS),
+        18,
+        COLLECTIVE,
+    )
+    app.cancel_session(UUID(session["id"]))
 
 
 def billing_scenario(app: BillingApplication) -> None:
@@ -110,6 +133,7 @@ SCENARIOS: dict[str, Callable[[ServiceApplication], None]] = {
     "candidates": candidates_scenario,
     "identity": identity_scenario,
     "booking": booking_scenario,
+    "scheduling": scheduling_scenario,
     "billing": billing_scenario,
 }
 

@@ -1,4 +1,4 @@
-"""Centres, sessions and seats on the in-memory store (SC-1, SC-2, SC-4)."""
+"""Centres and sessions on the in-memory store (SC-1, SC-2)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,13 @@ from uuid import UUID
 import pytest
 
 from services.common.clock import FrozenClock
-from services.scheduling.application import SchedulingApplication
+from services.scheduling.application import NotFound, SchedulingApplication
 from services.scheduling.domain import (
     COLLECTIVE,
     INDIVIDUAL,
     PARIS,
     ExamCentre,
     SchedulingError,
-    SessionFull,
 )
 
 CENTRES = """code;nom;adresse;code_postal;ville;latitude;longitude;pmr;horaires
@@ -83,28 +82,18 @@ def test_sessions_from_csv(app):
     assert [f["line"] for f in report["failed"]] == [4, 5]
 
 
-def test_a_session_never_gives_more_seats_than_it_has(app):
+def test_a_session_is_published_with_its_centre_and_can_be_cancelled(app):
     app.import_centres(CENTRES)
     session = app.schedule_session(
         ExamCentre.create_id("LYO-1"), at("2026-12-01 10:30"), 2, INDIVIDUAL
     )
     session_id = UUID(session["id"])
-    app.hold(session_id, "h1", "c1")
-    app.hold(session_id, "h1", "c1")  # the same hold again: still one seat
-    app.hold(session_id, "h2", "c2")
-    with pytest.raises(SessionFull):
-        app.hold(session_id, "h3", "c3")
-    assert app.session(session_id)["free_seats"] == 0
-
-
-def test_a_hold_released_before_it_arrived_never_takes_a_seat(app):
-    app.import_centres(CENTRES)
-    session = app.schedule_session(
-        ExamCentre.create_id("LYO-1"), at("2026-12-01 10:30"), 2, INDIVIDUAL
-    )
-    aggregate = app.repository.get(UUID(session["id"]))
-    aggregate.release("late")  # the release overtook its hold
-    app.save(aggregate)
-    with pytest.raises(SchedulingError):
-        app.hold(UUID(session["id"]), "late", "c1")
-    assert app.session(UUID(session["id"]))["free_seats"] == 2
+    published = app.published_session(session_id)
+    assert published["centre_name"] == "Centre Lyon Part-Dieu"
+    assert published["centre_address"] == "10 rue Garibaldi, 69003"
+    assert published["seats"] == 2 and published["kind"] == INDIVIDUAL
+    assert app.cancel_session(session_id)["cancelled"] is True
+    with pytest.raises(SchedulingError, match="déjà annulée"):
+        app.cancel_session(session_id)
+    with pytest.raises(NotFound, match="annulée"):
+        app.published_session(session_id)
