@@ -16,7 +16,7 @@ from services.common.consumer import consume
 from services.common.dependencies import ApplicationProvider, service_health
 from services.common.envelope import Delivered
 from services.common.idempotency import IdempotencyConflict
-from services.common.rpc import RpcProxy, as_platform_errors, rpc
+from services.common.rpc import RpcProxy, rpc
 
 ERRORS = {
     BookingError: (409, "reservation_impossible"),
@@ -32,6 +32,7 @@ class BookingService:
     """Holds seats into the school's cart; asks scheduling for the seat itself."""
 
     name = "booking"
+    errors = ERRORS
     app: BookingApplication = ApplicationProvider(
         BookingApplication, read_models=READ_MODELS
     )
@@ -39,13 +40,11 @@ class BookingService:
     scheduling = RpcProxy("scheduling")
 
     @rpc
-    @as_platform_errors(ERRORS)
     def candidate_block(self, school_id: str, neph: str) -> dict[str, Any]:
         """BO-1: the activated file of this school for a NEPH."""
         return self.candidates.booking_view(school_id, neph)
 
     @rpc
-    @as_platform_errors(ERRORS)
     def hold(
         self,
         school_id: str,
@@ -83,13 +82,11 @@ class BookingService:
         return reservation
 
     @rpc
-    @as_platform_errors(ERRORS)
     def remove(self, school_id: str, reservation_id: str) -> dict[str, Any]:
         """BO-3: take a reservation out of the cart; its seat is freed."""
         return self.app.release(school_id, UUID(reservation_id), REMOVED)
 
     @rpc
-    @as_platform_errors(ERRORS)
     def change_slot(
         self, school_id: str, reservation_id: str, session_id: str
     ) -> dict[str, Any]:
@@ -110,13 +107,11 @@ class BookingService:
             raise
 
     @rpc
-    @as_platform_errors(ERRORS)
     def cart(self, school_id: str) -> list[dict[str, Any]]:
         """BO-3: the school's held, unpaid reservations."""
         return self.app.cart(school_id)
 
     @rpc
-    @as_platform_errors(ERRORS)
     def reservations(
         self, school_id: str, search: str = "", exam_date: str | None = None
     ) -> list[dict[str, Any]]:
@@ -124,7 +119,6 @@ class BookingService:
         return self.app.reservations(school_id, search, exam_date)
 
     @rpc
-    @as_platform_errors(ERRORS)
     def convocation_pdf(self, school_id: str, reservation_id: str) -> str:
         """A confirmed reservation's convocation, base64-encoded for the RPC."""
         pdf = self.app.convocation_pdf(school_id, UUID(reservation_id))
