@@ -18,6 +18,7 @@ from gateway.http import json_response
 from gateway.routes.accounts import AccountRoutes
 from gateway.routes.booking import BookingRoutes
 from gateway.routes.candidates import CandidateRoutes
+from gateway.routes.checkout import CheckoutRoutes
 from gateway.routes.pages import PageRoutes
 from gateway.rpc import RpcProxy
 from gateway.server import http
@@ -65,7 +66,9 @@ def _summary(health: Any) -> dict[str, Any]:
     return summary
 
 
-class GatewayService(AccountRoutes, CandidateRoutes, BookingRoutes, PageRoutes):
+class GatewayService(
+    AccountRoutes, CandidateRoutes, BookingRoutes, CheckoutRoutes, PageRoutes
+):
     """JSON API and web pages for schools and candidates."""
 
     name = "gateway"

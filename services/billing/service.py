@@ -15,7 +15,7 @@ from services.billing.provider import ProviderError
 from services.billing.sepa import InvalidBankDetails
 from services.common.dependencies import ApplicationProvider, service_health
 from services.common.idempotency import IdempotencyConflict
-from services.common.rpc import as_platform_errors, rpc
+from services.common.rpc import rpc
 
 ERRORS = {
     CheckoutError: (409, "paiement_impossible"),
@@ -34,12 +34,12 @@ class BillingService:
     """Payments of the schools' carts."""
 
     name = "billing"
+    errors = ERRORS
     app: BillingApplication = ApplicationProvider(
         BillingApplication, read_models=READ_MODELS
     )
 
     @rpc
-    @as_platform_errors(ERRORS)
     def pay_by_card(
         self,
         school_id: str,
@@ -54,7 +54,6 @@ class BillingService:
         )
 
     @rpc
-    @as_platform_errors(ERRORS)
     def pay_by_sepa(
         self,
         school_id: str,
@@ -67,13 +66,11 @@ class BillingService:
         return self.app.pay_by_sepa(school_id, idempotency_key, lines, bank, buyer)
 
     @rpc
-    @as_platform_errors(ERRORS)
     def payments(self, school_id: str) -> list[dict[str, Any]]:
         """The school's payments, newest first."""
         return self.app.payments(school_id)
 
     @rpc
-    @as_platform_errors(ERRORS)
     def invoice_pdf(self, school_id: str, checkout_id: str) -> str:
         """An invoice as PDF, base64-encoded for the RPC."""
         return base64.b64encode(

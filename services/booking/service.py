@@ -27,7 +27,7 @@ from services.common.consumer import consume
 from services.common.dependencies import ApplicationProvider, service_health
 from services.common.envelope import Delivered
 from services.common.idempotency import IdempotencyConflict
-from services.common.rpc import RpcProxy, as_platform_errors, rpc
+from services.common.rpc import RpcProxy, rpc
 
 ERRORS = {
     SessionFull: (409, "complet"),
@@ -63,6 +63,7 @@ class BookingService:
     """Takes seats into the school's cart in one commit (SC-4, BO-2)."""
 
     name = "booking"
+    errors = ERRORS
     app: BookingApplication = ApplicationProvider(
         BookingApplication, read_models=READ_MODELS
     )
@@ -74,7 +75,6 @@ class BookingService:
         return Catalogue(self.candidates, self.scheduling)
 
     @rpc
-    @as_platform_errors(ERRORS)
     def hold(
         self,
         school_id: str,
@@ -90,7 +90,6 @@ class BookingService:
         return HeldSeat().dump(held)
 
     @rpc
-    @as_platform_errors(ERRORS)
     def remove(self, school_id: str, reservation_id: str) -> dict[str, Any]:
         """BO-3: take a reservation out of the cart; its seat is freed."""
         return HeldSeat().dump(
@@ -98,7 +97,6 @@ class BookingService:
         )
 
     @rpc
-    @as_platform_errors(ERRORS)
     def change_slot(
         self, school_id: str, reservation_id: str, session_id: str
     ) -> dict[str, Any]:
@@ -109,13 +107,11 @@ class BookingService:
         return HeldSeat().dump(moved)
 
     @rpc
-    @as_platform_errors(ERRORS)
     def cart(self, school_id: str) -> list[dict[str, Any]]:
         """BO-3: the school's held, unpaid reservations."""
         return Reservations().dump(self.app.cart(school_id))
 
     @rpc
-    @as_platform_errors(ERRORS)
     def reservations(
         self, school_id: str, search: str = "", exam_date: str | None = None
     ) -> list[dict[str, Any]]:
@@ -124,7 +120,6 @@ class BookingService:
         return Reservations().dump(found)
 
     @rpc
-    @as_platform_errors(ERRORS)
     def convocation_pdf(self, school_id: str, reservation_id: str) -> str:
         """A confirmed reservation's convocation, base64-encoded for the RPC."""
         pdf = self.app.convocation_pdf(school_id, UUID(reservation_id))

@@ -17,7 +17,7 @@ from services.candidates.domain import CandidateFileError, CandidateFileStateErr
 from services.candidates.projections import READ_MODELS
 from services.common.dependencies import ApplicationProvider, service_health
 from services.common.idempotency import IdempotencyConflict
-from services.common.rpc import as_platform_errors, rpc
+from services.common.rpc import rpc
 
 ERRORS = {
     InvalidCandidateFile: (400, "dossier_invalide"),
@@ -35,12 +35,12 @@ class CandidatesService:
     """Candidate files (CA-1…CA-5)."""
 
     name = "candidates"
+    errors = ERRORS
     app: CandidatesApplication = ApplicationProvider(
         CandidatesApplication, read_models=READ_MODELS
     )
 
     @rpc
-    @as_platform_errors(ERRORS)
     def create_file(
         self,
         school_id: str,
@@ -52,19 +52,16 @@ class CandidatesService:
         return self.app.create_file(school_id, school_email, data, idempotency_key)
 
     @rpc
-    @as_platform_errors(ERRORS)
     def get_file(self, school_id: str, candidate_id: str) -> dict[str, Any]:
         """One of the school's candidate files."""
         return self.app.get_file(UUID(candidate_id), school_id=school_id)
 
     @rpc
-    @as_platform_errors(ERRORS)
     def list_files(self, school_id: str, search: str = "") -> list[dict[str, Any]]:
         """The school's candidate files, searched by name or NEPH."""
         return self.app.list_files(school_id, search)
 
     @rpc
-    @as_platform_errors(ERRORS)
     def change_contact(
         self, school_id: str, candidate_id: str, data: dict[str, Any]
     ) -> dict[str, Any]:
@@ -72,49 +69,41 @@ class CandidatesService:
         return self.app.change_contact(school_id, UUID(candidate_id), data)
 
     @rpc
-    @as_platform_errors(ERRORS)
     def resend_link(self, school_id: str, candidate_id: str) -> dict[str, Any]:
         """Send the candidate a new activation link (or letter)."""
         return self.app.resend_link(school_id, UUID(candidate_id))
 
     @rpc
-    @as_platform_errors(ERRORS)
     def archive(self, school_id: str, candidate_id: str) -> dict[str, Any]:
         """Archive a file that is done with."""
         return self.app.archive(school_id, UUID(candidate_id))
 
     @rpc
-    @as_platform_errors(ERRORS)
     def for_candidate(self, candidate_id: str, token: str) -> dict[str, Any]:
         """What the candidate's activation page shows."""
         return self.app.for_candidate(UUID(candidate_id), token)
 
     @rpc
-    @as_platform_errors(ERRORS)
     def redeem_code(self, neph: str, code: str) -> dict[str, str]:
         """A letter's code and the NEPH open the candidate's activation page."""
         return self.app.redeem_code(neph, code)
 
     @rpc
-    @as_platform_errors(ERRORS)
     def confirm(self, candidate_id: str, token: str) -> dict[str, Any]:
         """The candidate confirms the data, sworn statement ticked."""
         return self.app.confirm(UUID(candidate_id), token)
 
     @rpc
-    @as_platform_errors(ERRORS)
     def refuse(self, candidate_id: str, token: str) -> dict[str, Any]:
         """The candidate refuses the data."""
         return self.app.refuse(UUID(candidate_id), token)
 
     @rpc
-    @as_platform_errors(ERRORS)
     def receipt(self, candidate_id: str, school_id: str | None = None) -> dict:
         """The activation receipt's data."""
         return self.app.receipt(UUID(candidate_id), school_id)
 
     @rpc
-    @as_platform_errors(ERRORS)
     def import_csv(
         self,
         school_id: str,
@@ -126,13 +115,11 @@ class CandidatesService:
         return self.app.import_csv(school_id, school_email, text, idempotency_key)
 
     @rpc
-    @as_platform_errors(ERRORS)
     def export_csv(self, school_id: str) -> str:
         """The school's files as CSV (EX-1)."""
         return self.app.export_csv(school_id)
 
     @rpc
-    @as_platform_errors(ERRORS)
     def receipt_pdf(
         self, candidate_id: str, school_id: str | None = None, token: str | None = None
     ) -> str:
@@ -141,19 +128,16 @@ class CandidatesService:
         return base64.b64encode(pdf).decode()
 
     @rpc
-    @as_platform_errors(ERRORS)
     def receipt_token(self, candidate_id: str) -> str:
         """The token that lets the candidate download their receipt."""
         return self.app.receipt_token(UUID(candidate_id))
 
     @rpc
-    @as_platform_errors(ERRORS)
     def booking_view(self, school_id: str, neph: str) -> dict[str, Any]:
         """BO-1: the activated file of this school for a NEPH."""
         return self.app.booking_view(school_id, neph)
 
     @rpc
-    @as_platform_errors(ERRORS)
     def contact(self, candidate_id: str) -> dict[str, Any]:
         """How to reach a candidate: e-mail, or postal address."""
         return self.app.contact(UUID(candidate_id))

@@ -1,10 +1,10 @@
-"""Turning domain and validation errors into PlatformError at the RPC boundary."""
+"""The RPC entrypoint: domain and validation errors become PlatformError answers,
+and neither an undeliverable reply nor a lost ack stops a service."""
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from marshmallow import ValidationError
@@ -16,52 +16,40 @@ from services.common.inputs import InvalidFields
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# A service class's `errors`: exception class -> (HTTP status, code).
+Errors = Mapping[type[Exception], tuple[int, str]]
+
 log = logging.getLogger(__name__)
 
 INVALID_INPUT = "Certaines informations saisies sont incorrectes."
 
 
-def as_platform_errors(mapping: dict[type[Exception], tuple[int, str]]) -> Callable:
-    """Decorator for an RPC method: known errors become PlatformError.
+def platform_error(exc: BaseException, errors: Errors) -> PlatformError | None:
+    """The answer a caller gets for `exc`, or None for an unexpected error.
 
-    `mapping` maps an exception class to (HTTP status, code). The exception's
-    text is the French message; an exception with a `fields` dict reports
-    per-field messages.
+    Invalid input (marshmallow or the input policy) is `donnees_invalides` with
+    per-field messages. An exception listed in `errors` gets its status and
+    code; its text is the French message, or per-field messages if it has a
+    `fields` dict.
     """
-
-    def decorate(fn: F) -> F:
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return fn(*args, **kwargs)
-            except ValidationError as exc:
-                raise PlatformError(
-                    "donnees_invalides",
-                    INVALID_INPUT,
-                    status=400,
-                    fields=_field_messages(exc.normalized_messages()),
-                ) from None
-            except InvalidFields as exc:
-                raise PlatformError(
-                    "donnees_invalides", INVALID_INPUT, status=400, fields=exc.fields
-                ) from None
-            except tuple(mapping) as exc:
-                status, code = next(v for k, v in mapping.items() if isinstance(exc, k))
-                fields = getattr(exc, "fields", None)
-                message = INVALID_INPUT if fields else str(exc)
-                raise PlatformError(
-                    code,
-                    message,
-                    status=status,
-                    fields={
-                        k: v if isinstance(v, list) else [v]
-                        for k, v in (fields or {}).items()
-                    },
-                ) from None
-
-        return wrapper  # type: ignore[return-value]
-
-    return decorate
+    if isinstance(exc, PlatformError):
+        return exc
+    if isinstance(exc, ValidationError):
+        fields = _field_messages(exc.normalized_messages())
+        return PlatformError("donnees_invalides", INVALID_INPUT, fields=fields)
+    if isinstance(exc, InvalidFields):
+        return PlatformError("donnees_invalides", INVALID_INPUT, fields=exc.fields)
+    kind = next((k for k in errors if isinstance(exc, k)), None)
+    if kind is None:
+        return None
+    status, code = errors[kind]
+    fields = getattr(exc, "fields", None) or {}
+    return PlatformError(
+        code,
+        INVALID_INPUT if fields else str(exc),
+        status=status,
+        fields={k: v if isinstance(v, list) else [v] for k, v in fields.items()},
+    )
 
 
 def _field_messages(messages: Any) -> dict[str, list[str]]:
@@ -103,16 +91,43 @@ class ResilientRpcConsumer(RpcConsumer):
 
 
 class ResilientRpc(Rpc):
-    """nameko's `rpc` entrypoint on a ResilientRpcConsumer."""
+    """nameko's `rpc` entrypoint on a ResilientRpcConsumer, answering errors
+    as PlatformError.
+
+    The service class's `errors` says which of its exceptions are answers to
+    the caller (« complet », a wrong field…): they, invalid input and
+    PlatformError are expected (logged as answers, not as failures) and the
+    reply carries the PlatformError; any other exception travels unchanged.
+    """
 
     rpc_consumer = ResilientRpcConsumer()
+    errors: Errors = {}
+
+    def setup(self) -> None:
+        super().setup()
+        self.errors = getattr(self.container.service_cls, "errors", {})
+        self.expected_exceptions = (
+            PlatformError,
+            ValidationError,
+            InvalidFields,
+            *self.errors,
+        )
+
+    def handle_result(
+        self, message: Any, worker_ctx: Any, result: Any, exc_info: Any
+    ) -> Any:
+        if exc_info is not None:
+            answer = platform_error(exc_info[1], self.errors)
+            if answer is not None and answer is not exc_info[1]:
+                exc_info = (PlatformError, answer, None)
+        return super().handle_result(message, worker_ctx, result, exc_info)
 
 
 def rpc(fn: F) -> F:
-    """A nameko RPC entrypoint whose PlatformErrors are answers to the caller
-    (« complet », a wrong field…), logged as expected, not as failures; a reply
-    that cannot be delivered never stops the service."""
-    return ResilientRpc.decorator(expected_exceptions=(PlatformError,))(fn)
+    """A nameko RPC entrypoint whose errors listed in the service class's
+    `errors` reach the caller as PlatformError; a reply that cannot be
+    delivered never stops the service."""
+    return ResilientRpc.decorator(fn)
 
 
 class ResilientReplyListener(nameko_rpc.ReplyListener):

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from services.common.dependencies import ApplicationProvider, service_health
 from services.common.idempotency import IdempotencyConflict
-from services.common.rpc import as_platform_errors, rpc
+from services.common.rpc import rpc
 from services.identity.application import (
     AccountLocked,
     AccountNotActive,
@@ -39,10 +39,10 @@ class IdentityService:
     """Accounts, sign-in and sessions (ID-1…ID-5)."""
 
     name = "identity"
+    errors = ERRORS
     app: IdentityApplication = ApplicationProvider(IdentityApplication)
 
     @rpc
-    @as_platform_errors(ERRORS)
     def sign_up(
         self, data: dict[str, Any], idempotency_key: str | None = None
     ) -> dict[str, Any]:
@@ -50,55 +50,46 @@ class IdentityService:
         return self.app.sign_up(data, idempotency_key)
 
     @rpc
-    @as_platform_errors(ERRORS)
     def activate(self, account_id: str, token: str) -> dict[str, Any]:
         """Follow an activation link."""
         return self.app.activate(UUID(account_id), token)
 
     @rpc
-    @as_platform_errors(ERRORS)
     def resend_activation(self, email: str) -> dict[str, Any]:
         """Send a new activation link (the previous one stops working)."""
         return self.app.resend_activation(email)
 
     @rpc
-    @as_platform_errors(ERRORS)
     def sign_in(self, email: str, password: str) -> dict[str, Any]:
         """Check credentials and open a session (a bearer token)."""
         return self.app.sign_in(email, password)
 
     @rpc
-    @as_platform_errors(ERRORS)
     def authenticate(self, token: str) -> dict[str, Any]:
         """The account behind a bearer token, or NotAuthenticated."""
         return self.app.authenticate(token)
 
     @rpc
-    @as_platform_errors(ERRORS)
     def request_password_reset(self, email: str) -> dict[str, Any]:
         """E-mail a reset link valid 2 hours."""
         return self.app.request_password_reset(email)
 
     @rpc
-    @as_platform_errors(ERRORS)
     def reset_password(self, account_id: str, token: str, password: str) -> None:
         """Follow a reset link with a new password."""
         self.app.reset_password(UUID(account_id), token, password)
 
     @rpc
-    @as_platform_errors(ERRORS)
     def profile(self, account_id: str) -> dict[str, Any]:
         """The account's profile."""
         return self.app.profile(UUID(account_id))
 
     @rpc
-    @as_platform_errors(ERRORS)
     def update_profile(self, account_id: str, data: dict[str, Any]) -> dict[str, Any]:
         """Change civility, names, phone, raison sociale or SIRET."""
         return self.app.update_profile(UUID(account_id), data)
 
     @rpc
-    @as_platform_errors(ERRORS)
     def change_password(
         self, account_id: str, current_password: str, new_password: str
     ) -> dict[str, Any]:

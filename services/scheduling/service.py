@@ -9,7 +9,7 @@ from services.common import contracts
 from services.common.consumer import consume
 from services.common.dependencies import ApplicationProvider, service_health
 from services.common.envelope import Delivered
-from services.common.rpc import as_platform_errors, rpc
+from services.common.rpc import rpc
 from services.scheduling.application import (
     NotFound,
     SchedulingApplication,
@@ -30,36 +30,32 @@ class SchedulingService:
     """Exam centres, sessions and their seats (SC-1…SC-4)."""
 
     name = "scheduling"
+    errors = ERRORS
     app: SchedulingApplication = ApplicationProvider(
         SchedulingApplication, read_models=READ_MODELS
     )
 
     @rpc
-    @as_platform_errors(ERRORS)
     def register_centre(self, data: dict[str, Any]) -> dict[str, Any]:
         """Add an exam centre (SC-1)."""
         return self.app.register_centre(NewCentre().load(data))
 
     @rpc
-    @as_platform_errors(ERRORS)
     def session(self, session_id: str) -> dict[str, Any]:
         """One session with its centre and free seats."""
         return self.app.session(UUID(session_id))
 
     @rpc
-    @as_platform_errors(ERRORS)
     def published_session(self, session_id: str) -> dict[str, Any]:
         """A session as `SessionScheduled` tells it, for booking's first look."""
         return self.app.published_session(UUID(session_id))
 
     @rpc
-    @as_platform_errors(ERRORS)
     def cancel_session(self, session_id: str) -> dict[str, Any]:
         """Withdraw a session: booking takes no new seat in it."""
         return self.app.cancel_session(UUID(session_id))
 
     @rpc
-    @as_platform_errors(ERRORS)
     def search(self, query: dict[str, Any]) -> dict[str, Any]:
         """Centres nearest to a town or postal code, with their slots (SC-3)."""
         return self.app.search(**SearchQuery().load(query))
