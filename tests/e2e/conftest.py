@@ -129,8 +129,24 @@ def travel(settings):
 def scheduling(settings):
     """The scheduling application, in this process, on the run's schemas."""
     from services.scheduling.application import SchedulingApplication
+    from services.scheduling.projections import SessionBoardView
 
     app = SchedulingApplication(settings=settings)
+    # The search's board, as the running service keeps it: what `session()`
+    # says of free seats is what schools see (booking's word, relayed).
+    board = SessionBoardView(app.datastore, "session_board")
+    board.create_table()
+    app.views["session_board"] = board
+    yield app
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def booking(settings):
+    """The booking application, in this process, on the run's schemas."""
+    from services.booking.application import BookingApplication
+
+    app = BookingApplication(settings=settings)
     yield app
     app.close()
 
