@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -176,16 +176,17 @@ def test_a_retried_delta_is_applied_exactly_once(settings):
         )
         board.run_until_caught_up()
         table = board.view.table("board_sessions")
-        name = sql.Identifier(f"full_{code}".lower())
-        session_id = sql.Literal(session["id"])
+        name = sql.Identifier(f"blocked_{code}".lower())
+        later = starts + timedelta(hours=2)
         with board.view.datastore.transaction(commit=True) as curs:
             curs.execute(
                 sql.SQL(
-                    "ALTER TABLE {} ADD CONSTRAINT {} CHECK"
-                    " (session_id <> {}::uuid OR free_seats = seats) NOT VALID"
-                ).format(table, name, session_id)
+                    "ALTER TABLE {} ADD CONSTRAINT {} CHECK (starts_at <> {}) NOT VALID"
+                ).format(table, name, sql.Literal(later))
             )
-        scheduling.hold(UUID(session["id"]), "h1", "c1")
+        second = scheduling.schedule_session(
+            ExamCentre.create_id(code), later, 18, COLLECTIVE
+        )
         board.run_until_caught_up()
         (parked,) = board.parking.events(board.role)
 
@@ -198,14 +199,8 @@ def test_a_retried_delta_is_applied_exactly_once(settings):
         board.parking.park(board.role, parked.notification_id, parked.topic, "x")
         assert board.retry_parked().applied == [parked.notification_id]
 
-        with board.view.datastore.transaction(commit=False) as curs:
-            curs.execute(
-                sql.SQL("SELECT free_seats FROM {} WHERE session_id = %s").format(
-                    table
-                ),
-                (UUID(session["id"]),),
-            )
-            assert curs.fetchone()["free_seats"] == 17
+        assert board.view.free_seats(UUID(second["id"])) == 18
+        assert board.view.free_seats(UUID(session["id"])) == 18
         assert board.parking.events(board.role) == []
     finally:
         board.release()
