@@ -93,6 +93,9 @@ class BookingApplication(ServiceApplication):
     published: ClassVar = PUBLISHED
     # A busy session collects many holds and releases: load it from a snapshot.
     snapshotting_intervals: ClassVar = {SessionSeats: 100, BookableCandidate: 100}
+    # Seats and candidates are read on every hold: kept in memory, brought up
+    # to date with one query for their newer events (another replica's).
+    env: ClassVar = {"AGGREGATE_CACHE_MAXSIZE": "50000"}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -120,13 +123,11 @@ class BookingApplication(ServiceApplication):
 
         With a key, a retry (or the loser of two concurrent requests) gets the
         reservation the first one made, and nothing more is held."""
-        self.known_candidate(school_id, neph, catalogue)
-        self.known_session(session_id, catalogue)
 
         def act(mark: Any) -> dict[str, Any]:
             def attempt() -> dict[str, Any]:
-                candidate = self._candidate(school_id, neph)
-                seats = self._seats(session_id)
+                candidate = self._known_candidate(school_id, neph, catalogue)
+                seats = self._known_seats(session_id, catalogue)
                 reservation = Reservation.hold(uuid4(), candidate, seats, self.now)
                 self.save(reservation, candidate, seats, *mark(str(reservation.id)))
                 return reservation_row(reservation)
@@ -160,7 +161,6 @@ class BookingApplication(ServiceApplication):
         current = self._get(reservation_id, school_id)
         if current.session_id == session_id:
             return reservation_row(current)
-        self.known_session(session_id, catalogue)
 
         def attempt() -> dict[str, Any]:
             old = self._get(reservation_id, school_id)
@@ -169,7 +169,7 @@ class BookingApplication(ServiceApplication):
             candidate.free(old.id)
             old_seats = self._seats(old.session_id)
             old_seats.release(old.id, MOVED)
-            new_seats = self._seats(session_id)
+            new_seats = self._known_seats(session_id, catalogue)
             new = Reservation.hold(
                 uuid4(),
                 candidate,
@@ -255,17 +255,19 @@ class BookingApplication(ServiceApplication):
 
     # -- booking's copies of the catalogue and the files -------------------------------
 
-    def known_candidate(self, school_id: str, neph: str, catalogue: Catalogue) -> None:
-        """BO-1: the school's activated file for this NEPH, from booking's copy;
-        asked to candidates only when the copy has not heard of it yet."""
+    def _known_candidate(
+        self, school_id: str, neph: str, catalogue: Catalogue
+    ) -> BookableCandidate:
+        """BO-1: booking's copy of the school's file for this NEPH; asked to
+        candidates only when the copy has not heard of it yet."""
         try:
-            self._candidate(school_id, neph).check_bookable()
-            return
+            return self._candidate(school_id, neph)
         except AggregateNotFoundError:
             pass
         file = catalogue.candidate(school_id, neph)  # raises when not activated
         name = f"{file['given_names']} {file['birth_name']}"
         self.candidate_activated(school_id, neph, UUID(file["id"]), name)
+        return self._candidate(school_id, neph)
 
     def candidate_activated(
         self,
@@ -304,12 +306,14 @@ class BookingApplication(ServiceApplication):
 
         retry_on_conflict(attempt, HOLD_ATTEMPTS, BookingError(BUSY))
 
-    def known_session(self, session_id: UUID, catalogue: Catalogue) -> None:
-        """The session's seats, asked to scheduling only the first time."""
+    def _known_seats(self, session_id: UUID, catalogue: Catalogue) -> SessionSeats:
+        """A session's seats; asked to scheduling only the first time."""
         try:
-            self._seats(session_id)
+            return self._seats(session_id)
         except SessionNotFound:
-            self.session_scheduled(catalogue.session(str(session_id)))
+            pass
+        self.session_scheduled(catalogue.session(str(session_id)))
+        return self._seats(session_id)
 
     def session_scheduled(self, session: dict[str, Any], tracking: Any = None) -> None:
         """Scheduling opened a session (its event, or its answer to a lookup)."""

@@ -3,13 +3,22 @@ and neither an undeliverable reply nor a lost ack stops a service."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from marshmallow import ValidationError
 from nameko import rpc as nameko_rpc
-from nameko.rpc import Rpc, RpcConsumer
+from nameko.amqp.publish import Publisher
+from nameko.constants import (
+    AMQP_SSL_CONFIG_KEY,
+    AMQP_URI_CONFIG_KEY,
+    DEFAULT_SERIALIZER,
+    LOGIN_METHOD_CONFIG_KEY,
+    SERIALIZER_CONFIG_KEY,
+)
+from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 
 from services.common.errors import PlatformError
 from services.common.inputs import InvalidFields
@@ -79,7 +88,7 @@ class ResilientRpcConsumer(RpcConsumer):
 
     def handle_result(self, message: Any, result: Any, exc_info: Any) -> Any:
         try:
-            return super().handle_result(message, result, exc_info)
+            return self._reply(message, result, exc_info)
         except Exception as exc:
             properties = getattr(message, "properties", {}) or {}
             log.warning(
@@ -88,6 +97,37 @@ class ResilientRpcConsumer(RpcConsumer):
                 exc,
             )
             return result, exc_info
+
+    def _reply(self, message: Any, result: Any, exc_info: Any) -> Any:
+        """nameko's reply, sent as `TransientReply` sends it."""
+        config = self.container.config
+        responder = TransientReply(
+            config[AMQP_URI_CONFIG_KEY],
+            get_rpc_exchange(config),
+            config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER),
+            message,
+            ssl=config.get(AMQP_SSL_CONFIG_KEY),
+            login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
+        )
+        result, exc_info = responder.send_response(result, exc_info)
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
+
+
+# An RPC message lives only as long as its caller waits for it (requests
+# expire with the caller's deadline): nothing of it is worth writing to the
+# broker's disk. Persistent RPC messages cost a disk write per call.
+TRANSIENT = 1
+
+
+class TransientReply(Responder):
+    """A reply, transient, published without waiting for the broker's confirm:
+    the worker is done once it is written. A reply lost with its connection
+    leaves the caller to its timeout, as a lost confirm would."""
+
+    publisher_cls = functools.partial(
+        Publisher, use_confirms=False, delivery_mode=TRANSIENT
+    )
 
 
 class ResilientRpc(Rpc):
@@ -153,6 +193,12 @@ class ResilientReplyListener(nameko_rpc.ReplyListener):
 
 
 class RpcProxy(nameko_rpc.RpcProxy):
-    """nameko's RpcProxy on a reply listener that a broker outage cannot kill."""
+    """nameko's RpcProxy on a reply listener that a broker outage cannot kill,
+    sending transient requests (still confirmed by the broker: a call to a
+    service with no queue is known as not sent)."""
 
     rpc_reply_listener = ResilientReplyListener()
+
+    def __init__(self, target_service: str, **options: Any) -> None:
+        options.setdefault("delivery_mode", TRANSIENT)
+        super().__init__(target_service, **options)

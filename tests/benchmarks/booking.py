@@ -1,42 +1,52 @@
 """Booking benchmark: prints figures, asserts nothing.
 
-    python -m tests.benchmarks.booking [--holds 400]
+    python -m tests.benchmarks.booking [--clients 200] [--seconds 10] [--rate 100]
 
-Holds per second and latency through the gateway (HTTP → gateway → booking →
-candidates and scheduling over RPC) with 50 and then 200 concurrent clients,
-the seats sold beyond capacity (must be 0), and the same holds made in-process
-(the applications called directly, no HTTP, no RPC) for the ratio.
+On the whole platform started as `pmc up` starts it, from one run:
+1. the one-RPC ceiling: a trivial authenticated request (GET /api/panier)
+   through the gateway, with the same number of closed-loop clients;
+2. holds/s at saturation with those clients (POST /api/panier), and its
+   ratio to the ceiling;
+3. an open loop: holds offered at a fixed rate, with p50/p99;
+4. 200 concurrent holds on one session of 18 seats;
+5. a flash crowd: 1,000 schools, 50 sessions of 18 seats opened at once, each
+   school trying sessions until it holds a seat or all are full: the seconds
+   until every seat is sold and every request answered;
+and the seats sold beyond capacity (must be 0), from booking's own store.
+The notifier is halted during the run (its e-mails are not what is measured).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
+import random
 import secrets
-import statistics
-import threading
 import time
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
 from urllib.parse import quote
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import requests
 
 from pmc.launcher import Launcher
 from services.booking.application import BookingApplication
-from services.candidates.application import ACTIVATION, CandidatesApplication
+from services.booking.domain import BookableCandidate, SessionSeats
+from services.candidates.application import CandidatesApplication
+from services.candidates.domain import CandidateFile, NephClaim
 from services.common.db import drop_schemas_with_prefix, ensure_database
 from services.common.settings import Settings
 from services.identity.application import IdentityApplication
+from services.identity.domain import SCHOOL, Account
 from services.scheduling.application import SchedulingApplication
-from services.scheduling.domain import COLLECTIVE, PARIS, ExamCentre, SessionFull
+from services.scheduling.domain import COLLECTIVE, PARIS, ExamCentre, SchedulingError
+from tests.benchmarks.load import Request, closed_loop, for_seconds, open_loop
 
 MANAGEMENT = "http://guest:guest@127.0.0.1:15672/api"
-PASSWORD = "Banc2026x"
+SEATS = 18
 
 
 def free_port() -> int:
@@ -47,157 +57,201 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def school(settings: Settings) -> tuple[str, str]:
-    app = IdentityApplication(settings=settings)
-    email = f"banc-{secrets.token_hex(3)}@example.fr"
-    created = app.sign_up(
-        {
-            "email": email,
-            "password": PASSWORD,
-            "civility": "M",
-            "last_name": "Banc",
-            "first_name": "Essai",
-            "phone": "0612345678",
-            "company_name": "Banc d'essai",
-            "siret": "73282932000074",
-            "address": {"street": "1 rue", "postal_code": "69001", "city": "Lyon"},
-        }
-    )
-    account = app.repository.get(UUID(created["account_id"]))
-    account.activate(account.activation_nonce, app.clock.now())
-    app.save(account)
-    app.close()
-    return created["account_id"], email
+class Fixtures:
+    """Schools, activated files and sessions, written straight to the stores
+    (in batches: the benchmark measures booking, not their creation)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.identity = IdentityApplication(settings=settings)
+        self.candidates = CandidatesApplication(settings=settings)
+        self.scheduling = SchedulingApplication(settings=settings)
+        self.booking = BookingApplication(settings=settings)
+        self.password_hash = self.identity.passwords.hash("Banc2026x")
+        self.nephs = itertools.count(10**11)
+        self.days = itertools.count(2)
+
+    def schools(self, count: int) -> list[str]:
+        """Activated school accounts; a bearer token for each."""
+        now = self.identity.clock.now()
+        accounts = []
+        for _ in range(count):
+            account = Account.register(
+                kind=SCHOOL,
+                email=f"banc-{secrets.token_hex(6)}@example.fr",
+                password_hash=self.password_hash,
+                profile={"company_name": "Banc d'essai", "siret": "73282932000074"},
+                address={"street": "1 rue", "postal_code": "69001", "city": "Lyon"},
+                nonce="n",
+                at=now,
+            )
+            account.activate("n", now)
+            accounts.append(account)
+        for start in range(0, count, 200):
+            self.identity.save(*accounts[start : start + 200])
+        return [
+            self.identity.sessions.issue(a.id, a.session_generation, now)["token"]
+            for a in accounts
+        ]
+
+    def files(self, school_id: str, count: int) -> list[str]:
+        """Activated candidate files of a school: their NEPHs."""
+        now = self.candidates.clock.now()
+        nephs, batch = [], []
+        for _ in range(count):
+            neph = f"{next(self.nephs):012d}"
+            file = CandidateFile.create(
+                file_id=uuid4(),
+                school_id=school_id,
+                school_email="banc@example.fr",
+                neph=neph,
+                personal="",
+                contact="courrier",
+                nonce="n",
+                at=now,
+            )
+            file.confirm("n", now)
+            batch += [file, NephClaim(neph=neph, candidate_id=file.id)]
+            nephs.append(neph)
+            if len(batch) >= 200:
+                self.candidates.save(*batch)
+                batch = []
+        if batch:
+            self.candidates.save(*batch)
+        return nephs
+
+    def sessions(self, count: int) -> list[str]:
+        """Sessions of 18 seats, each at its own hour, from next week on."""
+        code = f"BANC-{secrets.token_hex(3)}"
+        if not hasattr(self, "_centre"):
+            self.scheduling.register_centre(
+                {
+                    "code": code,
+                    "name": f"Centre {code}",
+                    "address": "1 rue",
+                    "postal_code": "69001",
+                    "city": "Lyon",
+                    "departement": "69",
+                    "latitude": 45.76,
+                    "longitude": 4.84,
+                    "pmr": True,
+                    "opening_hours": "",
+                }
+            )
+            self._centre = ExamCentre.create_id(code)
+        made = []
+        while len(made) < count:
+            day = datetime.now(PARIS).date() + timedelta(days=next(self.days) + 5)
+            for hour in range(8, 18):
+                if len(made) < count:
+                    starts = datetime.combine(day, clock_time(hour), PARIS)
+                    try:
+                        made.append(
+                            self.scheduling.new_session(
+                                self._centre, starts, SEATS, COLLECTIVE
+                            )
+                        )
+                    except SchedulingError:
+                        break  # a Sunday or a public holiday
+        self.scheduling.save(*made)
+        return [str(s.id) for s in made]
+
+    def wait_known(self, school_ids: list[str], nephs: list[str], sessions: list[str]):
+        """Until booking has heard (through the relay) of every file and session."""
+        deadline = time.monotonic() + 120
+        pending = {BookableCandidate.create_id(s, n) for s, n in zip(school_ids, nephs)}
+        pending |= {SessionSeats.create_id(UUID(s)) for s in sessions}
+        while pending and time.monotonic() < deadline:
+            for aggregate_id in list(pending)[:500]:
+                try:
+                    self.booking.repository.get(aggregate_id)
+                    pending.discard(aggregate_id)
+                except Exception:
+                    time.sleep(0.05)
+                    break
+        return not pending
+
+    def oversold(self, sessions: list[str]) -> int:
+        total = 0
+        for session_id in sessions:
+            seats = self.booking.repository.get(UUID(session_id))
+            total += max(0, len(seats.holders) - seats.seats)
+            total += len(seats.holders) - len(set(seats.holders.values()))
+        return total
+
+    def close(self) -> None:
+        for app in (self.identity, self.candidates, self.scheduling, self.booking):
+            app.close()
 
 
-def candidates(
-    settings: Settings, school_id: str, email: str, count: int, first: int
-) -> list[dict]:
-    app = CandidatesApplication(settings=settings)
-    files = []
-    for i in range(count):
-        file = app.create_file(
-            school_id,
-            email,
-            {
-                "neph": f"3{first + i:011d}",
-                "civility": "M",
-                "birth_name": f"Banc{i}",
-                "given_names": "Essai",
-                "birth_date": "2004-01-01",
-                "email": f"banc{first + i}@example.fr",
-            },
-        )
-        aggregate = app.repository.get(UUID(file["id"]))
-        app.confirm(
-            aggregate.id,
-            app.links.token(ACTIVATION, aggregate.id, aggregate.activation_nonce),
-        )
-        files.append(app.view(app.repository.get(aggregate.id)))
-    app.close()
-    return files
+def hold(token: str, neph: str, session_id: str) -> Request:
+    return Request("POST", "/api/panier", token, {"neph": neph, "session": session_id})
 
 
-def sessions(app: SchedulingApplication, code: str, count: int) -> list[str]:
-    app.register_centre(
-        {
-            "code": code,
-            "name": f"Centre {code}",
-            "address": "1 rue",
-            "postal_code": "69001",
-            "city": "Lyon",
-            "departement": "69",
-            "latitude": 45.76,
-            "longitude": 4.84,
-            "pmr": True,
-            "opening_hours": "",
-        }
-    )
-    day = datetime.now(PARIS).date() + timedelta(days=8)
-    while day.weekday() == 6:
-        day += timedelta(days=1)
-    return [
-        app.schedule_session(
-            ExamCentre.create_id(code),
-            datetime.combine(day, clock_time(8 + i % 10), PARIS) + timedelta(minutes=0),
-            18,
-            COLLECTIVE,
-        )["id"]
-        for i in range(count)
-    ]
+def school_of(token: str) -> str:
+    import jwt
+
+    return jwt.decode(token, options={"verify_signature": False})["sub"]
 
 
-def oversold(app: SchedulingApplication, session_ids: list[str]) -> int:
-    total = 0
-    for session_id in session_ids:
-        session = app.repository.get(UUID(session_id))
-        total += max(0, len(session.holders) - session.seats)
-    return total
+def flash_crowd(base: str, fixtures: Fixtures, tokens: list[str]) -> None:
+    sessions = fixtures.sessions(50)
+    nephs = [fixtures.files(school_of(t), 1)[0] for t in tokens]
+    fixtures.wait_known([school_of(t) for t in tokens], nephs, sessions)
+    full: set[str] = set()
 
+    def attempts(token: str, neph: str):
+        """One school: a random open session until it holds a seat or none is left."""
+        while len(full) < len(sessions):
+            session_id = random.choice([s for s in sessions if s not in full])
+            answer = yield hold(token, neph, session_id)
+            if answer.status == 201:
+                return
+            if answer.status == 409 and b"complet" in answer.body:
+                full.add(session_id)
 
-def through_gateway(
-    gateway: str, token: str, files: list[dict], session_ids: list[str], clients: int
-) -> tuple[float, list[float], Counter]:
-    latencies: list[float] = []
-    outcomes: Counter = Counter()
-    lock = threading.Lock()
-    http = threading.local()
+    import asyncio
 
-    def one(i: int) -> None:
-        if not hasattr(http, "session"):
-            http.session = requests.Session()
-            http.session.headers["Authorization"] = f"Bearer {token}"
-        started = time.perf_counter()
-        answer = http.session.post(
-            f"{gateway}/api/panier",
-            json={
-                "neph": files[i]["neph"],
-                "session": session_ids[i % len(session_ids)],
-            },
-            timeout=120,
-        )
-        elapsed = time.perf_counter() - started
-        with lock:
-            latencies.append(elapsed)
-            outcomes[answer.status_code] += 1
+    from tests.benchmarks.load import Connection, Figures
 
-    started = time.perf_counter()
-    with ThreadPoolExecutor(clients) as pool:
-        list(pool.map(one, range(len(files))))
-    return len(files) / (time.perf_counter() - started), latencies, outcomes
+    figures = Figures()
 
-
-def in_process(
-    settings: Settings,
-    school_id: str,
-    files: list[dict],
-    session_ids: list[str],
-    clients: int,
-) -> float:
-    scheduling = SchedulingApplication(settings=settings)
-    booking = BookingApplication(settings=settings)
-    views = {sid: scheduling.session(UUID(sid)) for sid in session_ids}
-
-    def one(i: int) -> None:
-        session = views[session_ids[i % len(session_ids)]]
-        reservation = booking.hold(school_id, files[i], session)
+    async def school(token: str, neph: str) -> None:
+        connection = Connection(base)
+        walk = attempts(token, neph)
         try:
-            scheduling.hold(UUID(session["id"]), reservation["id"], files[i]["id"])
-        except SessionFull:
-            booking.release(school_id, UUID(reservation["id"]), "complet")
+            request = next(walk)
+            while True:
+                answer = await connection.send(request)
+                figures.answers.append(answer)
+                request = walk.send(answer)
+        except StopIteration:
+            pass
+        finally:
+            connection.close()
+
+    async def crowd() -> None:
+        await asyncio.gather(*(school(t, n) for t, n in zip(tokens, nephs)))
 
     started = time.perf_counter()
-    with ThreadPoolExecutor(clients) as pool:
-        list(pool.map(one, range(len(files))))
-    rate = len(files) / (time.perf_counter() - started)
-    scheduling.close()
-    booking.close()
-    return rate
+    asyncio.run(crowd())
+    figures.elapsed = time.perf_counter() - started
+    sold = sum(
+        SEATS - fixtures.booking.repository.get(UUID(s)).free_seats for s in sessions
+    )
+    print(
+        f"flash crowd, {len(tokens)} schools on {len(sessions)} sessions of {SEATS}:"
+        f" {sold} seats sold, every request answered in {figures.elapsed:.1f} s"
+        f" ({len(figures.answers)} requests, p99 {figures.quantile_ms(99):.0f} ms,"
+        f" answers {figures.statuses}), oversold {fixtures.oversold(sessions)}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--holds", type=int, default=400)
+    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--rate", type=float, default=100)
+    parser.add_argument("--schools", type=int, default=1000)
     args = parser.parse_args()
     run = secrets.token_hex(3)
     vhost = f"pmc-bench-{run}"
@@ -207,14 +261,13 @@ def main() -> None:
         json={"configure": ".*", "write": ".*", "read": ".*"},
         timeout=10,
     ).raise_for_status()
-    port = free_port()
     work = Path(f"/tmp/pmc-bench-{run}")
     env = {
         **os.environ,
         "AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{quote(vhost, safe='')}",
         "POSTGRES_DBNAME": "pmc_bench",
         "PMC_SCHEMA_PREFIX": f"bb{run}_",
-        "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
+        "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
         "SMTP_PORT": str(free_port()),
         "PMC_MAIL_FOLDER": str(work / "mail"),
         "PMC_PRINT_FOLDER": str(work / "print"),
@@ -223,45 +276,57 @@ def main() -> None:
     settings = Settings.from_env()
     ensure_database(settings)
     launcher = Launcher(settings, demo=False, mail=True, env=env)
+    fixtures = Fixtures(settings)
     try:
         launcher.start()
         launcher.wait_ready(120)
-        school_id, email = school(settings)
-        token = requests.post(
-            f"{launcher.gateway_url}/api/sessions",
-            json={"email": email, "password": PASSWORD},
-            timeout=30,
-        ).json()["token"]
-        scheduling = SchedulingApplication(settings=settings)
-        capacity_sessions = max(1, (args.holds * 9 // 10) // 18)
-        print(f"{args.holds} holds per run on {capacity_sessions} sessions of 18 seats")
-        rates: dict[int, float] = {}
-        for n, clients in enumerate((50, 200)):
-            files = candidates(
-                settings, school_id, email, args.holds, first=n * 100_000
-            )
-            ids = sessions(scheduling, f"BANC-{n}", capacity_sessions)
-            rate, latencies, outcomes = through_gateway(
-                launcher.gateway_url, token, files, ids, clients
-            )
-            rates[clients] = rate
-            q = statistics.quantiles(latencies, n=100)
-            print(
-                f"gateway, {clients:3d} clients: {rate:6.1f} holds/s,"
-                f" p50 {q[49] * 1000:6.0f} ms,"
-                f" p99 {q[98] * 1000:6.0f} ms, answers {dict(outcomes)},"
-                f" oversold seats {oversold(scheduling, ids)}"
-            )
-        files = candidates(settings, school_id, email, args.holds, first=900_000)
-        ids = sessions(scheduling, "BANC-IN", capacity_sessions)
-        local = in_process(settings, school_id, files, ids, 50)
-        print(
-            f"in-process,  50 threads: {local:6.1f} holds/s, oversold seats "
-            f"{oversold(scheduling, ids)}"
+        launcher.halt("notifier")
+        base = launcher.gateway_url
+        (token,) = fixtures.schools(1)
+        school_id = school_of(token)
+        clients = args.clients
+
+        # Enough seats and files for the saturation run and the open loop.
+        expected = int(600 * args.seconds) + int(args.rate * args.seconds)
+        sessions = fixtures.sessions(expected // SEATS + 1)
+        nephs = fixtures.files(school_id, expected)
+        fixtures.wait_known([school_id] * len(nephs), nephs, sessions)
+        seat_of = itertools.cycle(sessions)
+        free = iter(nephs)
+
+        cart = Request("GET", "/api/panier", token)
+        ceiling = closed_loop(base, clients, for_seconds(args.seconds, lambda: cart))
+        print(ceiling.line(f"one-RPC ceiling (GET /api/panier), {clients} clients"))
+
+        saturation = closed_loop(
+            base,
+            clients,
+            for_seconds(args.seconds, lambda: hold(token, next(free), next(seat_of))),
         )
-        print(f"gateway (50 clients) / in-process: {rates[50] / local:.2f}")
-        scheduling.close()
+        print(saturation.line(f"holds at saturation, {clients} clients"))
+        print(f"holds / ceiling: {saturation.rate / ceiling.rate:.2f}")
+
+        offered = [
+            hold(token, next(free), next(seat_of))
+            for _ in range(int(args.rate * args.seconds))
+        ]
+        steady = open_loop(base, args.rate, offered)
+        print(steady.line(f"open loop at {args.rate:.0f} holds/s offered"))
+        print(f"oversold seats: {fixtures.oversold(sessions)}")
+
+        (one,) = fixtures.sessions(1)
+        rush = fixtures.files(school_id, 200)
+        fixtures.wait_known([school_id] * 200, rush, [one])
+        race = closed_loop(base, 200, iter([hold(token, n, one) for n in rush]))
+        print(
+            race.line("200 concurrent holds on one session of 18")
+            + f", seats taken {SEATS - fixtures.booking.repository.get(UUID(one)).free_seats},"
+            f" oversold {fixtures.oversold([one])}"
+        )
+
+        flash_crowd(base, fixtures, fixtures.schools(args.schools))
     finally:
+        fixtures.close()
         launcher.stop()
         drop_schemas_with_prefix(settings, settings.schema_prefix)
         requests.delete(f"{MANAGEMENT}/vhosts/{vhost}", timeout=10)
