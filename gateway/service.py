@@ -21,6 +21,7 @@ from gateway.routes.candidates import CandidateRoutes
 from gateway.routes.pages import PageRoutes
 from gateway.rpc import RpcProxy
 from gateway.server import http
+from gateway.sessions import Sessions
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,8 @@ class GatewayService(AccountRoutes, CandidateRoutes, BookingRoutes, PageRoutes):
     """JSON API and web pages for schools and candidates."""
 
     name = "gateway"
+    # Bearer tokens, checked here: no call to identity on an ordinary request.
+    sessions = Sessions()
     identity = RpcProxy("identity")
     candidates = RpcProxy("candidates")
     scheduling = RpcProxy("scheduling")
@@ -116,9 +119,15 @@ class GatewayService(AccountRoutes, CandidateRoutes, BookingRoutes, PageRoutes):
         for thread in threads:
             thread.kill()
         services = {name: _summary(reports.get(name)) for name in READY_SERVICES}
-        states = {summary["status"] for summary in services.values()}
+        # Until this replica knows the revoked sessions, it trusts no token.
+        sessions = OK if self.sessions.view.loaded else DOWN
+        states = {summary["status"] for summary in services.values()} | {sessions}
         status = DOWN if DOWN in states else DEGRADED if DEGRADED in states else OK
-        body: dict[str, Any] = {"status": status, "services": services}
+        body: dict[str, Any] = {
+            "status": status,
+            "services": services,
+            "sessions": sessions,
+        }
         for key, state in (("down", DOWN), ("degraded", DEGRADED)):
             names = [n for n, s in services.items() if s["status"] == state]
             if names:
