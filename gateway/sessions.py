@@ -142,6 +142,12 @@ class SessionCheck:
             "expires_at": claims.expires_at.isoformat(),
         }
 
+    def ended(self, account: dict[str, Any]) -> None:
+        """This replica stops accepting a session identity just ended, without
+        waiting for the event (which every other replica gets)."""
+        expires_at = datetime.fromisoformat(account["expires_at"])
+        self.view.session_ended(account["session_id"], expires_at)
+
 
 class _Feed(ConsumerMixin):
     """identity's revocation events into the view, on a queue of this replica."""

@@ -87,6 +87,7 @@ class AccountRoutes:
     )
     def sign_out(self, request: Request, account: dict[str, Any]) -> dict[str, Any]:
         self.identity.end_session(bearer_token(request))
+        self.sessions.ended(account)
         return {"message": texts.SIGNED_OUT}
 
     @endpoint(

@@ -280,3 +280,13 @@ def test_sessions_follow_the_platforms_clock_not_the_wall(app, clock):
     clock.advance(timedelta(days=7))  # tokens issued "in the future" still work
     token = app.sign_in(SIGN_UP["email"], PASSWORD)["token"]
     assert not refused(app, token)
+
+
+def test_a_long_lived_account_loads_from_a_snapshot(app):
+    account_id = UUID(active_account(app))
+    for n in range(120):
+        app.update_profile(account_id, {"phone": f"06123456{n % 100:02d}"})
+    snapshots = list(app.snapshots.get(account_id))
+    assert snapshots, "no snapshot taken"
+    assert app.profile(account_id)["phone"] == "+33612345619"
+    assert app.sign_in(SIGN_UP["email"], PASSWORD)["token"]
