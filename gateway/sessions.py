@@ -42,6 +42,7 @@ NOT_AUTHENTICATED = (
 )
 # The events this view follows, from identity.
 CONTRACTS = (contracts.SessionsRevoked, contracts.SessionEnded)
+_BY_TYPE = {c.event_type: c for c in CONTRACTS}
 SOURCE = "identity"
 # Seconds between two attempts to load the revocations from identity.
 LOAD_RETRY = 1.0
@@ -186,8 +187,7 @@ class _Feed(ConsumerMixin):
         log.warning("revocations: broker unreachable (%s), again in %ss", exc, interval)
 
     def on_message(self, body: Any, message: Any) -> None:
-        by_type = {c.event_type: c for c in CONTRACTS}
-        contract = by_type.get(message.delivery_info.get("routing_key", ""))
+        contract = _BY_TYPE.get(message.delivery_info.get("routing_key", ""))
         try:
             if contract is not None:
                 self.provider.view.apply(contract, contract().load(body))
