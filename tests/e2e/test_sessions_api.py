@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 from uuid import uuid4
 
 import jwt
@@ -137,3 +139,47 @@ def _answers(url: str) -> bool:
         return requests.get(url, timeout=2).ok
     except requests.RequestException:
         return False
+
+
+def test_revocations_still_arrive_after_the_gateway_lost_the_broker(
+    gateway, new_school
+):
+    school = new_school()
+    other = _second_session(gateway, school)
+    # The broker drops the connection on which the gateway follows identity's
+    # events (as a restart of RabbitMQ would); the gateway reconnects alone.
+    lost = _feed_connection()
+    _management(f"connections/{quote(lost, safe='')}", "DELETE")
+    wait_for(lambda: _feed_connection() not in (None, lost), timeout=30)
+
+    changed = requests.post(
+        f"{gateway}/api/compte/mot-de-passe",
+        json={"current_password": PASSWORD, "new_password": "Nouveau2027"},
+        headers=school["headers"],
+    )
+    assert changed.status_code == 200
+    wait_for(lambda: _status(gateway, other) == 401, timeout=10)
+    assert _status(gateway, _bearer(changed.json()["token"])) == 200
+
+
+def _management(path: str, method: str = "GET") -> requests.Response:
+    from tests.conftest import VHOST
+
+    base = os.environ.get(
+        "PMC_TEST_RABBIT_MANAGEMENT", "http://guest:guest@127.0.0.1:15672"
+    )
+    url = f"{base}/api/{path.format(vhost=quote(VHOST, safe=''))}"
+    answer = requests.request(method, url, timeout=10)
+    answer.raise_for_status()
+    return answer
+
+
+def _feed_connection() -> str | None:
+    """The connection consuming the gateway's revocation queue, if any."""
+    for queue in _management("queues/{vhost}").json():
+        if queue["name"].startswith("gateway-revocations-"):
+            name = queue["name"]
+            details = _management(f"queues/{{vhost}}/{quote(name, safe='')}").json()
+            for consumer in details.get("consumer_details", []):
+                return consumer["channel_details"]["connection_name"]
+    return None
