@@ -27,6 +27,7 @@ from gateway.http import (
 from gateway.rpc import NotSent, calls
 from gateway.schemas import Error
 from gateway.server import DEFAULT_MAX_BODY, http
+from gateway.sessions import NOT_AUTHENTICATED, NotReady
 from services.common.errors import PlatformError
 from services.common.settings import Settings
 
@@ -58,11 +59,6 @@ def rpc_timeout() -> float:
     return Settings.from_env().rpc_timeout
 
 
-NOT_AUTHENTICATED = (
-    "Votre session a expiré ou n'est pas valide. Veuillez vous reconnecter."
-)
-
-
 @dataclass(frozen=True)
 class Route:
     method: str
@@ -78,6 +74,9 @@ class Route:
     idempotent: bool = False
     # Other success statuses, same body as `response` (status → description).
     also: tuple[tuple[int, str], ...] = ()
+    # Doing it twice does no more than once (a sign-in): a call left without
+    # answer is "not done" (503, try again), never "maybe done" (504).
+    repeatable: bool = False
 
 
 ROUTES: list[Route] = []
@@ -140,10 +139,11 @@ def not_done(request: Request) -> Response:
     return response
 
 
-def outcome_unknown(request: Request) -> Response:
+def outcome_unknown(request: Request, repeatable: bool = False) -> Response:
     """No answer from the services: 503 if none of this request's calls can
-    have acted (or it only reads), else 504 « résultat incertain »."""
-    if request.method in SAFE_METHODS or not calls.handed_over():
+    have acted (or it only reads, or repeating it is harmless), else 504
+    « résultat incertain »."""
+    if request.method in SAFE_METHODS or repeatable or not calls.handed_over():
         return not_done(request)
     return error_response(PlatformError("resultat_incertain", UNCERTAIN, status=504))
 
@@ -154,6 +154,17 @@ def bearer_token(request: Request) -> str:
     if scheme.lower() != "bearer" or not token.strip():
         raise PlatformError("non_authentifie", NOT_AUTHENTICATED, status=401)
     return token.strip()
+
+
+def profile_of(service: Any, account: dict[str, Any]) -> dict[str, Any]:
+    """The signed-in school's whole profile (e-mail, company, address…), for
+    the few routes that need more than its id: one call to identity, which
+    only reads, so a later timeout of this request still means "not done"
+    unless another call may have acted."""
+    before = calls.handed_over()
+    profile = service.identity.profile(account["account_id"])
+    calls.handed = before
+    return profile
 
 
 def endpoint(
@@ -171,13 +182,15 @@ def endpoint(
     timeout: float | None = None,
     idempotent: bool = False,
     also: tuple[tuple[int, str], ...] = (),
+    repeatable: bool = False,
 ) -> Callable[[Callable[..., Any]], Any]:
     """A JSON endpoint of the gateway.
 
     The decorated method receives the request, the path arguments, and as
     keywords `data` (the loaded body), `query` (the loaded query string) and
-    `account` (the signed-in account) when declared; it returns plain data,
-    dumped with `response`. A body is JSON of `max_body` bytes at most.
+    `account` (`account_id` and `session_id` of the bearer token, checked in
+    this process) when declared; it returns plain data, dumped with
+    `response`. A body is JSON of `max_body` bytes at most.
     """
     route = Route(
         method,
@@ -191,6 +204,7 @@ def endpoint(
         auth,
         idempotent=idempotent,
         also=also,
+        repeatable=repeatable,
     )
     ROUTES.append(route)
 
@@ -206,10 +220,7 @@ def endpoint(
                 # Who asks comes first: a stranger learns nothing about the
                 # body's rules, and no body is read for them.
                 if auth:
-                    kwargs["account"] = self.identity.authenticate(
-                        bearer_token(request)
-                    )
-                calls.forget()
+                    kwargs["account"] = self.sessions.account(bearer_token(request))
                 if body is not None:
                     kwargs["data"] = _load(body, json_body(request, max_body))
                 if query is not None:
@@ -221,16 +232,19 @@ def endpoint(
                 return json_response(dumped, status=status)
             except PlatformError as error:
                 return error_response(error)
+            except NotReady:
+                log.warning("revocations not loaded yet on %s", request.path)
+                return not_done(request)
             except NotSent as error:
                 log.error(
                     "%s unreachable on %s %s", error, request.method, request.path
                 )
-                return outcome_unknown(request)
+                return outcome_unknown(request, repeatable)
             except eventlet.Timeout as expired:
                 if expired is not deadline:
                     raise
                 log.error("no answer in time on %s %s", request.method, request.path)
-                return outcome_unknown(request)
+                return outcome_unknown(request, repeatable)
             except Exception:
                 log.exception("unexpected error on %s %s", request.method, request.path)
                 return error_response(
@@ -355,7 +369,7 @@ def edge_responses(route: Route, error: dict[str, Any]) -> dict[str, Any]:
     if route.body is not None:
         responses["413"] = {"description": "Corps trop volumineux", **error}
         responses["415"] = {"description": "Corps autre que JSON", **error}
-    if route.method not in SAFE_METHODS:
+    if route.method not in SAFE_METHODS and not route.repeatable:
         responses["504"] = {
             "description": "Résultat incertain : renvoyer avec la même clé "
             "d'idempotence est sans risque",

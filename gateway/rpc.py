@@ -46,10 +46,6 @@ class Calls(corolocal.local):
         self.deadline = time.monotonic() + seconds
         self.handed = False
 
-    def forget(self) -> None:
-        """Calls so far (authentication) decide nothing about the outcome."""
-        self.handed = False
-
     def handed_over(self) -> bool:
         """Whether a call of this request may have reached its service."""
         return self.handed

@@ -22,6 +22,7 @@ from gateway.routes.checkout import CheckoutRoutes
 from gateway.routes.pages import PageRoutes
 from gateway.rpc import RpcProxy
 from gateway.server import http
+from gateway.sessions import Sessions
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,8 @@ class GatewayService(
     """JSON API and web pages for schools and candidates."""
 
     name = "gateway"
+    # Bearer tokens, checked here: no call to identity on an ordinary request.
+    sessions = Sessions()
     identity = RpcProxy("identity")
     candidates = RpcProxy("candidates")
     scheduling = RpcProxy("scheduling")
@@ -119,9 +122,15 @@ class GatewayService(
         for thread in threads:
             thread.kill()
         services = {name: _summary(reports.get(name)) for name in READY_SERVICES}
-        states = {summary["status"] for summary in services.values()}
+        # Until this replica knows the revoked sessions, it trusts no token.
+        sessions = OK if self.sessions.view.loaded else DOWN
+        states = {summary["status"] for summary in services.values()} | {sessions}
         status = DOWN if DOWN in states else DEGRADED if DEGRADED in states else OK
-        body: dict[str, Any] = {"status": status, "services": services}
+        body: dict[str, Any] = {
+            "status": status,
+            "services": services,
+            "sessions": sessions,
+        }
         for key, state in (("down", DOWN), ("degraded", DEGRADED)):
             names = [n for n, s in services.items() if s["status"] == state]
             if names:

@@ -37,6 +37,7 @@ PASSWORD_RESET_DONE = (
     "Votre mot de passe a été modifié. Vous pouvez vous connecter avec votre "
     "nouveau mot de passe."
 )
+SIGNED_OUT = "Vous êtes déconnecté : ce jeton ne permet plus d'accéder à l'espace."
 PASSWORD_CHANGED = (
     "Votre mot de passe a été modifié. Vos autres sessions ont été fermées."
 )

@@ -32,6 +32,7 @@ APPLICATIONS: dict[str, str] = {
 }
 
 READ_MODELS: dict[str, str] = {
+    "identity": "services.identity.projections:READ_MODELS",
     "candidates": "services.candidates.projections:READ_MODELS",
     "scheduling": "services.scheduling.projections:READ_MODELS",
     "booking": "services.booking.projections:READ_MODELS",

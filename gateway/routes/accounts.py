@@ -7,7 +7,7 @@ from typing import Any
 from werkzeug.wrappers import Request
 
 from gateway import schemas, texts
-from gateway.api import endpoint
+from gateway.api import bearer_token, endpoint, profile_of
 from gateway.http import parse_uuid
 from gateway.idempotency import idempotency_key
 
@@ -72,9 +72,23 @@ class AccountRoutes:
         response=schemas.Session,
         status=201,
         auth=False,
+        repeatable=True,
     )
     def sign_in(self, request: Request, data: dict[str, Any]) -> dict[str, Any]:
         return self.identity.sign_in(data["email"], data["password"])
+
+    @endpoint(
+        "DELETE",
+        "/api/sessions",
+        summary="Se déconnecter : le jeton de cette session ne sert plus",
+        tag=ACCOUNTS,
+        response=schemas.Message,
+        repeatable=True,
+    )
+    def sign_out(self, request: Request, account: dict[str, Any]) -> dict[str, Any]:
+        self.identity.end_session(bearer_token(request))
+        self.sessions.ended(account)
+        return {"message": texts.SIGNED_OUT}
 
     @endpoint(
         "POST",
@@ -111,7 +125,7 @@ class AccountRoutes:
         response=schemas.Profile,
     )
     def profile(self, request: Request, account: dict[str, Any]) -> dict[str, Any]:
-        return account
+        return profile_of(self, account)
 
     @endpoint(
         "PATCH",
@@ -138,6 +152,9 @@ class AccountRoutes:
         self, request: Request, data: dict[str, Any], account: dict[str, Any]
     ) -> dict[str, Any]:
         session = self.identity.change_password(
-            account["account_id"], data["current_password"], data["new_password"]
+            account["account_id"],
+            data["current_password"],
+            data["new_password"],
+            session_id=account["session_id"],
         )
         return {**session, "message": texts.PASSWORD_CHANGED}

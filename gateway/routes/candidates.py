@@ -9,7 +9,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from gateway import schemas
-from gateway.api import endpoint
+from gateway.api import endpoint, profile_of
 from gateway.http import download, parse_uuid
 from gateway.idempotency import idempotency_key
 from services.common.errors import PlatformError
@@ -38,7 +38,7 @@ class CandidateRoutes:
     ) -> dict[str, Any]:
         return self.candidates.create_file(
             account["account_id"],
-            account["email"],
+            profile_of(self, account)["email"],
             data,
             idempotency_key=idempotency_key(request),
         )
@@ -75,7 +75,7 @@ class CandidateRoutes:
     ) -> dict[str, Any]:
         return self.candidates.import_csv(
             account["account_id"],
-            account["email"],
+            profile_of(self, account)["email"],
             data["csv"],
             idempotency_key=idempotency_key(request),
         )

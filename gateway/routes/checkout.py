@@ -10,7 +10,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from gateway import schemas, texts
-from gateway.api import endpoint
+from gateway.api import endpoint, profile_of
 from gateway.http import download, json_response, parse_uuid
 from gateway.idempotency import idempotency_key
 from gateway.routes.booking import BOOKING
@@ -51,7 +51,7 @@ class CheckoutRoutes:
             idempotency_key(request, data["idempotency_key"]),
             lines,
             data["card_number"],
-            buyer_of(account),
+            buyer_of(profile_of(self, account)),
         )
         return paid(payment)
 
@@ -76,7 +76,7 @@ class CheckoutRoutes:
             idempotency_key(request, data["idempotency_key"]),
             lines,
             bank,
-            buyer_of(account),
+            buyer_of(profile_of(self, account)),
         )
         return paid(payment)
 

@@ -149,6 +149,32 @@ class PasswordResetRequested(Contract):
     expires_at = fields.AwareDateTime(required=True)
 
 
+class SessionsRevoked(Contract):
+    """A new password (changed or reset): the account's bearer tokens of a
+    generation below `generation` no longer work. None is still valid after
+    `expires_at`, when this revocation can be forgotten."""
+
+    event_type = "SessionsRevoked"
+    version = 1
+
+    account_id = fields.UUID(required=True)
+    generation = fields.Integer(required=True, validate=validate.Range(min=1))
+    revoked_at = fields.AwareDateTime(required=True)
+    expires_at = fields.AwareDateTime(required=True)
+
+
+class SessionEnded(Contract):
+    """Its holder signed out: the bearer tokens of this one session no longer
+    work; they expire at `expires_at`, when this can be forgotten."""
+
+    event_type = "SessionEnded"
+    version = 1
+
+    account_id = fields.UUID(required=True)
+    session_id = fields.String(required=True, validate=validate.Length(1, 64))
+    expires_at = fields.AwareDateTime(required=True)
+
+
 class SessionScheduled(Contract):
     """Scheduling opened an exam session: booking keeps its seats (SC-2, SC-4)."""
 
@@ -249,6 +275,8 @@ ALL: tuple[type[Contract], ...] = (
     CandidateExpired,
     AccountActivationRequested,
     PasswordResetRequested,
+    SessionsRevoked,
+    SessionEnded,
     SessionScheduled,
     SessionCancelled,
     SlotReserved,

@@ -2,32 +2,41 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
 from datetime import timedelta
 from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
+from psycopg import sql
 
 from services.common import contracts
 from services.common.idempotency import Idempotent, once
+from services.common.sessions import SessionTokens
 from services.common.store import Publication, ServiceApplication
 from services.identity import rules
 from services.identity.domain import (
     SCHOOL,
     Account,
     EmailClaim,
+    EndedSession,
     LinkInvalid,
     SignInOutcome,
 )
+from services.identity.projections import Revocations, new_generation
 from services.identity.secrets import (
     ACTIVATION,
     RESET,
     LinkTokens,
     Passwords,
-    SessionTokens,
     new_nonce,
 )
+
+# How long a gateway's load of the revocations waits for the read model to
+# reach the last revocation already written.
+CATCH_UP_SECONDS = 5.0
 
 
 class InvalidFields(ValueError):
@@ -106,6 +115,27 @@ def _reset_requested(e: Any, app: IdentityApplication) -> dict[str, Any]:
     }
 
 
+def _sessions_revoked(e: Any, app: IdentityApplication) -> dict[str, Any] | None:
+    revoked = new_generation(e)
+    if revoked is None:
+        return None
+    generation, at = revoked
+    return {
+        "account_id": e.originator_id,
+        "generation": generation,
+        "revoked_at": at,
+        "expires_at": at + app.sessions.lifetime,
+    }
+
+
+def _session_ended(e: EndedSession.Ended, app: IdentityApplication) -> dict[str, Any]:
+    return {
+        "account_id": e.account_id,
+        "session_id": e.session_id,
+        "expires_at": e.expires_at,
+    }
+
+
 def _paris_time(at: Any) -> str:
     from zoneinfo import ZoneInfo
 
@@ -126,7 +156,17 @@ class IdentityApplication(ServiceApplication):
         Account.PasswordResetRequested: Publication(
             contracts.PasswordResetRequested, _reset_requested
         ),
+        Account.PasswordChanged: Publication(
+            contracts.SessionsRevoked, _sessions_revoked
+        ),
+        Account.PasswordReset: Publication(
+            contracts.SessionsRevoked, _sessions_revoked
+        ),
+        EndedSession.Ended: Publication(contracts.SessionEnded, _session_ended),
     }
+    # Failed sign-ins and profile changes add up over the years: load an
+    # account from a snapshot.
+    snapshotting_intervals: ClassVar = {Account: 100}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -209,7 +249,8 @@ class IdentityApplication(ServiceApplication):
             account.password_hash, password
         )
         outcome = account.sign_in(password_ok, at=now)
-        self.save(account)
+        if account.pending_events:
+            self.save(account)
         if outcome is SignInOutcome.LOCKED:
             assert account.locked_until is not None
             raise AccountLocked(_paris_time(account.locked_until))
@@ -220,18 +261,45 @@ class IdentityApplication(ServiceApplication):
         session = self.sessions.issue(account.id, account.session_generation, now)
         return {**session, "account": self._profile(account)}
 
-    def authenticate(self, token: str) -> dict[str, Any]:
-        read = self.sessions.read(token, self.clock.now())
-        if read is None:
+    # -- sessions --------------------------------------------------------------------
+
+    def end_session(self, token: str) -> None:
+        """Sign-out: this token's session ends (its other tokens with it)."""
+        claims = self.sessions.read(token, self.clock.now())
+        if claims is None:
             raise NotAuthenticated()
-        account_id, generation = read
-        try:
-            account = self._get(account_id)
-        except AccountNotFound:
-            raise NotAuthenticated() from None
-        if generation != account.session_generation or not account.active:
-            raise NotAuthenticated()
-        return self._profile(account)
+        ended = EndedSession(
+            session_id=claims.session_id,
+            account_id=claims.account_id,
+            expires_at=claims.expires_at,
+            ended_at=self.clock.now(),
+        )
+        # Ended already (a sign-out sent twice): it stays ended.
+        with contextlib.suppress(IntegrityError):
+            self.save(ended)
+
+    def revocations(self) -> dict[str, list[dict[str, Any]]]:
+        """The revocations a gateway must know: every revocation written before
+        this call is in the answer (later ones reach it as events)."""
+        view = self.views["revocations"]
+        deadline = time.monotonic() + CATCH_UP_SECONDS
+        target = self._last_revocation(after=view.position(self.name))
+        while view.position(self.name) < target and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return view.current(self.clock.now(), self.sessions.lifetime)
+
+    def _last_revocation(self, after: int) -> int:
+        """The log position of the newest revocation event past `after` (a
+        range of the log's primary key: cheap when the read model keeps up)."""
+        recorder = self.recorder
+        query = sql.SQL(
+            "SELECT max(notification_id) AS last FROM {}"
+            " WHERE notification_id > %s AND topic = ANY(%s)"
+        ).format(sql.Identifier(self.schema, recorder.events_table_name))
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(query, (after, list(Revocations.topics)))
+            row = curs.fetchone()
+        return int(row["last"]) if row and row["last"] is not None else after
 
     # -- passwords -----------------------------------------------------------------
 
@@ -253,7 +321,7 @@ class IdentityApplication(ServiceApplication):
         self.save(account)
 
     def change_password(
-        self, account_id: UUID, current: str, new: str
+        self, account_id: UUID, current: str, new: str, session_id: str | None = None
     ) -> dict[str, Any]:
         account = self._get(account_id)
         if not self.passwords.verify(account.password_hash, current):
@@ -263,11 +331,12 @@ class IdentityApplication(ServiceApplication):
         problems = rules.password_problems(new)
         if problems:
             raise InvalidFields({"new_password": problems})
-        account.change_password(self.passwords.hash(new))
+        now = self.clock.now()
+        account.change_password(self.passwords.hash(new), at=now)
         self.save(account)
         # This session goes on with a token of the new generation; others end.
         return self.sessions.issue(
-            account.id, account.session_generation, self.clock.now()
+            account.id, account.session_generation, now, session_id
         )
 
     # -- profile -------------------------------------------------------------------

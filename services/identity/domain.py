@@ -184,7 +184,10 @@ class Account(Aggregate):
             return SignInOutcome.BAD_CREDENTIALS
         if not self.active:
             return SignInOutcome.NOT_ACTIVE
-        self._signed_in(signed_in_at=at)
+        # Nothing to reset, nothing written: an account's history does not grow
+        # with every sign-in, and a sign-in takes no write lock.
+        if self.failures or self.locked_until is not None:
+            self._signed_in(signed_in_at=at)
         return SignInOutcome.SIGNED_IN
 
     class SignInFailed(Aggregate.Event):
@@ -234,6 +237,7 @@ class Account(Aggregate):
     class PasswordReset(Aggregate.Event):
         password_hash: str
         reset_at: datetime
+        generation: int
 
     def reset_password(self, nonce: str, password_hash: str, at: datetime) -> None:
         if self.reset_nonce is None or nonce != self.reset_nonce:
@@ -243,26 +247,45 @@ class Account(Aggregate):
         if not self.active:
             # Following a link sent to the address proves it, as activation does.
             self._activated(activated_at=at)
-        self._password_reset(password_hash=password_hash, reset_at=at)
+        self._password_reset(
+            password_hash=password_hash,
+            reset_at=at,
+            generation=self.session_generation + 1,
+        )
 
     @event(PasswordReset)
-    def _password_reset(self, password_hash: str, reset_at: datetime) -> None:
+    def _password_reset(
+        self, password_hash: str, reset_at: datetime, generation: int | None = None
+    ) -> None:
         self.password_hash = password_hash
         self.reset_nonce = None
         self.failures = 0
         self.locked_until = None
-        self.session_generation += 1
+        self.session_generation = _next(self.session_generation, generation)
 
     class PasswordChanged(Aggregate.Event):
         password_hash: str
+        # The session generation it starts and when (absent from events
+        # stored before revocations were published).
+        generation: int
+        changed_at: datetime
 
-    def change_password(self, password_hash: str) -> None:
-        self._password_changed(password_hash=password_hash)
+    def change_password(self, password_hash: str, at: datetime) -> None:
+        self._password_changed(
+            password_hash=password_hash,
+            generation=self.session_generation + 1,
+            changed_at=at,
+        )
 
     @event(PasswordChanged)
-    def _password_changed(self, password_hash: str) -> None:
+    def _password_changed(
+        self,
+        password_hash: str,
+        generation: int | None = None,
+        changed_at: datetime | None = None,
+    ) -> None:
         self.password_hash = password_hash
-        self.session_generation += 1
+        self.session_generation = _next(self.session_generation, generation)
 
     # -- profile -------------------------------------------------------------------
 
@@ -283,3 +306,38 @@ class Account(Aggregate):
     @event(ProfileUpdated)
     def _profile_updated(self, changes: dict[str, Any]) -> None:
         self.profile.update(changes)
+
+
+def _next(current: int, stored: int | None) -> int:
+    """The generation a new password starts: as stored, or (events stored
+    before it was) the next one."""
+    return current + 1 if stored is None else stored
+
+
+class EndedSession(Aggregate):
+    """A session its holder ended (signed out): its token is refused until it
+    would have expired. Its id is the session's, so ending it twice writes
+    once, and the account's own history does not grow with sign-outs."""
+
+    class Ended(Aggregate.Created):
+        session_id: str
+        account_id: UUID
+        expires_at: datetime
+        ended_at: datetime
+
+    @staticmethod
+    def create_id(session_id: str) -> UUID:
+        return uuid5(NAMESPACE_URL, f"pmc-session:{session_id}")
+
+    @event(Ended)
+    def __init__(
+        self,
+        session_id: str,
+        account_id: UUID,
+        expires_at: datetime,
+        ended_at: datetime,
+    ) -> None:
+        self.session_id = session_id
+        self.account_id = account_id
+        self.expires_at = expires_at
+        self.ended_at = ended_at

@@ -19,6 +19,7 @@ from services.identity.application import (
     UnknownEmail,
 )
 from services.identity.domain import AlreadyActive, LinkExpired, LinkInvalid
+from services.identity.projections import READ_MODELS
 
 ERRORS = {
     InvalidFields: (400, "donnees_invalides"),
@@ -40,7 +41,7 @@ class IdentityService:
 
     name = "identity"
     errors = ERRORS
-    app: IdentityApplication = ApplicationProvider(IdentityApplication)
+    app: IdentityApplication = ApplicationProvider(IdentityApplication, READ_MODELS)
 
     @rpc
     def sign_up(
@@ -65,9 +66,14 @@ class IdentityService:
         return self.app.sign_in(email, password)
 
     @rpc
-    def authenticate(self, token: str) -> dict[str, Any]:
-        """The account behind a bearer token, or NotAuthenticated."""
-        return self.app.authenticate(token)
+    def end_session(self, token: str) -> None:
+        """Sign-out: the session of this bearer token ends."""
+        self.app.end_session(token)
+
+    @rpc
+    def revocations(self) -> dict[str, Any]:
+        """The revocations still in force, for a gateway that (re)connects."""
+        return self.app.revocations()
 
     @rpc
     def request_password_reset(self, email: str) -> dict[str, Any]:
@@ -91,11 +97,15 @@ class IdentityService:
 
     @rpc
     def change_password(
-        self, account_id: str, current_password: str, new_password: str
+        self,
+        account_id: str,
+        current_password: str,
+        new_password: str,
+        session_id: str | None = None,
     ) -> dict[str, Any]:
         """Change the password; other sessions end, this one gets a new token."""
         return self.app.change_password(
-            UUID(account_id), current_password, new_password
+            UUID(account_id), current_password, new_password, session_id
         )
 
     @rpc

@@ -21,6 +21,8 @@ from services.candidates.application import ACTIVATION, CandidatesApplication
 from services.common import contracts
 from services.common.store import ServiceApplication
 from services.identity.application import IdentityApplication
+from services.identity.secrets import ACTIVATION as ACCOUNT_ACTIVATION
+from services.identity.secrets import RESET
 from services.scheduling.application import SchedulingApplication
 from services.scheduling.domain import COLLECTIVE, PARIS, ExamCentre
 
@@ -78,7 +80,16 @@ def identity_scenario(app: IdentityApplication) -> None:
         }
     )
     app.resend_activation(email)
+    account_id = app._find(email).id
+    nonce = app.repository.get(account_id).activation_nonce
+    app.activate(account_id, app.links.token(ACCOUNT_ACTIVATION, account_id, nonce))
+    app.end_session(app.sign_in(email, "Contrat2026")["token"])  # SessionEnded
+    app.change_password(account_id, "Contrat2026", "Contrat2027")  # SessionsRevoked
     app.request_password_reset(email)
+    nonce = app.repository.get(account_id).reset_nonce
+    app.reset_password(
+        account_id, app.links.token(RESET, account_id, nonce), "Contrat2028"
+    )
 
 
 def booking_scenario(app: BookingApplication) -> None:
@@ -205,3 +216,14 @@ def _consumer_contract(subscription) -> type[contracts.Contract]:
 def test_contracts_have_distinct_event_types():
     names = [c.event_type for c in contracts.ALL]
     assert len(names) == len(set(names))
+
+
+def test_the_gateway_loads_the_revocations_identity_dumps():
+    from gateway.sessions import CONTRACTS
+
+    produced = _produced("identity")
+    for contract in CONTRACTS:
+        outputs = [body for kind, body in produced if kind == contract.event_type]
+        assert outputs, contract.event_type
+        for body in outputs:
+            contract().load(body)

@@ -113,10 +113,14 @@ def test_the_reset_link_works_once_within_two_hours_and_never_after(
     assert again.status_code == 400
     assert again.json()["code"] == "lien_invalide"
     assert _sign_in(gateway, email, "Nouveau2027").status_code == 201
-    # The old session ended with the new password.
-    assert (
-        requests.get(f"{gateway}/api/compte", headers=school["headers"]).status_code
-        == 401
+    # The old session ended with the new password (the gateway learns it from
+    # identity's events, within moments).
+    wait_for(
+        lambda: (
+            requests.get(f"{gateway}/api/compte", headers=school["headers"]).status_code
+            == 401
+        ),
+        timeout=10,
     )
 
     requests.post(f"{gateway}/api/mot-de-passe/oubli", json={"email": email})
@@ -190,10 +194,17 @@ def test_profile_and_password_changes(gateway, new_school):
     assert new.status_code == 200
     renewed = {"Authorization": f"Bearer {new.json()['token']}"}
     assert requests.get(f"{gateway}/api/compte", headers=renewed).ok
-    ended = requests.get(
-        f"{gateway}/api/compte", headers={"Authorization": f"Bearer {other}"}
+    other_headers = {"Authorization": f"Bearer {other}"}
+    wait_for(
+        lambda: (
+            requests.get(f"{gateway}/api/compte", headers=other_headers).status_code
+            == 401
+        ),
+        timeout=10,
     )
-    assert ended.status_code == 401
+    ended = requests.get(f"{gateway}/api/compte", headers=other_headers)
+    assert ended.json()["code"] == "non_authentifie"
+    assert requests.get(f"{gateway}/api/compte", headers=renewed).ok
     assert _sign_in(gateway, school["email"], "Nouveau2027").status_code == 201
 
 

@@ -7,7 +7,9 @@ from uuid import UUID
 
 import pytest
 
+from gateway.sessions import RevocationView, SessionCheck
 from services.common.clock import FrozenClock
+from services.common.errors import PlatformError
 from services.identity.application import (
     AccountLocked,
     AccountNotActive,
@@ -18,7 +20,7 @@ from services.identity.application import (
     NotAuthenticated,
     UnknownEmail,
 )
-from services.identity.domain import LinkExpired, LinkInvalid
+from services.identity.domain import Account, LinkExpired, LinkInvalid
 from services.identity.secrets import ACTIVATION, RESET
 
 PASSWORD = "Permis2026"
@@ -50,6 +52,28 @@ def app(clock) -> IdentityApplication:
 def activation_token(app: IdentityApplication, account_id: str) -> str:
     account = app.repository.get(UUID(account_id))
     return app.links.token(ACTIVATION, account.id, account.activation_nonce)
+
+
+def gateway(app: IdentityApplication) -> SessionCheck:
+    """What a gateway concludes from the events identity published so far."""
+    view = RevocationView()
+    view.loaded = True
+    for notification in app.recorder.select_notifications(start=None, limit=10_000):
+        event = app.mapper.to_domain_event(notification)
+        publication = app.published.get(type(event))
+        body = publication and publication.dump(event, app)
+        if body:
+            view.apply(publication.contract, publication.contract().load(body))
+    return SessionCheck(app.sessions, view, app.clock)
+
+
+def refused(app: IdentityApplication, token: str) -> bool:
+    try:
+        gateway(app).account(token)
+    except PlatformError as error:
+        assert error.status == 401
+        return True
+    return False
 
 
 def active_account(app: IdentityApplication) -> str:
@@ -173,26 +197,69 @@ def test_a_new_password_ends_the_other_sessions_but_not_this_one(app):
     account_id = active_account(app)
     other = app.sign_in(SIGN_UP["email"], PASSWORD)["token"]
     this = app.sign_in(SIGN_UP["email"], PASSWORD)["token"]
-    assert app.authenticate(this)["account_id"] == account_id
+    assert gateway(app).account(this)["account_id"] == account_id
     with pytest.raises(InvalidFields) as wrong_current:
         app.change_password(UUID(account_id), "Mauvais1", "Nouveau2027")
     assert "current_password" in wrong_current.value.fields
-    renewed = app.change_password(UUID(account_id), PASSWORD, "Nouveau2027")
+    this_session = gateway(app).account(this)["session_id"]
+    renewed = app.change_password(
+        UUID(account_id), PASSWORD, "Nouveau2027", this_session
+    )
+    assert refused(app, other)
+    assert refused(app, this)
+    assert gateway(app).account(renewed["token"]) == {
+        **gateway(app).account(renewed["token"]),
+        "account_id": account_id,
+        "session_id": this_session,
+    }
+
+
+def test_signing_out_ends_that_session_only_and_twice_is_once(app):
+    active_account(app)
+    leaving = app.sign_in(SIGN_UP["email"], PASSWORD)["token"]
+    staying = app.sign_in(SIGN_UP["email"], PASSWORD)["token"]
+    app.end_session(leaving)
+    app.end_session(leaving)
+    assert refused(app, leaving)
+    assert not refused(app, staying)
     with pytest.raises(NotAuthenticated):
-        app.authenticate(other)
-    with pytest.raises(NotAuthenticated):
-        app.authenticate(this)
-    assert app.authenticate(renewed["token"])["account_id"] == account_id
+        app.end_session("pas.un.jeton")
+
+
+def test_a_password_reset_ends_every_session(app, clock):
+    account_id = UUID(active_account(app))
+    token = app.sign_in(SIGN_UP["email"], PASSWORD)["token"]
+    app.request_password_reset(SIGN_UP["email"])
+    nonce = app.repository.get(account_id).reset_nonce
+    app.reset_password(
+        account_id, app.links.token(RESET, account_id, nonce), "Neuf2027"
+    )
+    assert refused(app, token)
+    assert not refused(app, app.sign_in(SIGN_UP["email"], "Neuf2027")["token"])
 
 
 def test_a_session_expires(app, clock):
     active_account(app)
     token = app.sign_in(SIGN_UP["email"], PASSWORD)["token"]
     clock.advance(timedelta(hours=8, seconds=1))
-    with pytest.raises(NotAuthenticated):
-        app.authenticate(token)
-    with pytest.raises(NotAuthenticated):
-        app.authenticate("pas.un.jeton")
+    assert refused(app, token)
+    assert refused(app, "pas.un.jeton")
+
+
+def test_a_sign_in_with_nothing_to_reset_writes_nothing(app):
+    account_id = UUID(active_account(app))
+    before = len(app.aggregate_history(account_id))
+    for _ in range(3):
+        app.sign_in(SIGN_UP["email"], PASSWORD)
+    assert len(app.aggregate_history(account_id)) == before
+    with pytest.raises(BadCredentials):
+        app.sign_in(SIGN_UP["email"], "Mauvais1")
+    app.sign_in(SIGN_UP["email"], PASSWORD)  # resets the count of failures
+    history = app.aggregate_history(account_id)
+    assert [type(e) for e in history[before:]] == [
+        Account.SignInFailed,
+        Account.SignedIn,
+    ]
 
 
 def test_profile_changes_are_checked_and_kept(app):
@@ -212,4 +279,14 @@ def test_sessions_follow_the_platforms_clock_not_the_wall(app, clock):
     active_account(app)
     clock.advance(timedelta(days=7))  # tokens issued "in the future" still work
     token = app.sign_in(SIGN_UP["email"], PASSWORD)["token"]
-    assert app.authenticate(token)["email"] == "contact@ecole-centre.fr"
+    assert not refused(app, token)
+
+
+def test_a_long_lived_account_loads_from_a_snapshot(app):
+    account_id = UUID(active_account(app))
+    for n in range(120):
+        app.update_profile(account_id, {"phone": f"06123456{n % 100:02d}"})
+    snapshots = list(app.snapshots.get(account_id))
+    assert snapshots, "no snapshot taken"
+    assert app.profile(account_id)["phone"] == "+33612345619"
+    assert app.sign_in(SIGN_UP["email"], PASSWORD)["token"]

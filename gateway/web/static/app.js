@@ -170,7 +170,12 @@ async function requireAccount() {
     el.textContent = result.data[el.dataset.compte] || "";
   }
   const logout = document.getElementById("deconnexion");
-  if (logout) logout.addEventListener("click", () => { session.clear(); window.location.assign("/"); });
+  if (logout) logout.addEventListener("click", async () => {
+    // The session ends on the server first: a copy of the token stops working.
+    await api("DELETE", "/api/sessions");
+    session.clear();
+    window.location.assign("/");
+  });
   return result.data;
 }
 
