@@ -158,7 +158,10 @@ class Fixtures:
     def wait_known(self, school_ids: list[str], nephs: list[str], sessions: list[str]):
         """Until booking has heard (through the relay) of every file and session."""
         deadline = time.monotonic() + 120
-        pending = {BookableCandidate.create_id(s, n) for s, n in zip(school_ids, nephs)}
+        pending = {
+            BookableCandidate.create_id(s, n)
+            for s, n in zip(school_ids, nephs, strict=True)
+        }
         pending |= {SessionSeats.create_id(UUID(s)) for s in sessions}
         while pending and time.monotonic() < deadline:
             for aggregate_id in list(pending)[:500]:
@@ -230,7 +233,9 @@ def flash_crowd(base: str, fixtures: Fixtures, tokens: list[str]) -> None:
             connection.close()
 
     async def crowd() -> None:
-        await asyncio.gather(*(school(t, n) for t, n in zip(tokens, nephs)))
+        await asyncio.gather(
+            *(school(t, n) for t, n in zip(tokens, nephs, strict=True))
+        )
 
     started = time.perf_counter()
     asyncio.run(crowd())
@@ -318,10 +323,10 @@ def main() -> None:
         rush = fixtures.files(school_id, 200)
         fixtures.wait_known([school_id] * 200, rush, [one])
         race = closed_loop(base, 200, iter([hold(token, n, one) for n in rush]))
+        taken = SEATS - fixtures.booking.repository.get(UUID(one)).free_seats
         print(
             race.line("200 concurrent holds on one session of 18")
-            + f", seats taken {SEATS - fixtures.booking.repository.get(UUID(one)).free_seats},"
-            f" oversold {fixtures.oversold([one])}"
+            + f", seats taken {taken}, oversold {fixtures.oversold([one])}"
         )
 
         flash_crowd(base, fixtures, fixtures.schools(args.schools))
