@@ -1,10 +1,10 @@
 """PostgreSQL plumbing: the database, each service's schema, and cooperative waits.
 
-The platform installs psycopg's pure-Python implementation only. Its waits go
-through the `socket`/`select` modules, which eventlet patches, so one slow query
-yields to other green threads instead of freezing every worker of a service.
-The binary build would need PSYCOPG_WAIT_FUNC=wait_select set before import; we
-refuse to run with it unset rather than find out under load.
+The platform installs psycopg's binary build with PSYCOPG_WAIT_FUNC=wait_select
+(set by the `services` package before psycopg is imported): its waits go through
+`select`, which eventlet patches, so one slow query yields to other green
+threads instead of freezing every worker of a service. We refuse to run with it
+unset rather than find out under load.
 """
 
 from __future__ import annotations

@@ -68,7 +68,6 @@ class Fixtures:
         self.booking = BookingApplication(settings=settings)
         self.password_hash = self.identity.passwords.hash("Banc2026x")
         self.nephs = itertools.count(10**11)
-        self.days = itertools.count(2)
 
     def schools(self, count: int) -> list[str]:
         """Activated school accounts; a bearer token for each."""
@@ -139,19 +138,18 @@ class Fixtures:
             )
             self._centre = ExamCentre.create_id(code)
         made = []
-        while len(made) < count:
-            day = datetime.now(PARIS).date() + timedelta(days=next(self.days) + 5)
-            for hour in range(8, 18):
-                if len(made) < count:
-                    starts = datetime.combine(day, clock_time(hour), PARIS)
-                    try:
-                        made.append(
-                            self.scheduling.new_session(
-                                self._centre, starts, SEATS, COLLECTIVE
-                            )
-                        )
-                    except SchedulingError:
-                        break  # a Sunday or a public holiday
+        # Several sessions share a slot: all within the bookable 3 months.
+        for n in itertools.count():
+            if len(made) >= count:
+                break
+            day = datetime.now(PARIS).date() + timedelta(days=8 + n % 60)
+            starts = datetime.combine(day, clock_time(8 + n // 60 % 10), PARIS)
+            try:
+                made.append(
+                    self.scheduling.new_session(self._centre, starts, SEATS, COLLECTIVE)
+                )
+            except SchedulingError:
+                continue  # a Sunday or a public holiday
         self.scheduling.save(*made)
         return [str(s.id) for s in made]
 

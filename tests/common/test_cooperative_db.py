@@ -8,8 +8,11 @@ import psycopg
 from services.candidates.application import CandidatesApplication
 
 
-def test_the_platform_uses_psycopg_pure_python_build():
-    assert psycopg.pq.__impl__ == "python"
+def test_psycopg_waits_through_select_whatever_its_build():
+    from psycopg import waiting
+
+    assert psycopg.pq.__impl__ == "binary"  # the fast one, as installed
+    assert waiting.wait is waiting.wait_select
 
 
 def test_five_one_second_queries_in_green_threads_overlap(settings):
