@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Protocol
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from services.booking.domain import (
@@ -91,11 +92,15 @@ class BookingApplication(ServiceApplication):
 
     name: ClassVar[str] = "booking"
     published: ClassVar = PUBLISHED
-    # A busy session collects many holds and releases: load it from a snapshot.
-    snapshotting_intervals: ClassVar = {SessionSeats: 100, BookableCandidate: 100}
-    # Seats and candidates are read on every hold: kept in memory, brought up
-    # to date with one query for their newer events (another replica's).
-    env: ClassVar = {"AGGREGATE_CACHE_MAXSIZE": "50000"}
+    # Seats and candidates are read on every hold: kept in memory as this
+    # process last saved them, read from the store only on a miss. Another
+    # replica's write makes a copy stale: the save then fails its version check
+    # and forgets the copies (`save`), and a refusal is only given after
+    # reading the store (`hold`).
+    env: ClassVar = {
+        "AGGREGATE_CACHE_MAXSIZE": "50000",
+        "AGGREGATE_CACHE_FASTFORWARD": "n",
+    }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -125,10 +130,16 @@ class BookingApplication(ServiceApplication):
         reservation the first one made, and nothing more is held."""
 
         def act(mark: Any) -> dict[str, Any]:
-            def attempt() -> dict[str, Any]:
+            def attempt(fresh: bool = False) -> dict[str, Any]:
                 candidate = self._known_candidate(school_id, neph, catalogue)
                 seats = self._known_seats(session_id, catalogue)
-                reservation = Reservation.hold(uuid4(), candidate, seats, self.now)
+                try:
+                    reservation = Reservation.hold(uuid4(), candidate, seats, self.now)
+                except (BookingError, CandidateNotBookable):
+                    # Refused on copies from memory: refused on the store's word.
+                    if fresh or not self._forget(candidate, seats):
+                        raise
+                    return attempt(fresh=True)
                 self.save(reservation, candidate, seats, *mark(str(reservation.id)))
                 return reservation_row(reservation)
 
@@ -390,6 +401,26 @@ class BookingApplication(ServiceApplication):
         )
 
     # -- helpers ---------------------------------------------------------------------
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        try:
+            return super().save(*objs, **kwargs)
+        except IntegrityError:
+            self._forget(*objs)  # changed by another writer: read them again
+            raise
+
+    def _forget(self, *objs: Any) -> bool:
+        """Drop these aggregates' copies from memory; whether any was there."""
+        cache = self.repository.cache
+        forgotten = False
+        for obj in objs:
+            if cache is not None and isinstance(obj, Aggregate):
+                try:
+                    cache.get(obj.id, evict=True)
+                    forgotten = True
+                except KeyError:
+                    pass
+        return forgotten
 
     @property
     def now(self) -> Any:

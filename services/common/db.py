@@ -10,9 +10,12 @@ unset rather than find out under load.
 from __future__ import annotations
 
 import os
+import time
+import weakref
 
 import psycopg
 from psycopg import sql
+from psycopg_pool import ConnectionPool
 
 from services.common.settings import Settings
 
@@ -83,3 +86,27 @@ def drop_schemas_with_prefix(settings: Settings, prefix: str) -> None:
             conn.execute(
                 sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name))
             )
+
+
+class PingWhenQuiet:
+    """A pool's check that pings a connection only if it was not checked in the
+    last `quiet` seconds.
+
+    Pinging on every checkout (eventsourcing's pre-ping) costs a round trip per
+    transaction, a tenth of a busy service's time. A connection in constant use
+    is checked once per `quiet` seconds; one idle since before a PostgreSQL
+    restart is pinged, found dead and replaced before anyone uses it.
+    """
+
+    def __init__(self, quiet: float = 1.0) -> None:
+        self.quiet = quiet
+        self._checked: weakref.WeakKeyDictionary[psycopg.Connection, float] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def __call__(self, conn: psycopg.Connection) -> None:
+        now = time.monotonic()
+        if now - self._checked.get(conn, float("-inf")) < self.quiet:
+            return
+        ConnectionPool.check_connection(conn)
+        self._checked[conn] = now

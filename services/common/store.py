@@ -19,7 +19,7 @@ from psycopg import sql
 
 from services.common.clock import Clock, clock_from_settings
 from services.common.contracts import Contract
-from services.common.db import check_cooperative_driver, ensure_schema
+from services.common.db import PingWhenQuiet, check_cooperative_driver, ensure_schema
 from services.common.errors import AlreadyProcessed
 from services.common.personal import MemoryVault, PostgresVault, Vault
 from services.common.settings import Settings
@@ -108,6 +108,12 @@ class ServiceApplication(Application):
             and recorder.datastore.enable_db_functions
         ):
             raise ValueError("POSTGRES_ENABLE_DB_FUNCTIONS would bypass tracking")
+        if (
+            isinstance(recorder, PostgresProcessRecorder)
+            and recorder.datastore.pre_ping
+        ):
+            # psycopg_pool offers no other way to choose the check once built.
+            recorder.datastore.pool._check = PingWhenQuiet()
         # Read models' views, attached by the service that runs their projections.
         self.views: dict[str, Any] = {}
 

@@ -65,7 +65,9 @@ class Fixtures:
         self.identity = IdentityApplication(settings=settings)
         self.candidates = CandidatesApplication(settings=settings)
         self.scheduling = SchedulingApplication(settings=settings)
-        self.booking = BookingApplication(settings=settings)
+        self.booking = BookingApplication(
+            settings=settings, env={"AGGREGATE_CACHE_MAXSIZE": ""}
+        )
         self.password_hash = self.identity.passwords.hash("Banc2026x")
         self.nephs = itertools.count(10**11)
 

@@ -337,3 +337,21 @@ def test_the_reservation_list_reached_by_rpc_refuses_what_the_gateway_would(
     with pytest.raises(InvalidFields) as refused:
         app.reservations("ecole-a", search, exam_date)
     assert field in refused.value.fields
+
+
+def test_two_replicas_never_sell_a_seat_twice_nor_refuse_a_freed_one(app, settings):
+    """Each replica keeps seats in memory; the store's version check and a
+    fresh read before any refusal keep them right."""
+    other = BookingApplication(settings=settings)
+    try:
+        ecole, session_id = school(), open_session(app, seats=1)
+        first, second = activated(app, ecole), activated(app, ecole)
+        other.repository.get(SessionSeats.create_id(session_id))  # cached: free
+        line = app.hold(ecole, first, session_id, NOBODY)
+        with pytest.raises(SessionFull):  # its copy said free: the store says no
+            other.hold(ecole, second, session_id, NOBODY)
+        app.release(ecole, UUID(line["id"]), REMOVED)
+        # Its copy now says full: the seat freed by the other replica is sold.
+        assert other.hold(ecole, second, session_id, NOBODY)["status"] == IN_CART
+    finally:
+        other.close()

@@ -146,7 +146,8 @@ def booking(settings):
     """The booking application, in this process, on the run's schemas."""
     from services.booking.application import BookingApplication
 
-    app = BookingApplication(settings=settings)
+    # No copies in memory: the test reads what the running service wrote.
+    app = BookingApplication(settings=settings, env={"AGGREGATE_CACHE_MAXSIZE": ""})
     yield app
     app.close()
 
