@@ -54,8 +54,8 @@ class ReadModelView(PostgresTrackingRecorder):
 
     @contextmanager
     def batch(self) -> Iterator[None]:
-        """Make every write of this thread inside one transaction, committed at
-        the end, or rolled back entirely if anything raises."""
+        """Put every write this thread makes inside into one transaction,
+        committed at the end, or rolled back whole if anything raises."""
         with self.datastore.transaction(commit=True) as curs:
             self._batch.cursor = curs
             try:
