@@ -4,11 +4,18 @@ kept current by a log follower and rebuilt from the log on demand (OP-1).
 An event a projection cannot apply is parked and the projection goes on
 (TR-2); retried once fixed, it is applied and unparked in one transaction, and
 the tracking record of its position makes a second application impossible.
+
+A follower applies a whole batch of events in one transaction (one commit, not
+one per event); if any of them fails, the batch is rolled back and applied
+again one event at a time, so that only the bad event is parked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import logging
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -19,8 +26,10 @@ from eventsourcing.projection import Projection
 from psycopg import sql
 
 from services.common.follower import LogFollower
-from services.common.parking import ParkingLot
+from services.common.parking import ParkingLot, describe
 from services.common.store import ServiceApplication
+
+log = logging.getLogger(__name__)
 
 
 class ReadModelView(PostgresTrackingRecorder):
@@ -33,6 +42,9 @@ class ReadModelView(PostgresTrackingRecorder):
         self.sql_create_statements.extend(self.create_statements())
         # Set while a parked event is applied again: (lot, follower, position).
         self.unparking: tuple[ParkingLot, str, int] | None = None
+        # The open batch's cursor, per thread: the service's requests read
+        # the view while its follower writes a batch, and must not share it.
+        self._batch = threading.local()
 
     def create_statements(self) -> list[sql.Composable]:
         raise NotImplementedError
@@ -40,10 +52,37 @@ class ReadModelView(PostgresTrackingRecorder):
     def table(self, name: str) -> sql.Identifier:
         return sql.Identifier(self.datastore.schema, name)
 
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Put every write this thread makes inside into one transaction,
+        committed at the end, or rolled back whole if anything raises."""
+        with self.datastore.transaction(commit=True) as curs:
+            self._batch.cursor = curs
+            try:
+                yield
+            finally:
+                self._batch.cursor = None
+
+    @contextmanager
+    def cursor(self) -> Iterator[Any]:
+        """Where a projection writes (and reads what it wrote): the open
+        batch's cursor, else a transaction of its own, committed on exit."""
+        batch = getattr(self._batch, "cursor", None)
+        if batch is not None:
+            yield batch
+            return
+        with self.datastore.transaction(commit=True) as curs:
+            yield curs
+
     def write(self, query: sql.Composable, params: Any, tracking: Tracking) -> None:
         """Change the view and record the event's position in one transaction."""
-        with self.datastore.transaction(commit=True) as curs:
+        with self.cursor() as curs:
             curs.execute(query, params)
+            self._insert_tracking(curs, tracking)
+
+    def insert_tracking(self, tracking: Tracking) -> None:
+        """Record the position of an event that changes nothing here."""
+        with self.cursor() as curs:
             self._insert_tracking(curs, tracking)
 
     def _insert_tracking(self, curs: Any, tracking: Tracking) -> None:
@@ -155,7 +194,20 @@ class ProjectionFollower(LogFollower):
         return self.view.max_tracking_id(self.app.name) or 0
 
     def handle(self, notifications: Sequence[Notification]) -> None:
-        super().handle(notifications)
+        try:
+            with self.view.batch():
+                for notification in notifications:
+                    self.apply(notification)
+        except Exception as exc:
+            # Rolled back whole: one event at a time, as the base class does,
+            # parks the bad one alone (or pauses on an outage).
+            log.info(
+                "%s applies %d events one by one: %s",
+                self.lock_key,
+                len(notifications),
+                describe(exc),
+            )
+            super().handle(notifications)
         if self.on_progress is not None:
             self.on_progress(len(notifications))
 

@@ -65,7 +65,7 @@ class RevocationView(ReadModelView):
         tracking: Tracking,
     ) -> None:
         table = self.table("ended_sessions")
-        with self.datastore.transaction(commit=True) as curs:
+        with self.cursor() as curs:
             curs.execute(
                 sql.SQL("DELETE FROM {} WHERE expires_at < %s").format(table),
                 (at - ENDED_KEPT,),
