@@ -57,9 +57,10 @@ class SessionBoardView(ReadModelView):
 
     def record_seats(self, session_id: Any, free_seats: int, version: int) -> None:
         """Booking's latest word on a session's free seats. Idempotent and
-        order-proof: an older or repeated message changes nothing."""
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(
+        order-proof: an older or repeated message changes nothing. One
+        statement, committed on its own (the pool's connections autocommit)."""
+        with self.datastore.get_connection() as conn:
+            conn.execute(
                 sql.SQL(
                     "INSERT INTO {0} (session_id, free_seats, seats_version)"
                     " VALUES (%s, %s, %s) ON CONFLICT (session_id) DO UPDATE"
