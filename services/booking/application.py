@@ -3,16 +3,10 @@
 
 from __future__ import annotations
 
-import threading
-import weakref
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
 
 from services.booking.domain import (
     ALREADY_BOOKED,
@@ -22,11 +16,15 @@ from services.booking.domain import (
     IN_CART,
     MOVED,
     AlreadyBooked,
-    BookableCandidate,
     BookingError,
     CandidateNotBookable,
     Reservation,
-    SessionSeats,
+)
+from services.booking.inventory import (
+    BUSY,
+    Catalogue,
+    Inventory,
+    SessionNotFound,
 )
 from services.booking.projections import reservation_row
 from services.booking.publications import PUBLISHED
@@ -34,13 +32,10 @@ from services.common import inputs
 from services.common.documents import render_convocation
 from services.common.envelope import Delivered
 from services.common.idempotency import Idempotent, first_answer, once
-from services.common.store import ServiceApplication, retry_on_conflict
+from services.common.store import retry_on_conflict
 
 CHANGED_MEANWHILE = "Cette réservation vient d'être modifiée : réessayez."
-BUSY = "Trop de demandes simultanées sur cette session : réessayez."
 NO_SEAT = "Cette demande n'a pas obtenu de place : choisissez un créneau et réessayez."
-# Conflicts left after the per-session lock come from another replica or from
-# the same candidate booked twice at once: a few attempts settle them.
 HOLD_ATTEMPTS = 10
 CONFIRM_ATTEMPTS = 20
 
@@ -50,44 +45,7 @@ class ReservationNotFound(LookupError):
         super().__init__("Cette réservation est introuvable.")
 
 
-class SessionNotFound(LookupError):
-    def __init__(self) -> None:
-        super().__init__("Cette session d'examen n'existe pas.")
-
-
-class Catalogue(Protocol):
-    """The owners' answers, asked only when booking's copy does not know yet
-    (a file confirmed or a session opened a moment ago, not yet relayed)."""
-
-    def candidate(self, school_id: str, neph: str) -> dict[str, Any]: ...
-
-    def session(self, session_id: str) -> dict[str, Any]: ...
-
-
-class SeatLocks:
-    """One lock per session in this process: concurrent holds on one session
-    queue up for a few milliseconds instead of colliding on its version and
-    retrying (measured: see tests/benchmarks/booking.py)."""
-
-    def __init__(self) -> None:
-        self._locks: weakref.WeakValueDictionary[UUID, Any] = (
-            weakref.WeakValueDictionary()
-        )
-        self._guard = threading.Lock()
-
-    @contextmanager
-    def held(self, *session_ids: UUID) -> Iterator[None]:
-        with ExitStack() as stack:
-            for session_id in sorted(set(session_ids)):  # one order: no deadlock
-                with self._guard:
-                    lock = self._locks.get(session_id)
-                    if lock is None:
-                        lock = self._locks[session_id] = threading.Lock()
-                stack.enter_context(lock)
-            yield
-
-
-class BookingApplication(ServiceApplication):
+class BookingApplication(Inventory):
     """Holds, releases and lists reservations; keeps each session's seats."""
 
     name: ClassVar[str] = "booking"
@@ -101,10 +59,6 @@ class BookingApplication(ServiceApplication):
         "AGGREGATE_CACHE_MAXSIZE": "50000",
         "AGGREGATE_CACHE_FASTFORWARD": "n",
     }
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.locks = SeatLocks()
 
     # -- holding (BO-2, SC-4) ----------------------------------------------------------
 
@@ -264,103 +218,6 @@ class BookingApplication(ServiceApplication):
             attempt, CONFIRM_ATTEMPTS, BookingError(CHANGED_MEANWHILE)
         )
 
-    # -- booking's copies of the catalogue and the files -------------------------------
-
-    def _known_candidate(
-        self, school_id: str, neph: str, catalogue: Catalogue
-    ) -> BookableCandidate:
-        """BO-1: booking's copy of the school's file for this NEPH; asked to
-        candidates only when the copy has not heard of it yet."""
-        try:
-            return self._candidate(school_id, neph)
-        except AggregateNotFoundError:
-            pass
-        file = catalogue.candidate(school_id, neph)  # raises when not activated
-        name = f"{file['given_names']} {file['birth_name']}"
-        self.candidate_activated(school_id, neph, UUID(file["id"]), name)
-        return self._candidate(school_id, neph)
-
-    def candidate_activated(
-        self,
-        school_id: str,
-        neph: str,
-        candidate_id: UUID,
-        name: str,
-        tracking: Any = None,
-    ) -> None:
-        def attempt() -> None:
-            try:
-                candidate = self._candidate(school_id, neph)
-                candidate.activate(candidate_id, name)
-            except AggregateNotFoundError:
-                candidate = BookableCandidate(
-                    school_id=school_id,
-                    neph=neph,
-                    candidate_id=candidate_id,
-                    candidate_name=name,
-                )
-            self.save(candidate, tracking=tracking)
-
-        retry_on_conflict(attempt, HOLD_ATTEMPTS, BookingError(BUSY))
-
-    def candidate_withdrawn(
-        self, school_id: str, neph: str, candidate_id: UUID, tracking: Any
-    ) -> None:
-        def attempt() -> None:
-            try:
-                candidate = self._candidate(school_id, neph)
-            except AggregateNotFoundError:
-                self.record_processed(tracking)
-                return
-            candidate.withdraw(candidate_id)
-            self.save(candidate, tracking=tracking)
-
-        retry_on_conflict(attempt, HOLD_ATTEMPTS, BookingError(BUSY))
-
-    def _known_seats(self, session_id: UUID, catalogue: Catalogue) -> SessionSeats:
-        """A session's seats; asked to scheduling only the first time."""
-        try:
-            return self._seats(session_id)
-        except SessionNotFound:
-            pass
-        self.session_scheduled(catalogue.session(str(session_id)))
-        return self._seats(session_id)
-
-    def session_scheduled(self, session: dict[str, Any], tracking: Any = None) -> None:
-        """Scheduling opened a session (its event, or its answer to a lookup)."""
-        try:
-            self.save(
-                SessionSeats(
-                    session_id=UUID(str(session["session_id"])),
-                    centre_id=UUID(str(session["centre_id"])),
-                    centre_name=session["centre_name"],
-                    centre_address=session["centre_address"],
-                    centre_city=session["centre_city"],
-                    departement=session["departement"],
-                    kind=session["kind"],
-                    starts_at=session["starts_at"],
-                    seats=session["seats"],
-                ),
-                tracking=tracking,
-            )
-        except IntegrityError:
-            # Known already (a lookup came first): only the message is recorded.
-            if tracking is not None:
-                self.record_processed(tracking)
-
-    def session_cancelled(self, session_id: UUID, tracking: Any) -> None:
-        def attempt() -> None:
-            try:
-                seats = self._seats(session_id)
-            except SessionNotFound:
-                self.record_processed(tracking)
-                return
-            seats.close(self.now)
-            self.save(seats, tracking=tracking)
-
-        with self.locks.held(session_id):
-            retry_on_conflict(attempt, HOLD_ATTEMPTS, BookingError(BUSY))
-
     # -- queries ---------------------------------------------------------------------
 
     def cart(self, school_id: str) -> list[dict[str, Any]]:
@@ -402,43 +259,9 @@ class BookingApplication(ServiceApplication):
 
     # -- helpers ---------------------------------------------------------------------
 
-    def save(self, *objs: Any, **kwargs: Any) -> Any:
-        try:
-            return super().save(*objs, **kwargs)
-        except IntegrityError:
-            self._forget(*objs)  # changed by another writer: read them again
-            raise
-
-    def _forget(self, *objs: Any) -> bool:
-        """Drop these aggregates' copies from memory; whether any was there."""
-        cache = self.repository.cache
-        forgotten = False
-        for obj in objs:
-            if cache is not None and isinstance(obj, Aggregate):
-                try:
-                    cache.get(obj.id, evict=True)
-                    forgotten = True
-                except KeyError:
-                    pass
-        return forgotten
-
     @property
     def now(self) -> Any:
         return self.clock.now()
-
-    def _candidate(self, school_id: str, neph: str) -> BookableCandidate:
-        """Booking's copy of a school's file (AggregateNotFoundError if none)."""
-        key = BookableCandidate.create_id(school_id, inputs.compact(neph))
-        return self.repository.get(key)
-
-    def _seats(self, session_id: UUID) -> SessionSeats:
-        try:
-            seats = self.repository.get(SessionSeats.create_id(session_id))
-        except AggregateNotFoundError:
-            raise SessionNotFound() from None
-        if not isinstance(seats, SessionSeats):
-            raise SessionNotFound()
-        return seats
 
     def _get(self, reservation_id: UUID, school_id: str | None = None) -> Reservation:
         try:
