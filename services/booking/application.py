@@ -91,10 +91,12 @@ class BookingApplication(Inventory):
                     reservation = Reservation.hold(uuid4(), candidate, seats, self.now)
                 except (BookingError, CandidateNotBookable):
                     # Refused on copies from memory: refused on the store's word.
-                    if fresh or not self._forget(candidate, seats):
+                    if fresh or not self.forget(candidate, seats):
                         raise
                     return attempt(fresh=True)
-                self.save(reservation, candidate, seats, *mark(str(reservation.id)))
+                self.group.save(
+                    reservation, candidate, seats, *mark(str(reservation.id))
+                )
                 return reservation_row(reservation)
 
             with self.locks.held(session_id):

@@ -18,11 +18,11 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from services.booking.domain import BookableCandidate, BookingError, SessionSeats
 from services.common import inputs
+from services.common.group_commit import GroupCommit
 from services.common.store import ServiceApplication, retry_on_conflict
 
 BUSY = "Trop de demandes simultanées sur cette session : réessayez."
@@ -176,21 +176,13 @@ class Inventory(ServiceApplication):
         try:
             return super().save(*objs, **kwargs)
         except IntegrityError:
-            self._forget(*objs)  # changed by another writer: read them again
+            self.forget(*objs)  # changed by another writer: read them again
             raise
 
-    def _forget(self, *objs: Any) -> bool:
-        """Drop these aggregates' copies from memory; whether any was there."""
-        cache = self.repository.cache
-        forgotten = False
-        for obj in objs:
-            if cache is not None and isinstance(obj, Aggregate):
-                try:
-                    cache.get(obj.id, evict=True)
-                    forgotten = True
-                except KeyError:
-                    pass
-        return forgotten
+    @cached_property
+    def group(self) -> GroupCommit:
+        """Holds arriving together are written in one commit."""
+        return GroupCommit(self)
 
     def _candidate(self, school_id: str, neph: str) -> BookableCandidate:
         """Booking's copy of a school's file (AggregateNotFoundError if none)."""

@@ -13,6 +13,7 @@ from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, ProcessRecorder, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from psycopg import sql
@@ -159,6 +160,20 @@ class ServiceApplication(Application):
         self._take_snapshots(processing_event)
         self._notify(recordings)
         return recordings
+
+    def forget(self, *objs: Any) -> bool:
+        """Drop these aggregates' copies from the repository's cache (another
+        writer changed them); whether any was there."""
+        cache = self.repository.cache
+        forgotten = False
+        for obj in objs:
+            if cache is not None and isinstance(obj, Aggregate):
+                try:
+                    cache.get(obj.id, evict=True)
+                    forgotten = True
+                except KeyError:
+                    pass
+        return forgotten
 
     def has_processed(self, tracking: Tracking) -> bool:
         """Whether this exact message position was recorded (not just a later one)."""
