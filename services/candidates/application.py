@@ -55,10 +55,6 @@ class CandidatesApplication(ServiceApplication):
         super().__init__(*args, **kwargs)
         self.links = LinkTokens(self.settings.secret_key)
 
-    def file_at(self, e: Any) -> CandidateFile:
-        """The file as it was right after event `e` (for the relay's translations)."""
-        return self.repository.get(e.originator_id, version=e.originator_version)
-
     # -- creation (CA-1, CA-2) ------------------------------------------------------
 
     def today(self) -> Any:
