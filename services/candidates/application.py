@@ -50,6 +50,7 @@ class CandidatesApplication(ServiceApplication):
 
     name: ClassVar[str] = "candidates"
     published: ClassVar = PUBLISHED
+    publishes_sealed: ClassVar = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

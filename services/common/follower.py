@@ -306,16 +306,37 @@ class LogFollower:
 
     # -- following -----------------------------------------------------------
 
+    def next_batch(self) -> list[Notification]:
+        """The next events after the position, in log order.
+
+        Read over the connection that holds the lock: the one round trip also
+        proves this follower still leads (see `still_leading`) before it acts.
+        """
+        query = sql.SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state"
+            " FROM {} WHERE notification_id > %(position)s{}"
+            " ORDER BY notification_id LIMIT %(limit)s"
+        ).format(
+            sql.Identifier(self.app.schema, self.app.recorder.events_table_name),
+            sql.SQL(" AND topic = ANY(%(topics)s)" if self.topics else ""),
+        )
+        params = {
+            "position": self.position,
+            "topics": self.topics,
+            "limit": self.batch_size,
+        }
+        rows = self.leader_connection.execute(query, params, prepare=True).fetchall()
+        return [
+            Notification(
+                id=id_, originator_id=oid, originator_version=v, topic=t, state=state
+            )
+            for id_, oid, v, t, state in rows
+        ]
+
     def pump(self) -> int:
         """Handle the next batch after the position; return its size."""
-        notifications = self.app.recorder.select_notifications(
-            start=self.position,
-            limit=self.batch_size,
-            topics=self.topics,
-            inclusive_of_start=False,
-        )
+        notifications = self.next_batch()
         if notifications:
-            self.still_leading()
             self.handle(notifications)
             self.position = notifications[-1].id
         return len(notifications)
