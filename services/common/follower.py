@@ -325,7 +325,9 @@ class LogFollower:
             "topics": self.topics,
             "limit": self.batch_size,
         }
-        rows = self.leader_connection.execute(query, params, prepare=True).fetchall()
+        # Binary rows: the state (bytea) arrives as is, not hex to decode.
+        with self.leader_connection.cursor(binary=True) as cursor:
+            rows = cursor.execute(query, params, prepare=True).fetchall()
         return [
             Notification(
                 id=id_, originator_id=oid, originator_version=v, topic=t, state=state

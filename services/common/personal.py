@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 from uuid import UUID
 
+import psycopg
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from psycopg import sql
 
@@ -83,20 +84,18 @@ class PostgresVault:
             )
 
     @contextmanager
-    def preloaded(self, subject_ids: Collection[UUID]) -> Iterator[None]:
+    def preloaded(
+        self, subject_ids: Collection[UUID], conn: psycopg.Connection
+    ) -> Iterator[None]:
         """Within the block, this thread unseals these subjects' data with keys
-        read in one query (the relay unseals a whole batch of events). A key
-        forgotten meanwhile is still used for the block's few milliseconds,
+        read in one query on `conn` (the relay unseals a whole batch of events).
+        A key forgotten meanwhile is still used for the block's milliseconds,
         as if the events had been published just before."""
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(
-                sql.SQL(
-                    "SELECT subject_id, key FROM {} WHERE subject_id = ANY(%s)"
-                ).format(self.table),
-                (list(subject_ids),),
-            )
-            keys = {row["subject_id"]: bytes(row["key"]) for row in curs.fetchall()}
-        self._local.keys = keys
+        query = sql.SQL("SELECT subject_id, key FROM {} WHERE subject_id = ANY(%s)")
+        with conn.cursor(binary=True) as cursor:
+            cursor.execute(query.format(self.table), (list(subject_ids),), prepare=True)
+            rows = cursor.fetchall()
+        self._local.keys = {subject_id: bytes(key) for subject_id, key in rows}
         try:
             yield
         finally:

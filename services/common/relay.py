@@ -127,14 +127,13 @@ class ConfirmingPublisher:
         if self._settled_above:
             self._settled_above = {t for t in self._settled_above if t > self._settled}
 
-    def publish_batch(self, source: str, messages: Sequence[Encoded]) -> None:
-        """Publish in order, then wait until the broker confirmed every one."""
+    def publish(self, source: str, messages: Sequence[Encoded]) -> None:
+        """Publish in order; `await_confirms` then waits for the broker's word."""
         channel = self._ensure()
         if source not in self._declared:
             declare_source(channel, source)
             self._declared.add(source)
         exchange = events_exchange(source).name
-        self._failures.clear()
         for envelope, body in messages:
             message = amqp.Message(
                 body,
@@ -149,9 +148,12 @@ class ConfirmingPublisher:
                 message, exchange, envelope.event_type, mandatory=True
             )
         self._next_tag += len(messages)
-        self._await_confirms()
 
-    def _await_confirms(self) -> None:
+    def await_confirms(self) -> None:
+        """Wait until every message published so far is confirmed; raise if the
+        broker refused or returned any, or stays silent too long."""
+        if self._settled >= self._next_tag and not self._failures:
+            return
         deadline = time.monotonic() + self.confirm_timeout
         assert self._conn is not None
         broker = self._conn.connection  # py-amqp's, without kombu's wrapping
@@ -162,10 +164,12 @@ class ConfirmingPublisher:
                 raise PublishNotConfirmed(f"{unconfirmed} unconfirmed")
             broker.drain_events(timeout=remaining)
         if self._failures:
-            raise PublishNotConfirmed("; ".join(self._failures[:5]))
+            failures, self._failures = self._failures, []
+            raise PublishNotConfirmed("; ".join(failures[:5]))
 
     def close(self) -> None:
         conn, self._conn, self._channel = self._conn, None, None
+        self._failures.clear()
         if conn is not None:
             try:
                 conn.close()
@@ -199,6 +203,8 @@ class Relay(LogFollower):
             "INSERT INTO {} (stream, position) VALUES (%s, %s) "
             "ON CONFLICT (stream) DO UPDATE SET position = EXCLUDED.position"
         ).format(self._table)
+        # The last position published but not yet confirmed and recorded.
+        self._unconfirmed: int | None = None
         self._position = POSITION.labels(self.source)
         self._published = PUBLISHED.labels(self.source)
 
@@ -236,13 +242,20 @@ class Relay(LogFollower):
         # PostgreSQL crash loses is an older one, whose events are published
         # again (at least once), never skipped.
         self.leader_connection.execute("SET synchronous_commit = off")
+        self._unconfirmed = None
 
     def _keys_of(self, notifications: Sequence[Notification]) -> Any:
         """One query for the keys of a batch's sealed data, not one per event."""
         vault = self.app.vault
         if not self.app.publishes_sealed or not hasattr(vault, "preloaded"):
             return contextlib.nullcontext()
-        return vault.preloaded({n.originator_id for n in notifications})
+        ids = {n.originator_id for n in notifications}
+        return vault.preloaded(ids, self.leader_connection)
+
+    def _encode_all(self, notifications: Sequence[Notification]) -> list[Encoded]:
+        with self._keys_of(notifications):
+            encoded = [self._encode(n) for n in notifications]
+        return [m for m in encoded if m is not None]
 
     def _encode(self, notification: Notification) -> Encoded | None:
         publication = self._publications[notification.topic]
@@ -259,11 +272,33 @@ class Relay(LogFollower):
         )
         return envelope, encode(body)
 
-    def handle(self, notifications: Sequence[Notification]) -> None:
-        with self._keys_of(notifications):
-            encoded = [self._encode(n) for n in notifications]
-        self.publisher.publish_batch(self.source, [m for m in encoded if m is not None])
-        last = notifications[-1].id
-        self.leader_connection.execute(self._record, (self.source, last), prepare=True)
-        self._position.set(last)
-        self._published.inc(len(notifications))
+    def pump(self) -> int:
+        """Publish the next batch; record a batch's position once confirmed.
+
+        One batch at a time is unconfirmed: the next one is read and encoded
+        while the broker confirms it, and published only after its position
+        is recorded. Idle, nothing is left unconfirmed. A failure anywhere
+        pauses the relay, which leads again from the recorded position: the
+        unconfirmed batch is published again (at least once), none skipped.
+        """
+        notifications = self.next_batch()
+        encoded = self._encode_all(notifications) if notifications else []
+        self._record_confirmed()
+        if notifications:
+            self.publisher.publish(self.source, encoded)
+            self._unconfirmed = self.position = notifications[-1].id
+            self._published.inc(len(notifications))
+        if len(notifications) < self.batch_size:
+            self._record_confirmed()
+        return len(notifications)
+
+    def _record_confirmed(self) -> None:
+        """Wait for the unconfirmed batch's confirms, then record its position."""
+        if self._unconfirmed is None:
+            return
+        self.publisher.await_confirms()
+        position, self._unconfirmed = self._unconfirmed, None
+        self.leader_connection.execute(
+            self._record, (self.source, position), prepare=True
+        )
+        self._position.set(position)

@@ -12,7 +12,7 @@ import pytest
 from services.candidates.application import ACTIVATION, CandidatesApplication
 from services.common import contracts
 from services.common.envelope import Envelope
-from services.common.relay import Relay
+from services.common.relay import PublishNotConfirmed, Relay
 from services.common.topology import Subscription, events_exchange, unrouted_queue
 from tests.helpers import wait_for
 
@@ -156,3 +156,40 @@ def test_a_running_relay_publishes_new_commits_without_polling_delay(
     finally:
         stop.set()
         thread.join()
+
+
+def test_a_relay_stopped_with_a_batch_unconfirmed_loses_nothing(
+    app, settings, listener
+):
+    relay = _fresh_relay(app, settings)
+    relay.run_until_caught_up()
+    relay.release()
+    listener()
+    listener().clear()
+    created = [_create(app, f"3100000002{i:02d}")["id"] for i in range(7)]
+
+    first = _fresh_relay(app, settings, batch_size=3)
+    assert first.try_lead()
+    first.pump()  # events 1-3 published, awaiting their confirms
+    first.publisher.await_confirms = _broker_went_silent
+    with pytest.raises(PublishNotConfirmed):
+        first.pump()  # events 4-6 are read, but 1-3 are never confirmed
+    first.release()
+
+    second = _fresh_relay(app, settings, batch_size=3)
+    assert second.run_until_caught_up() == 7  # from the recorded position: 0
+    second.release()
+    third = _fresh_relay(app, settings, batch_size=3)
+    assert third.run_until_caught_up() == 0  # every confirmed batch is recorded
+    third.release()
+
+    messages = wait_for(lambda: len(listener()) >= 10 and listener())
+    received = [json.loads(m.body)["candidate_id"] for m in messages]
+    # Published at least once and in order; only the unconfirmed batch twice.
+    assert received == created[:3] + created
+    positions = [Envelope.from_headers(m.headers).position for m in messages]
+    assert positions[3:] == sorted(positions[3:])
+
+
+def _broker_went_silent() -> None:
+    raise PublishNotConfirmed("3 unconfirmed")
