@@ -17,6 +17,7 @@ import contextlib
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -43,6 +44,10 @@ log = logging.getLogger(__name__)
 PUBLISHED = Counter(
     "pmc_relay_published_total", "Events published by the relay", ["source"]
 )
+# Batches published and not yet confirmed, at most: the broker stores one
+# while the relay reads and encodes the next.
+IN_FLIGHT = 2
+
 POSITION = Gauge("pmc_relay_position", "Last confirmed log position", ["source"])
 
 
@@ -91,6 +96,11 @@ class ConfirmingPublisher:
     def _ensure(self) -> Any:
         if self._conn is not None and self._conn.connected:
             return self._channel
+        if self._settled < self._next_tag:
+            # Their confirms went with the connection: never count them as
+            # confirmed by a new channel's delivery tags.
+            self.close()
+            raise PublishNotConfirmed("connection lost with messages unconfirmed")
         self.close()
         conn = kombu.Connection(self.amqp_uri, connect_timeout=5)
         conn.connect()
@@ -127,8 +137,9 @@ class ConfirmingPublisher:
         if self._settled_above:
             self._settled_above = {t for t in self._settled_above if t > self._settled}
 
-    def publish(self, source: str, messages: Sequence[Encoded]) -> None:
-        """Publish in order; `await_confirms` then waits for the broker's word."""
+    def publish(self, source: str, messages: Sequence[Encoded]) -> int:
+        """Publish in order; return the last delivery tag so far, which
+        `await_confirms` takes to wait for the broker's word on them."""
         channel = self._ensure()
         if source not in self._declared:
             declare_source(channel, source)
@@ -148,20 +159,23 @@ class ConfirmingPublisher:
                 message, exchange, envelope.event_type, mandatory=True
             )
         self._next_tag += len(messages)
+        return self._next_tag
 
-    def await_confirms(self) -> None:
-        """Wait until every message published so far is confirmed; raise if the
-        broker refused or returned any, or stays silent too long."""
-        if self._settled >= self._next_tag and not self._failures:
+    def await_confirms(self, upto: int | None = None) -> None:
+        """Wait until every message up to delivery tag `upto` (default: all
+        published) is confirmed; raise if the broker refused or returned any
+        message so far, or stays silent too long."""
+        upto = self._next_tag if upto is None else upto
+        if self._settled >= upto and not self._failures:
             return
         deadline = time.monotonic() + self.confirm_timeout
-        assert self._conn is not None
+        if self._conn is None:
+            raise PublishNotConfirmed("connection closed with messages unconfirmed")
         broker = self._conn.connection  # py-amqp's, without kombu's wrapping
-        while self._settled < self._next_tag:
+        while self._settled < upto:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                unconfirmed = self._next_tag - self._settled
-                raise PublishNotConfirmed(f"{unconfirmed} unconfirmed")
+                raise PublishNotConfirmed(f"{upto - self._settled} unconfirmed")
             broker.drain_events(timeout=remaining)
         if self._failures:
             failures, self._failures = self._failures, []
@@ -170,6 +184,8 @@ class ConfirmingPublisher:
     def close(self) -> None:
         conn, self._conn, self._channel = self._conn, None, None
         self._failures.clear()
+        self._next_tag = self._settled = 0
+        self._settled_above.clear()
         if conn is not None:
             try:
                 conn.close()
@@ -203,8 +219,9 @@ class Relay(LogFollower):
             "INSERT INTO {} (stream, position) VALUES (%s, %s) "
             "ON CONFLICT (stream) DO UPDATE SET position = EXCLUDED.position"
         ).format(self._table)
-        # The last position published but not yet confirmed and recorded.
-        self._unconfirmed: int | None = None
+        # Batches published, not yet confirmed and recorded, oldest first:
+        # (last delivery tag, last log position).
+        self._unconfirmed: deque[tuple[int, int]] = deque()
         self._position = POSITION.labels(self.source)
         self._published = PUBLISHED.labels(self.source)
 
@@ -242,7 +259,7 @@ class Relay(LogFollower):
         # PostgreSQL crash loses is an older one, whose events are published
         # again (at least once), never skipped.
         self.leader_connection.execute("SET synchronous_commit = off")
-        self._unconfirmed = None
+        self._unconfirmed.clear()
 
     def _keys_of(self, notifications: Sequence[Notification]) -> Any:
         """One query for the keys of a batch's sealed data, not one per event."""
@@ -273,31 +290,34 @@ class Relay(LogFollower):
         return envelope, encode(body)
 
     def pump(self) -> int:
-        """Publish the next batch; record a batch's position once confirmed.
+        """Publish the next batch; record each batch's position once confirmed.
 
-        One batch at a time is unconfirmed: the next one is read and encoded
-        while the broker confirms it, and published only after its position
-        is recorded. Idle, nothing is left unconfirmed. A failure anywhere
-        pauses the relay, which leads again from the recorded position: the
-        unconfirmed batch is published again (at least once), none skipped.
+        Up to `IN_FLIGHT` batches are unconfirmed at a time: the broker stores
+        and confirms one while the relay reads and encodes the next, and a
+        batch's position is recorded only after all its confirms (and so its
+        predecessors'). Idle, nothing is left unconfirmed. A failure anywhere
+        pauses the relay, which leads again from the recorded position: what
+        was unconfirmed is published again (at least once), nothing skipped.
         """
         notifications = self.next_batch()
         encoded = self._encode_all(notifications) if notifications else []
-        self._record_confirmed()
         if notifications:
-            self.publisher.publish(self.source, encoded)
-            self._unconfirmed = self.position = notifications[-1].id
+            while len(self._unconfirmed) >= IN_FLIGHT:
+                self._record_oldest()
+            last_tag = self.publisher.publish(self.source, encoded)
+            self._unconfirmed.append((last_tag, notifications[-1].id))
+            self.position = notifications[-1].id
             self._published.inc(len(notifications))
         if len(notifications) < self.batch_size:
-            self._record_confirmed()
+            while self._unconfirmed:
+                self._record_oldest()
         return len(notifications)
 
-    def _record_confirmed(self) -> None:
-        """Wait for the unconfirmed batch's confirms, then record its position."""
-        if self._unconfirmed is None:
-            return
-        self.publisher.await_confirms()
-        position, self._unconfirmed = self._unconfirmed, None
+    def _record_oldest(self) -> None:
+        """Wait for the oldest unconfirmed batch's confirms; record its position."""
+        last_tag, position = self._unconfirmed[0]
+        self.publisher.await_confirms(last_tag)
+        self._unconfirmed.popleft()
         self.leader_connection.execute(
             self._record, (self.source, position), prepare=True
         )

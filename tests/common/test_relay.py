@@ -170,10 +170,11 @@ def test_a_relay_stopped_with_a_batch_unconfirmed_loses_nothing(
 
     first = _fresh_relay(app, settings, batch_size=3)
     assert first.try_lead()
-    first.pump()  # events 1-3 published, awaiting their confirms
     first.publisher.await_confirms = _broker_went_silent
+    first.pump()  # events 1-3 published, awaiting their confirms
+    first.pump()  # events 4-6 too, while the broker confirms 1-3
     with pytest.raises(PublishNotConfirmed):
-        first.pump()  # events 4-6 are read, but 1-3 are never confirmed
+        first.pump()  # event 7 is read, but 1-3 are never confirmed
     first.release()
 
     second = _fresh_relay(app, settings, batch_size=3)
@@ -183,13 +184,13 @@ def test_a_relay_stopped_with_a_batch_unconfirmed_loses_nothing(
     assert third.run_until_caught_up() == 0  # every confirmed batch is recorded
     third.release()
 
-    messages = wait_for(lambda: len(listener()) >= 10 and listener())
+    messages = wait_for(lambda: len(listener()) >= 13 and listener())
     received = [json.loads(m.body)["candidate_id"] for m in messages]
-    # Published at least once and in order; only the unconfirmed batch twice.
-    assert received == created[:3] + created
+    # Published at least once and in order; only the unconfirmed batches twice.
+    assert received == created[:6] + created
     positions = [Envelope.from_headers(m.headers).position for m in messages]
-    assert positions[3:] == sorted(positions[3:])
+    assert positions[6:] == sorted(positions[6:])
 
 
-def _broker_went_silent() -> None:
+def _broker_went_silent(upto: int | None = None) -> None:
     raise PublishNotConfirmed("3 unconfirmed")
