@@ -12,11 +12,12 @@
    1 and 2 alternate for `--rounds` rounds (the machine is shared and noisy);
    every round is printed, and the medians.
 3. Lag: producer processes (several threads each, a connection per thread, as
-   service workers would) commit files built beforehand at a steady rate while
-   `pmc relay` runs as its own process; a consumer in this process records,
-   per event, the time from its commit (the producer's save returned) to its
-   delivery, and from the start of the save (so including the wait for the
-   table lock other writers hold) to its delivery.
+   service workers would) commit files built and mapped to stored events
+   beforehand (each commit is what Application.save ends with: table lock,
+   NOTIFY, insert) at a steady rate while `pmc relay` runs as its own process.
+   A consumer in this process records, per event, the time from its commit
+   (the producer's insert returned) to its delivery, and from the start of
+   the insert (so including the wait for the table lock other writers hold).
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ from services.common.topology import events_exchange
 
 MANAGEMENT = "http://guest:guest@127.0.0.1:15672/api"
 BATCH = 500  # the relay's batch size (LogFollower's default)
+PRODUCER_PROCESSES = 4
+PRODUCER_THREADS = 2
 PERSONAL = {
     "civility": "Mme",
     "given_names": "Linh Mai",
@@ -154,9 +157,19 @@ def raw_confirmed(settings: Settings, messages: list[amqp.Message]) -> float:
 def produce(env: dict, offset: int, step: int, rate: int, count: int, out) -> None:
     """One producer process: threads committing one file each, on schedule."""
     os.environ.update(env)
+    # A thread holds the table lock from its insert to its commit: other
+    # threads of its process must not keep the GIL from it for 5 ms meanwhile,
+    # or every writer waits (commits are serialised by that lock).
+    sys.setswitchinterval(0.0005)
     app = CandidatesApplication(settings=Settings.from_env())
-    threads = 4
-    files = {i: _file(app, 10_000_000 + i) for i in range(offset, count, step)}
+    threads = PRODUCER_THREADS
+    # Built and mapped beforehand: on schedule, each thread only commits, as
+    # Application.save does in the end (table lock, NOTIFY, insert, commit).
+    files = {}
+    for i in range(offset, count, step):
+        file = _file(app, 10_000_000 + i)
+        stored = [app.mapper.to_stored_event(e) for e in file.collect_events()]
+        files[i] = (file.id, stored)
     committed: dict[str, tuple[float, float]] = {}
     interval = step * threads / rate
     started = time.perf_counter() + 0.5  # every thread ready before the first
@@ -166,9 +179,9 @@ def produce(env: dict, offset: int, step: int, rate: int, count: int, out) -> No
         for n, i in enumerate(mine):
             if (pause := started + n * interval - time.perf_counter()) > 0:
                 time.sleep(pause)
-            file, begun = files[i], time.time()
-            app.save(file)
-            committed[str(file.id)] = (time.time(), begun)
+            (file_id, stored), begun = files[i], time.time()
+            app.recorder.insert_events(stored)
+            committed[str(file_id)] = (time.time(), begun)
 
     workers = [threading.Thread(target=run, args=(k,)) for k in range(threads)]
     for worker in workers:
@@ -214,7 +227,7 @@ def lag(
         stderr=subprocess.DEVNULL,
     )
     time.sleep(3)  # the relay catches up with the backlog and leads
-    processes = 2
+    processes = PRODUCER_PROCESSES
     spawn = multiprocessing.get_context("spawn")
     out = spawn.Queue()
     producers = [
