@@ -4,6 +4,8 @@ A service never publishes after saving (a crash in between would lose the
 event). The relay follows the service's notification log instead and publishes
 every event that has a contract to `<service>.events`, routing key = event type,
 in batches whose publisher confirms it awaits before it records how far it got.
+Each message is built from the stored event alone (its contract's translation),
+never by loading an aggregate.
 So an event is published if and only if it was committed, at least once, and a
 restart (of the relay, of RabbitMQ, of PostgreSQL) resumes from the last
 confirmed position. Only one relay per service publishes at a time: it holds a
@@ -41,13 +43,13 @@ from services.common.topology import (
 
 log = logging.getLogger(__name__)
 
-PUBLISHED = Counter(
-    "pmc_relay_published_total", "Events published by the relay", ["source"]
-)
 # Batches published and not yet confirmed, at most: the broker stores one
 # while the relay reads and encodes the next.
 IN_FLIGHT = 2
 
+PUBLISHED = Counter(
+    "pmc_relay_published_total", "Events published by the relay", ["source"]
+)
 POSITION = Gauge("pmc_relay_position", "Last confirmed log position", ["source"])
 
 
@@ -64,7 +66,7 @@ def encode(body: dict[str, Any]) -> bytes:
 
 
 class ConfirmingPublisher:
-    """Publishes a batch with publisher confirms and waits for all of them.
+    """Publishes batches with publisher confirms and waits for them.
 
     It talks to py-amqp's channel directly: kombu's producer costs more per
     message than everything else the relay does. Messages are what kombu's
