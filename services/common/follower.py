@@ -21,6 +21,7 @@ import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, ClassVar
 
 import psycopg
@@ -36,6 +37,8 @@ log = logging.getLogger(__name__)
 
 # How often a sleeping follower checks whether it was asked to stop.
 STOP_CHECK_INTERVAL = 0.25
+
+NOTHING = sql.SQL("")
 
 # The payload of the NOTIFY with which `pmc parked retry` wakes the leader.
 RETRY_SIGNAL = "pmc:retry-parked"
@@ -306,34 +309,48 @@ class LogFollower:
 
     # -- following -----------------------------------------------------------
 
-    def next_batch(self) -> list[Notification]:
-        """The next events after the position, in log order.
+    def batch_query(
+        self, columns: sql.Composable = NOTHING, join: sql.Composable = NOTHING
+    ) -> sql.Composed:
+        """The query of the next batch (`columns` and `join` for subclasses
+        that read more with each event)."""
+        events = sql.Identifier(self.app.schema, self.app.recorder.events_table_name)
+        return sql.SQL(
+            "SELECT e.notification_id, e.originator_id, e.originator_version,"
+            " e.topic, e.state{} FROM {} AS e{}"
+            " WHERE e.notification_id > %(position)s{}"
+            " ORDER BY e.notification_id LIMIT %(limit)s"
+        ).format(
+            columns,
+            events,
+            join,
+            # The topics are the follower's own: written in the query once
+            # rather than sent with every read.
+            sql.SQL(" AND e.topic IN ({})").format(
+                sql.SQL(", ").join(sql.Literal(t) for t in self.topics)
+            )
+            if self.topics
+            else NOTHING,
+        )
+
+    @cached_property
+    def _batch_query(self) -> sql.Composed:
+        return self.batch_query()
+
+    def next_rows(self) -> list[tuple[Any, ...]]:
+        """The rows of the next events after the position, in log order.
 
         Read over the connection that holds the lock: the one round trip also
         proves this follower still leads (see `still_leading`) before it acts.
         """
-        query = sql.SQL(
-            "SELECT notification_id, originator_id, originator_version, topic, state"
-            " FROM {} WHERE notification_id > %(position)s{}"
-            " ORDER BY notification_id LIMIT %(limit)s"
-        ).format(
-            sql.Identifier(self.app.schema, self.app.recorder.events_table_name),
-            sql.SQL(" AND topic = ANY(%(topics)s)" if self.topics else ""),
-        )
-        params = {
-            "position": self.position,
-            "topics": self.topics,
-            "limit": self.batch_size,
-        }
+        params = {"position": self.position, "limit": self.batch_size}
         # Binary rows: the state (bytea) arrives as is, not hex to decode.
         with self.leader_connection.cursor(binary=True) as cursor:
-            rows = cursor.execute(query, params, prepare=True).fetchall()
-        return [
-            Notification(
-                id=id_, originator_id=oid, originator_version=v, topic=t, state=state
-            )
-            for id_, oid, v, t, state in rows
-        ]
+            return cursor.execute(self._batch_query, params, prepare=True).fetchall()
+
+    def next_batch(self) -> list[Notification]:
+        """The next events after the position, in log order."""
+        return [notification_of(row) for row in self.next_rows()]
 
     def pump(self) -> int:
         """Handle the next batch after the position; return its size."""
@@ -404,3 +421,14 @@ class LogFollower:
         while (count := self.pump()) > 0:
             total += count
         return total
+
+
+def notification_of(row: tuple[Any, ...]) -> Notification:
+    id_, originator_id, version, topic, state = row[:5]
+    return Notification(
+        id=id_,
+        originator_id=originator_id,
+        originator_version=version,
+        topic=topic,
+        state=state,
+    )

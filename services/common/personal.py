@@ -16,12 +16,11 @@ import base64
 import json
 import os
 import threading
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Protocol
 from uuid import UUID
 
-import psycopg
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from psycopg import sql
 
@@ -84,18 +83,11 @@ class PostgresVault:
             )
 
     @contextmanager
-    def preloaded(
-        self, subject_ids: Collection[UUID], conn: psycopg.Connection
-    ) -> Iterator[None]:
-        """Within the block, this thread unseals these subjects' data with keys
-        read in one query on `conn` (the relay unseals a whole batch of events).
-        A key forgotten meanwhile is still used for the block's milliseconds,
-        as if the events had been published just before."""
-        query = sql.SQL("SELECT subject_id, key FROM {} WHERE subject_id = ANY(%s)")
-        with conn.cursor(binary=True) as cursor:
-            cursor.execute(query.format(self.table), (list(subject_ids),), prepare=True)
-            rows = cursor.fetchall()
-        self._local.keys = {subject_id: bytes(key) for subject_id, key in rows}
+    def unsealing_with(self, keys: Mapping[UUID, bytes]) -> Iterator[None]:
+        """Within the block, this thread unseals with these keys, read with a
+        batch of events (the relay), instead of reading each key on its own. A
+        subject without a key there is erased: its data stays sealed."""
+        self._local.keys = keys
         try:
             yield
         finally:
