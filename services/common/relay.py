@@ -67,7 +67,7 @@ def encode(body: dict[str, Any]) -> bytes:
 
 
 @contextlib.contextmanager
-def _corked(sock: socket.socket | None) -> Iterator[None]:
+def corked(sock: socket.socket | None) -> Iterator[None]:
     """The frames written within leave together when the block ends (Linux's
     TCP_CORK): one transmission, one wake-up of the broker, per batch rather
     than per message."""
@@ -165,7 +165,7 @@ class ConfirmingPublisher:
             declare_source(channel, source)
             self._declared.add(source)
         exchange = events_exchange(source).name
-        with _corked(self._conn.connection.sock):
+        with corked(self._conn.connection.sock):
             self._publish_all(channel, exchange, messages)
         self._next_tag += len(messages)
         return self._next_tag

@@ -7,8 +7,9 @@
    them) already committed, drained by one relay from position 0 (events/s).
 2. Raw confirmed publishing: the very messages the relay published (same
    bodies, headers and properties), built beforehand and handed to py-amqp in
-   batches of the relay's size with as many batches unconfirmed at most: no
-   database, no translation, no JSON. The ceiling the relay is compared with.
+   batches of the relay's size, written as the relay writes them (corked), with
+   as many batches unconfirmed at most: no database, no translation, no JSON.
+   The ceiling the relay is compared with.
    1 and 2 alternate for `--rounds` rounds (the machine is shared and noisy);
    every round is printed, and the medians.
 3. Lag: producer processes (several threads each, a connection per thread, as
@@ -44,7 +45,7 @@ from psycopg import sql
 from services.candidates.application import CandidatesApplication
 from services.candidates.domain import BY_EMAIL, CandidateFile
 from services.common.db import drop_schemas_with_prefix, ensure_database
-from services.common.relay import IN_FLIGHT, Relay
+from services.common.relay import IN_FLIGHT, Relay, corked
 from services.common.settings import Settings
 from services.common.topology import events_exchange
 
@@ -147,8 +148,9 @@ def raw_confirmed(settings: Settings, messages: list[amqp.Message]) -> float:
         # As the relay does: at most IN_FLIGHT batches unconfirmed.
         while confirmed < start - BATCH * (IN_FLIGHT - 1):
             conn.drain_events(timeout=30)
-        for message in messages[start : start + BATCH]:
-            channel.basic_publish(message, exchange, message.type, mandatory=True)
+        with corked(conn.sock):  # as the relay writes a batch
+            for message in messages[start : start + BATCH]:
+                channel.basic_publish(message, exchange, message.type, mandatory=True)
     while confirmed < len(messages):
         conn.drain_events(timeout=30)
     elapsed = time.perf_counter() - started
