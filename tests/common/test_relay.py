@@ -194,3 +194,31 @@ def test_a_relay_stopped_with_a_batch_unconfirmed_loses_nothing(
 
 def _broker_went_silent(upto: int | None = None) -> None:
     raise PublishNotConfirmed("3 unconfirmed")
+
+
+def test_personal_data_erased_before_publication_is_not_published(
+    app, settings, listener
+):
+    relay = _fresh_relay(app, settings)
+    relay.run_until_caught_up()
+    listener()
+    listener().clear()
+    kept = _create(app, "310000000301")
+    erased = _create(app, "310000000302")
+    app.vault.forget(UUID(erased["id"]))  # what the file's expiry does
+
+    relay.run_until_caught_up()
+    relay.release()
+    messages = wait_for(lambda: len(listener()) >= 2 and listener())
+    bodies = {
+        p["candidate_id"]: p
+        for p in (json.loads(m.body) for m in messages)
+        if "given_names" in p
+    }
+    assert bodies[kept["id"]]["given_names"] == "Paul"
+    assert bodies[kept["id"]]["email"] == "paul.durand@example.fr"
+    gone = bodies[erased["id"]]
+    assert [gone[f] for f in ("civility", "given_names", "birth_name", "email")] == [
+        None
+    ] * 4
+    assert gone["neph"] == "310000000302"  # the NEPH is not personal data here
