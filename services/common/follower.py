@@ -30,6 +30,7 @@ from psycopg import sql
 
 from services.common.db import connect
 from services.common.errors import AlreadyProcessed
+from services.common.logbatch import NOTHING, batch_query, notification_of
 from services.common.parking import PARKED, ParkingLot, describe, is_event_error
 from services.common.store import ServiceApplication
 
@@ -37,8 +38,6 @@ log = logging.getLogger(__name__)
 
 # How often a sleeping follower checks whether it was asked to stop.
 STOP_CHECK_INTERVAL = 0.25
-
-NOTHING = sql.SQL("")
 
 # The payload of the NOTIFY with which `pmc parked retry` wakes the leader.
 RETRY_SIGNAL = "pmc:retry-parked"
@@ -312,26 +311,9 @@ class LogFollower:
     def batch_query(
         self, columns: sql.Composable = NOTHING, join: sql.Composable = NOTHING
     ) -> sql.Composed:
-        """The query of the next batch (`columns` and `join` for subclasses
-        that read more with each event)."""
+        """The query of the next batch (see `logbatch.batch_query`)."""
         events = sql.Identifier(self.app.schema, self.app.recorder.events_table_name)
-        return sql.SQL(
-            "SELECT e.notification_id, e.originator_id, e.originator_version,"
-            " e.topic, e.state{} FROM {} AS e{}"
-            " WHERE e.notification_id > %(position)s{}"
-            " ORDER BY e.notification_id LIMIT %(limit)s"
-        ).format(
-            columns,
-            events,
-            join,
-            # The topics are the follower's own: written in the query once
-            # rather than sent with every read.
-            sql.SQL(" AND e.topic IN ({})").format(
-                sql.SQL(", ").join(sql.Literal(t) for t in self.topics)
-            )
-            if self.topics
-            else NOTHING,
-        )
+        return batch_query(events, self.topics, columns, join)
 
     @cached_property
     def _batch_query(self) -> sql.Composed:
@@ -421,14 +403,3 @@ class LogFollower:
         while (count := self.pump()) > 0:
             total += count
         return total
-
-
-def notification_of(row: tuple[Any, ...]) -> Notification:
-    id_, originator_id, version, topic, state = row[:5]
-    return Notification(
-        id=id_,
-        originator_id=originator_id,
-        originator_version=version,
-        topic=topic,
-        state=state,
-    )

@@ -33,7 +33,8 @@ from prometheus_client import Counter, Gauge
 from psycopg import sql
 
 from services.common.envelope import Envelope
-from services.common.follower import NOTHING, LogFollower, notification_of
+from services.common.follower import LogFollower
+from services.common.logbatch import NOTHING, notification_of
 from services.common.store import ServiceApplication
 from services.common.topology import (
     Subscription,
