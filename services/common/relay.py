@@ -114,6 +114,10 @@ class ConfirmingPublisher:
         self._failures: list[str] = []
         self._declared: set[str] = set()
 
+    def connect(self) -> None:
+        """Open the channel now, if it is not open (it is on first publish)."""
+        self._ensure()
+
     def _ensure(self) -> Any:
         if self._conn is not None and self._conn.connected:
             return self._channel
@@ -289,6 +293,8 @@ class Relay(LogFollower):
         # again (at least once), never skipped.
         self.leader_connection.execute("SET synchronous_commit = off")
         self._unconfirmed.clear()
+        # A leader that cannot reach the broker gives the lead back at once.
+        self.publisher.connect()
 
     @property
     def _sealed_keys(self) -> sql.Identifier | None:
