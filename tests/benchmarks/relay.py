@@ -33,6 +33,8 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from urllib.parse import quote
 from uuid import uuid4
@@ -160,7 +162,17 @@ def raw_confirmed(settings: Settings, messages: list[amqp.Message]) -> float:
 
 
 def produce(env: dict, offset: int, step: int, rate: int, count: int, out) -> None:
-    """One producer process: threads committing one file each, on schedule."""
+    """One producer process; what it committed, or why it failed, goes to `out`."""
+    try:
+        out.put(_produce(env, offset, step, rate, count))
+    except Exception:
+        out.put(traceback.format_exc())
+
+
+def _produce(
+    env: dict, offset: int, step: int, rate: int, count: int
+) -> tuple[dict[str, tuple[float, float]], float]:
+    """Threads committing one file each, on schedule."""
     os.environ.update(env)
     # A thread holds the table lock from its insert to its commit: other
     # threads of its process must not keep the GIL from it for 5 ms meanwhile,
@@ -188,14 +200,12 @@ def produce(env: dict, offset: int, step: int, rate: int, count: int, out) -> No
             app.recorder.insert_events(stored)
             committed[str(file_id)] = (time.time(), begun)
 
-    workers = [threading.Thread(target=run, args=(k,)) for k in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    with ThreadPoolExecutor(threads) as pool:
+        for done in [pool.submit(run, k) for k in range(threads)]:
+            done.result()  # a thread's failure is the producer's
     elapsed = time.perf_counter() - started
     app.close()
-    out.put((committed, elapsed))
+    return committed, elapsed
 
 
 def lag(
@@ -246,6 +256,8 @@ def lag(
     for producer in producers:
         producer.start()
     results = [out.get(timeout=seconds * 10 + 120) for _ in producers]
+    for failure in [r for r in results if isinstance(r, str)]:
+        raise RuntimeError(f"a producer failed:\n{failure}")
     for producer in producers:
         producer.join()
     done.wait(30)
