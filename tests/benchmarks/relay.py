@@ -161,24 +161,27 @@ def raw_confirmed(settings: Settings, messages: list[amqp.Message]) -> float:
     return len(messages) / elapsed
 
 
-def produce(env: dict, offset: int, step: int, rate: int, count: int, out) -> None:
+def produce(
+    env: dict, offset: int, step: int, rate: int, count: int, out, setup
+) -> None:
     """One producer process; what it committed, or why it failed, goes to `out`."""
+    os.environ.update(env)
     try:
-        out.put(_produce(env, offset, step, rate, count))
+        with setup:  # its store's set-up (CREATE … IF NOT EXISTS) one at a time
+            app = CandidatesApplication(settings=Settings.from_env())
+        out.put(_produce(app, offset, step, rate, count))
     except Exception:
         out.put(traceback.format_exc())
 
 
 def _produce(
-    env: dict, offset: int, step: int, rate: int, count: int
+    app: CandidatesApplication, offset: int, step: int, rate: int, count: int
 ) -> tuple[dict[str, tuple[float, float]], float]:
     """Threads committing one file each, on schedule."""
-    os.environ.update(env)
     # A thread holds the table lock from its insert to its commit: other
     # threads of its process must not keep the GIL from it for 5 ms meanwhile,
     # or every writer waits (commits are serialised by that lock).
     sys.setswitchinterval(0.0005)
-    app = CandidatesApplication(settings=Settings.from_env())
     threads = PRODUCER_THREADS
     # Built and mapped beforehand: on schedule, each thread only commits, as
     # Application.save does in the end (table lock, NOTIFY, insert, commit).
@@ -248,9 +251,11 @@ def lag(
     time.sleep(3)  # the relay catches up with the backlog and leads
     processes = PRODUCER_PROCESSES
     spawn = multiprocessing.get_context("spawn")
-    out = spawn.Queue()
+    out, setup = spawn.Queue(), spawn.Lock()
     producers = [
-        spawn.Process(target=produce, args=(env, p, processes, rate, expected, out))
+        spawn.Process(
+            target=produce, args=(env, p, processes, rate, expected, out, setup)
+        )
         for p in range(processes)
     ]
     for producer in producers:
