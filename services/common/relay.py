@@ -153,13 +153,13 @@ class ConfirmingPublisher:
         self._failures.append(f"returned from {exchange} ({routing_key}): {exc}")
 
     def _settle(self, delivery_tag: int, multiple: bool) -> None:
-        if multiple:
+        if multiple or delivery_tag == self._settled + 1:
             self._settled = max(self._settled, delivery_tag)
         else:
             self._settled_above.add(delivery_tag)
-        while self._settled + 1 in self._settled_above:
-            self._settled += 1
         if self._settled_above:
+            while self._settled + 1 in self._settled_above:
+                self._settled += 1
             self._settled_above = {t for t in self._settled_above if t > self._settled}
 
     def publish(self, source: str, messages: Sequence[Encoded]) -> int:
