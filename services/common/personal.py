@@ -94,9 +94,9 @@ class PostgresVault:
             self._local.keys = None
 
     def _key(self, subject_id: UUID, create: bool) -> bytes | None:
-        preloaded = getattr(self._local, "keys", None)
-        if preloaded is not None and not create:
-            return preloaded.get(subject_id)
+        batch_keys = getattr(self._local, "keys", None)
+        if batch_keys is not None and not create:
+            return batch_keys.get(subject_id)
         with self.datastore.transaction(commit=True) as curs:
             if create:
                 curs.execute(
