@@ -55,16 +55,15 @@ class EmptyCart(CheckoutError):
         super().__init__("Votre panier est vide.")
 
 
-def _captured(e: Checkout.Captured, app: BillingApplication) -> dict[str, Any]:
-    checkout = app.repository.get(e.originator_id, version=e.originator_version)
+def _captured(e: Checkout.Captured, app: Any) -> dict[str, Any]:
     return {
         "checkout_id": e.originator_id,
-        "school_id": checkout.school_id,
-        "reservation_ids": [UUID(r) for r in checkout.reservation_ids],
-        "amount_cents": checkout.amount_cents,
+        "school_id": e.school_id,
+        "reservation_ids": [UUID(r) for r in e.reservation_ids],
+        "amount_cents": e.amount_cents,
         "invoice_number": e.invoice_number,
         "captured_at": e.captured_at,
-        "school_email": (checkout.buyer or {}).get("email"),
+        "school_email": e.school_email,
     }
 
 

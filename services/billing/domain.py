@@ -138,12 +138,26 @@ class Checkout(Aggregate):
         capture_id: str
         invoice_number: int
         captured_at: datetime
+        # What the relay publishes (PaymentCaptured) from this event alone.
+        # Captures stored before these fields existed lack them: the relay
+        # must have published those before such an upgrade.
+        school_id: str
+        reservation_ids: list[str]
+        amount_cents: int
+        school_email: str | None
 
     def capture(self, capture_id: str, invoice_number: int, at: datetime) -> None:
         if self.status != STARTED:
             raise CheckoutError(f"Ce paiement est « {self.status} ».")
-        self._captured(
-            capture_id=capture_id, invoice_number=invoice_number, captured_at=at
+        self.trigger_event(
+            self.Captured,
+            capture_id=capture_id,
+            invoice_number=invoice_number,
+            captured_at=at,
+            school_id=self.school_id,
+            reservation_ids=list(self.reservation_ids),
+            amount_cents=self.amount_cents,
+            school_email=self.buyer.get("email"),
         )
 
     @event(Captured)

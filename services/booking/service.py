@@ -152,6 +152,14 @@ class BookingService:
             event.tracking,
         )
 
+    @consume("candidates", contracts.CandidateArchived)
+    def on_candidate_archived(self, event: Delivered) -> None:
+        """An archived file takes no new seat (BO-1)."""
+        p = event.payload
+        self.app.candidate_withdrawn(
+            p["school_id"], p["neph"], p["candidate_id"], event.tracking
+        )
+
     @timer(interval=EXPIRY_SWEEP_SECONDS)
     def expire_holds(self) -> None:
         """Free the seats of holds left unpaid for 30 minutes."""

@@ -50,14 +50,11 @@ class CandidatesApplication(ServiceApplication):
 
     name: ClassVar[str] = "candidates"
     published: ClassVar = PUBLISHED
+    publishes_sealed: ClassVar = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.links = LinkTokens(self.settings.secret_key)
-
-    def file_at(self, e: Any) -> CandidateFile:
-        """The file as it was right after event `e` (for the relay's translations)."""
-        return self.repository.get(e.originator_id, version=e.originator_version)
 
     # -- creation (CA-1, CA-2) ------------------------------------------------------
 

@@ -6,6 +6,12 @@ event in clear: the application seals it with the candidate's own key
 expires the key is forgotten, and every copy of that data becomes unreadable,
 while the history of what happened (created, expired) stays. The NEPH stays
 in clear: it is what makes a file unique and what schools search by.
+
+Every event that other services hear of carries what its integration event says
+(school, NEPH, contact, sealed personal data, …): the relay builds the message
+from the stored event alone, without loading the file again. Events stored
+before these fields existed lack them: the relay must have published them before
+such an upgrade.
 """
 
 from __future__ import annotations
@@ -160,6 +166,10 @@ class CandidateFile(Aggregate):
     def holds_neph(self) -> bool:
         return self.status in HOLDING_STATES
 
+    def _told(self) -> dict[str, str]:
+        """What every published event of this file says of it."""
+        return {"school_id": self.school_id, "neph": self.neph}
+
     def _require(self, *states: str) -> None:
         if self.status not in states:
             raise CandidateFileStateError(
@@ -170,11 +180,24 @@ class CandidateFile(Aggregate):
 
     class ActivationLinkReissued(Aggregate.Event):
         nonce: str
+        # For the relay (the new link is sent with the file's data).
+        school_id: str
+        neph: str
+        contact: str
+        personal: str | None
+        expires_at: datetime
 
     def reissue_activation_link(self, nonce: str) -> None:
         if not (self.status == AWAITING_EMAIL or self.email_to_validate):
             raise CandidateFileStateError("Ce dossier n'attend pas de validation.")
-        self._activation_link_reissued(nonce=nonce)
+        self.trigger_event(
+            self.ActivationLinkReissued,
+            nonce=nonce,
+            contact=self.contact,
+            personal=self.personal,
+            expires_at=self.expires_at,
+            **self._told(),
+        )
 
     @event(ActivationLinkReissued)
     def _activation_link_reissued(self, nonce: str) -> None:
@@ -188,12 +211,23 @@ class CandidateFile(Aggregate):
 
     class Confirmed(Aggregate.Event):
         confirmed_at: datetime
+        # For the relay: booking shows the name (still sealed here).
+        school_id: str
+        neph: str
+        request_number: str
+        personal: str | None
 
     def confirm(self, nonce: str, at: datetime) -> None:
         """The candidate checked the data and swore it is right."""
         self._require(AWAITING_EMAIL)
         self.check_link(nonce, at)
-        self._confirmed(confirmed_at=at)
+        self.trigger_event(
+            self.Confirmed,
+            confirmed_at=at,
+            request_number=self.request_number,
+            personal=self.personal,
+            **self._told(),
+        )
 
     @event(Confirmed)
     def _confirmed(self, confirmed_at: datetime) -> None:
@@ -203,12 +237,21 @@ class CandidateFile(Aggregate):
 
     class Refused(Aggregate.Event):
         refused_at: datetime
+        # For the relay.
+        school_id: str
+        school_email: str
+        neph: str
 
     def refuse(self, nonce: str, at: datetime) -> None:
         """The candidate says the data is wrong: the school must start again."""
         self._require(AWAITING_EMAIL)
         self.check_link(nonce, at)
-        self._refused(refused_at=at)
+        self.trigger_event(
+            self.Refused,
+            refused_at=at,
+            school_email=self.school_email,
+            **self._told(),
+        )
 
     @event(Refused)
     def _refused(self, refused_at: datetime) -> None:
@@ -237,11 +280,20 @@ class CandidateFile(Aggregate):
 
     class Expired(Aggregate.Event):
         expired_at: datetime
+        # For the relay.
+        school_id: str
+        school_email: str
+        neph: str
 
     def expire(self, at: datetime) -> None:
         if not self.is_overdue(at):
             raise CandidateFileStateError("Ce dossier n'a pas dépassé son délai.")
-        self._expired(expired_at=at)
+        self.trigger_event(
+            self.Expired,
+            expired_at=at,
+            school_email=self.school_email,
+            **self._told(),
+        )
 
     @event(Expired)
     def _expired(self, expired_at: datetime) -> None:
@@ -256,15 +308,22 @@ class CandidateFile(Aggregate):
         contact: str
         nonce: str | None
         revalidate: bool
+        # For the relay (a new link is sent with the file's data).
+        school_id: str
+        neph: str
+        expires_at: datetime
 
     def change_contact(self, personal: str, contact: str, nonce: str | None) -> None:
         """New contact data; a new e-mail (with its `nonce`) must be proved again."""
         self._require(AWAITING_EMAIL, ACTIVATED)
-        self._contact_changed(
+        self.trigger_event(
+            self.ContactChanged,
             personal=personal,
             contact=contact,
             nonce=nonce,
             revalidate=nonce is not None and self.status == ACTIVATED,
+            expires_at=self.expires_at,
+            **self._told(),
         )
 
     @event(ContactChanged)
@@ -280,10 +339,13 @@ class CandidateFile(Aggregate):
 
     class Archived(Aggregate.Event):
         archived_at: datetime
+        # For the relay: booking stops taking seats for this file.
+        school_id: str
+        neph: str
 
     def archive(self, at: datetime) -> None:
         self._require(ACTIVATED, REFUSED)
-        self._archived(archived_at=at)
+        self.trigger_event(self.Archived, archived_at=at, **self._told())
 
     @event(Archived)
     def _archived(self, archived_at: datetime) -> None:

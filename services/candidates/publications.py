@@ -1,5 +1,5 @@
 """What the candidates service publishes: each integration event built from the
-stored event and the file as it was right after it (DESIGN: contracts)."""
+stored event alone (DESIGN: contracts; the events carry what is needed)."""
 
 from __future__ import annotations
 
@@ -16,23 +16,23 @@ ACTIVATION = "candidate-activation"
 
 
 def _activation_fields(app: CandidatesApplication, e: Any, nonce: str) -> dict:
-    file = app.file_at(e)  # the file as it was right after this event
-    personal = (
-        app.vault.unseal(file.id, file.personal) if file.personal else None
-    ) or {}
+    """What a candidate needs to confirm: the file's data as of event `e`."""
+    file_id = e.originator_id
+    # Unreadable (None) once the file's key is forgotten: it expired meanwhile.
+    personal = (app.vault.unseal(file_id, e.personal) if e.personal else None) or {}
     return {
-        "candidate_id": file.id,
-        "school_id": file.school_id,
-        "neph": file.neph,
-        "contact": file.contact,
+        "candidate_id": file_id,
+        "school_id": e.school_id,
+        "neph": e.neph,
+        "contact": e.contact,
         "civility": personal.get("civility"),
         "given_names": personal.get("given_names"),
         "birth_name": personal.get("birth_name"),
         "email": personal.get("email"),
         "address": personal.get("address"),
-        "link_token": app.links.token(ACTIVATION, file.id, nonce),
-        "code": app.links.code(ACTIVATION, file.id, nonce),
-        "expires_at": file.expires_at,
+        "link_token": app.links.token(ACTIVATION, file_id, nonce),
+        "code": app.links.code(ACTIVATION, file_id, nonce),
+        "expires_at": e.expires_at,
     }
 
 
@@ -45,24 +45,22 @@ def _created(e: CandidateFile.Created, app: CandidatesApplication) -> dict:
 
 
 def _reissued(e: Any, app: CandidatesApplication) -> dict | None:
-    nonce = getattr(e, "nonce", None)
-    if nonce is None:  # a change of address or phone: nothing to send
+    if e.nonce is None:  # a change of address or phone: nothing to send
         return None
-    return _activation_fields(app, e, nonce)
+    return _activation_fields(app, e, e.nonce)
 
 
 def _activated(e: CandidateFile.Confirmed, app: CandidatesApplication) -> dict:
-    file = app.file_at(e)
-    personal = (
-        app.vault.unseal(file.id, file.personal) if file.personal else None
-    ) or {}
+    # The name booking shows; unreadable (None) once the file's key is forgotten.
+    sealed = getattr(e, "personal", None)
+    personal = (app.vault.unseal(e.originator_id, sealed) if sealed else None) or {}
     names = (personal.get("given_names"), personal.get("birth_name"))
     return {
         "candidate_name": " ".join(n for n in names if n) or None,
         "candidate_id": e.originator_id,
-        "school_id": file.school_id,
-        "neph": file.neph,
-        "request_number": file.request_number,
+        "school_id": e.school_id,
+        "neph": e.neph,
+        "request_number": e.request_number,
         "activated_at": e.confirmed_at,
     }
 
@@ -72,17 +70,25 @@ def _email_validated(e: CandidateFile.EmailValidated, app: Any) -> dict:
 
 
 def _ended(field: str) -> Any:
-    def translate(e: Any, app: CandidatesApplication) -> dict:
-        file = app.file_at(e)
+    def translate(e: Any, app: Any) -> dict:
         return {
             "candidate_id": e.originator_id,
-            "school_id": file.school_id,
-            "school_email": file.school_email,
-            "neph": file.neph,
+            "school_id": e.school_id,
+            "school_email": e.school_email,
+            "neph": e.neph,
             field: getattr(e, field),
         }
 
     return translate
+
+
+def _archived(e: CandidateFile.Archived, app: Any) -> dict:
+    return {
+        "candidate_id": e.originator_id,
+        "school_id": e.school_id,
+        "neph": e.neph,
+        "archived_at": e.archived_at,
+    }
 
 
 PUBLISHED: dict[type, Publication] = {
@@ -97,6 +103,7 @@ PUBLISHED: dict[type, Publication] = {
     CandidateFile.EmailValidated: Publication(
         contracts.EmailValidated, _email_validated
     ),
+    CandidateFile.Archived: Publication(contracts.CandidateArchived, _archived),
     CandidateFile.Refused: Publication(
         contracts.CandidateRefused, _ended("refused_at")
     ),

@@ -21,6 +21,7 @@ import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, ClassVar
 
 import psycopg
@@ -29,6 +30,7 @@ from psycopg import sql
 
 from services.common.db import connect
 from services.common.errors import AlreadyProcessed
+from services.common.logbatch import NOTHING, batch_query, notification_of
 from services.common.parking import PARKED, ParkingLot, describe, is_event_error
 from services.common.store import ServiceApplication
 
@@ -306,16 +308,36 @@ class LogFollower:
 
     # -- following -----------------------------------------------------------
 
+    def batch_query(
+        self, columns: sql.Composable = NOTHING, join: sql.Composable = NOTHING
+    ) -> sql.Composed:
+        """The query of the next batch (see `logbatch.batch_query`)."""
+        events = sql.Identifier(self.app.schema, self.app.recorder.events_table_name)
+        return batch_query(events, self.topics, columns, join)
+
+    @cached_property
+    def _batch_query(self) -> sql.Composed:
+        return self.batch_query()
+
+    def next_rows(self) -> list[tuple[Any, ...]]:
+        """The rows of the next events after the position, in log order.
+
+        Read over the connection that holds the lock: the one round trip also
+        proves this follower still leads (see `still_leading`) before it acts.
+        """
+        params = {"position": self.position, "limit": self.batch_size}
+        # Binary rows: the state (bytea) arrives as is, not hex to decode.
+        with self.leader_connection.cursor(binary=True) as cursor:
+            return cursor.execute(self._batch_query, params, prepare=True).fetchall()
+
+    def next_batch(self) -> list[Notification]:
+        """The next events after the position, in log order."""
+        return [notification_of(row) for row in self.next_rows()]
+
     def pump(self) -> int:
         """Handle the next batch after the position; return its size."""
-        notifications = self.app.recorder.select_notifications(
-            start=self.position,
-            limit=self.batch_size,
-            topics=self.topics,
-            inclusive_of_start=False,
-        )
+        notifications = self.next_batch()
         if notifications:
-            self.still_leading()
             self.handle(notifications)
             self.position = notifications[-1].id
         return len(notifications)

@@ -15,6 +15,9 @@ from __future__ import annotations
 import base64
 import json
 import os
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -70,6 +73,7 @@ class PostgresVault:
     def __init__(self, datastore: Any, table: str = "personal_keys") -> None:
         self.datastore = datastore
         self.table = sql.Identifier(datastore.schema, table)
+        self._local = threading.local()
         with datastore.transaction(commit=True) as curs:
             curs.execute(
                 sql.SQL(
@@ -78,7 +82,21 @@ class PostgresVault:
                 ).format(self.table)
             )
 
+    @contextmanager
+    def unsealing_with(self, keys: Mapping[UUID, bytes]) -> Iterator[None]:
+        """Within the block, this thread unseals with these keys, read with a
+        batch of events (the relay), instead of reading each key on its own. A
+        subject without a key there is erased: its data stays sealed."""
+        self._local.keys = keys
+        try:
+            yield
+        finally:
+            self._local.keys = None
+
     def _key(self, subject_id: UUID, create: bool) -> bytes | None:
+        batch_keys = getattr(self._local, "keys", None)
+        if batch_keys is not None and not create:
+            return batch_keys.get(subject_id)
         with self.datastore.transaction(commit=True) as curs:
             if create:
                 curs.execute(

@@ -19,7 +19,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from psycopg import sql
 
 from services.common.clock import Clock, clock_from_settings
-from services.common.contracts import Contract
+from services.common.contracts import Contract, dumper
 from services.common.db import PingWhenQuiet, check_cooperative_driver, ensure_schema
 from services.common.errors import AlreadyProcessed
 from services.common.personal import MemoryVault, PostgresVault, Vault
@@ -35,9 +35,12 @@ class Publication:
     # None when this particular event says nothing to other services.
     translate: Callable[[Any, Any], Mapping[str, Any] | None]
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_dump", dumper(self.contract))
+
     def dump(self, domain_event: Any, app: Any) -> dict[str, Any] | None:
         fields = self.translate(domain_event, app)
-        return None if fields is None else self.contract().dump(fields)
+        return None if fields is None else self._dump(fields)
 
 
 T = TypeVar("T")
@@ -87,6 +90,9 @@ class ServiceApplication(Application):
 
     name: ClassVar[str] = "service"
     published: ClassVar[Mapping[type, Publication]] = {}
+    # Whether translating `published` events unseals personal data they carry
+    # (the relay then reads the batch's keys at once).
+    publishes_sealed: ClassVar[bool] = False
     snapshotting_intervals: ClassVar[dict[type, int]] = {}
 
     def __init__(

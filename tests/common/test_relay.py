@@ -12,7 +12,7 @@ import pytest
 from services.candidates.application import ACTIVATION, CandidatesApplication
 from services.common import contracts
 from services.common.envelope import Envelope
-from services.common.relay import Relay
+from services.common.relay import PublishNotConfirmed, Relay
 from services.common.topology import Subscription, events_exchange, unrouted_queue
 from tests.helpers import wait_for
 
@@ -156,3 +156,69 @@ def test_a_running_relay_publishes_new_commits_without_polling_delay(
     finally:
         stop.set()
         thread.join()
+
+
+def test_a_relay_stopped_with_a_batch_unconfirmed_loses_nothing(
+    app, settings, listener
+):
+    relay = _fresh_relay(app, settings)
+    relay.run_until_caught_up()
+    relay.release()
+    listener()
+    listener().clear()
+    created = [_create(app, f"3100000002{i:02d}")["id"] for i in range(7)]
+
+    first = _fresh_relay(app, settings, batch_size=3)
+    assert first.try_lead()
+    first.publisher.await_confirms = _broker_went_silent
+    first.pump()  # events 1-3 published, awaiting their confirms
+    first.pump()  # events 4-6 too, while the broker confirms 1-3
+    with pytest.raises(PublishNotConfirmed):
+        first.pump()  # event 7 is read, but 1-3 are never confirmed
+    first.release()
+
+    second = _fresh_relay(app, settings, batch_size=3)
+    assert second.run_until_caught_up() == 7  # from the recorded position: 0
+    second.release()
+    third = _fresh_relay(app, settings, batch_size=3)
+    assert third.run_until_caught_up() == 0  # every confirmed batch is recorded
+    third.release()
+
+    messages = wait_for(lambda: len(listener()) >= 13 and listener())
+    received = [json.loads(m.body)["candidate_id"] for m in messages]
+    # Published at least once and in order; only the unconfirmed batches twice.
+    assert received == created[:6] + created
+    positions = [Envelope.from_headers(m.headers).position for m in messages]
+    assert positions[6:] == sorted(positions[6:])
+
+
+def _broker_went_silent(upto: int | None = None) -> None:
+    raise PublishNotConfirmed("3 unconfirmed")
+
+
+def test_personal_data_erased_before_publication_is_not_published(
+    app, settings, listener
+):
+    relay = _fresh_relay(app, settings)
+    relay.run_until_caught_up()
+    listener()
+    listener().clear()
+    kept = _create(app, "310000000301")
+    erased = _create(app, "310000000302")
+    app.vault.forget(UUID(erased["id"]))  # what the file's expiry does
+
+    relay.run_until_caught_up()
+    relay.release()
+    messages = wait_for(lambda: len(listener()) >= 2 and listener())
+    bodies = {
+        p["candidate_id"]: p
+        for p in (json.loads(m.body) for m in messages)
+        if "given_names" in p
+    }
+    assert bodies[kept["id"]]["given_names"] == "Paul"
+    assert bodies[kept["id"]]["email"] == "paul.durand@example.fr"
+    gone = bodies[erased["id"]]
+    assert [gone[f] for f in ("civility", "given_names", "birth_name", "email")] == [
+        None
+    ] * 4
+    assert gone["neph"] == "310000000302"  # the NEPH is not personal data here

@@ -57,6 +57,7 @@ def candidates_scenario(app: CandidatesApplication) -> None:
     app.confirm(ids[0], link(ids[0]))
     app.change_contact("ecole", ids[0], {"email": "emma.garcia@example.fr"})
     app.confirm(ids[0], link(ids[0]))  # EmailValidated
+    app.archive("ecole", ids[0])
     app.resend_link("ecole", ids[1])
     app.refuse(ids[2], link(ids[2]))
     overdue = app.repository.get(ids[3])
@@ -182,6 +183,21 @@ def test_scenario_produces_every_published_contract(service):
         for p in registry.application_class(service).published.values()
     }
     assert {event_type for event_type, _ in _produced(service)} == published
+
+
+@pytest.mark.parametrize("service", _publishing_services())
+def test_the_relays_compiled_dump_is_marshmallows(service):
+    app = registry.application_class(service)(env=IN_MEMORY)
+    SCENARIOS[service](app)
+    for notification in app.recorder.select_notifications(start=None, limit=1000):
+        event = app.mapper.to_domain_event(notification)
+        if (publication := app.published.get(type(event))) is None:
+            continue
+        fields = publication.translate(event, app)
+        if fields is not None:
+            expected = publication.contract().dump(fields)
+            assert publication.dump(event, app) == expected, type(event)
+            assert list(publication.dump(event, app)) == list(expected)
 
 
 def test_every_subscription_has_a_producer():
