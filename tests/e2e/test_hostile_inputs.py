@@ -176,7 +176,7 @@ def _deep(depth: int) -> str:
         ),
         pytest.param(
             "méthode non permise",
-            "DELETE",
+            "PATCH",
             "/api/sessions",
             None,
             None,

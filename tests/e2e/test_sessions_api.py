@@ -148,7 +148,7 @@ def test_revocations_still_arrive_after_the_gateway_lost_the_broker(
     other = _second_session(gateway, school)
     # The broker drops the connection on which the gateway follows identity's
     # events (as a restart of RabbitMQ would); the gateway reconnects alone.
-    lost = _feed_connection()
+    lost = wait_for(_feed_connection, timeout=30)  # a gateway just restarted
     _management(f"connections/{quote(lost, safe='')}", "DELETE")
     wait_for(lambda: _feed_connection() not in (None, lost), timeout=30)
 
