@@ -229,3 +229,30 @@ def test_changing_the_slot_of_a_cart_line_moves_the_seat(
     wait_for(lambda: scheduling.session(UUID(second["id"]))["free_seats"] == 1)
     cart = requests.get(f"{gateway}/api/panier", headers=school["headers"]).json()
     assert {c["session_id"] for c in cart["items"]} == {second["id"], full["id"]}
+
+
+def test_an_archived_file_takes_no_new_seat(
+    gateway, new_school, scheduling, candidates
+):
+    school = new_school()
+    site = centre(scheduling, "TEST-ARCHIVE", "Lyon", 45.75, 4.85)
+    first = scheduling.schedule_session(site, next_weekday(3, 1), 18, COLLECTIVE)
+    (neph,) = activated_files(candidates, school, 1, first=6000)
+    line = hold(gateway, school, neph, first["id"])
+    assert line.status_code == 201, line.text
+    requests.delete(
+        f"{gateway}/api/panier/{line.json()['id']}", headers=school["headers"]
+    )
+    candidate_id = line.json()["candidate_id"]
+    archived = requests.post(
+        f"{gateway}/api/candidats/{candidate_id}/archivage", headers=school["headers"]
+    )
+    assert archived.status_code == 200, archived.text
+
+    def refused() -> bool:
+        answer = hold(gateway, school, neph, first["id"])
+        return answer.status_code == 404 and answer.json()["message"] == (
+            "Aucun dossier activé ne correspond à ce NEPH dans votre auto-école."
+        )
+
+    wait_for(refused, timeout=10)  # booking hears of it from candidates' event
