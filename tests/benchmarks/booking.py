@@ -26,35 +26,22 @@ import secrets
 import time
 from datetime import datetime, timedelta
 from datetime import time as clock_time
-from pathlib import Path
-from urllib.parse import quote
 from uuid import UUID, uuid4
-
-import requests
 
 from pmc.launcher import Launcher
 from services.booking.application import BookingApplication
 from services.booking.domain import BookableCandidate, SessionSeats
 from services.candidates.application import CandidatesApplication
 from services.candidates.domain import CandidateFile, NephClaim
-from services.common.db import drop_schemas_with_prefix, ensure_database
 from services.common.settings import Settings
 from services.identity.application import IdentityApplication
-from services.identity.domain import SCHOOL, Account
+from services.identity.domain import SCHOOL, Account, EmailClaim
 from services.scheduling.application import SchedulingApplication
 from services.scheduling.domain import COLLECTIVE, PARIS, ExamCentre, SchedulingError
+from tests.benchmarks import platform
 from tests.benchmarks.load import Request, closed_loop, for_seconds, open_loop
 
-MANAGEMENT = "http://guest:guest@127.0.0.1:15672/api"
 SEATS = 18
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Fixtures:
@@ -68,13 +55,13 @@ class Fixtures:
         self.booking = BookingApplication(
             settings=settings, env={"AGGREGATE_CACHE_MAXSIZE": ""}
         )
-        self.password_hash = self.identity.passwords.hash("Banc2026x")
+        self.password_hash = self.identity.passwords.hash(platform.PASSWORD)
         self.nephs = itertools.count(10**11)
 
-    def schools(self, count: int) -> list[str]:
-        """Activated school accounts; a bearer token for each."""
+    def accounts(self, count: int) -> list[Account]:
+        """Activated school accounts, who sign in with `platform.PASSWORD`."""
         now = self.identity.clock.now()
-        accounts = []
+        accounts, saved = [], []
         for _ in range(count):
             account = Account.register(
                 kind=SCHOOL,
@@ -87,11 +74,17 @@ class Fixtures:
             )
             account.activate("n", now)
             accounts.append(account)
-        for start in range(0, count, 200):
-            self.identity.save(*accounts[start : start + 200])
+            saved += [account, EmailClaim(email=account.email, account_id=account.id)]
+        for start in range(0, len(saved), 200):
+            self.identity.save(*saved[start : start + 200])
+        return accounts
+
+    def schools(self, count: int) -> list[str]:
+        """A bearer token for each of `count` new schools."""
+        now = self.identity.clock.now()
         return [
             self.identity.sessions.issue(a.id, a.session_generation, now)["token"]
-            for a in accounts
+            for a in self.accounts(count)
         ]
 
     def files(self, school_id: str, count: int) -> list[str]:
@@ -285,85 +278,63 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100)
     parser.add_argument("--schools", type=int, default=1000)
     args = parser.parse_args()
-    run = secrets.token_hex(3)
-    vhost = f"pmc-bench-{run}"
-    requests.put(f"{MANAGEMENT}/vhosts/{vhost}", timeout=10).raise_for_status()
-    requests.put(
-        f"{MANAGEMENT}/permissions/{vhost}/guest",
-        json={"configure": ".*", "write": ".*", "read": ".*"},
-        timeout=10,
-    ).raise_for_status()
-    work = Path(f"/tmp/pmc-bench-{run}")
-    env = {
-        **os.environ,
-        "AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{quote(vhost, safe='')}",
-        "POSTGRES_DBNAME": "pmc_bench",
-        "PMC_SCHEMA_PREFIX": f"bb{run}_",
-        "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
-        "SMTP_PORT": str(free_port()),
-        "PMC_MAIL_FOLDER": str(work / "mail"),
-        "PMC_PRINT_FOLDER": str(work / "print"),
-    }
-    os.environ.update(env)
-    settings = Settings.from_env()
-    ensure_database(settings)
-    launcher = Launcher(settings, demo=False, mail=True, env=env)
-    fixtures = Fixtures(settings)
-    try:
-        launcher.start()
-        launcher.wait_ready(120)
-        launcher.halt("notifier")
-        base = launcher.gateway_url
-        (token,) = fixtures.schools(1)
-        school_id = school_of(token)
-        clients = args.clients
+    with platform.started("bb") as (launcher, settings):
+        fixtures = Fixtures(settings)
+        try:
+            measure(args, launcher, fixtures)
+        finally:
+            fixtures.close()
 
-        # Enough seats and files for the saturation run and the open loop.
-        expected = int(600 * args.seconds) + int(args.rate * args.seconds)
-        sessions = fixtures.sessions(expected // SEATS + 1)
-        nephs = fixtures.files(school_id, expected)
-        fixtures.wait_known([school_id] * len(nephs), nephs, sessions)
-        settle(launcher)
-        seat_of = itertools.cycle(sessions)
-        free = iter(nephs)
 
-        cart = Request("GET", "/api/panier", token)
-        ceiling = closed_loop(base, clients, for_seconds(args.seconds, lambda: cart))
-        print(ceiling.line(f"one-RPC ceiling (GET /api/panier), {clients} clients"))
+def measure(args: argparse.Namespace, launcher: Launcher, fixtures: Fixtures) -> None:
+    """Each figure of the module's docstring, printed as it is measured."""
+    launcher.halt("notifier")
+    base = launcher.gateway_url
+    (token,) = fixtures.schools(1)
+    school_id = school_of(token)
+    clients = args.clients
 
-        saturation = closed_loop(
-            base,
-            clients,
-            for_seconds(args.seconds, lambda: hold(token, next(free), next(seat_of))),
-        )
-        print(saturation.line(f"holds at saturation, {clients} clients"))
-        print(f"holds / ceiling: {saturation.rate / ceiling.rate:.2f}")
+    # Enough seats and files for the saturation run and the open loop.
+    expected = int(600 * args.seconds) + int(args.rate * args.seconds)
+    sessions = fixtures.sessions(expected // SEATS + 1)
+    nephs = fixtures.files(school_id, expected)
+    fixtures.wait_known([school_id] * len(nephs), nephs, sessions)
+    settle(launcher)
+    seat_of = itertools.cycle(sessions)
+    free = iter(nephs)
 
-        offered = [
-            hold(token, next(free), next(seat_of))
-            for _ in range(int(args.rate * args.seconds))
-        ]
-        steady = open_loop(base, args.rate, offered)
-        print(steady.line(f"open loop at {args.rate:.0f} holds/s offered"))
-        print(f"oversold seats: {fixtures.oversold(sessions)}")
+    cart = Request("GET", "/api/panier", token)
+    ceiling = closed_loop(base, clients, for_seconds(args.seconds, lambda: cart))
+    print(ceiling.line(f"one-RPC ceiling (GET /api/panier), {clients} clients"))
 
-        (one,) = fixtures.sessions(1)
-        rush = fixtures.files(school_id, 200)
-        fixtures.wait_known([school_id] * 200, rush, [one])
-        settle(launcher)
-        race = closed_loop(base, 200, iter([hold(token, n, one) for n in rush]))
-        taken = SEATS - fixtures.booking.repository.get(UUID(one)).free_seats
-        print(
-            race.line("200 concurrent holds on one session of 18")
-            + f", seats taken {taken}, oversold {fixtures.oversold([one])}"
-        )
+    saturation = closed_loop(
+        base,
+        clients,
+        for_seconds(args.seconds, lambda: hold(token, next(free), next(seat_of))),
+    )
+    print(saturation.line(f"holds at saturation, {clients} clients"))
+    print(f"holds / ceiling: {saturation.rate / ceiling.rate:.2f}")
 
-        flash_crowd(base, fixtures, fixtures.schools(args.schools), launcher)
-    finally:
-        fixtures.close()
-        launcher.stop()
-        drop_schemas_with_prefix(settings, settings.schema_prefix)
-        requests.delete(f"{MANAGEMENT}/vhosts/{vhost}", timeout=10)
+    offered = [
+        hold(token, next(free), next(seat_of))
+        for _ in range(int(args.rate * args.seconds))
+    ]
+    steady = open_loop(base, args.rate, offered)
+    print(steady.line(f"open loop at {args.rate:.0f} holds/s offered"))
+    print(f"oversold seats: {fixtures.oversold(sessions)}")
+
+    (one,) = fixtures.sessions(1)
+    rush = fixtures.files(school_id, 200)
+    fixtures.wait_known([school_id] * 200, rush, [one])
+    settle(launcher)
+    race = closed_loop(base, 200, iter([hold(token, n, one) for n in rush]))
+    taken = SEATS - fixtures.booking.repository.get(UUID(one)).free_seats
+    print(
+        race.line("200 concurrent holds on one session of 18")
+        + f", seats taken {taken}, oversold {fixtures.oversold([one])}"
+    )
+
+    flash_crowd(base, fixtures, fixtures.schools(args.schools), launcher)
 
 
 if __name__ == "__main__":

@@ -36,22 +36,19 @@ import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from urllib.parse import quote
 from uuid import uuid4
 
 import amqp
 import kombu
-import requests
 from psycopg import sql
 
 from services.candidates.application import CandidatesApplication
 from services.candidates.domain import BY_EMAIL, CandidateFile
-from services.common.db import drop_schemas_with_prefix, ensure_database
 from services.common.relay import IN_FLIGHT, Relay, corked
 from services.common.settings import Settings
 from services.common.topology import events_exchange
+from tests.benchmarks import platform
 
-MANAGEMENT = "http://guest:guest@127.0.0.1:15672/api"
 BATCH = 500  # the relay's batch size (LogFollower's default)
 PRODUCER_PROCESSES = 4
 PRODUCER_THREADS = 2
@@ -282,32 +279,8 @@ def _quantiles(values: list[float]) -> str:
     return f"p50 {q[49] * 1000:.1f} ms, p99 {q[98] * 1000:.1f} ms"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--events", type=int, default=5000)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--rate", type=int, default=500)
-    parser.add_argument("--seconds", type=int, default=10)
-    args = parser.parse_args()
-
-    run = secrets.token_hex(3)
-    vhost = f"pmc-bench-{run}"
-    requests.put(f"{MANAGEMENT}/vhosts/{vhost}", timeout=10).raise_for_status()
-    requests.put(
-        f"{MANAGEMENT}/permissions/{vhost}/guest",
-        json={"configure": ".*", "write": ".*", "read": ".*"},
-        timeout=10,
-    ).raise_for_status()
-    env = {
-        **os.environ,
-        "AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{quote(vhost, safe='')}",
-        "PMC_BENCH_VHOST": vhost,
-        "POSTGRES_DBNAME": "pmc_bench",
-        "PMC_SCHEMA_PREFIX": f"bench{run}_",
-    }
-    os.environ.update(env)
-    settings = Settings.from_env()
-    ensure_database(settings)
+def measure(args: argparse.Namespace, env: dict, settings: Settings) -> tuple:
+    """Rounds of (relay, raw) rates, the messages, and the lag run's figures."""
     app = CandidatesApplication(settings=settings)
     rounds: list[tuple[float, float]] = []
     try:
@@ -320,12 +293,22 @@ def main() -> None:
             with kombu.Connection(settings.amqp_uri) as conn:
                 bind_sink(conn)  # empty again: the raw run fills the same queue
             rounds.append((relay_rate, raw_confirmed(settings, messages)))
-        from_commit, from_save, produced = lag(settings, env, args.rate, args.seconds)
+        return rounds, messages, lag(settings, env, args.rate, args.seconds)
     finally:
         app.close()
-        drop_schemas_with_prefix(settings, settings.schema_prefix)
-        requests.delete(f"{MANAGEMENT}/vhosts/{vhost}", timeout=10)
 
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=5000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rate", type=int, default=500)
+    parser.add_argument("--seconds", type=int, default=10)
+    args = parser.parse_args()
+
+    with platform.isolated("bench") as (env, settings):
+        rounds, messages, lags = measure(args, env, settings)
+    from_commit, from_save, produced = lags
     size = statistics.mean(len(m.body) for m in messages)
     print(
         f"{args.events} events ({size:.0f} B bodies), batches of {BATCH}, "
