@@ -83,10 +83,15 @@ class BookingApplication(Inventory):
         With a key, a retry (or the loser of two concurrent requests) gets the
         reservation the first one made, and nothing more is held."""
 
+        # Asked to their owners (if ever) before the session's lock is taken:
+        # a slow owner never holds up the other holds on the session.
+        self._known_candidate(school_id, neph, catalogue)
+        self._known_seats(session_id, catalogue)
+
         def act(mark: Any) -> dict[str, Any]:
             def attempt(fresh: bool = False) -> dict[str, Any]:
-                candidate = self._known_candidate(school_id, neph, catalogue)
-                seats = self._known_seats(session_id, catalogue)
+                candidate = self._candidate(school_id, neph)
+                seats = self._seats(session_id)
                 try:
                     reservation = Reservation.hold(uuid4(), candidate, seats, self.now)
                 except (BookingError, CandidateNotBookable):

@@ -110,6 +110,21 @@ class SessionSeats(Aggregate):
         self.holders: dict[str, str] = {}
         self.cancelled = False
 
+    @classmethod
+    def unknown_cancelled(cls, session_id: UUID, at: datetime) -> SessionSeats:
+        """A session cancelled before booking heard of its opening: no seat."""
+        return cls(
+            session_id=session_id,
+            centre_id=UUID(int=0),
+            centre_name="",
+            centre_address="",
+            centre_city="",
+            departement="",
+            kind="",
+            starts_at=at,
+            seats=0,
+        )
+
     @property
     def free_seats(self) -> int:
         return self.seats - len(self.holders)
@@ -206,6 +221,9 @@ class BookableCandidate(Aggregate):
         self.bookable = True
         self.reservation_id: UUID | None = None
         self.exam_starts_at: datetime | None = None
+        # Files that ended (archived): never bookable again, even if their
+        # activation is heard of after. A dict: snapshots are JSON.
+        self.ended: dict[str, bool] = {}
 
     class Reactivated(Aggregate.Event):
         candidate_id: UUID
@@ -213,6 +231,8 @@ class BookableCandidate(Aggregate):
 
     def activate(self, candidate_id: UUID, candidate_name: str) -> None:
         """The file (or a new file for the same NEPH) is activated."""
+        if str(candidate_id) in self.ended:
+            return  # archived already: heard of late, the activation is past
         if self.bookable and self.candidate_id == candidate_id:
             return  # told twice (the event after a lookup): nothing changes
         self._reactivated(candidate_id=candidate_id, candidate_name=candidate_name)
@@ -228,12 +248,14 @@ class BookableCandidate(Aggregate):
 
     def withdraw(self, candidate_id: UUID) -> None:
         """That file ended (archived): no new seat for it."""
-        if self.bookable and self.candidate_id == candidate_id:
+        if str(candidate_id) not in self.ended:
             self._withdrawn(candidate_id=candidate_id)
 
     @event(Withdrawn)
     def _withdrawn(self, candidate_id: UUID) -> None:
-        self.bookable = False
+        self.ended[str(candidate_id)] = True
+        if self.candidate_id == candidate_id:
+            self.bookable = False
 
     def check_bookable(self) -> None:
         if not self.bookable:

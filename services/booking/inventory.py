@@ -104,7 +104,7 @@ class Inventory(ServiceApplication):
             except AggregateNotFoundError:
                 candidate = BookableCandidate(
                     school_id=school_id,
-                    neph=neph,
+                    neph=inputs.compact(neph),
                     candidate_id=candidate_id,
                     candidate_name=name,
                 )
@@ -119,8 +119,15 @@ class Inventory(ServiceApplication):
             try:
                 candidate = self._candidate(school_id, neph)
             except AggregateNotFoundError:
-                self.record_processed(tracking)
-                return
+                # Archived before booking heard of its activation (each event
+                # type has its queue and its retries): the activation, when it
+                # comes, must find the file withdrawn.
+                candidate = BookableCandidate(
+                    school_id=school_id,
+                    neph=inputs.compact(neph),
+                    candidate_id=candidate_id,
+                    candidate_name="",
+                )
             candidate.withdraw(candidate_id)
             self.save(candidate, tracking=tracking)
 
@@ -162,8 +169,10 @@ class Inventory(ServiceApplication):
             try:
                 seats = self._seats(session_id)
             except SessionNotFound:
-                self.record_processed(tracking)
-                return
+                # Cancelled before booking heard of it (each event type has its
+                # queue and its retries): no seat, so the opening that may
+                # still come is only recorded (see session_scheduled).
+                seats = SessionSeats.unknown_cancelled(session_id, self.now)
             seats.close(self.now)
             self.save(seats, tracking=tracking)
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
+import eventlet
 from nameko.timer import timer
 
 from services.booking.application import (
@@ -26,6 +29,7 @@ from services.common import contracts
 from services.common.consumer import consume
 from services.common.dependencies import ApplicationProvider, service_health
 from services.common.envelope import Delivered
+from services.common.errors import PlatformError
 from services.common.idempotency import IdempotencyConflict
 from services.common.rpc import RpcProxy, rpc
 
@@ -43,20 +47,41 @@ ERRORS = {
 EXPIRY_SWEEP_SECONDS = 5
 
 
+# How long booking waits for an owner's answer about a file or a session it
+# has not heard of yet, before telling the school to try again.
+LOOKUP_SECONDS = 5
+OWNER_SILENT = (
+    "Le service est momentanément indisponible : votre demande n'a pas été "
+    "effectuée. Veuillez réessayer dans quelques instants."
+)
+
+
 class Catalogue:
     """What booking asks candidates and scheduling when its copies do not know
-    a file or a session yet (see BookingApplication.known_candidate)."""
+    a file or a session yet (see Inventory._known_candidate)."""
 
     def __init__(self, candidates: Any, scheduling: Any) -> None:
         self._candidates = candidates
         self._scheduling = scheduling
 
     def candidate(self, school_id: str, neph: str) -> dict[str, Any]:
-        return self._candidates.booking_view(school_id, neph)
+        with answer_in_time():
+            return self._candidates.booking_view(school_id, neph)
 
     def session(self, session_id: str) -> dict[str, Any]:
-        published = self._scheduling.published_session(session_id)
+        with answer_in_time():
+            published = self._scheduling.published_session(session_id)
         return contracts.SessionScheduled().load(published)
+
+
+@contextlib.contextmanager
+def answer_in_time() -> Iterator[None]:
+    """An owner that does not answer is « réessayez », not a hold that waits."""
+    try:
+        with eventlet.Timeout(LOOKUP_SECONDS):
+            yield
+    except eventlet.Timeout:
+        raise PlatformError("service_indisponible", OWNER_SILENT, status=503) from None
 
 
 class BookingService:

@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from eventsourcing.persistence import IntegrityError
+
 from services.common.store import ServiceApplication
 
 
@@ -65,6 +67,13 @@ class GroupCommit:
             batch, self._queue = self._queue, []
         try:
             self._flush(batch)
+        except BaseException as exc:
+            # The leader itself is being stopped (a killed worker, a timeout):
+            # the batch's outcome is unknown, none of its writers may say saved.
+            for write in batch:
+                if write.error is None:
+                    write.error = exc
+            raise
         finally:
             with self._guard:
                 if self._queue:
@@ -81,10 +90,16 @@ class GroupCommit:
         try:
             self._record([e for w in batch for e in w.events], batch)
             return
-        except Exception as exc:
+        except IntegrityError as exc:
             if len(batch) == 1:
                 batch[0].error = exc
                 return
+        except Exception as exc:
+            # Not a conflict (the database is down, a lock timed out): saving
+            # each alone would only make every writer wait that much longer.
+            for write in batch:
+                write.error = exc
+            return
         for write in batch:
             try:
                 self._record(write.events, [write])
