@@ -89,23 +89,21 @@ class BookingApplication(Inventory):
         self._known_seats(session_id, catalogue)
 
         def act(mark: Any) -> dict[str, Any]:
-            def attempt(fresh: bool = False) -> dict[str, Any]:
+            def attempt() -> dict[str, Any]:
                 candidate = self._candidate(school_id, neph)
                 seats = self._seats(session_id)
-                try:
-                    reservation = Reservation.hold(uuid4(), candidate, seats, self.now)
-                except (BookingError, CandidateNotBookable):
-                    # Refused on copies from memory: refused on the store's word.
-                    if fresh or not self.forget(candidate, seats):
-                        raise
-                    return attempt(fresh=True)
+                reservation = Reservation.hold(uuid4(), candidate, seats, self.now)
                 self.group.save(
                     reservation, candidate, seats, *mark(str(reservation.id))
                 )
                 return reservation_row(reservation)
 
             with self.locks.held(session_id):
-                return retry_on_conflict(attempt, HOLD_ATTEMPTS, BookingError(BUSY))
+                return self.on_the_stores_word(
+                    lambda: retry_on_conflict(
+                        attempt, HOLD_ATTEMPTS, BookingError(BUSY)
+                    )
+                )
 
         return once(self, request, act, self._replay_hold)
 
@@ -133,15 +131,18 @@ class BookingApplication(Inventory):
         current = self._get(reservation_id, school_id)
         if current.session_id == session_id:
             return reservation_row(current)
+        self._known_candidate(school_id, current.neph, catalogue)
+        self._known_seats(session_id, catalogue)
 
         def attempt() -> dict[str, Any]:
             old = self._get(reservation_id, school_id)
             old.release(MOVED, self.now)
+            freed = self._given_back(old, MOVED)
             candidate = self._candidate(school_id, old.neph)
-            candidate.free(old.id)
-            old_seats = self._seats(old.session_id)
-            old_seats.release(old.id, MOVED)
-            new_seats = self._known_seats(session_id, catalogue)
+            for aggregate in freed:
+                if aggregate.id == candidate.id:
+                    candidate = aggregate  # the one whose claim was just freed
+            new_seats = self._seats(session_id)
             new = Reservation.hold(
                 uuid4(),
                 candidate,
@@ -149,12 +150,15 @@ class BookingApplication(Inventory):
                 self.now,
                 expires_at=old.expires_at,  # a change never keeps a seat longer
             )
-            self.save(old, new, candidate, old_seats, new_seats)
+            changed = {a.id: a for a in (*freed, candidate, new_seats)}
+            self.save(old, new, *changed.values())
             return reservation_row(new)
 
         with self.locks.held(current.session_id, session_id):
-            return retry_on_conflict(
-                attempt, HOLD_ATTEMPTS, BookingError(CHANGED_MEANWHILE)
+            return self.on_the_stores_word(
+                lambda: retry_on_conflict(
+                    attempt, HOLD_ATTEMPTS, BookingError(CHANGED_MEANWHILE)
+                )
             )
 
     def release(self, school_id: str | None, reservation_id: UUID, reason: str) -> dict:
@@ -168,8 +172,10 @@ class BookingApplication(Inventory):
             return reservation_row(reservation)
 
         with self.locks.held(session_id):
-            return retry_on_conflict(
-                attempt, HOLD_ATTEMPTS, BookingError(CHANGED_MEANWHILE)
+            return self.on_the_stores_word(
+                lambda: retry_on_conflict(
+                    attempt, HOLD_ATTEMPTS, BookingError(CHANGED_MEANWHILE)
+                )
             )
 
     def _given_back(self, reservation: Reservation, reason: str) -> list[Any]:
@@ -249,9 +255,16 @@ class BookingApplication(Inventory):
 
     def convocation_pdf(self, school_id: str, reservation_id: UUID) -> bytes:
         """The convocation of a confirmed reservation of this school (NO-4)."""
-        reservation = self._get(reservation_id, school_id)
-        if reservation.status != CONFIRMED:
-            raise BookingError("La convocation est disponible une fois la place payée.")
+
+        def confirmed() -> Reservation:
+            reservation = self._get(reservation_id, school_id)
+            if reservation.status != CONFIRMED:
+                raise BookingError(
+                    "La convocation est disponible une fois la place payée."
+                )
+            return reservation
+
+        reservation = self.on_the_stores_word(confirmed)
         return render_convocation(
             {
                 "reservation_id": str(reservation.id),
@@ -272,7 +285,7 @@ class BookingApplication(Inventory):
 
     def _get(self, reservation_id: UUID, school_id: str | None = None) -> Reservation:
         try:
-            reservation = self.repository.get(reservation_id)
+            reservation = self._load(reservation_id)
         except AggregateNotFoundError:
             raise ReservationNotFound() from None
         if not isinstance(reservation, Reservation) or (

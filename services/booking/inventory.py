@@ -11,21 +11,29 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from functools import cached_property
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from services.booking.domain import BookableCandidate, BookingError, SessionSeats
+from services.booking.domain import (
+    BookableCandidate,
+    BookingError,
+    CandidateNotBookable,
+    SessionSeats,
+)
 from services.common import inputs
 from services.common.group_commit import GroupCommit
 from services.common.store import ServiceApplication, retry_on_conflict
 
 BUSY = "Trop de demandes simultanées sur cette session : réessayez."
+T = TypeVar("T")
+# Answers given on a stale copy would be wrong: given on the store's word only.
+REFUSALS = (BookingError, CandidateNotBookable, LookupError)
 # Conflicts left after the per-session lock come from another replica or from
 # the same candidate booked twice at once: a few attempts settle them.
 ATTEMPTS = 10
@@ -188,6 +196,28 @@ class Inventory(ServiceApplication):
             self.forget(*objs)  # changed by another writer: read them again
             raise
 
+    def on_the_stores_word(self, decide: Callable[[], T]) -> T:
+        """`decide()`, on copies from memory; a refusal only once `decide()`
+        refused again on what the store says (another replica may have
+        changed what this one remembers)."""
+        try:
+            return decide()
+        except REFUSALS:
+            self._fresh.reads = True
+            try:
+                return decide()
+            finally:
+                self._fresh.reads = False
+
+    @cached_property
+    def _fresh(self) -> threading.local:
+        return threading.local()
+
+    def _load(self, aggregate_id: UUID) -> Any:
+        if getattr(self._fresh, "reads", False):
+            self.forget_id(aggregate_id)
+        return self.repository.get(aggregate_id)
+
     @cached_property
     def group(self) -> GroupCommit:
         """Holds arriving together are written in one commit."""
@@ -196,11 +226,11 @@ class Inventory(ServiceApplication):
     def _candidate(self, school_id: str, neph: str) -> BookableCandidate:
         """Booking's copy of a school's file (AggregateNotFoundError if none)."""
         key = BookableCandidate.create_id(school_id, inputs.compact(neph))
-        return self.repository.get(key)
+        return self._load(key)
 
     def _seats(self, session_id: UUID) -> SessionSeats:
         try:
-            seats = self.repository.get(SessionSeats.create_id(session_id))
+            seats = self._load(SessionSeats.create_id(session_id))
         except AggregateNotFoundError:
             raise SessionNotFound() from None
         if not isinstance(seats, SessionSeats):

@@ -4,6 +4,7 @@ service's own schema, with tracking of the upstream messages it consumed.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -167,19 +168,18 @@ class ServiceApplication(Application):
         self._notify(recordings)
         return recordings
 
-    def forget(self, *objs: Any) -> bool:
+    def forget(self, *objs: Any) -> None:
         """Drop these aggregates' copies from the repository's cache (another
-        writer changed them); whether any was there."""
-        cache = self.repository.cache
-        forgotten = False
+        writer changed them)."""
         for obj in objs:
-            if cache is not None and isinstance(obj, Aggregate):
-                try:
-                    cache.get(obj.id, evict=True)
-                    forgotten = True
-                except KeyError:
-                    pass
-        return forgotten
+            if isinstance(obj, Aggregate):
+                self.forget_id(obj.id)
+
+    def forget_id(self, aggregate_id: UUID) -> None:
+        cache = self.repository.cache
+        if cache is not None:
+            with contextlib.suppress(KeyError):  # not remembered: nothing to drop
+                cache.get(aggregate_id, evict=True)
 
     def has_processed(self, tracking: Tracking) -> bool:
         """Whether this exact message position was recorded (not just a later one)."""

@@ -355,3 +355,32 @@ def test_two_replicas_never_sell_a_seat_twice_nor_refuse_a_freed_one(app, settin
         assert other.hold(ecole, second, session_id, NOBODY)["status"] == IN_CART
     finally:
         other.close()
+
+
+def test_a_line_confirmed_by_another_replica_has_its_convocation_here(app, settings):
+    other = BookingApplication(settings=settings)
+    try:
+        ecole, session_id = school(), open_session(app)
+        line = app.hold(ecole, activated(app, ecole), session_id, NOBODY)
+        paid = other.repository.get(UUID(line["id"]))
+        paid.confirm(uuid4(), other.clock.now())
+        other.save(paid)
+        # This replica remembers the line in the cart: it asks the store.
+        assert app.convocation_pdf(ecole, UUID(line["id"])).startswith(b"%PDF")
+    finally:
+        other.close()
+
+
+def test_an_archive_or_a_cancellation_heard_of_first_is_not_undone(app):
+    from eventsourcing.persistence import Tracking
+
+    ecole, neph, file_id = school(), new_neph(), uuid4()
+    app.candidate_withdrawn(ecole, neph, file_id, Tracking("candidates", 10**9 + 2))
+    app.candidate_activated(ecole, neph, file_id, "Léa Martin")  # heard of late
+    session_id = uuid4()
+    app.session_cancelled(session_id, Tracking("scheduling", 10**9 + 3))
+    app.session_scheduled(published_session(app, session_id))  # heard of late
+    with pytest.raises(CandidateNotBookable):
+        app.hold(ecole, neph, open_session(app), NOBODY)
+    with pytest.raises(BookingError, match="annulée"):
+        app.hold(ecole, activated(app, ecole), session_id, NOBODY)
