@@ -39,6 +39,13 @@ from services.identity.secrets import (
 CATCH_UP_SECONDS = 5.0
 
 
+class RevocationsBehind(RuntimeError):
+    """The revocations read model has not caught up with the log yet."""
+
+    def __init__(self) -> None:
+        super().__init__("Les révocations de sessions ne sont pas encore à jour.")
+
+
 class InvalidFields(ValueError):
     """Some fields are wrong; `fields` maps each to its messages."""
 
@@ -284,7 +291,11 @@ class IdentityApplication(ServiceApplication):
         view = self.views["revocations"]
         deadline = time.monotonic() + CATCH_UP_SECONDS
         target = self._last_revocation(after=view.position(self.name))
-        while view.position(self.name) < target and time.monotonic() < deadline:
+        while view.position(self.name) < target:
+            if time.monotonic() > deadline:
+                # A partial answer would let a revoked token in for hours: the
+                # gateway keeps asking (and refusing, or keeps its view).
+                raise RevocationsBehind()
             time.sleep(0.05)
         return view.current(self.clock.now(), self.sessions.lifetime)
 

@@ -16,6 +16,7 @@ from services.identity.application import (
     IdentityApplication,
     InvalidFields,
     NotAuthenticated,
+    RevocationsBehind,
     UnknownEmail,
 )
 from services.identity.domain import AlreadyActive, LinkExpired, LinkInvalid
@@ -33,6 +34,7 @@ ERRORS = {
     LinkExpired: (410, "lien_expire"),
     AlreadyActive: (409, "compte_deja_active"),
     IdempotencyConflict: (422, "cle_deja_utilisee"),
+    RevocationsBehind: (503, "revocations_en_retard"),
 }
 
 
