@@ -55,6 +55,10 @@ def nameko_config(
     """
     env = os.environ if environ is None else environ
     config = settings.nameko_config()
+    if name == "booking":
+        # Concurrent holds of different sessions share commits (group commit):
+        # more of them at once, fewer commits per hold.
+        config["max_workers"] = int(env.get("PMC_BOOKING_WORKERS", "10"))
     if name == "gateway":
         config.update(
             {

@@ -19,6 +19,7 @@ from services.booking.domain import (
     BookingError,
     CandidateNotBookable,
     Reservation,
+    SessionSeats,
 )
 from services.booking.inventory import (
     BUSY,
@@ -54,7 +55,10 @@ class BookingApplication(Inventory):
     # process last saved them, read from the store only on a miss. Another
     # replica's write makes a copy stale: the save then fails its version check
     # and forgets the copies (`save`), and a refusal is only given after
-    # reading the store (`hold`).
+    # reading the store (`on_the_stores_word`).
+    # A busy session collects many holds and releases: a miss (a restart, a
+    # conflict) loads it from a snapshot.
+    snapshotting_intervals: ClassVar = {SessionSeats: 100}
     env: ClassVar = {
         "AGGREGATE_CACHE_MAXSIZE": "50000",
         "AGGREGATE_CACHE_FASTFORWARD": "n",
