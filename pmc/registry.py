@@ -49,8 +49,9 @@ def nameko_config(
 
     The gateway's workers mostly wait for other services, so it has more of
     them; requests beyond them queue a while, then get a 503 (gateway.server).
-    Its concurrency stays well below what the services behind it can take at
-    once, so that requests queue at the gateway, where a refusal means "not
+    Its concurrency is about twice what booking, behind its busiest requests,
+    takes at once (holds arriving together share a commit there), so that
+    beyond that requests queue at the gateway, where a refusal means "not
     done", rather than in RabbitMQ, where a timeout means "maybe done".
     """
     env = os.environ if environ is None else environ
@@ -58,11 +59,11 @@ def nameko_config(
     if name == "booking":
         # Concurrent holds of different sessions share commits (group commit):
         # more of them at once, fewer commits per hold.
-        config["max_workers"] = int(env.get("PMC_BOOKING_WORKERS", "10"))
+        config["max_workers"] = int(env.get("PMC_BOOKING_WORKERS", "40"))
     if name == "gateway":
         config.update(
             {
-                "max_workers": int(env.get("PMC_GATEWAY_WORKERS", "40")),
+                "max_workers": int(env.get("PMC_GATEWAY_WORKERS", "80")),
                 "WEB_SERVER_BACKLOG": int(env.get("PMC_GATEWAY_BACKLOG", "1024")),
                 "WEB_SERVER_QUEUE": int(env.get("PMC_GATEWAY_QUEUE", "1000")),
                 "WEB_SERVER_QUEUE_SECONDS": float(
