@@ -23,6 +23,6 @@ class HeldSeat(Schema):
     status = fields.String(required=True)
 
 
-def Reservations() -> HeldSeat:
-    """A list of reservations."""
-    return HeldSeat(many=True)
+# Built once: a schema costs more to build than to dump with.
+HELD_SEAT = HeldSeat()
+RESERVATIONS = HeldSeat(many=True)

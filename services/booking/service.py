@@ -24,7 +24,7 @@ from services.booking.domain import (
     SessionFull,
 )
 from services.booking.projections import READ_MODELS
-from services.booking.schemas import HeldSeat, Reservations
+from services.booking.schemas import HELD_SEAT, RESERVATIONS
 from services.common import contracts
 from services.common.consumer import consume
 from services.common.dependencies import ApplicationProvider, service_health
@@ -112,12 +112,12 @@ class BookingService:
         Once per idempotency key: a retry gets the first reservation back."""
         request = self.app.hold_request(school_id, neph, session_id, idempotency_key)
         held = self.app.hold(school_id, neph, UUID(session_id), self.catalogue, request)
-        return HeldSeat().dump(held)
+        return HELD_SEAT.dump(held)
 
     @rpc
     def remove(self, school_id: str, reservation_id: str) -> dict[str, Any]:
         """BO-3: take a reservation out of the cart; its seat is freed."""
-        return HeldSeat().dump(
+        return HELD_SEAT.dump(
             self.app.release(school_id, UUID(reservation_id), REMOVED)
         )
 
@@ -129,12 +129,12 @@ class BookingService:
         moved = self.app.change_slot(
             school_id, UUID(reservation_id), UUID(session_id), self.catalogue
         )
-        return HeldSeat().dump(moved)
+        return HELD_SEAT.dump(moved)
 
     @rpc
     def cart(self, school_id: str) -> list[dict[str, Any]]:
         """BO-3: the school's held, unpaid reservations."""
-        return Reservations().dump(self.app.cart(school_id))
+        return RESERVATIONS.dump(self.app.cart(school_id))
 
     @rpc
     def reservations(
@@ -142,7 +142,7 @@ class BookingService:
     ) -> list[dict[str, Any]]:
         """BO-5: the school's reservations, by candidate name, NEPH, exam date."""
         found = self.app.reservations(school_id, search, exam_date)
-        return Reservations().dump(found)
+        return RESERVATIONS.dump(found)
 
     @rpc
     def convocation_pdf(self, school_id: str, reservation_id: str) -> str:

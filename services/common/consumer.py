@@ -90,6 +90,8 @@ class EventConsumer(Consumer):
     def setup(self) -> None:
         settings = Settings.from_env()
         self.retry_delays = settings.retry_delays
+        # One schema for every message: building one costs more than a load.
+        self.schema = self.contract()
         self.queue = self.subscription.queue()
         self._publisher = Publisher(
             self.container.config["AMQP_URI"], use_confirms=True, mandatory=True
@@ -100,7 +102,7 @@ class EventConsumer(Consumer):
         attempt = int((message.headers or {}).get(H_ATTEMPT, 0)) + 1
         try:
             envelope = Envelope.from_headers(message.headers)
-            payload = self.contract().load(body)
+            payload = self.schema.load(body)
         except (BadEnvelope, ValidationError) as exc:
             # It will never load, however often it is tried.
             self._park(message, body, attempt, f"message illisible : {exc}", dead=True)
