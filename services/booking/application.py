@@ -9,15 +9,12 @@ from uuid import UUID, uuid4
 from eventsourcing.application import AggregateNotFoundError
 
 from services.booking.domain import (
-    ALREADY_BOOKED,
     CONFIRMED,
     EXPIRED,
     FULL,
     IN_CART,
     MOVED,
-    AlreadyBooked,
     BookingError,
-    CandidateNotBookable,
     Reservation,
     SessionSeats,
 )
@@ -297,13 +294,3 @@ class BookingApplication(Inventory):
         ):
             raise ReservationNotFound()
         return reservation
-
-
-__all__ = [
-    "ALREADY_BOOKED",
-    "AlreadyBooked",
-    "BookingApplication",
-    "CandidateNotBookable",
-    "ReservationNotFound",
-    "SessionNotFound",
-]

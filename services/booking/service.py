@@ -11,11 +11,7 @@ from uuid import UUID
 import eventlet
 from nameko.timer import timer
 
-from services.booking.application import (
-    BookingApplication,
-    ReservationNotFound,
-    SessionNotFound,
-)
+from services.booking.application import BookingApplication, ReservationNotFound
 from services.booking.domain import (
     REMOVED,
     AlreadyBooked,
@@ -23,6 +19,7 @@ from services.booking.domain import (
     CandidateNotBookable,
     SessionFull,
 )
+from services.booking.inventory import SessionNotFound
 from services.booking.projections import READ_MODELS
 from services.booking.schemas import HELD_SEAT, RESERVATIONS
 from services.common import contracts
