@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
+from psycopg import sql
 
 from services.booking.domain import (
     CONFIRMED,
@@ -24,7 +26,7 @@ from services.booking.inventory import (
     Inventory,
     SessionNotFound,
 )
-from services.booking.projections import reservation_row
+from services.booking.projections import ReservationList, reservation_row
 from services.booking.publications import PUBLISHED
 from services.common import inputs
 from services.common.documents import render_convocation
@@ -35,6 +37,8 @@ from services.common.store import retry_on_conflict
 CHANGED_MEANWHILE = "Cette réservation vient d'être modifiée : réessayez."
 NO_SEAT = "Cette demande n'a pas obtenu de place : choisissez un créneau et réessayez."
 HOLD_ATTEMPTS = 10
+# How long a cart read waits for the list to show the last writes.
+LIST_CATCH_UP_SECONDS = 2.0
 CONFIRM_ATTEMPTS = 20
 
 
@@ -235,7 +239,27 @@ class BookingApplication(Inventory):
     # -- queries ---------------------------------------------------------------------
 
     def cart(self, school_id: str) -> list[dict[str, Any]]:
+        self._list_caught_up()
         return self.views["reservation_list"].search(school_id, status=IN_CART)
+
+    def _list_caught_up(self) -> None:
+        """Wait (a moment at most) until the reservations list holds every
+        reservation change committed so far: a school that just held a seat
+        sees it in its cart, and pays for it (the list follows the log a few
+        milliseconds behind; a hold answers as soon as it is committed)."""
+        view = self.views["reservation_list"]
+        query = sql.SQL(
+            "SELECT max(notification_id) AS last FROM {} WHERE topic = ANY(%s)"
+        ).format(sql.Identifier(self.schema, self.recorder.events_table_name))
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(query, (list(ReservationList.topics),))
+            row = curs.fetchone()
+        target = (row["last"] if row else None) or 0
+        deadline = time.monotonic() + LIST_CATCH_UP_SECONDS
+        while (view.max_tracking_id(self.name) or 0) < target:
+            if time.monotonic() > deadline:
+                return  # the list is late: answer with it rather than not at all
+            time.sleep(0.005)
 
     def reservations(
         self, school_id: str, search: str = "", exam_date: str | None = None
@@ -250,6 +274,7 @@ class BookingApplication(Inventory):
                 exam_date = inputs.day(exam_date).isoformat()
             except inputs.InputError as exc:
                 raise inputs.InvalidFields({"date": [str(exc)]}) from None
+        self._list_caught_up()
         return self.views["reservation_list"].search(
             school_id, text=search, exam_date=exam_date
         )

@@ -237,7 +237,7 @@ def test_an_archived_file_takes_no_new_seat(
     school = new_school()
     site = centre(scheduling, "TEST-ARCHIVE", "Lyon", 45.75, 4.85)
     first = scheduling.schedule_session(site, next_weekday(3, 1), 18, COLLECTIVE)
-    (neph,) = activated_files(candidates, school, 1, first=6000)
+    (neph,) = activated_files(candidates, school, 1, first=77_000)
     line = hold(gateway, school, neph, first["id"])
     assert line.status_code == 201, line.text
     requests.delete(
