@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
-from psycopg import sql
 
 from services.booking.domain import (
     CONFIRMED,
@@ -243,23 +241,11 @@ class BookingApplication(Inventory):
         return self.views["reservation_list"].search(school_id, status=IN_CART)
 
     def _list_caught_up(self) -> None:
-        """Wait (a moment at most) until the reservations list holds every
-        reservation change committed so far: a school that just held a seat
-        sees it in its cart, and pays for it (the list follows the log a few
-        milliseconds behind; a hold answers as soon as it is committed)."""
+        """A school that just held a seat sees it in its cart, and pays for it:
+        the list follows the log a few milliseconds behind, and a hold answers
+        as soon as it is committed. Late beyond that, the list answers as is."""
         view = self.views["reservation_list"]
-        query = sql.SQL(
-            "SELECT max(notification_id) AS last FROM {} WHERE topic = ANY(%s)"
-        ).format(sql.Identifier(self.schema, self.recorder.events_table_name))
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(query, (list(ReservationList.topics),))
-            row = curs.fetchone()
-        target = (row["last"] if row else None) or 0
-        deadline = time.monotonic() + LIST_CATCH_UP_SECONDS
-        while (view.max_tracking_id(self.name) or 0) < target:
-            if time.monotonic() > deadline:
-                return  # the list is late: answer with it rather than not at all
-            time.sleep(0.005)
+        view.caught_up(self, ReservationList.topics, LIST_CATCH_UP_SECONDS)
 
     def reservations(
         self, school_id: str, search: str = "", exam_date: str | None = None

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -146,6 +147,29 @@ class ReadModelView(PostgresTrackingRecorder):
             (value,),
             tracking,
         )
+
+    def caught_up(
+        self, app: ServiceApplication, topics: Sequence[str], seconds: float
+    ) -> bool:
+        """Wait until this view has applied every event of `topics` committed
+        in `app`'s log so far (read-your-writes); whether it did in `seconds`."""
+        position = self.max_tracking_id(app.name) or 0
+        query = sql.SQL(
+            "SELECT max(notification_id) AS last FROM {}"
+            " WHERE notification_id > %s AND topic = ANY(%s)"
+        ).format(sql.Identifier(app.schema, app.recorder.events_table_name))
+        # A range of the log's primary key: cheap when the view keeps up.
+        with app.datastore.transaction(commit=False) as curs:
+            curs.execute(query, (position, list(topics)))
+            row = curs.fetchone()
+        target = row["last"] if row and row["last"] is not None else position
+        deadline = time.monotonic() + seconds
+        while position < target:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
+            position = self.max_tracking_id(app.name) or 0
+        return True
 
     def reset(self) -> None:
         """Forget everything, so the next run rebuilds from the first event."""

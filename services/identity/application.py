@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import time
 from datetime import timedelta
 from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
-from psycopg import sql
 
 from services.common import contracts
 from services.common.idempotency import Idempotent, once
@@ -289,28 +287,11 @@ class IdentityApplication(ServiceApplication):
         """The revocations a gateway must know: every revocation written before
         this call is in the answer (later ones reach it as events)."""
         view = self.views["revocations"]
-        deadline = time.monotonic() + CATCH_UP_SECONDS
-        target = self._last_revocation(after=view.position(self.name))
-        while view.position(self.name) < target:
-            if time.monotonic() > deadline:
-                # A partial answer would let a revoked token in for hours: the
-                # gateway keeps asking (and refusing, or keeps its view).
-                raise RevocationsBehind()
-            time.sleep(0.05)
+        if not view.caught_up(self, Revocations.topics, CATCH_UP_SECONDS):
+            # A partial answer would let a revoked token in for hours: the
+            # gateway keeps asking (and refusing, or keeps its view).
+            raise RevocationsBehind()
         return view.current(self.clock.now(), self.sessions.lifetime)
-
-    def _last_revocation(self, after: int) -> int:
-        """The log position of the newest revocation event past `after` (a
-        range of the log's primary key: cheap when the read model keeps up)."""
-        recorder = self.recorder
-        query = sql.SQL(
-            "SELECT max(notification_id) AS last FROM {}"
-            " WHERE notification_id > %s AND topic = ANY(%s)"
-        ).format(sql.Identifier(self.schema, recorder.events_table_name))
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(query, (after, list(Revocations.topics)))
-            row = curs.fetchone()
-        return int(row["last"]) if row and row["last"] is not None else after
 
     # -- passwords -----------------------------------------------------------------
 

@@ -119,9 +119,6 @@ class RevocationView(ReadModelView):
             ],
         }
 
-    def position(self, application_name: str) -> int:
-        return self.max_tracking_id(application_name) or 0
-
 
 class Revocations(Projection[RevocationView]):
     name = "revocations"
