@@ -4,8 +4,8 @@ kept in memory as this process last saved them.
 
 A hold reads nothing from the store on its usual path. Another replica's write
 makes a copy stale: the save then fails its version check and forgets the
-copies (`save`), and a refusal is only given on the store's word (see
-BookingApplication.hold)."""
+copies (`ServiceApplication.save`), and a refusal is only given on the store's
+word (`on_the_stores_word`)."""
 
 from __future__ import annotations
 
@@ -188,13 +188,6 @@ class Inventory(ServiceApplication):
             retry_on_conflict(attempt, ATTEMPTS, BookingError(BUSY))
 
     # -- copies in memory ------------------------------------------------------------
-
-    def save(self, *objs: Any, **kwargs: Any) -> Any:
-        try:
-            return super().save(*objs, **kwargs)
-        except IntegrityError:
-            self.forget(*objs)  # changed by another writer: read them again
-            raise
 
     def on_the_stores_word(self, decide: Callable[[], T]) -> T:
         """`decide()`, on copies from memory; a refusal only once `decide()`

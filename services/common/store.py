@@ -152,10 +152,16 @@ class ServiceApplication(Application):
         """Save new events; with `tracking`, atomically record the message too.
 
         Raises AlreadyProcessed when that message was recorded before, so the
-        caller acknowledges a duplicate without a second effect.
+        caller acknowledges a duplicate without a second effect. A conflict
+        (another writer changed these aggregates first) also drops the copies
+        the repository's cache keeps of them: the next attempt reads them again.
         """
         if tracking is None:
-            return super().save(*objs, **kwargs)
+            try:
+                return super().save(*objs, **kwargs)
+            except IntegrityError:
+                self.forget(*objs)
+                raise
         processing_event = ProcessingEvent(tracking=tracking)
         processing_event.collect_events(*objs, **kwargs)
         try:
@@ -163,14 +169,14 @@ class ServiceApplication(Application):
         except IntegrityError:
             if self.has_processed(tracking):
                 raise AlreadyProcessed(tracking) from None
+            self.forget(*objs)
             raise
         self._take_snapshots(processing_event)
         self._notify(recordings)
         return recordings
 
     def forget(self, *objs: Any) -> None:
-        """Drop these aggregates' copies from the repository's cache (another
-        writer changed them)."""
+        """Drop these aggregates' copies from the repository's cache."""
         for obj in objs:
             if isinstance(obj, Aggregate):
                 self.forget_id(obj.id)
