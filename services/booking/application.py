@@ -53,8 +53,8 @@ class BookingApplication(Inventory):
     # Seats and candidates are read on every hold: kept in memory as this
     # process last saved them, read from the store only on a miss. Another
     # replica's write makes a copy stale: the save then fails its version check
-    # and forgets the copies (`ServiceApplication.save`), and a refusal is only given after
-    # reading the store (`on_the_stores_word`).
+    # and forgets the copies (`ServiceApplication.save`), and a refusal is only
+    # given after reading the store (`on_the_stores_word`).
     # A busy session collects many holds and releases: a miss (a restart, a
     # conflict) loads it from a snapshot.
     snapshotting_intervals: ClassVar = {SessionSeats: 100}
