@@ -28,7 +28,7 @@ from gateway.rpc import NotSent, calls
 from gateway.schemas import Error
 from gateway.server import DEFAULT_MAX_BODY, http
 from gateway.sessions import NOT_AUTHENTICATED, NotReady
-from services.common.errors import PlatformError
+from services.common.errors import NOT_DONE, PlatformError
 from services.common.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,10 +39,6 @@ BUSY = (
     "Veuillez réessayer dans quelques instants."
 )
 # TR-3: 503 means "not done", 504 "maybe done".
-NOT_DONE = (
-    "Le service est momentanément indisponible : votre demande n'a pas été "
-    "effectuée. Veuillez réessayer dans quelques instants."
-)
 UNCERTAIN = (
     "Résultat incertain : le service n'a pas répondu à temps et votre demande a "
     "peut-être été effectuée. Vérifiez avant de recommencer ; la renvoyer avec la "

@@ -26,7 +26,7 @@ from services.common import contracts
 from services.common.consumer import consume
 from services.common.dependencies import ApplicationProvider, service_health
 from services.common.envelope import Delivered
-from services.common.errors import PlatformError
+from services.common.errors import NOT_DONE, PlatformError
 from services.common.idempotency import IdempotencyConflict
 from services.common.rpc import RpcProxy, rpc
 
@@ -47,10 +47,6 @@ EXPIRY_SWEEP_SECONDS = 5
 # How long booking waits for an owner's answer about a file or a session it
 # has not heard of yet, before telling the school to try again.
 LOOKUP_SECONDS = 5
-OWNER_SILENT = (
-    "Le service est momentanément indisponible : votre demande n'a pas été "
-    "effectuée. Veuillez réessayer dans quelques instants."
-)
 
 
 class Catalogue:
@@ -78,7 +74,7 @@ def answer_in_time() -> Iterator[None]:
         with eventlet.Timeout(LOOKUP_SECONDS):
             yield
     except eventlet.Timeout:
-        raise PlatformError("service_indisponible", OWNER_SILENT, status=503) from None
+        raise PlatformError("service_indisponible", NOT_DONE, status=503) from None
 
 
 class BookingService:

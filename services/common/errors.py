@@ -8,6 +8,13 @@ from typing import Any
 
 from nameko.exceptions import deserialize_to_instance
 
+# TR-3: a 503 means "not done", whoever says it (the gateway, or a service
+# whose own dependency did not answer before it did anything).
+NOT_DONE = (
+    "Le service est momentanément indisponible : votre demande n'a pas été "
+    "effectuée. Veuillez réessayer dans quelques instants."
+)
+
 
 @deserialize_to_instance
 class PlatformError(Exception):
