@@ -11,7 +11,6 @@ from eventsourcing.application import AggregateNotFoundError
 from services.booking.domain import (
     CONFIRMED,
     EXPIRED,
-    FULL,
     IN_CART,
     MOVED,
     BookingError,
@@ -33,7 +32,6 @@ from services.common.idempotency import Idempotent, first_answer, once
 from services.common.store import retry_on_conflict
 
 CHANGED_MEANWHILE = "Cette réservation vient d'être modifiée : réessayez."
-NO_SEAT = "Cette demande n'a pas obtenu de place : choisissez un créneau et réessayez."
 HOLD_ATTEMPTS = 10
 # How long a cart read waits for the list to show the last writes.
 LIST_CATCH_UP_SECONDS = 2.0
@@ -111,11 +109,7 @@ class BookingApplication(Inventory):
         return once(self, request, act, self._replay_hold)
 
     def _replay_hold(self, reservation_id: str) -> dict[str, Any]:
-        reservation = self._get(UUID(reservation_id))
-        if reservation.status == FULL:
-            # Written before seats were booking's: the first request got no seat.
-            raise BookingError(NO_SEAT)
-        return reservation_row(reservation)
+        return reservation_row(self._get(UUID(reservation_id)))
 
     def first_hold(self, request: Idempotent | None) -> dict[str, Any] | None:
         """The reservation an earlier request with this key made, if any."""

@@ -25,9 +25,6 @@ REMOVED = "retirée du panier"
 EXPIRED = "expirée"
 MOVED = "créneau modifié"
 CONFIRMED = "confirmée"
-# The status of reservations refused « complet » before seats were booking's:
-# older logs hold some, which lists and replays still skip.
-FULL = "complet"
 
 ALREADY_BOOKED = "Ce candidat a déjà une place réservée pour un examen à venir."
 NOT_BOOKABLE = "Aucun dossier activé ne correspond à ce NEPH dans votre auto-école."

@@ -13,7 +13,7 @@ from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 from psycopg import sql
 
-from services.booking.domain import CONFIRMED, FULL, IN_CART, PARIS, Reservation
+from services.booking.domain import CONFIRMED, IN_CART, PARIS, Reservation
 from services.common.projection import ReadModel, ReadModelView
 from services.common.text import fold
 
@@ -76,7 +76,7 @@ class ReservationListView(ReadModelView):
         end = start + timedelta(days=1) if start else None
         needle = text.strip()
         query = sql.SQL(
-            "SELECT * FROM {} WHERE school_id = %(school)s AND status <> %(full)s"
+            "SELECT * FROM {} WHERE school_id = %(school)s"
             " AND (%(status)s::text IS NULL OR status = %(status)s)"
             " AND (%(text)s = '' OR neph LIKE %(prefix)s OR search_text LIKE %(like)s)"
             " AND (%(start)s::timestamptz IS NULL OR"
@@ -85,7 +85,6 @@ class ReservationListView(ReadModelView):
         ).format(self.table("reservation_list"))
         params = {
             "school": school_id,
-            "full": FULL,
             "status": status,
             "text": needle,
             "prefix": f"{needle}%",
