@@ -28,7 +28,7 @@ from gateway.rpc import NotSent, calls
 from gateway.schemas import Error
 from gateway.server import DEFAULT_MAX_BODY, http
 from gateway.sessions import NOT_AUTHENTICATED, NotReady
-from services.common.errors import NOT_DONE, PlatformError
+from services.common.errors import NOT_DONE, UNCERTAIN, PlatformError
 from services.common.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,13 +37,6 @@ INVALID = "Certaines informations saisies sont incorrectes."
 BUSY = (
     "Le service est momentanément indisponible. "
     "Veuillez réessayer dans quelques instants."
-)
-# TR-3: 503 means "not done", 504 "maybe done".
-UNCERTAIN = (
-    "Résultat incertain : le service n'a pas répondu à temps et votre demande a "
-    "peut-être été effectuée. Vérifiez avant de recommencer ; la renvoyer avec la "
-    "même clé d'idempotence (en-tête Idempotency-Key) est sans risque : elle ne "
-    "sera pas effectuée deux fois."
 )
 SAFE_METHODS = ("GET", "HEAD")
 REPEATED = "Ce paramètre ne peut figurer qu'une fois."
@@ -78,9 +71,16 @@ class Route:
 ROUTES: list[Route] = []
 
 
+@functools.cache
+def _instance(schema: type[Schema]) -> Schema:
+    """One instance per schema: building one costs more than a load or a dump
+    (fields bound, hooks resolved), and an instance holds no request's state."""
+    return schema()
+
+
 def _load(schema: type[Schema], data: Any) -> dict[str, Any]:
     try:
-        return schema().load(data)
+        return _instance(schema).load(data)
     except ValidationError as exc:
         messages = exc.normalized_messages()
         raise PlatformError(
@@ -106,7 +106,8 @@ def query_args(request: Request, schema: type[Schema]) -> dict[str, Any]:
     """The query string as the schema loads it: a list where the schema wants
     one, otherwise one value (a repeated parameter is refused, not guessed)."""
     declared = {
-        (field.data_key or name): field for name, field in schema().fields.items()
+        (field.data_key or name): field
+        for name, field in _instance(schema).fields.items()
     }
     args: dict[str, Any] = {}
     repeated: dict[str, list[str]] = {}
@@ -224,25 +225,23 @@ def endpoint(
                 result = fn(self, request, **path_args, **kwargs)
                 if isinstance(result, Response):
                     return result
-                dumped = response().dump(result) if response else result
+                dumped = _instance(response).dump(result) if response else result
                 return json_response(dumped, status=status)
             except PlatformError as error:
                 return error_response(error)
             except NotReady:
-                log.warning("revocations not loaded yet on %s", request.path)
+                log.warning("revocations not loaded yet on %s", path)
                 return not_done(request)
             except NotSent as error:
-                log.error(
-                    "%s unreachable on %s %s", error, request.method, request.path
-                )
+                log.error("%s unreachable on %s %s", error.service, method, path)
                 return outcome_unknown(request, repeatable)
             except eventlet.Timeout as expired:
                 if expired is not deadline:
                     raise
-                log.error("no answer in time on %s %s", request.method, request.path)
+                log.error("no answer in time on %s %s", method, path)
                 return outcome_unknown(request, repeatable)
             except Exception:
-                log.exception("unexpected error on %s %s", request.method, request.path)
+                log.exception("unexpected error on %s %s", method, path)
                 return error_response(
                     PlatformError("erreur_interne", UNEXPECTED, status=500)
                 )

@@ -64,6 +64,21 @@ def checked(rule: inputs.Rule, required: bool = True, **kwargs: Any) -> Text:
     return Text(rule, required=required, screen_only=True, **kwargs)
 
 
+class WholeNumber(fields.Integer):
+    """A whole number typed with the digits 0 to 9 (a JSON integer, or its
+    text in a query string): « ١٠٠ » or « 1e3 » are refused, not read."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool):
+            raise ValidationError(FR["invalid"])
+        try:
+            return inputs.whole_number(
+                str(value) if isinstance(value, int) else value, 0, 10**12 - 1
+            )
+        except inputs.InputError as exc:
+            raise ValidationError(str(exc)) from None
+
+
 class StrictBoolean(fields.Boolean):
     """JSON true or false only: "yes", 1 or "on" do not accept the terms."""
 

@@ -34,6 +34,10 @@ NOT_SENT = (
 class NotSent(Exception):
     """The call never reached RabbitMQ: the service did nothing."""
 
+    def __init__(self, service: str) -> None:
+        super().__init__(service)
+        self.service = service
+
 
 class Calls(corolocal.local):
     """What the calls of the request in this worker did so far."""

@@ -18,6 +18,7 @@ import contextlib
 import json
 import logging
 import socket
+import time
 from collections.abc import Iterator
 from functools import partial
 from http import HTTPStatus
@@ -34,6 +35,9 @@ from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Request, Response
 
 from gateway.http import RETRY_AFTER, UNEXPECTED, json_response, refusal, too_large
+from gateway.observe import CORRELATION_ENVIRON, UNMATCHED, correlation_id_of, observe
+from services.common import logs
+from services.common.container import CONTEXT_KEY
 
 log = logging.getLogger(__name__)
 
@@ -205,10 +209,25 @@ class GatewayApp(WsgiApp):
     """Routing whose misses answer in French, and never an exception."""
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        request = Request(environ, shallow=True)
+        started = time.perf_counter()
+        correlation_id = correlation_id_of(environ)
+        token = logs.bind(correlation_id)
         try:
-            adapter = self.url_map.bind_to_environ(environ)
+            request = Request(environ, shallow=True)
+            route, response = self._respond(request)
+            response.headers[logs.RESPONSE_HEADER] = correlation_id
+            observe(request, route, response.status_code, started)
+            return response(environ, start_response)
+        finally:
+            logs.unbind(token)
+
+    def _respond(self, request: Request) -> tuple[str, Response]:
+        """The route template that matched (UNMATCHED if none) and the answer."""
+        route = UNMATCHED
+        try:
+            adapter = self.url_map.bind_to_environ(request.environ)
             provider, values = adapter.match()
+            route = provider.url
             request.path_values = values
             response = provider.handle_request(request)
         except NotFound:
@@ -221,9 +240,11 @@ class GatewayApp(WsgiApp):
             code = exc.code or 400
             response = refusal(code, "requete_invalide", MALFORMED)
         except Exception:
-            log.exception("unexpected error on %s %s", request.method, request.path)
+            # The route template, never the path or its query: they may hold
+            # what a client typed.
+            log.exception("unexpected error on %s %s", request.method, route)
             response = refusal(500, "erreur_interne", UNEXPECTED)
-        return response(environ, start_response)
+        return route, response
 
 
 class Admission:
@@ -277,6 +298,10 @@ class GatewayServer(WebServer):
     def get_wsgi_app(self) -> GatewayApp:
         return GatewayApp(self)
 
+    def context_data_from_headers(self, request: Request) -> dict[str, Any]:
+        # The worker's RPC calls carry the request's correlation id.
+        return {CONTEXT_KEY: request.environ[CORRELATION_ENVIRON]}
+
     def get_wsgi_server(
         self,
         sock: Any,
@@ -291,6 +316,9 @@ class GatewayServer(WebServer):
             protocol=protocol,
             debug=debug,
             log=logging.getLogger("nameko.web.server"),
+            # GatewayApp logs each request, without its query string (which
+            # may hold a link's token).
+            log_output=False,
             url_length_limit=URL_LIMIT,
             socket_timeout=SOCKET_SECONDS,
             keepalive=IDLE_SECONDS,
@@ -318,7 +346,7 @@ class GatewayServer(WebServer):
         try:
             super().process_request(sock, address)
         except Exception:
-            log.exception("connection from %s ended in error", address)
+            log.exception("a connection ended in error")
             with contextlib.suppress(OSError):
                 sock.close()
 
@@ -333,7 +361,17 @@ class GatewayHttp(HttpRequestHandler):
         self, method: str, url: str, max_body: int | None = DEFAULT_MAX_BODY, **kw: Any
     ) -> None:
         self.max_body = max_body
+        self._checked_shapes: set[tuple[int, frozenset[str]]] = set()
         super().__init__(method, url, **kw)
+
+    def check_signature(self, args: tuple, kwargs: dict[str, Any]) -> None:
+        # nameko inspects the method's signature at every request; a call of
+        # the same shape (as many arguments, the same path names) gets the
+        # same answer, so each shape is checked once.
+        shape = (len(args), frozenset(kwargs))
+        if shape not in self._checked_shapes:
+            super().check_signature(args, kwargs)
+            self._checked_shapes.add(shape)
 
     def handle_request(self, request: Request) -> Response:
         if self.max_body is not None and (request.content_length or 0) > self.max_body:
@@ -342,7 +380,7 @@ class GatewayHttp(HttpRequestHandler):
             return super().handle_request(request)
         with self.server.admission() as admitted:
             if not admitted:
-                log.warning("overloaded: %s %s refused", request.method, request.path)
+                log.warning("overloaded: %s %s refused", request.method, self.url)
                 return overloaded()
             return super().handle_request(request)
 

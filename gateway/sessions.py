@@ -203,7 +203,10 @@ class Sessions(DependencyProvider):
         settings = Settings.from_env()
         self.view = RevocationView()
         self.check = SessionCheck(
-            SessionTokens(settings.secret_key, timedelta(hours=settings.session_hours)),
+            SessionTokens(
+                settings.secret_key.get_secret_value(),
+                timedelta(hours=settings.session_hours),
+            ),
             self.view,
             clock_from_settings(settings.clock_offset_file),
         )
@@ -240,6 +243,10 @@ class Sessions(DependencyProvider):
             except Exception as exc:
                 log.warning("revocations not loaded yet: %r", exc)
                 eventlet.sleep(LOAD_RETRY)
+
+    def not_ready(self) -> str | None:
+        """Why this replica cannot serve yet (its probe's readiness)."""
+        return None if self.view.loaded else "révocations de sessions non chargées"
 
     def get_dependency(self, worker_ctx: Any) -> SessionCheck:
         return self.check

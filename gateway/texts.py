@@ -70,3 +70,8 @@ PAYMENT_ABANDONED = (
     "Ce paiement n'a pas abouti : aucun montant n'a été débité. Vos places "
     "restent dans le panier jusqu'à leur expiration : vous pouvez payer à nouveau."
 )
+
+CARD_UNAVAILABLE = (
+    "Le paiement par carte n'est pas disponible pour le moment : vous pouvez "
+    "payer par prélèvement SEPA."
+)

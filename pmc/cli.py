@@ -3,17 +3,25 @@
 pmc up                      every service, the relays, the gateway, demo data
 pmc serve NAME              one nameko service (what `up` and Kubernetes run)
 pmc relay [SERVICE ...]     the outbox relays (default: every publishing service)
+pmc migrate                 create every service's schema and tables, then exit
 pmc history AGGREGATE_ID    an aggregate's events, in order, with their times
 pmc replay SERVICE MODEL    rebuild a read model from the log
 pmc dead-letters list|replay [QUEUE]
 pmc parked list|retry [SERVICE] [--id N]
                             events a read model or sender could not apply
 pmc mailcatcher             a local SMTP server that keeps every e-mail in a folder
+pmc card-simulator          the card simulator's hosted fields (development only)
+pmc keys check|rotate       check the key-encryption key; re-wrap every subject key
 """
 
 from __future__ import annotations
 
 import sys
+import warnings
+
+# eventlet says on import that it is deprecated, in plain text: every line a
+# process writes must be JSON (services/common/logs.py). Pinned, it stays.
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 # A nameko service runs on eventlet: patch before anything imports socket or
 # threading. Only `serve` needs it; the other commands run on plain threads.
@@ -26,6 +34,10 @@ import argparse
 import logging
 
 from pmc import commands
+from services.common import logs
+from services.common.settings import Settings, SettingsError
+
+LONG_RUNNING = ("serve", "relay", "up", "mailcatcher", "card-simulator")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,12 +47,17 @@ def build_parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="run the whole platform locally")
     up.add_argument("--no-demo", action="store_true", help="skip the demo data")
     up.add_argument("--no-mailcatcher", action="store_true")
+    up.add_argument(
+        "--instances", type=int, default=1, help="processes of each service and relay"
+    )
 
     serve = sub.add_parser("serve", help="run one nameko service")
     serve.add_argument("name")
 
     relay = sub.add_parser("relay", help="publish committed events to RabbitMQ")
     relay.add_argument("services", nargs="*")
+
+    sub.add_parser("migrate", help="create every service's schema and tables")
 
     history = sub.add_parser("history", help="an aggregate's events in order")
     history.add_argument("aggregate_id")
@@ -78,6 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
     sepa = sub.add_parser("sepa-file", help="the day's SEPA debits as pain.008")
     sepa.add_argument("day", help="AAAA-MM-JJ")
 
+    sub.add_parser(
+        "card-simulator",
+        help="the card simulator's tokenisation, for the payment page (development)",
+    )
+    keys = sub.add_parser(
+        "keys", help="the key store: check its key-encryption key, or rotate it"
+    )
+    keys.add_argument("action", choices=["check", "rotate"])
+
     mail = sub.add_parser("mailcatcher", help="local SMTP server for development")
     mail.add_argument("--port", type=int, default=None)
     mail.add_argument("--folder", default=None)
@@ -86,11 +112,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    if args.command in LONG_RUNNING:
+        # What runs for good logs JSON lines, for the platform's log shipping.
+        label = args.name if args.command == "serve" else args.command
+        logs.configure(label)
+    else:
+        logging.basicConfig(
+            level=logging.INFO,
+            format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        )
     logging.getLogger("mail.log").setLevel(logging.WARNING)
+    try:
+        # Every process checks its settings before anything else: a bad or
+        # unsafe one (production without a strong key or a real card
+        # provider) stops it here, on one line naming the variable.
+        Settings.from_env()
+    except SettingsError as error:
+        # Its text is written to name the variable, never its value: unlike
+        # other exceptions' (logs.describe_error), it is safe to print.
+        logging.getLogger("pmc").critical("refusing to start: %s", str(error))
+        return 2
     handler = getattr(commands, args.command.replace("-", "_"))
     return int(handler(args) or 0)
 

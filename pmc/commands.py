@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import signal
@@ -23,10 +24,15 @@ def serve(args: argparse.Namespace) -> int:
     import eventlet
     from nameko.runners import ServiceRunner
 
+    from services.common.container import serve_probes
     from services.common.db import ensure_database
+    from services.common.keystore import keystore_from_settings
 
     settings = _settings()
     ensure_database(settings)
+    # A key store this process could not open (a wrong or missing KEK) stops
+    # it here, saying why, rather than at its first sealed message.
+    keystore_from_settings(settings)
     # A refusal a user can act on (PlatformError) is an answer, not a failure:
     # nameko logs those as "expected" warnings; keep only real errors.
     logging.getLogger("nameko.containers").setLevel(logging.ERROR)
@@ -38,6 +44,8 @@ def serve(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, shutdown)
     runner.start()
+    for container in runner.containers:
+        serve_probes(container)
     try:
         runner.wait()
     except KeyboardInterrupt:
@@ -47,10 +55,13 @@ def serve(args: argparse.Namespace) -> int:
 
 def relay(args: argparse.Namespace) -> int:
     from services.common.db import ensure_database
+    from services.common.keystore import keystore_from_settings
+    from services.common.probes import serve_relay
     from services.common.relay import Relay
 
     settings = _settings()
     ensure_database(settings)
+    keystore_from_settings(settings)  # refuses a wrong KEK before relaying
     names = args.services or [
         name
         for name in registry.APPLICATIONS
@@ -60,17 +71,53 @@ def relay(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    threads = []
-    for name in names:
-        app = registry.application_class(name)(settings=settings)
-        worker = Relay(app, settings.amqp_uri, subscriptions)
-        thread = threading.Thread(target=worker.run, args=(stop,), name=f"relay-{name}")
+    relays = [
+        Relay(
+            registry.application_class(name)(settings=settings),
+            settings.amqp_uri,
+            subscriptions,
+        )
+        for name in names
+    ]
+    threads = [
+        threading.Thread(target=r.run, args=(stop,), name=f"relay-{r.source}")
+        for r in relays
+    ]
+    serve_relay(relays, threads, stop)
+    for thread in threads:
         thread.start()
-        threads.append(thread)
-    print(f"relaying {', '.join(names)}", flush=True)
+    logging.getLogger(__name__).info("relaying", extra={"services": names})
     while any(t.is_alive() for t in threads):
         for t in threads:
             t.join(timeout=0.5)
+    return 0
+
+
+def migrate(args: argparse.Namespace) -> int:
+    """Create the database, every service's schema and tables, then exit.
+
+    Each process also creates what it lacks when it starts (IF NOT EXISTS);
+    running this first (a Kubernetes Job) means replicas starting together
+    never race to create the same tables.
+    """
+    from services.common.db import ensure_database
+    from services.common.keystore import keystore_from_settings
+
+    settings = _settings()
+    ensure_database(settings)
+    # The key store's schema and table; opening it also checks the KEK.
+    keystore_from_settings(settings)
+    print(f"keys: ready in schema {settings.schema(settings.keystore_schema)}")
+    for name in registry.APPLICATIONS:
+        app = registry.application_class(name)(settings=settings)
+        try:
+            # Building the vault moves keys kept beside the data to the key store.
+            app.vault  # noqa: B018
+            for model in registry.read_models(name).values():
+                model.follower(app)
+        finally:
+            app.close()
+        print(f"{name}: tables ready in schema {settings.schema(name)}", flush=True)
     return 0
 
 
@@ -248,20 +295,59 @@ def mailcatcher(args: argparse.Namespace) -> int:
     return 0
 
 
+def card_simulator(args: argparse.Namespace) -> int:
+    """The simulator's hosted fields: card numbers in, tokens out. It plays a
+    real provider's servers, so it runs only where the simulator is the
+    provider, which settings allow in development mode only."""
+    from werkzeug.serving import make_server
+
+    from services.billing.hosted_fields import HostedFields
+    from services.billing.provider import SimulatedCardProvider
+    from services.billing.simulator import PostgresLedger, simulator_datastore
+    from services.common.db import ensure_database
+    from services.common.settings import SIMULATOR
+
+    settings = _settings()
+    if settings.card_provider != SIMULATOR:
+        print("pmc card-simulator: PMC_CARD_PROVIDER is not the simulator")
+        return 2
+    ensure_database(settings)
+    ledger = PostgresLedger(settings, simulator_datastore(settings))
+    host, _, port = settings.card_simulator_address.rpartition(":")
+    server = make_server(
+        host, int(port), HostedFields(SimulatedCardProvider(ledger)), threaded=True
+    )
+    signal.signal(
+        signal.SIGTERM,
+        lambda *_: threading.Thread(target=server.shutdown, daemon=True).start(),
+    )
+    logging.getLogger(__name__).info(
+        "card simulator: tokens at %s/jetons", settings.card_simulator_url
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+    return 0
+
+
 def up(args: argparse.Namespace) -> int:
     from pmc.launcher import Launcher
 
     return Launcher(
-        _settings(), demo=not args.no_demo, mail=not args.no_mailcatcher
+        _settings(),
+        demo=not args.no_demo,
+        mail=not args.no_mailcatcher,
+        instances=max(1, args.instances),
     ).run()
 
 
 __all__ = [
+    "card_simulator",
     "dead_letters",
     "history",
     "import_centres",
     "import_sessions",
     "mailcatcher",
+    "migrate",
     "parked",
     "relay",
     "replay",
@@ -269,3 +355,10 @@ __all__ = [
     "serve",
     "up",
 ]
+
+
+def keys(args: argparse.Namespace) -> int:
+    """Check the key store's key-encryption key, or re-wrap every key with it."""
+    from pmc.keys import keys as run
+
+    return run(args)

@@ -4,22 +4,34 @@ A process that stops is started again, alone, after a delay that doubles on each
 quick failure (1 s, 2 s, 4 s … 30 s) and falls back to 1 s once it has stayed up
 for a while: what Kubernetes does with a crashing pod, so that a killed service
 or a broker outage delays work instead of taking the platform down (TR-3).
+
+`instances` starts that many processes of each service and of the relay
+(labelled `booking#1`, `booking#2`, …), as replicas of a Deployment would run:
+they share the work through RabbitMQ, the gateways share their port
+(SO_REUSEPORT), and one relay leads while the other stands by. Each process
+names itself to PostgreSQL by its label (`application_name`), so an operator
+sees in `pg_stat_activity` which one holds what.
 """
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
 
 import requests
 
 from pmc import registry
 from services.common.db import ensure_database
-from services.common.settings import Settings
+from services.common.probes import ADDRESS_ENV
+from services.common.settings import SIMULATOR, Settings
 
 FIRST_DELAY = 1.0  # seconds before the first restart of a stopped process
 MAX_DELAY = 30.0
@@ -35,6 +47,8 @@ class _Child:
     command: list[str]
     process: subprocess.Popen
     started_at: float
+    env: dict[str, str] | None = None
+    log: IO[bytes] | None = None
     delay: float = FIRST_DELAY
     restart_at: float | None = None
     restarts: int = 0
@@ -48,7 +62,14 @@ class Launcher:
     mail: bool = True
     # Environment of the child processes (default: this process's).
     env: dict[str, str] | None = None
+    # Where each process's log lines go, one file per process (default: this
+    # process's standard error).
+    log_folder: Path | None = None
+    # Processes of each service and of the relay.
+    instances: int = 1
     children: dict[str, _Child] = field(default_factory=dict)
+    # Each process's probes and metrics port (PMC_PROBE_ADDRESS), on 127.0.0.1.
+    probe_ports: dict[str, int] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _stopping: threading.Event = field(default_factory=threading.Event)
     _supervisor: threading.Thread | None = None
@@ -68,15 +89,43 @@ class Launcher:
         """How many times the supervisor restarted `label` on its own."""
         return self.children[label].restarts
 
-    def _popen(self, command: list[str]) -> subprocess.Popen:
-        return subprocess.Popen(command, env=self.env)
+    def probe_url(self, label: str) -> str:
+        return f"http://127.0.0.1:{self.probe_ports[label]}"
 
-    def _spawn(self, label: str, *args: str) -> None:
+    @staticmethod
+    def _popen(
+        command: list[str], env: dict[str, str] | None, log: IO[bytes] | None
+    ) -> subprocess.Popen:
+        return subprocess.Popen(command, env=env, stdout=log, stderr=log)
+
+    def _restart(self, child: _Child) -> subprocess.Popen:
+        return self._popen(child.command, child.env, child.log)
+
+    def _spawn(self, label: str, *args: str, probes: bool = True) -> None:
         command = [sys.executable, "-m", "pmc.cli", *args]
+        env = {
+            **(os.environ if self.env is None else self.env),
+            # Named in pg_stat_activity: which process holds which lock.
+            "PGAPPNAME": label,
+        }
+        if probes:
+            # Each process its own port: they share one machine here.
+            self.probe_ports[label] = _free_port()
+            env[ADDRESS_ENV] = f"127.0.0.1:{self.probe_ports[label]}"
+        log = None
+        if self.log_folder is not None:
+            self.log_folder.mkdir(parents=True, exist_ok=True)
+            log = (self.log_folder / f"{label}.log").open("ab")
         with self._lock:
             self.children[label] = _Child(
-                command, self._popen(command), time.monotonic()
+                command, self._popen(command, env, log), time.monotonic(), env, log
             )
+
+    def labels(self, name: str) -> list[str]:
+        """The labels of a service's (or the relay's) processes."""
+        if self.instances == 1:
+            return [name]
+        return [f"{name}#{n}" for n in range(1, self.instances + 1)]
 
     def halt(self, label: str) -> None:
         """Stop one process; the supervisor leaves it stopped until resume()."""
@@ -87,13 +136,24 @@ class Launcher:
             process = child.process
         _terminate(process, timeout=20)
 
+    def kill(self, label: str) -> None:
+        """SIGKILL one process, as a lost node would; it stays stopped until
+        resume(), as `halt` leaves it."""
+        with self._lock:
+            child = self.children[label]
+            child.halted = True
+            child.restart_at = None
+            process = child.process
+        process.kill()
+        process.wait()
+
     def resume(self, label: str) -> None:
         """Start a halted process again with the same command."""
         with self._lock:
             child = self.children[label]
             if child.process.poll() is None:
                 raise RuntimeError(f"{label} is still running")
-            child.process = self._popen(child.command)
+            child.process = self._restart(child)
             child.started_at = time.monotonic()
             child.delay = FIRST_DELAY
             child.restart_at = None
@@ -103,10 +163,15 @@ class Launcher:
         ensure_database(self.settings)
         self._stopping.clear()
         if self.mail:
-            self._spawn("mailcatcher", "mailcatcher")
+            self._spawn("mailcatcher", "mailcatcher", probes=False)
+        if self.settings.card_provider == SIMULATOR:
+            # The provider's side of card payments: the page's hosted fields.
+            self._spawn("card-simulator", "card-simulator", probes=False)
         for name in registry.SERVICE_CLASSES:
-            self._spawn(name, "serve", name)
-        self._spawn("relay", "relay")
+            for label in self.labels(name):
+                self._spawn(label, "serve", name)
+        for label in self.labels("relay"):
+            self._spawn(label, "relay")
         self._supervisor = threading.Thread(
             target=self._supervise, name="pmc-supervisor", daemon=True
         )
@@ -143,7 +208,7 @@ class Launcher:
                     )
                     child.delay = min(child.delay * 2, MAX_DELAY)
                 elif now >= child.restart_at:
-                    child.process = self._popen(child.command)
+                    child.process = self._restart(child)
                     child.started_at = now
                     child.restart_at = None
                     child.restarts += 1
@@ -183,6 +248,10 @@ class Launcher:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        with self._lock:
+            for child in self.children.values():
+                if child.log is not None:
+                    child.log.close()
 
     def run(self) -> int:
         stopping = threading.Event()
@@ -202,7 +271,12 @@ class Launcher:
                 f"  services: {', '.join(registry.SERVICE_CLASSES)} + relay\n"
                 f"  e-mails: {self.settings.mail_folder}/ (mailcatcher)\n"
                 f"  letters: {self.settings.print_folder}/ (print queue)\n"
-                "  a process that stops is restarted; Ctrl-C stops everything.\n",
+                "  a process that stops is restarted; Ctrl-C stops everything.\n"
+                "  probes and metrics (/health/live, /health/ready, /metrics):\n"
+                + "".join(
+                    f"    {label:<12} {self.probe_url(label)}\n"
+                    for label in self.probe_ports
+                ),
                 flush=True,
             )
             while not stopping.wait(0.5):
@@ -213,6 +287,12 @@ class Launcher:
         finally:
             self.stop()
         return 0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def _terminate(process: subprocess.Popen, timeout: float) -> None:

@@ -38,7 +38,7 @@ class FolderHandler:
         if message_id and message_id in self.seen:
             with (self.folder / DUPLICATES).open("a", encoding="utf-8") as log:
                 log.write(f"{message_id}\t{parsed['To']}\t{parsed['Subject']}\n")
-            print(f"mail to {parsed['To']}: {message_id} again, kept once", flush=True)
+            print(f"mail {message_id} delivered again, kept once", flush=True)
             return "250 Message accepted for delivery"
         stamp = time.strftime("%Y%m%d-%H%M%S")
         path = self.folder / f"{stamp}-{time.monotonic_ns()}.eml"
@@ -47,7 +47,9 @@ class FolderHandler:
         temporary.replace(path)  # readers never see half an e-mail
         if message_id:
             self.seen.add(message_id)
-        print(f"mail to {parsed['To']}: {parsed['Subject']} → {path}", flush=True)
+        # Its file name only: recipients and subjects (which name a NEPH) stay
+        # in the mail folder, out of the logs.
+        print(f"mail kept: {path.name}", flush=True)
         return "250 Message accepted for delivery"
 
 

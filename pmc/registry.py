@@ -56,6 +56,8 @@ def nameko_config(
     """
     env = os.environ if environ is None else environ
     config = settings.nameko_config()
+    # Correlation ids, RPC metrics and log lines (services/common/container.py).
+    config["SERVICE_CONTAINER_CLS"] = "services.common.container.ObservedContainer"
     if name == "booking":
         # Concurrent holds of different sessions share commits (group commit):
         # more of them at once, fewer commits per hold.

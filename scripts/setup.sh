@@ -36,6 +36,10 @@ ensure_system_packages() {
   command -v chromium >/dev/null || missing+=(chromium)
   # Tests read the text of the PDFs the platform makes, as a person would.
   command -v pdftotext >/dev/null || missing+=(poppler-utils)
+  # The platform's PDFs are set in DejaVu: « € », « — » and every French letter.
+  [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+  # The pages' map library and the page tests' accessibility engine come from npm.
+  command -v npm >/dev/null || missing+=(nodejs npm)
   if [ "$PG_HOST" = 127.0.0.1 ] && ! command -v pg_ctlcluster >/dev/null && ! port_open "$PG_HOST" "$PG_PORT"; then
     missing+=(postgresql)
   fi
@@ -112,10 +116,41 @@ ensure_venv() {
   fi
 }
 
+ensure_scanner() {
+  # The policy scanner of the deploy tests (only scripts/test.sh needs it).
+  # checkov pins packaging<24, pytest 9 needs packaging>=24: its own venv.
+  local python stamp want scanner="$ROOT/.venv-scanner"
+  python="$(command -v python3.11 || command -v python3)"
+  [ -x "$scanner/bin/python" ] || { say "creating $scanner"; "$python" -m venv "$scanner"; }
+  stamp="$scanner/.installed"
+  want="$(sha256sum "$ROOT/deploy/scanner-requirements.txt" | cut -d' ' -f1)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    say "installing the manifests' policy scanner"
+    "$scanner/bin/python" -m pip install -q -r "$ROOT/deploy/scanner-requirements.txt" \
+      || die "pip install of the policy scanner failed"
+    echo "$want" >"$stamp"
+  fi
+}
+
+ensure_node_packages() {
+  # Pinned in package-lock.json: Leaflet (served by the gateway, so the map
+  # needs no internet) and axe-core (injected by the page tests only).
+  local stamp want
+  stamp="$ROOT/node_modules/.installed"
+  want="$(sha256sum "$ROOT/package-lock.json" | cut -d' ' -f1)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    say "installing the pages' browser libraries (npm ci)"
+    (cd "$ROOT" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error) \
+      || die "npm ci failed"
+    echo "$want" >"$stamp"
+  fi
+}
+
 setup_all() {
   ensure_system_packages
   ensure_postgres
   ensure_postgres_connections
   ensure_rabbitmq
   ensure_venv
+  ensure_node_packages
 }

@@ -7,6 +7,7 @@
 set -euo pipefail
 source "$(dirname "$0")/setup.sh"
 setup_all
+ensure_scanner
 cd "$ROOT"
 "$VENV/bin/ruff" check .
 "$VENV/bin/ruff" format --check .

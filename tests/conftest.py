@@ -104,6 +104,9 @@ def platform_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
         "PMC_PUBLIC_URL": f"http://127.0.0.1:{gateway_port}",
         "PMC_RETRY_DELAYS": "0.2,0.4",
         "PMC_CLOCK_OFFSET_FILE": str(workdir / "clock-offset"),
+        # The card simulator's hosted fields (the page's tokens), run by the
+        # stack as `pmc up` runs them.
+        "PMC_CARD_SIMULATOR_ADDRESS": f"127.0.0.1:{free_port()}",
     }
     if endpoints.in_containers:
         env["PMC_TEST_IN_CONTAINERS"] = "1"

@@ -15,6 +15,7 @@ import kombu
 
 from services.common.contracts import Contract
 from services.common.envelope import Envelope
+from services.common.settings import Settings
 from services.common.topology import declare_source, events_exchange
 
 T = TypeVar("T")
@@ -87,6 +88,16 @@ def link_in(mail: EmailMessage, path: str) -> str:
     raise AssertionError(f"no {path} link in: {mail.get_content()}")
 
 
+def link_params(mail: EmailMessage, path: str) -> dict[str, str]:
+    """What the e-mailed link to `path` carries: all in its fragment, which no
+    server receives, and nothing in a query string, which servers log."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    parts = urlsplit(link_in(mail, path))
+    assert not parts.query, f"a query string in an e-mailed link: {parts.query}"
+    return dict(parse_qsl(parts.fragment))
+
+
 def write_unchecked_file(
     app: Any,
     school_id: str,
@@ -122,3 +133,26 @@ def write_unchecked_file(
         )
     )
     return file_id
+
+
+def apart(settings: Settings) -> Settings:
+    """These settings with schemas of their own (dropped with the run's): no
+    process of a running platform leads their relays or followers."""
+    return settings.replace(schema_prefix=f"{settings.schema_prefix}apart_")
+
+
+def pdf_text(content: bytes) -> str:
+    """A PDF's text as pdftotext lays it out (poppler-utils)."""
+    import subprocess
+
+    return subprocess.run(
+        ["pdftotext", "-layout", "-", "-"],
+        input=content,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+
+
+def one_line(text: str) -> str:
+    """`text` with every run of blanks as one space: wrapped lines joined."""
+    return " ".join(text.split())

@@ -11,6 +11,7 @@ from gateway import schemas
 from gateway.api import endpoint
 from gateway.http import download, parse_uuid
 from gateway.idempotency import idempotency_key
+from services.common.settings import Settings
 
 BOOKING = "Inscription"
 
@@ -74,10 +75,17 @@ class BookingRoutes:
         "/api/panier",
         summary="Le panier : les places réservées non payées",
         tag=BOOKING,
-        response=schemas.Cart,
+        response=schemas.PricedCart,
     )
     def cart(self, request: Request, account: dict[str, Any]) -> dict[str, Any]:
-        return {"items": self.booking.cart(account["account_id"])}
+        items = self.booking.cart(account["account_id"])
+        # The price billing charges for each seat, shown before paying.
+        price = Settings.from_env().seat_price_cents
+        return {
+            "items": items,
+            "seat_price_cents": price,
+            "total_cents": price * len(items),
+        }
 
     @endpoint(
         "PUT",

@@ -36,11 +36,13 @@ class CandidateRoutes:
     def create_candidate(
         self, request: Request, data: dict[str, Any], account: dict[str, Any]
     ) -> dict[str, Any]:
+        profile = profile_of(self, account)
         return self.candidates.create_file(
             account["account_id"],
-            profile_of(self, account)["email"],
+            profile["email"],
             data,
             idempotency_key=idempotency_key(request),
+            school_name=profile.get("company_name") or "",
         )
 
     @endpoint(
@@ -73,11 +75,13 @@ class CandidateRoutes:
     def import_candidates(
         self, request: Request, data: dict[str, Any], account: dict[str, Any]
     ) -> dict[str, Any]:
+        profile = profile_of(self, account)
         return self.candidates.import_csv(
             account["account_id"],
-            profile_of(self, account)["email"],
+            profile["email"],
             data["csv"],
             idempotency_key=idempotency_key(request),
+            school_name=profile.get("company_name") or "",
         )
 
     @endpoint(
@@ -146,6 +150,20 @@ class CandidateRoutes:
     ) -> dict[str, Any]:
         candidate_id = parse_uuid(candidate_id, "Dossier")
         return self.candidates.archive(account["account_id"], candidate_id)
+
+    @endpoint(
+        "POST",
+        "/api/candidats/<string:candidate_id>/effacement",
+        summary="Effacer le dossier et les données personnelles du candidat",
+        tag=CANDIDATES,
+        response=schemas.Erasure,
+    )
+    def erase_candidate(
+        self, request: Request, candidate_id: str, account: dict[str, Any]
+    ) -> dict[str, Any]:
+        # Asking twice answers the same: no idempotency key is needed.
+        candidate_id = parse_uuid(candidate_id, "Dossier")
+        return self.candidates.erase(account["account_id"], candidate_id)
 
     @endpoint(
         "GET",
@@ -224,16 +242,29 @@ class CandidateRoutes:
         return self.candidates.refuse(candidate_id, data["token"])
 
     @endpoint(
-        "GET",
+        "POST",
+        "/api/candidat/effacement",
+        summary="Effacer son dossier et ses données personnelles",
+        tag=CANDIDATE,
+        body=schemas.CandidateLink,
+        response=schemas.Erasure,
+        auth=False,
+    )
+    def candidate_erase(self, request: Request, data: dict[str, Any]) -> dict:
+        candidate_id = parse_uuid(data["candidate_id"], "Dossier")
+        return self.candidates.erase_for_candidate(candidate_id, data["token"])
+
+    # POST, not GET: the receipt's token travels in the body, which no access
+    # log keeps, rather than in a query string, which many do.
+    @endpoint(
+        "POST",
         "/api/candidat/recu",
         summary="Télécharger son récépissé (PDF)",
         tag=CANDIDATE,
-        query=schemas.CandidateReceiptQuery,
+        body=schemas.CandidateReceiptRequest,
         auth=False,
     )
-    def candidate_own_receipt(
-        self, request: Request, query: dict[str, Any]
-    ) -> Response:
-        candidate_id = parse_uuid(query["candidate_id"], "Dossier")
-        pdf = self.candidates.receipt_pdf(candidate_id, None, query["token"])
+    def candidate_own_receipt(self, request: Request, data: dict[str, Any]) -> Response:
+        candidate_id = parse_uuid(data["candidate_id"], "Dossier")
+        pdf = self.candidates.receipt_pdf(candidate_id, None, data["token"])
         return download(base64.b64decode(pdf), "application/pdf", "recepisse.pdf")

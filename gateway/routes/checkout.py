@@ -15,7 +15,7 @@ from gateway.http import download, json_response, parse_uuid
 from gateway.idempotency import idempotency_key
 from gateway.routes.booking import BOOKING
 from services.common.errors import PlatformError
-from services.common.settings import Settings
+from services.common.settings import SIMULATOR, Settings
 
 PENDING = (
     (
@@ -50,10 +50,20 @@ class CheckoutRoutes:
             account["account_id"],
             idempotency_key(request, data["idempotency_key"]),
             lines,
-            data["card_number"],
+            data["card_token"],
             buyer_of(profile_of(self, account)),
         )
         return paid(payment)
+
+    @endpoint(
+        "GET",
+        "/api/paiement/carte/prestataire",
+        summary="Où la page obtient le jeton d'une carte (champs du prestataire)",
+        tag=BOOKING,
+        response=schemas.CardProvider,
+    )
+    def card_provider(self, request: Request, account: dict[str, Any]) -> dict:
+        return card_provider_info(Settings.from_env())
 
     @endpoint(
         "POST",
@@ -125,6 +135,18 @@ def reconcile_minutes() -> int:
     """Minutes within which a pending payment is settled, for the message."""
     seconds = Settings.from_env().payment_reconcile_seconds
     return math.ceil((seconds + 60) / 60)  # a sweep and the read model's lag
+
+
+def card_provider_info(settings: Settings) -> dict[str, str]:
+    """Where the page hands the card number to the provider for a token: the
+    simulator's hosted fields (`pmc card-simulator`), in development only."""
+    if settings.card_provider == SIMULATOR:
+        return {
+            "provider": SIMULATOR,
+            "tokenisation_url": f"{settings.card_simulator_url}/jetons",
+        }
+    # Settings refuse any other provider: none is integrated yet.
+    raise PlatformError("paiement_indisponible", texts.CARD_UNAVAILABLE, status=503)
 
 
 def require_cgv(data: dict[str, Any]) -> None:

@@ -21,7 +21,7 @@ class PageRoutes:
     @http("GET", "/activation")
     def activation_page(self, request: Request) -> Response:
         """Account activation from the e-mailed link."""
-        return pages.page("/activation")
+        return pages.link_page("/activation", request)
 
     @http("GET", "/mot-de-passe-oublie")
     def forgot_password_page(self, request: Request) -> Response:
@@ -31,7 +31,7 @@ class PageRoutes:
     @http("GET", "/reinitialisation")
     def reset_page(self, request: Request) -> Response:
         """Choose a new password from the e-mailed link."""
-        return pages.page("/reinitialisation")
+        return pages.link_page("/reinitialisation", request)
 
     @http("GET", "/espace")
     def space_page(self, request: Request) -> Response:
@@ -66,7 +66,17 @@ class PageRoutes:
     @http("GET", "/candidat/activation")
     def candidate_activation_page(self, request: Request) -> Response:
         """The candidate checks and confirms (or refuses) their file."""
-        return pages.page("/candidat/activation")
+        return pages.link_page("/candidat/activation", request)
+
+    @http("GET", "/cgv")
+    def terms_page(self, request: Request) -> Response:
+        """Conditions générales de vente, accepted before paying (BO-4)."""
+        return pages.page("/cgv")
+
+    @http("GET", "/static/vendor/<string:name>")
+    def vendored_file(self, request: Request, name: str) -> Response:
+        """The map library (Leaflet and its clusters), served from the project."""
+        return pages.vendored(name)
 
     @http("GET", "/static/<string:name>")
     def static_file(self, request: Request, name: str) -> Response:

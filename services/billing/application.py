@@ -21,17 +21,27 @@ from services.billing.domain import (
     InvoiceSequence,
     LinePayment,
 )
-from services.billing.invoices import PARIS, invoice, invoice_number, render_invoice
+from services.billing.invoices import PARIS, as_issued, invoice, invoice_number
 from services.billing.provider import (
     CardProvider,
     ProviderError,
     SimulatedCardProvider,
 )
 from services.billing.reconciliation import Reconciliation
-from services.billing.sepa import check_bank_details, pain008
+from services.billing.sealed import (
+    SealedDataLost,
+    open_checkout,
+    opened_capture,
+    seal_checkout,
+    seal_invoice,
+)
+from services.billing.sepa import check_bank_details, debit, pain008
 from services.billing.simulator import PostgresLedger
 from services.common import contracts, inputs
 from services.common.idempotency import IdempotencyConflict, fingerprint
+from services.common.invoice_pdf import render_invoice
+from services.common.metrics import PAYMENTS
+from services.common.settings import SIMULATOR
 from services.common.store import (
     Publication,
     ServiceApplication,
@@ -63,7 +73,8 @@ def _captured(e: Checkout.Captured, app: Any) -> dict[str, Any]:
         "amount_cents": e.amount_cents,
         "invoice_number": e.invoice_number,
         "captured_at": e.captured_at,
-        "school_email": e.school_email,
+        # Opened here, sealed again for the bus with the school's key.
+        **opened_capture(app.vault, e),
     }
 
 
@@ -74,30 +85,39 @@ class BillingApplication(Reconciliation, ServiceApplication):
     published: ClassVar = {
         Checkout.Captured: Publication(contracts.PaymentCaptured, _captured),
     }
+    # A capture's invoice is sealed with its checkout's key (the relay reads
+    # the keys of a batch at once).
+    publishes_sealed: ClassVar = True
 
     def __init__(
         self, *args: Any, provider: CardProvider | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        if provider is None:
-            # The provider's test mode; its ledger outlives billing's processes.
-            ledger = (
-                PostgresLedger(self.settings, self.datastore)
-                if self.env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres"
-                else None
-            )
-            provider = SimulatedCardProvider(ledger)
-        self.provider = provider
+        self.provider = provider or self._configured_provider()
+
+    def _configured_provider(self) -> CardProvider:
+        """The provider PMC_CARD_PROVIDER names (settings refuse the others,
+        and the simulator outside development)."""
+        if self.settings.card_provider != SIMULATOR:
+            raise ProviderError(f"no such card provider: {self.settings.card_provider}")
+        # The provider's test mode; its ledger outlives billing's processes.
+        ledger = (
+            PostgresLedger(self.settings, self.datastore)
+            if self.env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres"
+            else None
+        )
+        return SimulatedCardProvider(ledger)
 
     def pay_by_card(
         self,
         school_id: str,
         idempotency_key: str,
         lines: list[dict[str, Any]],
-        card_number: str,
+        card_token: str,
         buyer: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Charge the cart once, whatever the retries (BI-2).
+        """Charge the card behind the provider's token, for the cart, once
+        whatever the retries (BI-2). The card number never comes here.
 
         A retry with the same key returns the first outcome; one that finds the
         checkout half done (a crash, a provider outage) finishes it: the
@@ -108,11 +128,11 @@ class BillingApplication(Reconciliation, ServiceApplication):
         checked = inputs.require(
             {
                 "cle": (inputs.IDEMPOTENCY_KEY, idempotency_key),
-                "carte": (inputs.CARD_NUMBER, card_number),
+                "jeton": (inputs.CARD_TOKEN, card_token),
             }
         )
-        idempotency_key, card_number = checked["cle"], checked["carte"]
-        asked = {"method": CARD, "card": card_number.replace(" ", "")}
+        idempotency_key, card_token = checked["cle"], checked["jeton"]
+        asked = {"method": CARD, "card": card_token}
         checkout, new = self._start(
             school_id, idempotency_key, lines, CARD, buyer or {}, asked
         )
@@ -125,13 +145,14 @@ class BillingApplication(Reconciliation, ServiceApplication):
         keys = f"{checkout.id}"
         try:
             authorisation = self.provider.authorise(
-                checkout.amount_cents, card_number, f"{keys}:authorise"
+                checkout.amount_cents, card_token, f"{keys}:authorise"
             )
             if not authorisation.approved:
                 return self.view(self._decline(checkout, authorisation.decline_reason))
             capture = self.provider.capture(authorisation.id, f"{keys}:capture")
         except ProviderError as error:
             log.warning("provider failed for checkout %s: %s", checkout.id, error)
+            PAYMENTS.labels(CARD, "provider_failed").inc()
             return self.view(checkout)  # « en cours »: the reconciler settles it
         return self.view(self._record_capture(checkout.id, capture.id))
 
@@ -152,7 +173,14 @@ class BillingApplication(Reconciliation, ServiceApplication):
             self.save(checkout, *self._free_lines(checkout))
         except IntegrityError:  # a concurrent retry recorded it first
             return self.repository.get(checkout.id)
+        self._forget_lines(checkout)
+        PAYMENTS.labels(checkout.method, "declined").inc()
         return checkout
+
+    def _forget_lines(self, checkout: Checkout) -> None:
+        """Ended unpaid: nobody needs who its lines were for any more (a
+        paid one's invoice keeps them, under the same key)."""
+        self.vault.forget(checkout.id)
 
     def pay_by_sepa(
         self,
@@ -187,20 +215,9 @@ class BillingApplication(Reconciliation, ServiceApplication):
         debits = []
         for row in self.views["payment_list"].sepa_paid_on(day):
             checkout = self.repository.get(UUID(row["id"]))
-            mandate = checkout.mandate or {}
+            mandate = open_checkout(self.vault, checkout).mandate or {}
             number = invoice_number(checkout.invoice_number, checkout.paid_at)
-            debits.append(
-                {
-                    "holder": mandate["holder"],
-                    "iban": mandate["iban"],
-                    "bic": mandate["bic"],
-                    "amount_cents": checkout.amount_cents,
-                    "mandate_reference": mandate["reference"],
-                    "mandate_signed_on": mandate["signed_on"],
-                    "description": f"Passer mon code, facture {number}",
-                    "end_to_end_id": number.replace("-", ""),
-                }
-            )
+            debits.append(debit(mandate, checkout.amount_cents, number))
         if not debits:
             raise CheckoutError(f"Aucun prélèvement SEPA le {day:%d/%m/%Y}.")
         today = self.clock.now().astimezone(PARIS).date()
@@ -218,7 +235,7 @@ class BillingApplication(Reconciliation, ServiceApplication):
     ) -> tuple[Checkout, bool]:
         """The checkout of this key, and whether this request started it."""
         checkout_id = Checkout.create_id(school_id, idempotency_key)
-        digest = fingerprint(self.settings.secret_key, asked)
+        digest = fingerprint(self.settings.secret_key.get_secret_value(), asked)
         try:
             existing = self.repository.get(checkout_id)
         except AggregateNotFoundError:
@@ -240,6 +257,14 @@ class BillingApplication(Reconciliation, ServiceApplication):
             )
         price = self.settings.seat_price_cents
         kept = ("id", "candidate_name", "neph", "exam_starts_at", "centre_name")
+        sealed = seal_checkout(
+            self.vault,
+            school_id,
+            checkout_id,
+            buyer,
+            [{k: line.get(k) for k in kept} for line in lines],
+            mandate,
+        )
         checkout = Checkout(
             school_id=school_id,
             idempotency_key=idempotency_key,
@@ -248,11 +273,13 @@ class BillingApplication(Reconciliation, ServiceApplication):
             unit_price_cents=price,
             amount_cents=price * len(lines),
             vat_rate_percent=self.settings.vat_rate_percent,
-            buyer=buyer,
-            lines=[{k: line.get(k) for k in kept} for line in lines],
-            mandate=mandate,
+            buyer=sealed.buyer,
+            lines=sealed.lines,
+            mandate=sealed.mandate,
             started_at=now,
             fingerprint=digest,
+            school_sealed=sealed.school_sealed,
+            lines_sealed=sealed.lines_sealed,
         )
         claims = [self._claim(line["id"], checkout.id) for line in lines]
         try:
@@ -305,9 +332,19 @@ class BillingApplication(Reconciliation, ServiceApplication):
             except AggregateNotFoundError:
                 sequence = InvoiceSequence()
             number = sequence.issue(checkout.id)
-            checkout.capture(capture_id, number, self.clock.now())
+            now = self.clock.now()
+            issued = invoice(
+                checkout,
+                open_checkout(self.vault, checkout),
+                number,
+                now,
+                self.settings.company,
+            )
+            sealed = seal_invoice(self.vault, checkout.id, issued)
+            checkout.capture(capture_id, number, now, invoice_sealed=sealed)
             # Another checkout took this number first: the retry takes the next.
             self.save(checkout, sequence)
+            PAYMENTS.labels(checkout.method, "paid").inc()
             return checkout
 
         return retry_on_conflict(
@@ -331,7 +368,11 @@ class BillingApplication(Reconciliation, ServiceApplication):
             or checkout.invoice_number is None
         ):
             raise InvoiceNotFound()
-        return render_invoice(invoice(checkout))
+        try:
+            issued = as_issued(self.vault, checkout, self.settings.company)
+        except SealedDataLost:
+            raise InvoiceNotFound() from None
+        return render_invoice(issued)
 
     def checkout(self, school_id: str, idempotency_key: str) -> dict[str, Any]:
         try:

@@ -1,4 +1,10 @@
-"""A checkout pays for a cart once; invoices are numbered in one gapless sequence."""
+"""A checkout pays for a cart once; invoices are numbered in one gapless sequence.
+
+What a checkout knows of people comes sealed by the application
+(services/billing/sealed.py): its events carry the blobs, never the names,
+NEPHs, buyer, IBAN or account holder in clear. Checkouts started before
+sealing carry them in clear, and still load.
+"""
 
 from __future__ import annotations
 
@@ -41,6 +47,8 @@ class Checkout(Aggregate):
         unit_price_cents: int
         amount_cents: int
         vat_rate_percent: float
+        # In clear before sealing; since, the buyer is {}, lines have no
+        # name nor NEPH, and the mandate no IBAN nor holder.
         buyer: dict
         lines: list[dict]
         mandate: dict | None
@@ -49,6 +57,13 @@ class Checkout(Aggregate):
         # A keyed digest of what the client asked (the card): the same key
         # with other content is refused, not taken for a retry.
         fingerprint: str = ""
+        # Absent before sealing. The buyer and the mandate's IBAN and holder,
+        # sealed with the school's key.
+        school_sealed: str | None = None
+        # Each line's candidate name and NEPH, sealed with the checkout's own
+        # key: forgotten when the checkout ends unpaid; once paid, the invoice
+        # holds them, as the law keeps it.
+        lines_sealed: str | None = None
 
     @event(Started)
     def __init__(
@@ -65,9 +80,13 @@ class Checkout(Aggregate):
         mandate: dict | None = None,
         started_at: datetime | None = None,
         fingerprint: str = "",
+        school_sealed: str | None = None,
+        lines_sealed: str | None = None,
     ) -> None:
         self.school_id = school_id
         self.fingerprint = fingerprint
+        self.school_sealed = school_sealed
+        self.lines_sealed = lines_sealed
         # When the provider was last asked, by the injected clock: the
         # reconciler leaves a checkout alone until it has had time to answer.
         self.attempted_at = started_at
@@ -87,6 +106,8 @@ class Checkout(Aggregate):
         self.invoice_number: int | None = None
         self.capture_id: str | None = None
         self.paid_at: datetime | None = None
+        self.invoice: dict | None = None
+        self.invoice_sealed: str | None = None
 
     def reconcile_due(self, now: datetime, delay_seconds: float) -> bool:
         """Pending long enough that its outcome must be asked of the provider."""
@@ -144,9 +165,19 @@ class Checkout(Aggregate):
         school_id: str
         reservation_ids: list[str]
         amount_cents: int
+        # In clear before sealing (None since): the buyer's e-mail address.
         school_email: str | None
+        # The invoice's figures, fixed when it is issued (absent before); in
+        # clear before sealing (None since).
+        invoice: dict | None = None
+        # The invoice and the buyer's e-mail address, sealed with the
+        # checkout's own key, which is kept as long as the invoice must be.
+        invoice_sealed: str | None = None
 
-    def capture(self, capture_id: str, invoice_number: int, at: datetime) -> None:
+    def capture(
+        self, capture_id: str, invoice_number: int, at: datetime, invoice_sealed: str
+    ) -> None:
+        """Paid: `invoice_sealed` is the invoice issued for it, sealed."""
         if self.status != STARTED:
             raise CheckoutError(f"Ce paiement est « {self.status} ».")
         self.trigger_event(
@@ -157,13 +188,22 @@ class Checkout(Aggregate):
             school_id=self.school_id,
             reservation_ids=list(self.reservation_ids),
             amount_cents=self.amount_cents,
-            school_email=self.buyer.get("email"),
+            school_email=None,
+            invoice=None,
+            invoice_sealed=invoice_sealed,
         )
 
     @event(Captured)
     def _captured(
-        self, capture_id: str, invoice_number: int, captured_at: datetime
+        self,
+        capture_id: str,
+        invoice_number: int,
+        captured_at: datetime,
+        invoice: dict | None = None,
+        invoice_sealed: str | None = None,
     ) -> None:
+        self.invoice = invoice
+        self.invoice_sealed = invoice_sealed
         self.status = CAPTURED
         self.capture_id = capture_id
         self.invoice_number = invoice_number

@@ -1,4 +1,6 @@
-"""Invoices (BI-3): seller and buyer with their SIRET, lines, VAT and total, PDF."""
+"""Invoices (BI-3): the figures of a paid checkout's invoice, built once when
+the payment is captured (seller as it was then, buyer, one line a seat, VAT);
+services/common/invoice_pdf.py prints them."""
 
 from __future__ import annotations
 
@@ -8,85 +10,80 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.billing.domain import Checkout
-from services.common.documents import euros, when
-from services.common.pdf import Document
+from services.billing.sealed import Opened, issued_invoice, open_checkout
+from services.common.company import Company
+from services.common.personal import Vault
 
 PARIS = ZoneInfo("Europe/Paris")
-SELLER = {
-    "name": "La Poste — Passer mon code",
-    "siret": "35600000000048",
-    "address": "9 rue du Colonel Pierre Avia, 75015 Paris",
-    "vat_number": "FR39356000000",
-}
 
 
 def invoice_number(number: int, at: datetime) -> str:
     return f"F{at.astimezone(PARIS):%Y}-{number:06d}"
 
 
-def invoice(checkout: Checkout) -> dict[str, Any]:
-    """The figures of a paid checkout's invoice: prices are all taxes included."""
-    rate = checkout.vat_rate_percent
-    total = checkout.amount_cents
+def excluding_vat(cents: int, rate_percent: float) -> int:
     # Decimal, half up: French invoices round to the nearest cent, ties upward.
-    excluding_vat = int(
-        (Decimal(total) / (1 + Decimal(str(rate)) / 100)).quantize(
+    return int(
+        (Decimal(cents) / (1 + Decimal(str(rate_percent)) / 100)).quantize(
             Decimal(1), rounding=ROUND_HALF_UP
         )
     )
-    assert checkout.invoice_number is not None and checkout.paid_at is not None
+
+
+def invoice(
+    checkout: Checkout,
+    opened: Opened,
+    number: int,
+    paid_at: datetime,
+    seller: Company,
+) -> dict[str, Any]:
+    """The invoice of `checkout` (its buyer and lines `opened`), paid at
+    `paid_at`: prices are set all taxes
+    included (BI-5); each line's price before tax is derived from it, and the
+    VAT is what remains of the total, so lines, totals and payment agree."""
+    rate = checkout.vat_rate_percent
+    unit_excluding_vat = excluding_vat(checkout.unit_price_cents, rate)
+    lines = [
+        {
+            "candidate_name": line.get("candidate_name"),
+            "neph": line.get("neph"),
+            "centre_name": line.get("centre_name"),
+            "exam_starts_at": line.get("exam_starts_at"),
+            "quantity": 1,
+            "unit_price_excluding_vat_cents": unit_excluding_vat,
+            "vat_rate_percent": rate,
+        }
+        for line in opened.lines
+    ]
+    total = checkout.amount_cents
+    total_excluding_vat = unit_excluding_vat * len(lines)
+    day = paid_at.astimezone(PARIS).date().isoformat()
     return {
-        "number": invoice_number(checkout.invoice_number, checkout.paid_at),
-        "date": checkout.paid_at.astimezone(PARIS).date().isoformat(),
-        "seller": SELLER,
-        "buyer": checkout.buyer,
-        "lines": [
-            {**line, "price_cents": checkout.unit_price_cents}
-            for line in checkout.lines
-        ],
+        "number": invoice_number(number, paid_at),
+        "date": day,
+        "paid_on": day,
+        "seller": seller.as_dict(),
+        "buyer": dict(opened.buyer),
+        "lines": lines,
         "vat_rate_percent": rate,
-        "total_excluding_vat_cents": excluding_vat,
-        "vat_cents": total - excluding_vat,
+        "total_excluding_vat_cents": total_excluding_vat,
+        "vat_cents": total - total_excluding_vat,
         "total_cents": total,
         "method": checkout.method,
     }
 
 
-def render_invoice(data: dict[str, Any]) -> bytes:
-    doc = Document()
-    doc.paragraph(f"Facture n° {data['number']}", size=16, bold=True)
-    doc.paragraph(f"Date : {data['date'][8:10]}/{data['date'][5:7]}/{data['date'][:4]}")
-    doc.ln(4)
-    seller = data["seller"]
-    doc.paragraph("Vendeur", bold=True)
-    doc.paragraph(f"{seller['name']}\n{seller['address']}")
-    doc.paragraph(
-        f"SIRET {seller['siret']} — TVA intracommunautaire {seller['vat_number']}"
+def as_issued(vault: Vault, checkout: Checkout, seller: Company) -> dict[str, Any]:
+    """A paid checkout's invoice as issued; checkouts paid before invoices
+    were kept are issued again from their figures (in clear then).
+
+    Raises SealedDataLost when the key of a sealed invoice is gone.
+    """
+    assert checkout.invoice_number is not None and checkout.paid_at is not None
+    return issued_invoice(vault, checkout) or invoice(
+        checkout,
+        open_checkout(vault, checkout),
+        checkout.invoice_number,
+        checkout.paid_at,
+        seller,
     )
-    doc.ln(3)
-    buyer = data["buyer"]
-    address = buyer.get("address") or {}
-    doc.paragraph("Client", bold=True)
-    doc.paragraph(
-        f"{buyer.get('company_name') or ''}\n"
-        f"{address.get('street', '')}, {address.get('postal_code', '')} "
-        f"{address.get('city', '')}"
-    )
-    doc.paragraph(f"SIRET {buyer.get('siret') or '—'}")
-    doc.ln(4)
-    doc.paragraph("Désignation", bold=True)
-    for line in data["lines"]:
-        starts = line.get("exam_starts_at")
-        exam = when(starts) if starts else ""
-        doc.paragraph(
-            f"Place d'examen du code de la route — {line.get('candidate_name') or ''}"
-            f" (NEPH {line.get('neph') or '—'}) — {line.get('centre_name') or ''}"
-            f" — {exam} : {euros(line['price_cents'])} TTC"
-        )
-    doc.ln(4)
-    doc.paragraph(f"Total HT : {euros(data['total_excluding_vat_cents'])}")
-    doc.paragraph(f"TVA {data['vat_rate_percent']:g} % : {euros(data['vat_cents'])}")
-    doc.paragraph(f"Total TTC : {euros(data['total_cents'])}", bold=True)
-    method = "carte bancaire" if data["method"] == "carte" else "prélèvement SEPA"
-    doc.paragraph(f"Réglé par {method}.")
-    return doc.to_bytes()

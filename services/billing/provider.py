@@ -1,6 +1,12 @@
 """The card payment provider: an interface, and a local simulator that behaves
 like a real provider's test mode, so a real adapter plugs in later (BI-1).
 
+The card number never reaches the platform: as with a real provider's hosted
+fields, the payment page hands it to the provider, which answers an opaque
+token; the checkout carries only the token, and billing charges it. The
+simulator plays both parts: `tokenise` (served to the page by `pmc
+card-simulator`, services/billing/hosted_fields.py) and the charges.
+
 Like real providers, operations take an idempotency key: the same key gives
 the same answer and never a second charge (BI-2); and a payment can be looked
 up by the key it was authorised under (as Stripe retrieves an idempotent
@@ -9,6 +15,7 @@ request's result), which is how a checkout left pending is reconciled.
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 from collections.abc import Iterator
@@ -19,6 +26,13 @@ from typing import Any, Protocol
 
 class ProviderError(RuntimeError):
     """The provider did not answer usefully; nothing is known to be charged."""
+
+
+class InvalidCardNumber(ValueError):
+    """The hosted fields refuse a number before any token exists."""
+
+    def __init__(self) -> None:
+        super().__init__("Le numéro de carte n'est pas valide.")
 
 
 @dataclass(frozen=True)
@@ -52,8 +66,11 @@ class ProviderPayment:
 
 class CardProvider(Protocol):
     def authorise(
-        self, amount_cents: int, card_number: str, idempotency_key: str
-    ) -> Authorisation: ...
+        self, amount_cents: int, card_token: str, idempotency_key: str
+    ) -> Authorisation:
+        """Authorise a charge of the card behind a token the provider issued;
+        declined (not raised) when the token is unknown to it."""
+        ...
 
     def capture(self, authorisation_id: str, idempotency_key: str) -> Capture: ...
 
@@ -75,6 +92,43 @@ APPROVED = "4242424242424242"
 DECLINED = "4000000000000002"
 INSUFFICIENT_FUNDS = "4000000000009995"
 PROVIDER_FAILURE = "4000000000000119"
+# Their ready-made tokens (as real providers publish some for tests), for
+# charges that need no hosted fields: in-process and API tests.
+APPROVED_TOKEN = "tok_test_approved"
+DECLINED_TOKEN = "tok_test_declined"
+INSUFFICIENT_FUNDS_TOKEN = "tok_test_insufficient_funds"
+PROVIDER_FAILURE_TOKEN = "tok_test_provider_failure"
+TEST_TOKENS = {
+    APPROVED_TOKEN: APPROVED,
+    DECLINED_TOKEN: DECLINED,
+    INSUFFICIENT_FUNDS_TOKEN: INSUFFICIENT_FUNDS,
+    PROVIDER_FAILURE_TOKEN: PROVIDER_FAILURE,
+}
+# What a card does, kept with its token instead of its number.
+APPROVES, DECLINES, LACKS_FUNDS, FAILS = "approves", "declines", "lacks_funds", "fails"
+_BEHAVIOURS = {DECLINED: DECLINES, INSUFFICIENT_FUNDS: LACKS_FUNDS}
+_BEHAVIOURS[PROVIDER_FAILURE] = FAILS
+DECLINE_REASONS = {
+    DECLINES: "carte refusée",
+    LACKS_FUNDS: "provision insuffisante",
+    # A token this provider never issued (or forgot): no charge, say why.
+    None: "carte inconnue, saisissez à nouveau son numéro",
+}
+# A card number: 12 to 19 ASCII digits, spaces between groups allowed. Other
+# alphabets' digits (« ４２ », « ٤٢ ») are not card numbers.
+_NUMBER = re.compile(r"[0-9]{12,19}", re.ASCII)
+_MAX_NUMBER_LENGTH = 30
+
+
+def card_behaviour(number: str) -> str:
+    """How the simulator treats a card, from its number; InvalidCardNumber if
+    it is none."""
+    if not isinstance(number, str) or len(number) > _MAX_NUMBER_LENGTH:
+        raise InvalidCardNumber
+    digits = number.replace(" ", "")
+    if not _NUMBER.fullmatch(digits):
+        raise InvalidCardNumber
+    return _BEHAVIOURS.get(digits, APPROVES)
 
 
 class MemoryLedger:
@@ -84,6 +138,7 @@ class MemoryLedger:
         self._lock = threading.Lock()
         self.payments: dict[str, dict[str, Any]] = {}  # by authorisation key
         self.refunds: dict[str, dict[str, Any]] = {}
+        self.tokens: dict[str, str] = {}  # token -> behaviour
 
     @contextmanager
     def transaction(self) -> Iterator[MemoryLedger]:
@@ -102,6 +157,12 @@ class MemoryLedger:
 
     def put_refund(self, row: dict[str, Any]) -> None:
         self.refunds[row["refund_key"]] = dict(row)
+
+    def behaviour(self, token: str) -> str | None:
+        return self.tokens.get(token)
+
+    def put_token(self, token: str, behaviour: str) -> None:
+        self.tokens[token] = behaviour
 
     def all_payments(self) -> list[dict[str, Any]]:
         return [dict(row) for row in self.payments.values()]
@@ -136,11 +197,26 @@ class SimulatedCardProvider:
 
     # -- the provider's interface
 
+    def tokenise(self, card_number: str) -> str:
+        """The hosted fields' part: a token for the card, which keeps how it
+        behaves and never its number; InvalidCardNumber if it is none."""
+        behaviour = card_behaviour(card_number)
+        token = f"tok_{secrets.token_urlsafe(18)}"
+        with self.ledger.transaction() as tx:
+            tx.put_token(token, behaviour)
+        return token
+
+    def _behaviour(self, token: str) -> str | None:
+        if token in TEST_TOKENS:
+            return card_behaviour(TEST_TOKENS[token])
+        with self.ledger.transaction() as tx:
+            return tx.behaviour(token)
+
     def authorise(
-        self, amount_cents: int, card_number: str, idempotency_key: str
+        self, amount_cents: int, card_token: str, idempotency_key: str
     ) -> Authorisation:
-        number = card_number.replace(" ", "")
-        if number == PROVIDER_FAILURE:
+        behaviour = self._behaviour(card_token)
+        if behaviour == FAILS:
             # The test card of an outage: the request never reached a decision.
             raise ProviderError("le prestataire de paiement ne répond pas")
         with self.ledger.transaction() as tx:
@@ -151,7 +227,7 @@ class SimulatedCardProvider:
                     "authorisation_id": f"auth_{secrets.token_hex(6)}",
                     "amount_cents": amount_cents,
                     "status": PAYMENT_AUTHORISED,
-                    "decline_reason": _decline_reason(number),
+                    "decline_reason": DECLINE_REASONS.get(behaviour, ""),
                     "capture_key": None,
                     "capture_id": None,
                 }
@@ -219,13 +295,3 @@ class SimulatedCardProvider:
             capture_id=row["capture_id"],
             decline_reason=row["decline_reason"],
         )
-
-
-def _decline_reason(number: str) -> str:
-    if number == DECLINED:
-        return "carte refusée"
-    if number == INSUFFICIENT_FUNDS:
-        return "provision insuffisante"
-    if not number.isdigit() or len(number) < 12:
-        return "numéro de carte invalide"
-    return ""

@@ -31,6 +31,7 @@ from services.billing.provider import (
     PAYMENT_DECLINED,
     ProviderError,
 )
+from services.common.metrics import PAYMENTS
 
 if TYPE_CHECKING:
     from services.billing.provider import CardProvider
@@ -55,6 +56,7 @@ class Reconciliation:
         def _record_capture(self, checkout_id: Any, capture_id: str) -> Checkout: ...
         def _decline(self, checkout: Checkout, reason: str) -> Checkout: ...
         def _free_lines(self, checkout: Checkout) -> list[Any]: ...
+        def _forget_lines(self, checkout: Checkout) -> None: ...
 
     def _give_back(self, checkout: Checkout, capture_id: str) -> None:
         """A capture that came after its checkout was abandoned (a provider
@@ -104,5 +106,7 @@ class Reconciliation:
     def _abandon(self, checkout: Checkout, now: datetime, reason: str) -> Checkout:
         checkout.abandon(reason, now)
         self.save(checkout, *self._free_lines(checkout))
+        self._forget_lines(checkout)
+        PAYMENTS.labels(checkout.method, "abandoned").inc()
         log.info("checkout %s abandoned: %s", checkout.id, reason)
         return checkout

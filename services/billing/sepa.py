@@ -63,6 +63,21 @@ def check_bank_details(iban: str, bic: str, holder: str) -> dict[str, str]:
     return clean
 
 
+def debit(mandate: dict[str, Any], amount_cents: int, invoice: str) -> dict[str, Any]:
+    """One debit of the bank's file, under `mandate` (IBAN and holder in
+    clear: opened for the file only), for the invoice numbered `invoice`."""
+    return {
+        "holder": mandate["holder"],
+        "iban": mandate["iban"],
+        "bic": mandate["bic"],
+        "amount_cents": amount_cents,
+        "mandate_reference": mandate["reference"],
+        "mandate_signed_on": mandate["signed_on"],
+        "description": f"Passer mon code, facture {invoice}",
+        "end_to_end_id": invoice.replace("-", ""),
+    }
+
+
 def pain008(debits: list[dict[str, Any]], collection_date: date) -> bytes:
     """The file for the bank, validated against the pain.008.001.02 schema."""
     file = SepaDD(dict(CREDITOR), schema="pain.008.001.02", clean=True)

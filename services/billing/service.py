@@ -45,12 +45,12 @@ class BillingService:
         school_id: str,
         idempotency_key: str,
         lines: list[dict[str, Any]],
-        card_number: str,
+        card_token: str,
         buyer: dict[str, Any],
     ) -> dict[str, Any]:
-        """Pay the cart's lines by card, once per idempotency key."""
+        """Pay the cart's lines with the provider's card token, once per key."""
         return self.app.pay_by_card(
-            school_id, idempotency_key, lines, card_number, buyer
+            school_id, idempotency_key, lines, card_token, buyer
         )
 
     @rpc

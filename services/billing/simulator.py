@@ -30,6 +30,22 @@ PAYMENT_COLUMNS = (
 )
 
 
+def simulator_datastore(settings: Settings) -> PostgresDatastore:
+    """A connection pool to the simulator's schema, for its own process
+    (`pmc card-simulator`), which has no event store of its own."""
+    return PostgresDatastore(
+        settings.postgres_dbname,
+        settings.postgres_host,
+        settings.postgres_port,
+        settings.postgres_user,
+        settings.postgres_password.get_secret_value(),
+        pool_size=1,
+        max_overflow=2,
+        pre_ping=True,
+        schema=settings.schema(SIMULATOR),
+    )
+
+
 class PostgresLedger:
     """What the simulated provider did, kept across restarts."""
 
@@ -58,6 +74,14 @@ class PostgresLedger:
                     " capture_id text NOT NULL, amount_cents int NOT NULL,"
                     " refund_id text NOT NULL)"
                 ).format(self._table("refunds"))
+            )
+            # The hosted fields' tokens: how the card behaves, never its number.
+            conn.execute(
+                sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (token text PRIMARY KEY,"
+                    " behaviour text NOT NULL,"
+                    " issued_at timestamptz NOT NULL DEFAULT now())"
+                ).format(self._table("tokens"))
             )
 
     def _table(self, name: str) -> sql.Identifier:
@@ -97,7 +121,9 @@ class _Transaction:
             (value,),
         )
         row = self.curs.fetchone()
-        return None if row is None else {k: v for k, v in row.items() if k != "at"}
+        if row is None:
+            return None
+        return {k: v for k, v in row.items() if k not in ("at", "issued_at")}
 
     def payment(self, column: str, value: str) -> dict[str, Any] | None:
         return self._one("payments", column, value)
@@ -123,6 +149,18 @@ class _Transaction:
 
     def refund(self, key: str) -> dict[str, Any] | None:
         return self._one("refunds", "refund_key", key)
+
+    def behaviour(self, token: str) -> str | None:
+        row = self._one("tokens", "token", token)
+        return None if row is None else row["behaviour"]
+
+    def put_token(self, token: str, behaviour: str) -> None:
+        self.curs.execute(
+            sql.SQL("INSERT INTO {} (token, behaviour) VALUES (%s, %s)").format(
+                self.ledger._table("tokens")
+            ),
+            (token, behaviour),
+        )
 
     def put_refund(self, row: dict[str, Any]) -> None:
         self.curs.execute(

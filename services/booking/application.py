@@ -7,15 +7,17 @@ from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
 
+from services.booking.convocations import convocation_fields
 from services.booking.domain import (
     CONFIRMED,
     EXPIRED,
     IN_CART,
     MOVED,
+    REMOVED,
     BookingError,
     Reservation,
-    SessionSeats,
 )
 from services.booking.inventory import (
     BUSY,
@@ -25,9 +27,11 @@ from services.booking.inventory import (
 )
 from services.booking.projections import ReservationList, reservation_row
 from services.booking.publications import PUBLISHED
+from services.booking.seats import SessionSeats
 from services.common import inputs
 from services.common.documents import render_convocation
 from services.common.envelope import Delivered
+from services.common.errors import UNCERTAIN, PlatformError
 from services.common.idempotency import Idempotent, first_answer, once
 from services.common.store import retry_on_conflict
 
@@ -68,7 +72,9 @@ class BookingApplication(Inventory):
     ) -> Idempotent | None:
         """A hold's idempotency key, scoped to the school, bound to what it asks."""
         asked = {"neph": neph, "session_id": session_id}
-        return Idempotent.of(self.settings.secret_key, "hold", school_id, key, asked)
+        return Idempotent.of(
+            self.settings.secret_key.get_secret_value(), "hold", school_id, key, asked
+        )
 
     def hold(
         self,
@@ -94,9 +100,12 @@ class BookingApplication(Inventory):
                 candidate = self._candidate(school_id, neph)
                 seats = self._seats(session_id)
                 reservation = Reservation.hold(uuid4(), candidate, seats, self.now)
-                self.group.save(
-                    reservation, candidate, seats, *mark(str(reservation.id))
-                )
+                try:
+                    self.group.save(
+                        reservation, candidate, seats, *mark(str(reservation.id))
+                    )
+                except Exception as exc:
+                    self._saved_after_all(reservation.id, exc)
                 return reservation_row(reservation)
 
             with self.locks.held(session_id):
@@ -107,6 +116,24 @@ class BookingApplication(Inventory):
                 )
 
         return once(self, request, act, self._replay_hold)
+
+    def _saved_after_all(self, reservation_id: UUID, failure: Exception) -> None:
+        """Whether a hold whose save failed was written all the same: a commit
+        whose answer was lost (and that eventsourcing retried, meeting its own
+        write as a conflict) is this request's seat, not « déjà une place ».
+        A conflict with another writer is raised as it came; any other
+        failure, left unproven, is « résultat incertain », never « not done »:
+        the commit may still land."""
+        try:
+            self.forget_id(reservation_id)
+            self.repository.get(reservation_id)
+            return
+        except AggregateNotFoundError:
+            if isinstance(failure, IntegrityError):
+                raise failure from None
+        except Exception:
+            pass
+        raise PlatformError("resultat_incertain", UNCERTAIN, status=504) from failure
 
     def _replay_hold(self, reservation_id: str) -> dict[str, Any]:
         return reservation_row(self._get(UUID(reservation_id)))
@@ -234,6 +261,25 @@ class BookingApplication(Inventory):
         self._list_caught_up()
         return self.views["reservation_list"].search(school_id, status=IN_CART)
 
+    def on_candidate_erased(
+        self, school_id: str, neph: str, candidate_id: UUID, tracking: Any
+    ) -> None:
+        """Forget an erased file. The candidates service refuses an erasure
+        while a seat is held; one taken in the instant between its question and
+        the erasure leaves the cart here, before it can be paid."""
+        self._list_caught_up()
+        for row in self.views["reservation_list"].in_cart_of(candidate_id):
+            try:
+                self.release(None, UUID(row), REMOVED)
+            except (BookingError, ReservationNotFound):
+                continue  # left the cart meanwhile (paid, expired, removed)
+        self.candidate_erased(school_id, neph, candidate_id, tracking)
+
+    def has_upcoming_seat(self, candidate_id: UUID) -> bool:
+        """Whether an erasure must wait: a seat held or paid for an exam to come."""
+        self._list_caught_up()
+        return self.views["reservation_list"].has_upcoming(candidate_id, self.now)
+
     def _list_caught_up(self) -> None:
         """A school that just held a seat sees it in its cart, and pays for it:
         the list follows the log a few milliseconds behind, and a hold answers
@@ -271,16 +317,9 @@ class BookingApplication(Inventory):
             return reservation
 
         reservation = self.on_the_stores_word(confirmed)
+        secret = self.settings.secret_key.get_secret_value()
         return render_convocation(
-            {
-                "reservation_id": str(reservation.id),
-                "candidate_name": reservation.candidate_name,
-                "neph": reservation.neph,
-                "centre_name": reservation.centre_name,
-                "centre_address": reservation.centre_address,
-                "centre_city": reservation.centre_city,
-                "exam_starts_at": reservation.exam_starts_at.isoformat(),
-            }
+            convocation_fields(reservation, reservation.id, secret)
         )
 
     # -- helpers ---------------------------------------------------------------------

@@ -1,21 +1,26 @@
-"""Seats, the candidates who may take them, and reservations (BO-1…BO-5, SC-4).
+"""Reservations, and the rules and wording of holding a seat (BO-1…BO-5, SC-4).
 
 Booking owns the seat inventory: a hold writes the reservation, the candidate's
 one upcoming seat and the session's seat in one commit, so two holds racing for
 the last seat meet one version check (SC-4). The sessions and the bookable
-candidates are booking's own copies of what scheduling and candidates publish.
+candidates, booking's own copies of what scheduling and candidates publish,
+are in seats.py.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from uuid import NAMESPACE_URL, UUID, uuid5
+from typing import TYPE_CHECKING
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from eventsourcing.domain import Aggregate, event
 
 # Pure date arithmetic, shared with scheduling's search window.
 from services.common.calendar import bookable_days
+
+if TYPE_CHECKING:  # a reservation is held on them; they live in seats.py
+    from services.booking.seats import BookableCandidate, SessionSeats
 
 PARIS = ZoneInfo("Europe/Paris")
 HOLD_DURATION = timedelta(minutes=30)
@@ -64,234 +69,6 @@ def check_bookable(exam_starts_at: datetime, now: datetime) -> None:
         )
 
 
-class SessionSeats(Aggregate):
-    """The seats of one exam session, as scheduling published it (SC-4)."""
-
-    @staticmethod
-    def create_id(session_id: UUID) -> UUID:
-        return session_id  # scheduling's id: one inventory per session
-
-    class Opened(Aggregate.Created):
-        session_id: UUID
-        centre_id: UUID
-        centre_name: str
-        centre_address: str
-        centre_city: str
-        departement: str
-        kind: str
-        starts_at: datetime
-        seats: int
-
-    @event(Opened)
-    def __init__(
-        self,
-        session_id: UUID,
-        centre_id: UUID,
-        centre_name: str,
-        centre_address: str,
-        centre_city: str,
-        departement: str,
-        kind: str,
-        starts_at: datetime,
-        seats: int,
-    ) -> None:
-        self.centre_id = centre_id
-        self.centre_name = centre_name
-        self.centre_address = centre_address
-        self.centre_city = centre_city
-        self.departement = departement
-        self.kind = kind
-        self.starts_at = starts_at
-        self.seats = seats
-        # reservation id → candidate id. A dict: snapshots are JSON.
-        self.holders: dict[str, str] = {}
-        self.cancelled = False
-
-    @classmethod
-    def unknown_cancelled(cls, session_id: UUID, at: datetime) -> SessionSeats:
-        """A session cancelled before booking heard of its opening: no seat."""
-        return cls(
-            session_id=session_id,
-            centre_id=UUID(int=0),
-            centre_name="",
-            centre_address="",
-            centre_city="",
-            departement="",
-            kind="",
-            starts_at=at,
-            seats=0,
-        )
-
-    @property
-    def free_seats(self) -> int:
-        return self.seats - len(self.holders)
-
-    def check_open(self, now: datetime) -> None:
-        """Raise unless a seat can be taken now: bookable, not cancelled, not full.
-
-        Decided from state alone: a refused hold writes nothing."""
-        if self.cancelled:
-            raise BookingError(
-                "Cette session a été annulée : choisissez un autre créneau."
-            )
-        check_bookable(self.starts_at, now)
-        if self.free_seats <= 0:
-            raise SessionFull(
-                "Cette session est complète : choisissez un autre créneau."
-            )
-
-    class SlotReserved(Aggregate.Event):
-        reservation_id: UUID
-        candidate_id: UUID
-        free_seats: int
-
-    def reserve(self, reservation_id: UUID, candidate_id: UUID, now: datetime) -> None:
-        self.check_open(now)
-        self._slot_reserved(
-            reservation_id=reservation_id,
-            candidate_id=candidate_id,
-            free_seats=self.free_seats - 1,
-        )
-
-    @event(SlotReserved)
-    def _slot_reserved(
-        self, reservation_id: UUID, candidate_id: UUID, free_seats: int
-    ) -> None:
-        self.holders[str(reservation_id)] = str(candidate_id)
-
-    class SlotReleased(Aggregate.Event):
-        reservation_id: UUID
-        reason: str
-        free_seats: int
-
-    def release(self, reservation_id: UUID, reason: str) -> None:
-        """Free the seat this reservation holds (nothing if it holds none)."""
-        if str(reservation_id) in self.holders:
-            self._slot_released(
-                reservation_id=reservation_id,
-                reason=reason,
-                free_seats=self.free_seats + 1,
-            )
-
-    @event(SlotReleased)
-    def _slot_released(
-        self, reservation_id: UUID, reason: str, free_seats: int
-    ) -> None:
-        self.holders.pop(str(reservation_id), None)
-
-    class Closed(Aggregate.Event):
-        cancelled_at: datetime
-
-    def close(self, at: datetime) -> None:
-        """Scheduling cancelled the session: no new seat is taken."""
-        if not self.cancelled:
-            self._closed(cancelled_at=at)
-
-    @event(Closed)
-    def _closed(self, cancelled_at: datetime) -> None:
-        self.cancelled = True
-
-
-class BookableCandidate(Aggregate):
-    """A school's activated file for a NEPH, and the one upcoming seat it may
-    hold (BO-1, BO-2), as candidates published it."""
-
-    @staticmethod
-    def create_id(school_id: str, neph: str) -> UUID:
-        # Found from what the school types (its NEPH), with no index to query.
-        return uuid5(NAMESPACE_URL, f"pmc-bookable:{school_id}:{neph}")
-
-    class Activated(Aggregate.Created):
-        school_id: str
-        neph: str
-        candidate_id: UUID
-        candidate_name: str
-
-    @event(Activated)
-    def __init__(
-        self, school_id: str, neph: str, candidate_id: UUID, candidate_name: str
-    ) -> None:
-        self.school_id = school_id
-        self.neph = neph
-        self.candidate_id = candidate_id
-        self.candidate_name = candidate_name
-        self.bookable = True
-        self.reservation_id: UUID | None = None
-        self.exam_starts_at: datetime | None = None
-        # Files that ended (archived): never bookable again, even if their
-        # activation is heard of after. A dict: snapshots are JSON.
-        self.ended: dict[str, bool] = {}
-
-    class Reactivated(Aggregate.Event):
-        candidate_id: UUID
-        candidate_name: str
-
-    def activate(self, candidate_id: UUID, candidate_name: str) -> None:
-        """The file (or a new file for the same NEPH) is activated."""
-        if str(candidate_id) in self.ended:
-            return  # archived already: heard of late, the activation is past
-        if self.bookable and self.candidate_id == candidate_id:
-            return  # told twice (the event after a lookup): nothing changes
-        self._reactivated(candidate_id=candidate_id, candidate_name=candidate_name)
-
-    @event(Reactivated)
-    def _reactivated(self, candidate_id: UUID, candidate_name: str) -> None:
-        self.candidate_id = candidate_id
-        self.candidate_name = candidate_name
-        self.bookable = True
-
-    class Withdrawn(Aggregate.Event):
-        candidate_id: UUID
-
-    def withdraw(self, candidate_id: UUID) -> None:
-        """That file ended (archived): no new seat for it."""
-        if str(candidate_id) not in self.ended:
-            self._withdrawn(candidate_id=candidate_id)
-
-    @event(Withdrawn)
-    def _withdrawn(self, candidate_id: UUID) -> None:
-        self.ended[str(candidate_id)] = True
-        if self.candidate_id == candidate_id:
-            self.bookable = False
-
-    def check_bookable(self) -> None:
-        if not self.bookable:
-            raise CandidateNotBookable()
-
-    class SeatClaimed(Aggregate.Event):
-        reservation_id: UUID
-        exam_starts_at: datetime
-
-    def claim(
-        self, reservation_id: UUID, exam_starts_at: datetime, now: datetime
-    ) -> None:
-        """BO-2: one upcoming seat per candidate."""
-        self.check_bookable()
-        if (
-            self.reservation_id is not None
-            and self.exam_starts_at is not None
-            and self.exam_starts_at > now
-        ):
-            raise AlreadyBooked(ALREADY_BOOKED)
-        self._seat_claimed(reservation_id=reservation_id, exam_starts_at=exam_starts_at)
-
-    @event(SeatClaimed)
-    def _seat_claimed(self, reservation_id: UUID, exam_starts_at: datetime) -> None:
-        self.reservation_id = reservation_id
-        self.exam_starts_at = exam_starts_at
-
-    class SeatFreed(Aggregate.Event):
-        reservation_id: UUID
-
-    def free(self, reservation_id: UUID) -> None:
-        if self.reservation_id == reservation_id:
-            self._seat_freed(reservation_id=reservation_id)
-
-    @event(SeatFreed)
-    def _seat_freed(self, reservation_id: UUID) -> None:
-        self.reservation_id = None
-
-
 class Reservation(Aggregate):
     """One candidate's seat in one session, from the cart onwards (BO-2…BO-5)."""
 
@@ -311,6 +88,10 @@ class Reservation(Aggregate):
         exam_starts_at: datetime
         expires_at: datetime
         centre_address: str = ""
+        # What the convocation prints (absent from reservations held before).
+        birth_date: str = ""
+        school_name: str = ""
+        departement: str = ""
 
     @event(Held)
     def __init__(
@@ -326,9 +107,15 @@ class Reservation(Aggregate):
         exam_starts_at: datetime,
         expires_at: datetime,
         centre_address: str = "",
+        birth_date: str = "",
+        school_name: str = "",
+        departement: str = "",
     ) -> None:
         self.school_id = school_id
         self.centre_address = centre_address
+        self.birth_date = birth_date
+        self.school_name = school_name
+        self.departement = departement
         self.candidate_id = candidate_id
         self.neph = neph
         self.candidate_name = candidate_name
@@ -364,6 +151,10 @@ class Reservation(Aggregate):
             centre_address=seats.centre_address,
             exam_starts_at=seats.starts_at,
             expires_at=expires_at or now + HOLD_DURATION,
+            # Copies made before these were kept lack them.
+            birth_date=getattr(candidate, "birth_date", ""),
+            school_name=getattr(candidate, "school_name", ""),
+            departement=seats.departement,
         )
 
     class Released(Aggregate.Event):
@@ -394,6 +185,9 @@ class Reservation(Aggregate):
         centre_address: str
         centre_city: str
         exam_starts_at: datetime
+        birth_date: str = ""
+        school_name: str = ""
+        departement: str = ""
 
     def confirm(self, checkout_id: UUID, at: datetime) -> bool:
         """Paid: the seat is the candidate's. False if it left the cart before."""
@@ -411,8 +205,16 @@ class Reservation(Aggregate):
             centre_address=self.centre_address,
             centre_city=self.centre_city,
             exam_starts_at=self.exam_starts_at,
+            **self.convocation_extras,
         )
         return True
+
+    @property
+    def convocation_extras(self) -> dict[str, str]:
+        """Birth date, school, département: absent from reservations held
+        before they were kept."""
+        keys = ("birth_date", "school_name", "departement")
+        return {key: getattr(self, key, "") for key in keys}
 
     @event(Confirmed)
     def _confirmed(
@@ -428,6 +230,9 @@ class Reservation(Aggregate):
         centre_address: str,
         centre_city: str,
         exam_starts_at: datetime,
+        birth_date: str = "",
+        school_name: str = "",
+        departement: str = "",
     ) -> None:
         self.status = CONFIRMED
 

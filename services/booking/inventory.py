@@ -21,11 +21,10 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from services.booking.domain import (
-    BookableCandidate,
     BookingError,
     CandidateNotBookable,
-    SessionSeats,
 )
+from services.booking.seats import BookableCandidate, SessionSeats
 from services.common import inputs
 from services.common.group_commit import GroupCommit
 from services.common.store import ServiceApplication, retry_on_conflict
@@ -83,19 +82,24 @@ class Inventory(ServiceApplication):
     def locks(self) -> SeatLocks:
         return SeatLocks()
 
-    def _known_candidate(
-        self, school_id: str, neph: str, catalogue: Catalogue
-    ) -> BookableCandidate:
-        """BO-1: booking's copy of the school's file for this NEPH; asked to
-        candidates only when the copy has not heard of it yet."""
+    def _known_candidate(self, school_id: str, neph: str, catalogue: Catalogue) -> None:
+        """BO-1: that booking has a copy of the school's file for this NEPH;
+        asked to candidates only when the copy has not heard of it yet."""
         try:
-            return self._candidate(school_id, neph)
+            self._candidate(school_id, neph, to_change=False)
+            return
         except AggregateNotFoundError:
             pass
         file = catalogue.candidate(school_id, neph)  # raises when not activated
         name = f"{file['given_names']} {file['birth_name']}"
-        self.candidate_activated(school_id, neph, UUID(file["id"]), name)
-        return self._candidate(school_id, neph)
+        self.candidate_activated(
+            school_id,
+            neph,
+            UUID(file["id"]),
+            name,
+            birth_date=file.get("birth_date") or "",
+            school_name=file.get("school_name") or "",
+        )
 
     def candidate_activated(
         self,
@@ -104,17 +108,21 @@ class Inventory(ServiceApplication):
         candidate_id: UUID,
         name: str,
         tracking: Any = None,
+        birth_date: str = "",
+        school_name: str = "",
     ) -> None:
         def attempt() -> None:
             try:
                 candidate = self._candidate(school_id, neph)
-                candidate.activate(candidate_id, name)
+                candidate.activate(candidate_id, name, birth_date, school_name)
             except AggregateNotFoundError:
                 candidate = BookableCandidate(
                     school_id=school_id,
                     neph=inputs.compact(neph),
                     candidate_id=candidate_id,
                     candidate_name=name,
+                    birth_date=birth_date,
+                    school_name=school_name,
                 )
             self.save(candidate, tracking=tracking)
 
@@ -123,32 +131,53 @@ class Inventory(ServiceApplication):
     def candidate_withdrawn(
         self, school_id: str, neph: str, candidate_id: UUID, tracking: Any
     ) -> None:
+        """An archived file takes no new seat."""
+        self._file_ended(school_id, neph, candidate_id, tracking, erased=False)
+
+    def candidate_erased(
+        self, school_id: str, neph: str, candidate_id: UUID, tracking: Any
+    ) -> None:
+        """Forget an erased file's name and birth date; it takes no new seat."""
+        self._file_ended(school_id, neph, candidate_id, tracking, erased=True)
+
+    def _file_ended(
+        self,
+        school_id: str,
+        neph: str,
+        candidate_id: UUID,
+        tracking: Any,
+        erased: bool,
+    ) -> None:
         def attempt() -> None:
             try:
                 candidate = self._candidate(school_id, neph)
             except AggregateNotFoundError:
-                # Archived before booking heard of its activation (each event
-                # type has its queue and its retries): the activation, when it
-                # comes, must find the file withdrawn.
+                # Ended before booking heard of its activation (each event
+                # type has its queue and its retries): recorded, so that the
+                # activation, when it comes, finds the file ended.
                 candidate = BookableCandidate(
                     school_id=school_id,
                     neph=inputs.compact(neph),
                     candidate_id=candidate_id,
                     candidate_name="",
                 )
-            candidate.withdraw(candidate_id)
+            if erased:
+                candidate.erase(candidate_id)
+            else:
+                candidate.withdraw(candidate_id)
             self.save(candidate, tracking=tracking)
 
         retry_on_conflict(attempt, ATTEMPTS, BookingError(BUSY))
 
-    def _known_seats(self, session_id: UUID, catalogue: Catalogue) -> SessionSeats:
-        """A session's seats; asked to scheduling only the first time."""
+    def _known_seats(self, session_id: UUID, catalogue: Catalogue) -> None:
+        """That booking has a session's seats; asked to scheduling only the
+        first time."""
         try:
-            return self._seats(session_id)
+            self._seats(session_id, to_change=False)
+            return
         except SessionNotFound:
             pass
         self.session_scheduled(catalogue.session(str(session_id)))
-        return self._seats(session_id)
 
     def session_scheduled(self, session: dict[str, Any], tracking: Any = None) -> None:
         """Scheduling opened a session (its event, or its answer to a lookup)."""
@@ -206,24 +235,29 @@ class Inventory(ServiceApplication):
     def _fresh(self) -> threading.local:
         return threading.local()
 
-    def _load(self, aggregate_id: UUID) -> Any:
+    def _load(self, aggregate_id: UUID, to_change: bool = True) -> Any:
+        """An aggregate; a copy of the cached one when it is `to_change`
+        (a command on it must not change the cache), the cached one itself
+        when it is only looked at."""
         if getattr(self._fresh, "reads", False):
             self.forget_id(aggregate_id)
-        return self.repository.get(aggregate_id)
+        return self.repository.get(aggregate_id, deepcopy_from_cache=to_change)
 
     @cached_property
     def group(self) -> GroupCommit:
         """Holds arriving together are written in one commit."""
         return GroupCommit(self)
 
-    def _candidate(self, school_id: str, neph: str) -> BookableCandidate:
+    def _candidate(
+        self, school_id: str, neph: str, to_change: bool = True
+    ) -> BookableCandidate:
         """Booking's copy of a school's file (AggregateNotFoundError if none)."""
         key = BookableCandidate.create_id(school_id, inputs.compact(neph))
-        return self._load(key)
+        return self._load(key, to_change)
 
-    def _seats(self, session_id: UUID) -> SessionSeats:
+    def _seats(self, session_id: UUID, to_change: bool = True) -> SessionSeats:
         try:
-            seats = self._load(SessionSeats.create_id(session_id))
+            seats = self._load(SessionSeats.create_id(session_id), to_change)
         except AggregateNotFoundError:
             raise SessionNotFound() from None
         if not isinstance(seats, SessionSeats):

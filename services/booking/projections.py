@@ -14,6 +14,7 @@ from eventsourcing.utils import get_topic
 from psycopg import sql
 
 from services.booking.domain import CONFIRMED, IN_CART, PARIS, Reservation
+from services.booking.seats import BookableCandidate
 from services.common.projection import ReadModel, ReadModelView
 from services.common.text import fold
 
@@ -62,6 +63,41 @@ class ReservationListView(ReadModelView):
     def set_status(self, reservation_id: Any, status: str, tracking: Tracking) -> None:
         key = ("reservation_id", reservation_id)
         self.update_row("reservation_list", key, {"status": status}, tracking)
+
+    def forget_candidate(self, candidate_id: Any, tracking: Tracking) -> None:
+        """An erased file's rows keep the seat, its session and status (the
+        school's purchase), not who it was for."""
+        self.write(
+            sql.SQL(
+                "UPDATE {} SET candidate_name = '', search_text = '', neph = ''"
+                " WHERE candidate_id = %(candidate)s"
+            ).format(self.table("reservation_list")),
+            {"candidate": candidate_id},
+            tracking,
+        )
+
+    def in_cart_of(self, candidate_id: Any) -> list[str]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                sql.SQL(
+                    "SELECT reservation_id FROM {}"
+                    " WHERE candidate_id = %s AND status = %s"
+                ).format(self.table("reservation_list")),
+                (candidate_id, IN_CART),
+            )
+            return [str(r["reservation_id"]) for r in curs.fetchall()]
+
+    def has_upcoming(self, candidate_id: Any, now: datetime) -> bool:
+        """A seat in the cart or paid, for an exam still to come."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                sql.SQL(
+                    "SELECT 1 FROM {} WHERE candidate_id = %s"
+                    " AND status = ANY(%s) AND exam_starts_at > %s LIMIT 1"
+                ).format(self.table("reservation_list")),
+                (candidate_id, [IN_CART, CONFIRMED], now),
+            )
+            return curs.fetchone() is not None
 
     def search(
         self,
@@ -115,6 +151,7 @@ class ReservationList(Projection[ReservationListView]):
         get_topic(Reservation.Held),
         get_topic(Reservation.Released),
         get_topic(Reservation.Confirmed),
+        get_topic(BookableCandidate.Erased),
     )
 
     @singledispatchmethod
@@ -149,6 +186,10 @@ class ReservationList(Projection[ReservationListView]):
     @process_event.register
     def _(self, e: Reservation.Confirmed, tracking: Tracking) -> None:
         self.view.set_status(e.originator_id, CONFIRMED, tracking)
+
+    @process_event.register
+    def _(self, e: BookableCandidate.Erased, tracking: Tracking) -> None:
+        self.view.forget_candidate(e.candidate_id, tracking)
 
 
 READ_MODELS = {"reservation_list": ReadModel(ReservationList, ReservationListView)}

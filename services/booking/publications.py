@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.booking.domain import Reservation, SessionSeats
+from services.booking.convocations import convocation_fields
+from services.booking.domain import (
+    Reservation,
+)
+from services.booking.seats import SessionSeats
 from services.common import contracts
 from services.common.store import Publication
 
@@ -30,16 +34,13 @@ def _slot_released(e: SessionSeats.SlotReleased, app: Any) -> dict[str, Any]:
 
 def _confirmed(e: Reservation.Confirmed, app: Any) -> dict[str, Any]:
     return {
+        **convocation_fields(
+            e, e.originator_id, app.settings.secret_key.get_secret_value()
+        ),
         "reservation_id": e.originator_id,
         "school_id": e.school_id,
         "candidate_id": e.candidate_id,
-        "candidate_name": e.candidate_name,
-        "neph": e.neph,
         "session_id": e.session_id,
-        "centre_name": e.centre_name,
-        "centre_address": e.centre_address,
-        "centre_city": e.centre_city,
-        "exam_starts_at": e.exam_starts_at.isoformat(),
         "checkout_id": e.checkout_id,
         "confirmed_at": e.confirmed_at,
     }

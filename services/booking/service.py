@@ -168,6 +168,8 @@ class BookingService:
             p["candidate_id"],
             p["candidate_name"] or "",
             event.tracking,
+            birth_date=p.get("birth_date") or "",
+            school_name=p.get("school_name") or "",
         )
 
     @consume("candidates", contracts.CandidateArchived)
@@ -177,6 +179,19 @@ class BookingService:
         self.app.candidate_withdrawn(
             p["school_id"], p["neph"], p["candidate_id"], event.tracking
         )
+
+    @consume("candidates", contracts.CandidateErased)
+    def on_candidate_erased(self, event: Delivered) -> None:
+        """An erased file: its name and birth date are forgotten here (TR-4)."""
+        p = event.payload
+        self.app.on_candidate_erased(
+            p["school_id"], p["neph"], p["candidate_id"], event.tracking
+        )
+
+    @rpc
+    def has_upcoming_seat(self, candidate_id: str) -> bool:
+        """Whether a candidate holds or paid a seat for an exam to come."""
+        return self.app.has_upcoming_seat(UUID(candidate_id))
 
     @timer(interval=EXPIRY_SWEEP_SECONDS)
     def expire_holds(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
@@ -15,6 +16,7 @@ from services.candidates.domain import (
     ACTIVATED,
     BY_EMAIL,
     BY_POST,
+    ERASED,
     EXPIRED,
     CandidateFile,
     CandidateFileError,
@@ -28,6 +30,9 @@ from services.common.store import ServiceApplication
 
 PARIS = ZoneInfo("Europe/Paris")
 RECEIPT = "candidate-receipt"
+# Why a file was erased (CandidateFile.Erased.reason).
+ON_REQUEST = "demande"
+END_OF_RETENTION = "conservation"
 
 
 class InvalidCandidateFile(ValueError):
@@ -54,7 +59,7 @@ class CandidatesApplication(ServiceApplication):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.links = LinkTokens(self.settings.secret_key)
+        self.links = LinkTokens(self.settings.secret_key.get_secret_value())
 
     # -- creation (CA-1, CA-2) ------------------------------------------------------
 
@@ -67,20 +72,32 @@ class CandidatesApplication(ServiceApplication):
         school_email: str,
         data: dict[str, Any],
         idempotency_key: str | None = None,
+        school_name: str = "",
     ) -> dict[str, Any]:
         """CA-1: once per idempotency key; a retry gets the same file back."""
         request = Idempotent.of(
-            self.settings.secret_key, "candidate", school_id, idempotency_key, data
+            self.settings.secret_key.get_secret_value(),
+            "candidate",
+            school_id,
+            idempotency_key,
+            data,
         )
         return once(
             self,
             request,
-            lambda mark: self._create_file(school_id, school_email, data, mark),
+            lambda mark: self._create_file(
+                school_id, school_email, data, mark, school_name
+            ),
             lambda file_id: self.view(self._get(UUID(file_id), school_id)),
         )
 
     def _create_file(
-        self, school_id: str, school_email: str, data: dict[str, Any], mark: Any
+        self,
+        school_id: str,
+        school_email: str,
+        data: dict[str, Any],
+        mark: Any,
+        school_name: str = "",
     ) -> dict[str, Any]:
         clean, errors = rules.check_new_file(data, self.today())
         if not errors and self._neph_holder(clean["neph"]) is not None:
@@ -93,6 +110,7 @@ class CandidatesApplication(ServiceApplication):
             file_id=file_id,
             school_id=school_id,
             school_email=school_email,
+            school_name=school_name,
             neph=clean["neph"],
             personal=self.vault.seal(file_id, personal),
             contact=BY_EMAIL if personal["email"] else BY_POST,
@@ -235,10 +253,63 @@ class CandidatesApplication(ServiceApplication):
                 self.save(file, self._release_neph(file))
             except IntegrityError:
                 continue  # another replica's sweep expired it a moment earlier
-            # Forgetting the key erases the sealed personal data everywhere.
+            # Forgetting the subject's keys erases the sealed personal data
+            # everywhere: this service's events, every message on the bus.
             self.vault.forget(file.id)
             expired.append(str(file.id))
         return expired
+
+    # -- erasure (TR-4) ------------------------------------------------------------
+
+    def get_erasable(self, candidate_id: UUID, school_id: str | None) -> bool:
+        """Whether erasing would change anything (another school's: not found)."""
+        return not self._load(candidate_id, school_id).is_erased
+
+    def erase(
+        self,
+        candidate_id: UUID,
+        school_id: str | None,
+        seat_upcoming: bool,
+        reason: str = ON_REQUEST,
+    ) -> dict[str, str]:
+        """Erase a file: its key is forgotten (every sealed copy becomes
+        unreadable), its list row deleted, and CandidateErased tells the other
+        services. Asking again answers the same (a double click, a retry)."""
+        file = self._load(candidate_id, school_id)
+        if not file.is_erased:
+            file.erase(self.clock.now(), reason, seat_upcoming)
+            try:
+                self.save(file, self._release_neph(file))
+            except IntegrityError:
+                # Erased a moment earlier by another request or the sweep.
+                file = self._load(candidate_id, school_id)
+        # Also after a crash between the save and here: forgetting is idempotent.
+        self.vault.forget(file.id)
+        return {"id": str(file.id), "status": ERASED}
+
+    def erasable_by_link(self, candidate_id: UUID, token: str) -> bool:
+        """Whether the candidate's erasure through their link would change
+        anything; a wrong link is refused."""
+        file = self._load(candidate_id)
+        if file.is_erased:
+            return False  # asked twice: the link died with the file
+        self._by_link(candidate_id, token)
+        return True
+
+    def purge_ended(self, retention_days: float) -> list[str]:
+        """Erase refused and archived files kept past their retention period."""
+        now = self.clock.now()
+        retention = timedelta(days=retention_days)
+        purged = []
+        for candidate_id in self.views["candidate_list"].ended_before(now - retention):
+            try:
+                file = self._get(candidate_id)
+            except CandidateFileNotFound:
+                continue  # erased already (a lagging read model, another replica)
+            if file.retention_over(now, retention):
+                self.erase(file.id, None, False, END_OF_RETENTION)
+                purged.append(str(file.id))
+        return purged
 
     def import_csv(
         self,
@@ -246,13 +317,14 @@ class CandidatesApplication(ServiceApplication):
         school_email: str,
         text: str,
         idempotency_key: str | None = None,
+        school_name: str = "",
     ) -> dict[str, Any]:
         """EX-1: one file per line; the report names each failed line and why.
 
         With a key, the file is bound to it and each line gets a key of its own
         (its rank): a retried or concurrent import, even after a crash halfway,
         creates each line once and reports the same."""
-        secret = self.settings.secret_key
+        secret = self.settings.secret_key.get_secret_value()
         whole = Idempotent.of(secret, "import", school_id, idempotency_key, text)
         once(self, whole, lambda mark: self.save(*mark("import")), lambda _id: None)
         rank = iter(range(1, 1_000_000_000))
@@ -260,7 +332,7 @@ class CandidatesApplication(ServiceApplication):
         def create(data: dict[str, Any]) -> Any:
             # A line break never occurs in a client's key: no collision with one.
             key = f"{idempotency_key}\n{next(rank)}" if idempotency_key else None
-            return self.create_file(school_id, school_email, data, key)
+            return self.create_file(school_id, school_email, data, key, school_name)
 
         try:
             return transfer.import_rows(text, create, InvalidCandidateFile)
@@ -321,14 +393,22 @@ class CandidatesApplication(ServiceApplication):
             raise InvalidCandidateFile({"recherche": [str(exc)]}) from None
         return self.views["candidate_list"].search(school_id, search)
 
-    def _get(self, candidate_id: UUID, school_id: str | None = None) -> CandidateFile:
+    def _load(self, candidate_id: UUID, school_id: str | None = None) -> CandidateFile:
+        """The file, whatever its state; another school's is not found."""
         try:
             file = self.repository.get(candidate_id)
         except AggregateNotFoundError:
             raise CandidateFileNotFound() from None
-        if school_id is not None and file.school_id != school_id:
+        # An id may name another kind of aggregate (a NEPH's claim).
+        if not isinstance(file, CandidateFile) or (
+            school_id is not None and file.school_id != school_id
+        ):
             raise CandidateFileNotFound()
-        if file.status == EXPIRED:
+        return file
+
+    def _get(self, candidate_id: UUID, school_id: str | None = None) -> CandidateFile:
+        file = self._load(candidate_id, school_id)
+        if file.status in (EXPIRED, ERASED):
             raise CandidateFileNotFound()  # deleted (CA-4): only its history remains
         return file
 
@@ -342,6 +422,7 @@ class CandidatesApplication(ServiceApplication):
         return {
             "id": str(file.id),
             "school_id": file.school_id,
+            "school_name": getattr(file, "school_name", ""),
             "neph": file.neph,
             "status": file.status,
             "contact": file.contact,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.common.documents import long_date, short_date
 from services.common.pdf import Document
 
 SWORN = (
@@ -12,13 +13,19 @@ SWORN = (
 )
 
 
+def _date(value: str | None) -> str:
+    return short_date(value) if value else ""
+
+
 def render_receipt(view: dict[str, Any]) -> bytes:
     doc = Document()
     doc.paragraph("Passer mon code", size=16, bold=True)
     doc.paragraph("Récépissé de confirmation du dossier candidat", size=13)
     doc.ln(6)
     doc.paragraph(f"Numéro de demande : {view['request_number']}", bold=True)
-    doc.paragraph(f"Confirmé le : {view['confirmed_at'][:10]}")
+    doc.paragraph(f"Confirmé le : {long_date(view['confirmed_at'])}")
+    if view.get("school_name"):
+        doc.paragraph(f"Dossier déposé par l'auto-école : {view['school_name']}")
     doc.ln(4)
     civility = "Madame" if view.get("civility") == "MME" else "Monsieur"
     rows = [
@@ -27,7 +34,7 @@ def render_receipt(view: dict[str, Any]) -> bytes:
         ("Nom de naissance", view.get("birth_name") or ""),
         ("Nom d'usage", view.get("usage_name") or "—"),
         ("Prénoms", view.get("given_names") or ""),
-        ("Date de naissance", view.get("birth_date") or ""),
+        ("Date de naissance", _date(view.get("birth_date"))),
         ("Adresse e-mail", view.get("email") or "—"),
     ]
     address = view.get("address")

@@ -26,6 +26,7 @@ ACTIVATED = "activé"
 REFUSED = "refusé par le candidat"
 EXPIRED = "expiré"
 ARCHIVED = "archivé"
+ERASED = "effacé"
 
 # A file that holds its NEPH: no other file may use it meanwhile (CA-2).
 HOLDING_STATES = (AWAITING_EMAIL, ACTIVATED)
@@ -34,6 +35,9 @@ BY_EMAIL = "email"
 BY_POST = "courrier"
 
 ACTIVATION_DEADLINE = timedelta(days=7)
+# Files that are done with (refused, archived) and kept until their retention
+# period ends, then erased (README, « Données personnelles »).
+ENDED_STATES = (REFUSED, ARCHIVED)
 MINIMUM_AGE = 15
 
 
@@ -110,6 +114,8 @@ class CandidateFile(Aggregate):
         contact: str
         activation_nonce: str
         expires_at: datetime
+        # The school's name as the candidate's messages give it (absent before).
+        school_name: str = ""
 
     @event(Created)
     def __init__(
@@ -122,9 +128,11 @@ class CandidateFile(Aggregate):
         contact: str,
         activation_nonce: str,
         expires_at: datetime,
+        school_name: str = "",
     ) -> None:
         self.school_id = school_id
         self.school_email = school_email
+        self.school_name = school_name
         self.neph = neph
         self.personal: str | None = personal
         self.contact = contact
@@ -145,11 +153,13 @@ class CandidateFile(Aggregate):
         contact: str,
         nonce: str,
         at: datetime,
+        school_name: str = "",
     ) -> CandidateFile:
         return cls(
             file_id=file_id,
             school_id=school_id,
             school_email=school_email,
+            school_name=school_name,
             neph=neph,
             personal=personal,
             contact=contact,
@@ -170,6 +180,14 @@ class CandidateFile(Aggregate):
         """What every published event of this file says of it."""
         return {"school_id": self.school_id, "neph": self.neph}
 
+    def _school(self) -> dict[str, str]:
+        """Who filed it, for the messages its events cause."""
+        # Files created before the name was kept lack it.
+        return {
+            "school_name": getattr(self, "school_name", ""),
+            "school_email": self.school_email,
+        }
+
     def _require(self, *states: str) -> None:
         if self.status not in states:
             raise CandidateFileStateError(
@@ -186,6 +204,7 @@ class CandidateFile(Aggregate):
         contact: str
         personal: str | None
         expires_at: datetime
+        school_name: str = ""
 
     def reissue_activation_link(self, nonce: str) -> None:
         if not (self.status == AWAITING_EMAIL or self.email_to_validate):
@@ -196,6 +215,7 @@ class CandidateFile(Aggregate):
             contact=self.contact,
             personal=self.personal,
             expires_at=self.expires_at,
+            school_name=self._school()["school_name"],
             **self._told(),
         )
 
@@ -216,6 +236,9 @@ class CandidateFile(Aggregate):
         neph: str
         request_number: str
         personal: str | None
+        # For the school's message and the convocation (absent before).
+        school_name: str = ""
+        school_email: str = ""
 
     def confirm(self, nonce: str, at: datetime) -> None:
         """The candidate checked the data and swore it is right."""
@@ -226,6 +249,7 @@ class CandidateFile(Aggregate):
             confirmed_at=at,
             request_number=self.request_number,
             personal=self.personal,
+            **self._school(),
             **self._told(),
         )
 
@@ -257,6 +281,7 @@ class CandidateFile(Aggregate):
     def _refused(self, refused_at: datetime) -> None:
         self.status = REFUSED
         self.activation_nonce = None
+        self.ended_at = refused_at
 
     class EmailValidated(Aggregate.Event):
         validated_at: datetime
@@ -312,6 +337,7 @@ class CandidateFile(Aggregate):
         school_id: str
         neph: str
         expires_at: datetime
+        school_name: str = ""
 
     def change_contact(self, personal: str, contact: str, nonce: str | None) -> None:
         """New contact data; a new e-mail (with its `nonce`) must be proved again."""
@@ -323,6 +349,7 @@ class CandidateFile(Aggregate):
             nonce=nonce,
             revalidate=nonce is not None and self.status == ACTIVATED,
             expires_at=self.expires_at,
+            school_name=self._school()["school_name"],
             **self._told(),
         )
 
@@ -350,3 +377,47 @@ class CandidateFile(Aggregate):
     @event(Archived)
     def _archived(self, archived_at: datetime) -> None:
         self.status = ARCHIVED
+        self.ended_at = archived_at
+
+    # -- erasure on request and at the end of retention (TR-4) -------------------
+
+    @property
+    def is_erased(self) -> bool:
+        return self.status in (ERASED, EXPIRED)
+
+    def retention_over(self, at: datetime, retention: timedelta) -> bool:
+        """A refused or archived file kept `retention` since it ended."""
+        ended_at: datetime | None = getattr(self, "ended_at", None)
+        return (
+            self.status in ENDED_STATES
+            and ended_at is not None
+            and at >= ended_at + retention
+        )
+
+    class Erased(Aggregate.Event):
+        erased_at: datetime
+        # Why: « demande » (school or candidate) or « conservation » (retention).
+        reason: str
+        # For the relay.
+        school_id: str
+        neph: str
+
+    def erase(self, at: datetime, reason: str, seat_upcoming: bool) -> None:
+        """Forget the candidate. Refused while they hold an upcoming seat: the
+        convocation names them and the centre checks who sits the exam, so the
+        reservation must be cancelled first (and refunded, BO-7)."""
+        if self.is_erased:
+            raise CandidateFileStateError("Ce dossier est déjà effacé.")
+        if seat_upcoming:
+            raise CandidateFileStateError(
+                "Ce candidat a une réservation d'examen à venir : annulez-la "
+                "avant de demander l'effacement de son dossier."
+            )
+        self.trigger_event(self.Erased, erased_at=at, reason=reason, **self._told())
+
+    @event(Erased)
+    def _erased(self, erased_at: datetime, reason: str) -> None:
+        self.status = ERASED
+        self.personal = None  # its key is forgotten too: see the application
+        self.activation_nonce = None
+        self.email_to_validate = False

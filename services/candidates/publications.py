@@ -23,15 +23,20 @@ def _activation_fields(app: CandidatesApplication, e: Any, nonce: str) -> dict:
     return {
         "candidate_id": file_id,
         "school_id": e.school_id,
-        "neph": e.neph,
+        # Only for whom there is someone to write to (sealed on the bus).
+        "neph": e.neph if personal else None,
         "contact": e.contact,
         "civility": personal.get("civility"),
         "given_names": personal.get("given_names"),
         "birth_name": personal.get("birth_name"),
         "email": personal.get("email"),
         "address": personal.get("address"),
-        "link_token": app.links.token(ACTIVATION, file_id, nonce),
-        "code": app.links.code(ACTIVATION, file_id, nonce),
+        # Events stored before the school's name was kept lack it.
+        "school_name": getattr(e, "school_name", "") or None,
+        # Nobody to send them to once erased: nothing is sealed then, and no
+        # key is made again for the erased file.
+        "link_token": app.links.token(ACTIVATION, file_id, nonce) if personal else None,
+        "code": app.links.code(ACTIVATION, file_id, nonce) if personal else None,
         "expires_at": e.expires_at,
     }
 
@@ -57,8 +62,11 @@ def _activated(e: CandidateFile.Confirmed, app: CandidatesApplication) -> dict:
     names = (personal.get("given_names"), personal.get("birth_name"))
     return {
         "candidate_name": " ".join(n for n in names if n) or None,
+        "birth_date": personal.get("birth_date"),
         "candidate_id": e.originator_id,
         "school_id": e.school_id,
+        "school_name": getattr(e, "school_name", "") or None,
+        "school_email": getattr(e, "school_email", "") or None,
         "neph": e.neph,
         "request_number": e.request_number,
         "activated_at": e.confirmed_at,
@@ -91,6 +99,15 @@ def _archived(e: CandidateFile.Archived, app: Any) -> dict:
     }
 
 
+def _erased(e: CandidateFile.Erased, app: Any) -> dict:
+    return {
+        "candidate_id": e.originator_id,
+        "school_id": e.school_id,
+        "neph": e.neph,
+        "erased_at": e.erased_at,
+    }
+
+
 PUBLISHED: dict[type, Publication] = {
     CandidateFile.Created: Publication(contracts.CandidateCreated, _created),
     CandidateFile.ActivationLinkReissued: Publication(
@@ -110,4 +127,5 @@ PUBLISHED: dict[type, Publication] = {
     CandidateFile.Expired: Publication(
         contracts.CandidateExpired, _ended("expired_at")
     ),
+    CandidateFile.Erased: Publication(contracts.CandidateErased, _erased),
 }

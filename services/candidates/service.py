@@ -17,7 +17,7 @@ from services.candidates.domain import CandidateFileError, CandidateFileStateErr
 from services.candidates.projections import READ_MODELS
 from services.common.dependencies import ApplicationProvider, service_health
 from services.common.idempotency import IdempotencyConflict
-from services.common.rpc import rpc
+from services.common.rpc import RpcProxy, rpc
 
 ERRORS = {
     InvalidCandidateFile: (400, "dossier_invalide"),
@@ -29,6 +29,8 @@ ERRORS = {
 
 # How often overdue files are looked for; the deadline itself is 7 days (CA-4).
 EXPIRY_SWEEP_SECONDS = 5
+# How often refused and archived files past their retention are looked for.
+RETENTION_SWEEP_SECONDS = 10
 
 
 class CandidatesService:
@@ -39,6 +41,7 @@ class CandidatesService:
     app: CandidatesApplication = ApplicationProvider(
         CandidatesApplication, read_models=READ_MODELS
     )
+    booking = RpcProxy("booking")
 
     @rpc
     def create_file(
@@ -47,9 +50,12 @@ class CandidatesService:
         school_email: str,
         data: dict[str, Any],
         idempotency_key: str | None = None,
+        school_name: str = "",
     ) -> dict[str, Any]:
         """Create a candidate file for a school, if the candidate is eligible."""
-        return self.app.create_file(school_id, school_email, data, idempotency_key)
+        return self.app.create_file(
+            school_id, school_email, data, idempotency_key, school_name
+        )
 
     @rpc
     def get_file(self, school_id: str, candidate_id: str) -> dict[str, Any]:
@@ -77,6 +83,24 @@ class CandidatesService:
     def archive(self, school_id: str, candidate_id: str) -> dict[str, Any]:
         """Archive a file that is done with."""
         return self.app.archive(school_id, UUID(candidate_id))
+
+    @rpc
+    def erase(self, school_id: str, candidate_id: str) -> dict[str, str]:
+        """Erase one of the school's files, unless its candidate holds a seat
+        for an exam to come."""
+        # Booking knows the seats: asked, rather than kept in a copy fed by
+        # every reservation's events, as erasures are rare. A hold taken just
+        # after the answer leaves the cart when booking hears of the erasure.
+        erasable = self.app.get_erasable(UUID(candidate_id), school_id)
+        upcoming = erasable and self.booking.has_upcoming_seat(candidate_id)
+        return self.app.erase(UUID(candidate_id), school_id, upcoming)
+
+    @rpc
+    def erase_for_candidate(self, candidate_id: str, token: str) -> dict[str, str]:
+        """The candidate, through their link, asks for their file's erasure."""
+        erasable = self.app.erasable_by_link(UUID(candidate_id), token)
+        upcoming = erasable and self.booking.has_upcoming_seat(candidate_id)
+        return self.app.erase(UUID(candidate_id), None, upcoming)
 
     @rpc
     def for_candidate(self, candidate_id: str, token: str) -> dict[str, Any]:
@@ -110,9 +134,12 @@ class CandidatesService:
         school_email: str,
         text: str,
         idempotency_key: str | None = None,
+        school_name: str = "",
     ) -> dict:
         """Create files from a CSV; report every line that failed (EX-1)."""
-        return self.app.import_csv(school_id, school_email, text, idempotency_key)
+        return self.app.import_csv(
+            school_id, school_email, text, idempotency_key, school_name
+        )
 
     @rpc
     def export_csv(self, school_id: str) -> str:
@@ -146,6 +173,11 @@ class CandidatesService:
     def expire_overdue(self) -> None:
         """Delete files not confirmed within 7 days and erase their personal data."""
         self.app.expire_overdue()
+
+    @timer(interval=RETENTION_SWEEP_SECONDS)
+    def purge_ended(self) -> None:
+        """Erase refused and archived files kept past their retention period."""
+        self.app.purge_ended(self.app.settings.candidate_retention_days)
 
     @rpc
     def ping(self) -> str:

@@ -14,16 +14,17 @@ is dead-lettered like any other, where kombu would log it and drop it.
 from __future__ import annotations
 
 import logging
-import traceback
 from functools import partial
 from typing import Any
 
 import eventlet
+import psycopg
 from marshmallow import ValidationError
 from nameko.amqp.publish import Publisher
 from nameko.containers import ContainerBeingKilled
 from nameko.messaging import Consumer, QueueConsumer
 
+from services.common import logs
 from services.common.contracts import Contract
 from services.common.envelope import (
     H_ATTEMPT,
@@ -33,6 +34,8 @@ from services.common.envelope import (
     Envelope,
 )
 from services.common.errors import AlreadyProcessed
+from services.common.keystore import KeyStore, KeyStoreError, keystore_from_settings
+from services.common.sealing import open_message
 from services.common.settings import Settings
 from services.common.topology import Subscription, dead_letter_queue, retry_queue
 
@@ -49,6 +52,13 @@ class EventQueueConsumer(QueueConsumer):
     log line, before any entrypoint sees it. Here each event consumer gets it
     instead, to dead-letter it (TR-2).
     """
+
+    @property
+    def prefetch_count(self) -> int:
+        # Set per consumer, but the broker gives every consumer of the channel
+        # the last setting made before it starts: the largest any needs.
+        wanted = [getattr(p, "prefetch_count", 0) for p in self._providers]
+        return max([self.container.max_workers, *wanted])
 
     def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
         consumers = super().get_consumers(consumer_cls, channel)
@@ -76,6 +86,7 @@ class EventConsumer(Consumer):
         self.contract = contract
         self.retry_delays: tuple[float, ...] = ()
         self._publisher: Publisher | None = None
+        self._keys: KeyStore | None = None
         super().__init__(queue=None, requeue_on_error=False, **kwargs)
 
     @property
@@ -98,25 +109,56 @@ class EventConsumer(Consumer):
         )
         super().setup()
 
-    def handle_message(self, body: Any, message: Any) -> None:
+    def delivered(self, body: Any, message: Any) -> Delivered | None:
+        """The message as its handler receives it; None, and dead-lettered,
+        if it does not fit its envelope or its contract."""
         attempt = int((message.headers or {}).get(H_ATTEMPT, 0)) + 1
         try:
             envelope = Envelope.from_headers(message.headers)
-            payload = self.schema.load(body)
+            opened, erased = self._open(body)
+            payload = self.schema.load(opened)
         except (BadEnvelope, ValidationError) as exc:
             # It will never load, however often it is tried.
             self._park(message, body, attempt, f"message illisible : {exc}", dead=True)
-            return
-        delivered = Delivered(
+            return None
+        except (psycopg.Error, KeyStoreError) as exc:  # the keys: try again later
+            error = f"clés inaccessibles : {exc!r}"
+            dead = attempt > len(self.retry_delays)
+            self._park(message, body, attempt, error, dead=dead)
+            return None
+        return Delivered(
             envelope=envelope,
             payload=payload,
             attempt=attempt,
             handler=self.method_name,
+            erased=erased,
         )
-        handle_result = partial(self.handle_result, message, body, attempt)
+
+    def _open(self, body: Any) -> tuple[Any, bool]:
+        """The body with its sealed personal fields in clear; whether erased."""
+        if not self.contract.personal:
+            return body, False
+        # Built on first use: only contracts with personal fields need it.
+        if self._keys is None:
+            self._keys = keystore_from_settings(Settings.from_env())
+        return open_message(self.contract, body, self._keys)
+
+    def handle_message(self, body: Any, message: Any) -> None:
+        delivered = self.delivered(body, message)
+        if delivered is None:
+            return
+        handle_result = partial(self.handle_result, message, body, delivered.attempt)
+        # The request that caused the event: the handler's lines, calls and
+        # events carry it on (services/common/container.py).
+        envelope = delivered.envelope
+        context = {"correlation_id": envelope.correlation_id or logs.new_id()}
         try:
             self.container.spawn_worker(
-                self, (delivered,), {}, context_data={}, handle_result=handle_result
+                self,
+                (delivered,),
+                {},
+                context_data=context,
+                handle_result=handle_result,
             )
         except ContainerBeingKilled:
             self._settle(message, requeue=True)
@@ -124,7 +166,7 @@ class EventConsumer(Consumer):
     def handle_undecodable(self, message: Any, exc: Any) -> None:
         """A body that is not JSON (or not of an accepted type): dead-lettered."""
         attempt = int((message.headers or {}).get(H_ATTEMPT, 0)) + 1
-        error = f"message illisible : {exc!r}"
+        error = f"message illisible : {logs.describe_error(exc)}"
         self._park(message, _Raw(message), attempt, error, dead=True)
 
     def handle_result(
@@ -142,7 +184,9 @@ class EventConsumer(Consumer):
         if exc_info is None:
             self._settle(message)
             return result, None
-        error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1]))
+        # Kept in the message's headers, in its retry and dead-letter queues,
+        # and logged: the error's type and place, never its text.
+        error = logs.describe_error(exc_info[1])
         dead = attempt > len(self.retry_delays)
         self._park(message, body, attempt, error, dead=dead)
         return result, exc_info

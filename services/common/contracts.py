@@ -11,8 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
+from uuid import UUID
 
 from marshmallow import EXCLUDE, Schema, fields, validate
+
+from services.common.personal import school_subject
+
+# The field that carries a message's personal fields, sealed with the key of
+# its data subject (services/common/sealing.py).
+SEALED = "sealed"
 
 
 class Contract(Schema):
@@ -20,10 +27,30 @@ class Contract(Schema):
 
     event_type: ClassVar[str]
     version: ClassVar[int]
+    # Fields never on the bus in clear: sealed with the key of the subject
+    # named by `subject_field` (a person, an account), opened by the consumer;
+    # None once that key is forgotten.
+    personal: ClassVar[tuple[str, ...]] = ()
+    subject_field: ClassVar[str] = ""
 
     class Meta:
         unknown = EXCLUDE
         ordered = True
+
+    @classmethod
+    def subject_of(cls, data: Mapping[str, Any]) -> UUID:
+        """Whose key seals this message's personal fields."""
+        value = data[cls.subject_field]
+        return value if isinstance(value, UUID) else UUID(str(value))
+
+
+def _sealed() -> fields.Field:
+    return fields.String(load_default=None, allow_none=True)
+
+
+def _personal(field: type[fields.Field] = fields.String, **kw: Any) -> fields.Field:
+    """A personal field: absent in clear on the bus, None once erased."""
+    return field(load_default=None, allow_none=True, **kw)
 
 
 NEPH = fields.String(required=True, validate=validate.Regexp(r"^\d{12}$"))
@@ -40,33 +67,49 @@ class _Address(Schema):
 
 class CandidateActivationRequested(Contract):
     """A candidate must confirm their file: by the e-mailed link, or, without an
-    e-mail address, with the code of a letter. Personal data may be missing
-    (None) when the file was erased before this was published."""
+    e-mail address, with the code of a letter. Personal data and secrets
+    travel sealed with the candidate's key (v2); they are None when the file was
+    erased before this was published or read."""
 
     event_type = "CandidateActivationRequested"
-    version = 1
+    version = 2
+    personal = (
+        "neph",
+        "civility",
+        "given_names",
+        "birth_name",
+        "email",
+        "address",
+        "link_token",
+        "code",
+    )
+    subject_field = "candidate_id"
 
     candidate_id = fields.UUID(required=True)
     school_id = fields.String(required=True)
-    neph = NEPH
+    neph = _personal(validate=validate.Regexp(r"^\d{12}$"))
     contact = fields.String(
         required=True, validate=validate.OneOf(["email", "courrier"])
     )
-    civility = fields.String(required=True, allow_none=True)
-    given_names = fields.String(required=True, allow_none=True)
-    birth_name = fields.String(required=True, allow_none=True)
-    email = fields.Email(required=True, allow_none=True)
-    address = fields.Nested(_Address, required=True, allow_none=True)
-    link_token = fields.String(required=True)
-    code = fields.String(required=True)
+    civility = _personal()
+    given_names = _personal()
+    birth_name = _personal()
+    email = _personal(fields.Email)
+    address = _personal(fields.Nested, nested=_Address)
+    link_token = _personal()
+    code = _personal()
+    sealed = _sealed()
     expires_at = fields.AwareDateTime(required=True)
+    # Added in v1 (readers ignore what they do not know): the school that filed,
+    # named to the candidate; None for files created before it was kept.
+    school_name = fields.String(load_default=None, allow_none=True)
 
 
 class CandidateCreated(CandidateActivationRequested):
     """A school created a candidate file; the candidate must now confirm it."""
 
     event_type = "CandidateCreated"
-    version = 1
+    version = 2
 
     school_email = fields.Email(required=True)
     created_at = fields.AwareDateTime(required=True)
@@ -76,17 +119,25 @@ class CandidateActivated(Contract):
     """The candidate confirmed the file: it can be booked (BO-1)."""
 
     event_type = "CandidateActivated"
-    version = 1
+    version = 2
+    # NEPH stays in clear: booking keys its copy of the file by it.
+    personal = ("candidate_name", "birth_date")
+    subject_field = "candidate_id"
 
     candidate_id = fields.UUID(required=True)
     school_id = fields.String(required=True)
     neph = NEPH
     request_number = fields.String(required=True)
     activated_at = fields.AwareDateTime(required=True)
-    # Added in v1 (readers ignore what they do not know): the name booking
-    # shows on reservations and convocations. Personal data in clear on the bus
-    # until payloads are sealed per reader; None once the file is erased.
-    candidate_name = fields.String(load_default=None, allow_none=True)
+    # The name booking shows on reservations and convocations, and the birth
+    # date the convocation prints: sealed (v2); None once the file is erased.
+    candidate_name = _personal()
+    birth_date = _personal()
+    sealed = _sealed()
+    # For the convocation (school) and the school's message that its candidate
+    # confirmed (its e-mail).
+    school_name = fields.String(load_default=None, allow_none=True)
+    school_email = fields.Email(load_default=None, allow_none=True)
 
 
 class CandidateArchived(Contract):
@@ -111,42 +162,79 @@ class EmailValidated(Contract):
     validated_at = fields.AwareDateTime(required=True)
 
 
-class CandidateRefused(Contract):
+class _ToTheSchool(Contract):
+    """A message whose personal fields are for the school (its address, which
+    of its files): sealed with the school's key, not the candidate's, which
+    may be forgotten by then."""
+
+    @classmethod
+    def subject_of(cls, data: Mapping[str, Any]) -> UUID:
+        return school_subject(str(data["school_id"]))
+
+
+class CandidateRefused(_ToTheSchool):
     """The candidate refused the data: the school must create a new file."""
 
     event_type = "CandidateRefused"
-    version = 1
+    version = 2
+    personal = ("school_email", "neph")
 
     candidate_id = fields.UUID(required=True)
     school_id = fields.String(required=True)
-    school_email = fields.Email(required=True)
-    neph = NEPH
+    school_email = _personal(fields.Email)
+    neph = _personal(validate=validate.Regexp(r"^\d{12}$"))
+    sealed = _sealed()
     refused_at = fields.AwareDateTime(required=True)
 
 
-class CandidateExpired(Contract):
+class CandidateExpired(_ToTheSchool):
     """Not confirmed in 7 days: the file is deleted and its personal data erased;
     every service that copied any of it forgets it too."""
 
     event_type = "CandidateExpired"
-    version = 1
+    version = 2
+    personal = ("school_email", "neph")
 
     candidate_id = fields.UUID(required=True)
     school_id = fields.String(required=True)
-    school_email = fields.Email(required=True)
-    neph = NEPH
+    school_email = _personal(fields.Email)
+    neph = _personal(validate=validate.Regexp(r"^\d{12}$"))
+    sealed = _sealed()
     expired_at = fields.AwareDateTime(required=True)
+
+
+class CandidateErased(_ToTheSchool):
+    """The file was erased, at its school's or its candidate's request, or at
+    the end of its retention period: every service forgets what it holds of
+    that candidate, keeping only what the law requires (README, « Données
+    personnelles »). The NEPH is how booking files its copy (by school and
+    NEPH, what schools type): sealed with the school's key, as the candidate's
+    is forgotten by then."""
+
+    event_type = "CandidateErased"
+    version = 1
+    personal = ("neph",)
+
+    candidate_id = fields.UUID(required=True)
+    school_id = fields.String(required=True)
+    neph = _personal(validate=validate.Regexp(r"^\d{12}$"))
+    sealed = _sealed()
+    erased_at = fields.AwareDateTime(required=True)
 
 
 class AccountActivationRequested(Contract):
     """A new account (or one asking again) needs its activation link by e-mail."""
 
     event_type = "AccountActivationRequested"
-    version = 1
+    version = 2
+    # Whoever reads the broker must not be able to use the link (v2).
+    personal = ("email", "link_token")
+    subject_field = "account_id"
 
     account_id = fields.UUID(required=True)
-    email = fields.Email(required=True)
-    link_token = fields.String(required=True)
+    email = _personal(fields.Email)
+    link_token = _personal()
+    sealed = _sealed()
     expires_at = fields.AwareDateTime(required=True)
 
 
@@ -154,11 +242,15 @@ class PasswordResetRequested(Contract):
     """Someone asked for a password reset link for this account's address."""
 
     event_type = "PasswordResetRequested"
-    version = 1
+    version = 2
+    # Whoever reads the broker must not be able to use the link (v2).
+    personal = ("email", "link_token")
+    subject_field = "account_id"
 
     account_id = fields.UUID(required=True)
-    email = fields.Email(required=True)
-    link_token = fields.String(required=True)
+    email = _personal(fields.Email)
+    link_token = _personal()
+    sealed = _sealed()
     expires_at = fields.AwareDateTime(required=True)
 
 
@@ -247,13 +339,16 @@ class ReservationConfirmed(Contract):
     """A reservation is paid: the candidate gets the convocation (BO-4, NO-4)."""
 
     event_type = "ReservationConfirmed"
-    version = 1
+    version = 2
+    personal = ("candidate_name", "neph", "birth_date", "verification_code")
+    subject_field = "candidate_id"
 
     reservation_id = fields.UUID(required=True)
     school_id = fields.String(required=True)
     candidate_id = fields.UUID(required=True)
-    candidate_name = fields.String(required=True)
-    neph = NEPH
+    candidate_name = _personal()
+    neph = _personal(validate=validate.Regexp(r"^\d{12}$"))
+    sealed = _sealed()
     session_id = fields.UUID(required=True)
     centre_name = fields.String(required=True)
     centre_address = fields.String(required=True)
@@ -261,13 +356,22 @@ class ReservationConfirmed(Contract):
     exam_starts_at = fields.String(required=True)
     checkout_id = fields.UUID(required=True)
     confirmed_at = fields.AwareDateTime(required=True)
+    # Added in v1 (readers ignore what they do not know), for the convocation:
+    # None when the reservation was held before booking kept them.
+    birth_date = _personal()
+    school_name = fields.String(load_default=None, allow_none=True)
+    change_deadline = fields.String(load_default=None, allow_none=True)
+    verification_code = _personal()
 
 
-class PaymentCaptured(Contract):
+class PaymentCaptured(_ToTheSchool):
     """A cart is paid: its reservations become confirmed (BO-4, BI-2)."""
 
     event_type = "PaymentCaptured"
-    version = 1
+    version = 2
+    # The invoice names the candidates it pays for: sealed with the school's
+    # key (v2), as is the school's address.
+    personal = ("school_email", "invoice")
 
     checkout_id = fields.UUID(required=True)
     school_id = fields.String(required=True)
@@ -276,7 +380,11 @@ class PaymentCaptured(Contract):
     invoice_number = fields.Integer(required=True)
     captured_at = fields.AwareDateTime(required=True)
     # Added in v1 (readers ignore what they do not know): who to thank.
-    school_email = fields.Email(load_default=None, allow_none=True)
+    school_email = _personal(fields.Email)
+    # Added in v1: the invoice's figures as issued (services/billing/invoices.py),
+    # attached to the school's confirmation; names the candidates it pays for.
+    invoice = _personal(fields.Dict)
+    sealed = _sealed()
 
 
 ALL: tuple[type[Contract], ...] = (
@@ -287,6 +395,7 @@ ALL: tuple[type[Contract], ...] = (
     EmailValidated,
     CandidateRefused,
     CandidateExpired,
+    CandidateErased,
     AccountActivationRequested,
     PasswordResetRequested,
     SessionsRevoked,
@@ -316,6 +425,8 @@ def _value_dumper(field: fields.Field) -> Callable[[Any], Any]:
         dump = str
     elif isinstance(field, fields.Integer):
         dump = int
+    elif isinstance(field, fields.Dict):
+        dump = dict  # plain JSON values, as stored in the event
     else:
         raise TypeError(f"no fast dump for {type(field).__name__}")
     return lambda value: None if value is None else dump(value)

@@ -9,9 +9,12 @@ unset rather than find out under load.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 import time
 import weakref
+from collections.abc import Iterator
 
 import psycopg
 from psycopg import sql
@@ -39,7 +42,7 @@ def connect(settings: Settings, dbname: str | None = None) -> psycopg.Connection
         port=settings.postgres_port,
         dbname=dbname or settings.postgres_dbname,
         user=settings.postgres_user,
-        password=settings.postgres_password or None,
+        password=settings.postgres_password.get_secret_value() or None,
         autocommit=True,
         connect_timeout=5,
         # A dead peer must be noticed within seconds, not TCP's two hours: an
@@ -71,6 +74,34 @@ def ensure_schema(settings: Settings, schema: str) -> None:
         conn.execute(
             sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
         )
+
+
+@contextlib.contextmanager
+def creating_tables(settings: Settings, schema: str) -> Iterator[None]:
+    """One process at a time creates a schema's tables.
+
+    `CREATE TABLE IF NOT EXISTS` is not safe under concurrency: two replicas
+    of a service (or a service and its relay) starting together both try to
+    create the table, and one fails on a unique violation in the catalogue. A
+    session advisory lock, given back when its connection closes, makes the
+    second wait and then find the tables there.
+    """
+    key = f"tables:{schema}"
+    held = _creating.__dict__.setdefault("keys", set())
+    if key in held:  # this thread holds it already: a nested creation
+        yield
+        return
+    with connect(settings) as conn:
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
+        held.add(key)
+        try:
+            yield
+        finally:
+            held.discard(key)
+
+
+# The creation locks each thread (green thread, under eventlet) holds.
+_creating = threading.local()
 
 
 def drop_schemas_with_prefix(settings: Settings, prefix: str) -> None:

@@ -9,6 +9,7 @@ threads, one leader per follower across all replicas.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -16,11 +17,13 @@ from typing import Any
 
 import eventlet
 import psycopg
+from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.utils import get_topic
 from nameko.extensions import DependencyProvider
 from psycopg import sql
 from psycopg.rows import tuple_row
 
+from services.common.db import creating_tables
 from services.common.follower import LogFollower
 from services.common.parking import describe
 from services.common.projection import ReadModel
@@ -52,7 +55,12 @@ class ApplicationProvider(DependencyProvider):
     def setup(self) -> None:
         app = self.application_cls(settings=Settings.from_env())
         self.application = app
-        self.followers = self.build_followers(app)
+        # Their tables, created once however many replicas start together.
+        with _creating_tables(app):
+            self.followers = self.build_followers(app)
+            for follower in self.followers:
+                if follower.parks:
+                    follower.parking.create_table()
         # Readiness reports on them (see `service_health`).
         app.followers = self.followers  # type: ignore[attr-defined]
 
@@ -102,6 +110,12 @@ class SettingsProvider(DependencyProvider):
 
     def get_dependency(self, worker_ctx: Any) -> Settings:
         return self.settings
+
+
+def _creating_tables(app: ServiceApplication) -> contextlib.AbstractContextManager:
+    if isinstance(app.recorder, PostgresProcessRecorder):
+        return creating_tables(app.settings, app.schema)
+    return contextlib.nullcontext()  # an in-memory store: nothing to create
 
 
 def provider_of(service_cls: type) -> ApplicationProvider | None:

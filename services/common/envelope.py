@@ -28,6 +28,8 @@ class Envelope:
     version: int
     position: int
     occurred_at: str
+    # The request that caused the event (services/common/logs.py), if known.
+    correlation_id: str | None = None
 
     @property
     def event_id(self) -> str:
@@ -35,13 +37,16 @@ class Envelope:
         return f"{self.source}:{self.position}"
 
     def headers(self) -> dict[str, Any]:
-        return {
+        headers = {
             H_SOURCE: self.source,
             H_EVENT_TYPE: self.event_type,
             H_VERSION: self.version,
             H_POSITION: self.position,
             H_OCCURRED_AT: self.occurred_at,
         }
+        if self.correlation_id is not None:
+            headers[H_CORRELATION_ID] = self.correlation_id
+        return headers
 
     @classmethod
     def from_headers(cls, headers: dict[str, Any] | None) -> Envelope:
@@ -53,9 +58,16 @@ class Envelope:
                 version=int(headers[H_VERSION]),
                 position=int(headers[H_POSITION]),
                 occurred_at=str(headers.get(H_OCCURRED_AT, "")),
+                correlation_id=_text_or_none(headers.get(H_CORRELATION_ID)),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise BadEnvelope(f"missing or bad envelope header: {exc}") from exc
+
+
+def _text_or_none(value: Any) -> str | None:
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    return value if isinstance(value, str) and value else None
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,9 @@ class Delivered:
     # The handling method: two handlers of one service for the same event each
     # keep their own tracking record, so neither skips the other's message.
     handler: str = ""
+    # The message's personal data was sealed for a subject whose key is
+    # forgotten (erased): its personal fields are None, for good.
+    erased: bool = False
 
     @property
     def event_id(self) -> str:

@@ -14,6 +14,13 @@ NOT_DONE = (
     "Le service est momentanément indisponible : votre demande n'a pas été "
     "effectuée. Veuillez réessayer dans quelques instants."
 )
+# ... and a 504 "maybe done".
+UNCERTAIN = (
+    "Résultat incertain : le service n'a pas répondu à temps et votre demande a "
+    "peut-être été effectuée. Vérifiez avant de recommencer ; la renvoyer avec la "
+    "même clé d'idempotence (en-tête Idempotency-Key) est sans risque : elle ne "
+    "sera pas effectuée deux fois."
+)
 
 
 @deserialize_to_instance

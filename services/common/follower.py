@@ -31,7 +31,7 @@ from psycopg import sql
 from services.common.db import connect
 from services.common.errors import AlreadyProcessed
 from services.common.logbatch import NOTHING, batch_query, notification_of
-from services.common.parking import PARKED, ParkingLot, describe, is_event_error
+from services.common.parking import ParkingLot, describe, is_event_error
 from services.common.store import ServiceApplication
 
 log = logging.getLogger(__name__)
@@ -290,7 +290,6 @@ class LogFollower:
         lag = self.waiting(position)
         if parked is None:
             parked = len(self.parking.events(self.role)) if self.parks else 0
-        PARKED.labels(self.app.schema, self.role).set(parked)
         degraded = parked > 0 or lag > LAG_TOLERATED or self.paused_since is not None
         return {
             "name": self.role,

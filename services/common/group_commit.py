@@ -22,6 +22,7 @@ from typing import Any
 
 from eventsourcing.persistence import IntegrityError
 
+from services.common import logs
 from services.common.store import ServiceApplication
 
 
@@ -33,6 +34,8 @@ class _Write:
     leads: bool = False
     finished: bool = False
     error: BaseException | None = None
+    # The writer's request: its events keep it, whoever saves them.
+    correlation_id: str | None = field(default_factory=logs.current)
 
 
 class GroupCommit:
@@ -108,8 +111,15 @@ class GroupCommit:
 
     def _record(self, events: list[Any], writes: list[_Write]) -> None:
         aggregates = [a for w in writes for a in w.aggregates]
+        correlations = {
+            id(e): w.correlation_id
+            for w in writes
+            if w.correlation_id
+            for e in w.events
+        }
         try:
-            self.app.save(*events)
+            with self.app.mapper.correlated(correlations):
+                self.app.save(*events)
         except Exception:
             self.app.forget(*aggregates)  # another writer changed them
             raise

@@ -315,7 +315,13 @@ IDEMPOTENCY_KEY = Rule(
     "La clé doit être faite de caractères ASCII imprimables, sans espace.",
 )
 LETTER_CODE = Rule(32, r"^[A-Za-z0-9 -]+$", "Le code saisi est incorrect.")
-CARD_NUMBER = Rule(30, r"^[0-9 ]+$", "Le numéro de carte n'est pas valide.")
+# The provider's token for a card (its hosted fields issue it to the page):
+# the card number itself never reaches the platform.
+CARD_TOKEN = Rule(
+    255,
+    r"^[A-Za-z0-9_-]+$",
+    "Le jeton de carte n'est pas valide : saisissez à nouveau le numéro de carte.",
+)
 IBAN = Rule(42, r"^[A-Za-z0-9 ]+$", "L'IBAN n'est pas valide (vérifiez sa clé).")
 BIC = Rule(14, r"^[A-Za-z0-9 ]+$", "Le BIC n'est pas valide.")
 BIRTH_DATE = Rule(

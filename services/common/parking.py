@@ -24,13 +24,10 @@ from typing import Any
 import psycopg
 from eventsourcing import persistence
 from eventsourcing.postgres import PostgresDatastore
-from prometheus_client import Gauge
 from psycopg import errors as pg_errors
 from psycopg import sql
 
-PARKED = Gauge(
-    "pmc_parked_events", "Events a follower could not apply", ["schema", "follower"]
-)
+from services.common import logs
 
 # Raised by the event's content or by what the read model makes of it: applying
 # the same event again fails the same way.
@@ -91,9 +88,10 @@ def is_event_error(
 
 
 def describe(exc: BaseException) -> str:
-    """The error as stored and shown: its type and text, printable, bounded."""
-    text = f"{type(exc).__name__}: {exc}".replace("\x00", "\\x00")
-    return text[:ERROR_CHARS]
+    """The error as stored, logged and shown (`pmc parked`, readiness): its
+    type, codes and place, never its text, which may hold the event's personal
+    data (see `logs.describe_error`); bounded."""
+    return logs.describe_error(exc)[:ERROR_CHARS]
 
 
 @dataclass(frozen=True)

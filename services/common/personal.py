@@ -4,8 +4,9 @@ Each data subject (a candidate) has a key of its own. A service seals that
 person's personal data with it before the data goes into an event; forgetting
 the key makes every sealed copy unreadable at once — events, snapshots, old
 read-model rebuilds — while the history of what happened stays intact.
-Each service keeps its own keys in its own schema, so a service that copied
-personal data (the notifier's messages) forgets it on the erasure event too.
+The keys live in the key store (services/common/keystore.py), apart from the
+data: a service seals with keys of its own there, the bus with others, and
+forgetting a subject deletes them all at once.
 Backups keep deleted keys until they age out: the retention of backups bounds
 how long erased data can still be restored.
 """
@@ -16,13 +17,18 @@ import base64
 import json
 import os
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Protocol
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from psycopg import sql
+
+from services.common.keystore import KeyStore
+
+# Where each service kept its keys before the key store.
+LEGACY_TABLE = "personal_keys"
 
 ERASED = None
 
@@ -33,6 +39,12 @@ class Vault(Protocol):
     def unseal(self, subject_id: UUID, sealed: str) -> dict[str, Any] | None: ...
 
     def forget(self, subject_id: UUID) -> None: ...
+
+
+def school_subject(school_id: str) -> UUID:
+    """The data subject a school's sealed data belongs to (its contacts, its
+    invoices): schools are named by a text id, subjects by a UUID."""
+    return uuid5(NAMESPACE_URL, f"pmc-school:{school_id}")
 
 
 def _seal(key: bytes, subject_id: UUID, data: dict[str, Any]) -> str:
@@ -49,38 +61,18 @@ def _unseal(key: bytes, subject_id: UUID, sealed: str) -> dict[str, Any]:
     return json.loads(plain)
 
 
-class MemoryVault:
-    """Keys in memory: for the in-memory store of fast tests."""
-
-    def __init__(self) -> None:
-        self._keys: dict[UUID, bytes] = {}
-
-    def seal(self, subject_id: UUID, data: dict[str, Any]) -> str:
-        key = self._keys.setdefault(subject_id, AESGCM.generate_key(bit_length=256))
-        return _seal(key, subject_id, data)
-
-    def unseal(self, subject_id: UUID, sealed: str) -> dict[str, Any] | None:
-        key = self._keys.get(subject_id)
-        return None if key is None else _unseal(key, subject_id, sealed)
-
-    def forget(self, subject_id: UUID) -> None:
-        self._keys.pop(subject_id, None)
+seal_with = _seal
+unseal_with = _unseal
 
 
-class PostgresVault:
-    """Keys in a table of the service's schema."""
+class KeyStoreVault:
+    """A service's keys, kept in the key store (services/common/keystore.py),
+    apart from the events and read models they seal."""
 
-    def __init__(self, datastore: Any, table: str = "personal_keys") -> None:
-        self.datastore = datastore
-        self.table = sql.Identifier(datastore.schema, table)
+    def __init__(self, keystore: KeyStore, owner: str) -> None:
+        self.keystore = keystore
+        self.owner = owner
         self._local = threading.local()
-        with datastore.transaction(commit=True) as curs:
-            curs.execute(
-                sql.SQL(
-                    "CREATE TABLE IF NOT EXISTS {} "
-                    "(subject_id uuid PRIMARY KEY, key bytea NOT NULL)"
-                ).format(self.table)
-            )
 
     @contextmanager
     def unsealing_with(self, keys: Mapping[UUID, bytes]) -> Iterator[None]:
@@ -93,25 +85,15 @@ class PostgresVault:
         finally:
             self._local.keys = None
 
+    def keys_of(self, subject_ids: Iterable[UUID]) -> Mapping[UUID, bytes]:
+        """The keys of these subjects, in one query (erased ones are absent)."""
+        return self.keystore.keys(subject_ids, owner=self.owner)
+
     def _key(self, subject_id: UUID, create: bool) -> bytes | None:
         batch_keys = getattr(self._local, "keys", None)
         if batch_keys is not None and not create:
             return batch_keys.get(subject_id)
-        with self.datastore.transaction(commit=True) as curs:
-            if create:
-                curs.execute(
-                    sql.SQL(
-                        "INSERT INTO {} (subject_id, key) VALUES (%s, %s) "
-                        "ON CONFLICT (subject_id) DO NOTHING"
-                    ).format(self.table),
-                    (subject_id, AESGCM.generate_key(bit_length=256)),
-                )
-            curs.execute(
-                sql.SQL("SELECT key FROM {} WHERE subject_id = %s").format(self.table),
-                (subject_id,),
-            )
-            row = curs.fetchone()
-        return bytes(row["key"]) if row else None
+        return self.keystore.key(subject_id, create=create, owner=self.owner)
 
     def seal(self, subject_id: UUID, data: dict[str, Any]) -> str:
         key = self._key(subject_id, create=True)
@@ -123,8 +105,25 @@ class PostgresVault:
         return None if key is None else _unseal(key, subject_id, sealed)
 
     def forget(self, subject_id: UUID) -> None:
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(
-                sql.SQL("DELETE FROM {} WHERE subject_id = %s").format(self.table),
-                (subject_id,),
-            )
+        """Every key of the subject: this service's, the bus's, any other's."""
+        self.keystore.forget(subject_id)
+
+
+def move_legacy_keys(datastore: Any, vault: KeyStoreVault) -> int:
+    """Move the keys a service kept beside its data (its `personal_keys`
+    table, before the key store) into the key store, then drop that table."""
+    table = sql.Identifier(datastore.schema, LEGACY_TABLE)
+    with datastore.transaction(commit=True) as curs:
+        curs.execute(
+            "SELECT to_regclass(format('%%I.%%I', %s::text, %s::text)) AS found",
+            (datastore.schema, LEGACY_TABLE),
+        )
+        if curs.fetchone()["found"] is None:
+            return 0
+        curs.execute(sql.SQL("SELECT subject_id, key FROM {}").format(table))
+        rows = curs.fetchall()
+        for row in rows:
+            vault.keystore.adopt(row["subject_id"], bytes(row["key"]), vault.owner)
+        # Dropped once every key is kept (a failure above leaves it whole).
+        curs.execute(sql.SQL("DROP TABLE {}").format(table))
+    return len(rows)

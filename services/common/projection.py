@@ -33,6 +33,31 @@ from services.common.store import ServiceApplication
 log = logging.getLogger(__name__)
 
 
+class _HeldWrites:
+    """A batch's writes not sent yet: runs of one statement, and positions."""
+
+    def __init__(self) -> None:
+        self.runs: list[tuple[Any, list[Any]]] = []
+        self.tracking: list[Tracking] = []
+
+    def hold(self, query: Any, params: Any) -> None:
+        if self.runs and self.runs[-1][0] is query:
+            self.runs[-1][1].append(params)
+        else:
+            self.runs.append((query, [params]))
+
+    def send(self, curs: Any, view: ReadModelView) -> None:
+        runs, self.runs = self.runs, []
+        for query, params in runs:
+            if len(params) == 1:
+                curs.execute(query, params[0])
+            elif not view._insert_rows(curs, query, params):
+                curs.executemany(query, params)
+        trackings, self.tracking = self.tracking, []
+        if trackings:
+            view._insert_trackings(curs, trackings)
+
+
 class ReadModelView(PostgresTrackingRecorder):
     """A materialised view: its own tables plus the position it has reached."""
 
@@ -46,6 +71,8 @@ class ReadModelView(PostgresTrackingRecorder):
         # The open batch's cursor, per thread: the service's requests read
         # the view while its follower writes a batch, and must not share it.
         self._batch = threading.local()
+        self._statements: dict[tuple[str, tuple[str, ...]], sql.Composed] = {}
+        self._row_inserts: dict[int, tuple[str, tuple[str, ...]]] = {}
 
     def create_statements(self) -> list[sql.Composable]:
         raise NotImplementedError
@@ -56,20 +83,33 @@ class ReadModelView(PostgresTrackingRecorder):
     @contextmanager
     def batch(self) -> Iterator[None]:
         """Put every write this thread makes inside into one transaction,
-        committed at the end, or rolled back whole if anything raises."""
-        with self.datastore.transaction(commit=True) as curs:
+        committed at the end, or rolled back whole if anything raises.
+
+        Writes are held back and sent as one `executemany` per run of the same
+        statement (and the tracking records as one), in their order, just
+        before anything reads the view and at the end: a batch's inserts cost
+        one pipelined statement, not a round trip each."""
+        with (
+            self.datastore.transaction(commit=True) as curs,
+            curs.connection.pipeline(),
+        ):
             self._batch.cursor = curs
+            self._batch.writes = _HeldWrites()
             try:
                 yield
+                self._batch.writes.send(curs, self)
             finally:
                 self._batch.cursor = None
+                self._batch.writes = None
 
     @contextmanager
     def cursor(self) -> Iterator[Any]:
         """Where a projection writes (and reads what it wrote): the open
-        batch's cursor, else a transaction of its own, committed on exit."""
+        batch's cursor (its held writes sent first), else a transaction of
+        its own, committed on exit."""
         batch = getattr(self._batch, "cursor", None)
         if batch is not None:
+            self._batch.writes.send(batch, self)
             yield batch
             return
         with self.datastore.transaction(commit=True) as curs:
@@ -77,6 +117,11 @@ class ReadModelView(PostgresTrackingRecorder):
 
     def write(self, query: sql.Composable, params: Any, tracking: Tracking) -> None:
         """Change the view and record the event's position in one transaction."""
+        writes = getattr(self._batch, "writes", None)
+        if writes is not None and self.unparking is None:
+            writes.hold(query, params)
+            writes.tracking.append(tracking)
+            return
         with self.cursor() as curs:
             curs.execute(query, params)
             self._insert_tracking(curs, tracking)
@@ -87,6 +132,10 @@ class ReadModelView(PostgresTrackingRecorder):
             self._insert_tracking(curs, tracking)
 
     def _insert_tracking(self, curs: Any, tracking: Tracking) -> None:
+        writes = getattr(self._batch, "writes", None)
+        if writes is not None and self.unparking is None:
+            writes.tracking.append(tracking)
+            return
         # Every write of a projection records its position here, in the
         # write's own transaction: where a retried event leaves the parking lot.
         super()._insert_tracking(curs, tracking)
@@ -94,6 +143,19 @@ class ReadModelView(PostgresTrackingRecorder):
             lot, follower, position = self.unparking
             if tracking.notification_id == position:
                 lot.remove(curs, follower, position)
+
+    def _insert_trackings(self, curs: Any, trackings: list[Tracking]) -> None:
+        # One statement for a batch's positions (their order in the table's
+        # columns: application name, notification id).
+        self._check_has_multi_row_tracking_table(curs)
+        by_app: dict[str, list[int]] = {}
+        for t in trackings:
+            by_app.setdefault(t.application_name, []).append(t.notification_id)
+        query = sql.SQL("INSERT INTO {} SELECT %s, unnest(%s::bigint[])").format(
+            self.table(self.tracking_table_name)
+        )
+        for application_name, positions in by_app.items():
+            curs.execute(query, (application_name, positions))
 
     def recorded(self, application_name: str, notification_id: int) -> bool:
         """Whether this exact position was applied (eventsourcing's own check
@@ -106,16 +168,48 @@ class ReadModelView(PostgresTrackingRecorder):
             return curs.fetchone() is not None
 
     def insert_row(self, table: str, row: dict[str, Any], tracking: Tracking) -> None:
-        columns = list(row)
-        self.write(
-            sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT DO NOTHING").format(
+        self.write(self._insert_statement(table, tuple(row)), row, tracking)
+
+    def _insert_statement(self, table: str, columns: tuple[str, ...]) -> sql.Composed:
+        # The same object for each (table, columns): a batch's held inserts
+        # of one kind form one run, sent as one statement (_insert_rows).
+        key = (table, columns)
+        statement = self._statements.get(key)
+        if statement is None:
+            statement = sql.SQL(
+                "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT DO NOTHING"
+            ).format(
                 self.table(table),
                 sql.SQL(", ").join(map(sql.Identifier, columns)),
                 sql.SQL(", ").join(map(sql.Placeholder, columns)),
-            ),
-            row,
-            tracking,
+            )
+            self._statements[key] = statement
+            self._row_inserts[id(statement)] = key
+        return statement
+
+    def _insert_rows(self, curs: Any, statement: Any, rows: list[dict]) -> bool:
+        """A run of held `insert_row`s as multi-row inserts (fewer round trips
+        than an executemany); False if `statement` is not one."""
+        key = self._row_inserts.get(id(statement))
+        if key is None:
+            return False
+        table, columns = key
+        one = sql.SQL("({})").format(
+            sql.SQL(", ").join([sql.Placeholder()] * len(columns))
         )
+        # PostgreSQL takes at most 65,535 parameters per statement.
+        per_statement = 65_535 // len(columns)
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            curs.execute(
+                sql.SQL("INSERT INTO {} ({}) VALUES {} ON CONFLICT DO NOTHING").format(
+                    self.table(table),
+                    sql.SQL(", ").join(map(sql.Identifier, columns)),
+                    sql.SQL(", ").join([one] * len(chunk)),
+                ),
+                [row[column] for row in chunk for column in columns],
+            )
+        return True
 
     def update_row(
         self,

@@ -21,7 +21,8 @@ import logging
 import socket
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import amqp
@@ -31,10 +32,11 @@ from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 from prometheus_client import Counter, Gauge
 from psycopg import sql
+from psycopg.rows import tuple_row
 
 from services.common.envelope import Envelope
 from services.common.follower import LogFollower
-from services.common.logbatch import NOTHING, notification_of
+from services.common.logbatch import notification_of
 from services.common.store import ServiceApplication
 from services.common.topology import (
     Subscription,
@@ -50,9 +52,9 @@ log = logging.getLogger(__name__)
 IN_FLIGHT = 2
 
 PUBLISHED = Counter(
-    "pmc_relay_published_total", "Events published by the relay", ["source"]
+    "pmc_relay_published_total", "Events published by the relay", ["service"]
 )
-POSITION = Gauge("pmc_relay_position", "Last confirmed log position", ["source"])
+POSITION = Gauge("pmc_relay_position", "Last confirmed log position", ["service"])
 
 
 class PublishNotConfirmed(RuntimeError):
@@ -254,7 +256,8 @@ class Relay(LogFollower):
         # (last delivery tag, last log position).
         self._unconfirmed: deque[tuple[int, int]] = deque()
         # The keys of the sealed data of the batch being encoded.
-        self._keys: dict[Any, bytes] = {}
+        self._keys: Mapping[Any, bytes] = {}
+        self._bus_keys: Mapping[Any, bytes] = {}
         self._position = POSITION.labels(self.source)
         self._published = PUBLISHED.labels(self.source)
 
@@ -272,6 +275,23 @@ class Relay(LogFollower):
         position = row[0] if row else 0
         self._position.set(position)
         return position
+
+    def oldest_unpublished(self) -> datetime | None:
+        """When the first event not published yet was saved (None: none is
+        waiting), read apart from the leading connection (metrics)."""
+        with self.app.datastore.get_connection() as conn:
+            # The pool's rows are dicts; this class reads tuples.
+            rows, conn.row_factory = conn.row_factory, tuple_row
+            try:
+                position = self.load_position(conn)
+                with conn.cursor(binary=True) as cursor:
+                    params = {"position": position, "limit": 1}
+                    row = cursor.execute(self._batch_query, params).fetchone()
+            finally:
+                conn.row_factory = rows
+        if row is None:
+            return None
+        return self.app.mapper.to_domain_event(notification_of(row)).timestamp
 
     def _declare_subscriptions(self, channel: Any) -> None:
         # Every subscriber's queue exists before the first publish, even for a
@@ -296,45 +316,40 @@ class Relay(LogFollower):
         # A leader that cannot reach the broker gives the lead back at once.
         self.publisher.connect()
 
-    @property
-    def _sealed_keys(self) -> sql.Identifier | None:
-        """The table of the keys this service's publications unseal with."""
-        table = getattr(self.app.vault, "table", None)
-        return table if self.app.publishes_sealed else None
-
-    def batch_query(
-        self, columns: sql.Composable = NOTHING, join: sql.Composable = NOTHING
-    ) -> sql.Composed:
-        keys = self._sealed_keys
-        if keys is None:
-            return super().batch_query(columns, join)
-        # Each event's key comes with it: one query per batch, not one per event.
-        return super().batch_query(
-            sql.SQL(", k.key"),
-            sql.SQL(" LEFT JOIN {} AS k ON k.subject_id = e.originator_id").format(
-                keys
-            ),
-        )
-
     def next_batch(self) -> list[Notification]:
-        rows = self.next_rows()
-        if self._sealed_keys is not None:
-            self._keys = {row[1]: bytes(row[5]) for row in rows if row[5] is not None}
-        return [notification_of(row) for row in rows]
+        notifications = super().next_batch()
+        if self.app.publishes_sealed and notifications:
+            # The keys of the batch's subjects, to open what the events seal
+            # and seal what the messages carry: two queries, not two per event.
+            ids = {n.originator_id for n in notifications}
+            self._keys = self.app.vault.keys_of(ids)
+            # Their bus keys, made at once for the subjects that have none yet
+            # (a batch of new candidates): one INSERT, not one per event. Only
+            # for subjects whose own key still exists: an erased one never
+            # gets a key again.
+            self._bus_keys = self.app.keystore.made(self._keys)
+        return notifications
 
     def _encode_all(self, notifications: Sequence[Notification]) -> list[Encoded]:
-        with self._unsealing():
+        with self._unsealing(), self._remembering():
             encoded = [self._encode(n) for n in notifications]
         return [m for m in encoded if m is not None]
 
+    def _remembering(self) -> Any:
+        remembering = getattr(self.app.keystore, "remembering", None)
+        if remembering is None:
+            return contextlib.nullcontext()
+        known = self._bus_keys if self.app.publishes_sealed else {}
+        return remembering(known)
+
     def _unsealing(self) -> Any:
-        if self._sealed_keys is None:
+        if not self.app.publishes_sealed:
             return contextlib.nullcontext()
         return self.app.vault.unsealing_with(self._keys)
 
     def _encode(self, notification: Notification) -> Encoded | None:
         publication = self._publications[notification.topic]
-        event = self.app.mapper.to_domain_event(notification)
+        event, correlation_id = self.app.mapper.read(notification)
         body = publication.dump(event, self.app)
         if body is None:
             return None
@@ -344,6 +359,7 @@ class Relay(LogFollower):
             version=publication.contract.version,
             position=notification.id,
             occurred_at=event.timestamp.isoformat(),
+            correlation_id=correlation_id,
         )
         return envelope, encode(body)
 

@@ -1,10 +1,38 @@
-"""Settings read from the environment, with defaults that work on a local machine."""
+"""Settings read from the environment (pydantic-settings), with defaults that work
+on a local machine.
+
+Every value is typed and checked when a process starts: a bad one stops it
+with a line naming the variable (`SettingsError`). Secrets are `SecretStr`:
+the settings' repr, and so any log line or traceback that prints them, shows
+stars. Outside development mode (`PMC_MODE`, the default on a laptop, `pmc
+up` and the tests; the image and the manifests say `production`) the
+platform fails closed: no start without a strong `PMC_SECRET_KEY`, nor with
+the card provider's simulator.
+"""
 
 from __future__ import annotations
 
+import functools
+import math
 import os
+import string
+import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings.sources import EnvSettingsSource
+from pydantic_settings.sources.utils import parse_env_vars
+
+from services.common.company import Company
 
 SERVICES: tuple[str, ...] = (
     "identity",
@@ -16,94 +44,260 @@ SERVICES: tuple[str, ...] = (
     "results",
 )
 
+DEVELOPMENT = "development"
+PRODUCTION = "production"
+# Signs links and bearer tokens on a laptop; refused in production.
+DEVELOPMENT_SECRET_KEY = "dev-only-secret-change-me"
+# 32 bytes: what `secrets.token_urlsafe(32)` or `openssl rand -hex 32` give.
+SECRET_KEY_BITS = 256
+# zlib's header, checksum and block headers, in bytes: not the key's entropy.
+_ZLIB_OVERHEAD = 11
+SECRET_KEY_HINT = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+# The card providers the platform can talk to. The simulator plays a real
+# provider's test mode, hosted fields included (services/billing/provider.py);
+# no real one is integrated yet, so production has none and does not start.
+SIMULATOR = "simulator"
+CARD_PROVIDERS: tuple[str, ...] = (SIMULATOR,)
 
-def _floats(raw: str) -> tuple[float, ...]:
-    return tuple(float(part) for part in raw.split(",") if part.strip())
+
+class SettingsError(ValueError):
+    """A setting is missing, malformed or unsafe: the process must not start."""
 
 
-@dataclass(frozen=True)
-class Settings:
+def _floats(raw: Any) -> Any:
+    if isinstance(raw, str):
+        return tuple(float(part) for part in raw.split(",") if part.strip())
+    return raw
+
+
+def _flag(raw: Any) -> Any:
+    # As before: "1", "true" or "yes" switch it on, anything else off.
+    if isinstance(raw, str):
+        return raw.strip().lower() in ("1", "true", "yes")
+    return raw
+
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+Positive = Annotated[float, Field(gt=0)]
+Delays = Annotated[
+    tuple[Annotated[float, Field(ge=0)], ...], NoDecode, BeforeValidator(_floats)
+]
+Flag = Annotated[bool, BeforeValidator(_flag)]
+Url = Annotated[str, AfterValidator(lambda url: url.rstrip("/"))]
+# host:port, for a server of ours to listen on.
+Address = Annotated[str, Field(pattern=r"^[^\s:]*:[0-9]{1,5}$")]
+
+
+def secret_key_weakness(key: str) -> str | None:
+    """Why `key` cannot sign tokens in production, or None if it is strong.
+
+    Its entropy is estimated as its length times the bits of the smallest
+    alphabet it is drawn from (hexadecimal, base64, printable ASCII), and
+    bounded by what remains of it compressed: a repeated pattern is refused
+    whatever its length."""
+    if key == DEVELOPMENT_SECRET_KEY:
+        return "it is unset (the development default)"
+    body = key.rstrip("=")
+    alphabets = (
+        (string.hexdigits, 16),
+        (string.ascii_letters + string.digits + "+/-_", 64),
+        (string.printable.strip(), 95),
+    )
+    size = next((n for chars, n in alphabets if set(body) <= set(chars)), 256)
+    bits = len(body) * math.log2(size)
+    # A repeated pattern compresses well: what remains bounds its entropy.
+    compressed = (len(zlib.compress(body.encode())) - _ZLIB_OVERHEAD) * 8
+    if min(bits, compressed) < SECRET_KEY_BITS:
+        return f"it holds less than {SECRET_KEY_BITS // 8} bytes of entropy"
+    return None
+
+
+class Settings(BaseSettings):
     """Everything a process needs to know about where things are."""
 
-    amqp_uri: str = "amqp://guest:guest@127.0.0.1:5672/"
-    postgres_host: str = "127.0.0.1"
-    postgres_port: int = 5432
-    postgres_dbname: str = "passermoncode"
-    postgres_user: str = "postgres"
-    postgres_password: str = ""
+    model_config = SettingsConfigDict(
+        frozen=True,
+        populate_by_name=True,
+        case_sensitive=True,
+        # An empty variable is an unset one (`FOO=` in a shell, a blank
+        # ConfigMap entry): its default applies, as it always did here.
+        env_ignore_empty=True,
+        extra="ignore",
+    )
+
+    # development: a laptop, `pmc up`, the tests; production: a deployment.
+    mode: Literal["development", "production"] = Field(
+        DEVELOPMENT, validation_alias="PMC_MODE"
+    )
+    # Holds the broker's password: read it through `amqp_uri`.
+    amqp_uri_secret: SecretStr = Field(
+        SecretStr("amqp://guest:guest@127.0.0.1:5672/"), validation_alias="AMQP_URI"
+    )
+    postgres_host: str = Field("127.0.0.1", validation_alias="POSTGRES_HOST")
+    postgres_port: Port = Field(5432, validation_alias="POSTGRES_PORT")
+    postgres_dbname: str = Field("passermoncode", validation_alias="POSTGRES_DBNAME")
+    postgres_user: str = Field("postgres", validation_alias="POSTGRES_USER")
+    postgres_password: SecretStr = Field(
+        SecretStr(""), validation_alias="POSTGRES_PASSWORD"
+    )
     # Connections each application keeps open, and how many more it may open
     # under load: several services, their followers and the relay share the
     # server's max_connections (100 by default).
-    postgres_pool_size: int = 2
-    postgres_max_overflow: int = 8
+    postgres_pool_size: int = Field(2, ge=1, validation_alias="POSTGRES_POOL_SIZE")
+    postgres_max_overflow: int = Field(
+        8, ge=0, validation_alias="POSTGRES_MAX_OVERFLOW"
+    )
     # Prepended to every service's schema name, so that several platforms (or
     # test runs) can share one database without seeing each other's data.
-    schema_prefix: str = ""
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = 1025
-    smtp_sender: str = "Passer mon code <no-reply@passermoncode.fr>"
+    schema_prefix: str = Field("", validation_alias="PMC_SCHEMA_PREFIX")
+    smtp_host: str = Field("127.0.0.1", validation_alias="SMTP_HOST")
+    smtp_port: Port = Field(1025, validation_alias="SMTP_PORT")
+    smtp_sender: str = Field(
+        "Passer mon code <no-reply@passermoncode.fr>", validation_alias="SMTP_SENDER"
+    )
     # Where `pmc mailcatcher` (development and tests only) keeps the e-mails.
-    mail_folder: str = "var/mail"
+    mail_folder: str = Field("var/mail", validation_alias="PMC_MAIL_FOLDER")
     # The postal print queue: letters (PDF) for candidates without an e-mail.
-    print_folder: str = "var/print-queue"
-    public_url: str = "http://localhost:8000"
-    gateway_address: str = "0.0.0.0:8000"
+    print_folder: str = Field("var/print-queue", validation_alias="PMC_PRINT_FOLDER")
+    public_url: Url = Field("http://localhost:8000", validation_alias="PMC_PUBLIC_URL")
+    gateway_address: str = Field("0.0.0.0:8000", validation_alias="WEB_SERVER_ADDRESS")
     # Seconds a failed message waits before each new attempt; after the last it
     # is dead-lettered.
-    retry_delays: tuple[float, ...] = (1.0, 5.0, 30.0)
-    rpc_timeout: float = 10.0
+    retry_delays: Delays = Field((1.0, 5.0, 30.0), validation_alias="PMC_RETRY_DELAYS")
+    # Event queues (with their retry and dead-letter queues) as quorum queues,
+    # replicated over a RabbitMQ cluster's nodes. A queue keeps the type it was
+    # first declared with: switching needs a new virtual host (or the queues
+    # deleted once drained).
+    quorum_queues: Flag = Field(False, validation_alias="PMC_QUORUM_QUEUES")
+    rpc_timeout: Positive = Field(10.0, validation_alias="PMC_RPC_TIMEOUT")
     # Signs e-mailed links and bearer tokens. The default only suits a laptop:
-    # every deployment sets its own (a Kubernetes secret).
-    secret_key: str = "dev-only-secret-change-me"
-    session_hours: float = 8.0
+    # every deployment sets its own (a Kubernetes secret); production refuses
+    # to start without a strong one.
+    secret_key: SecretStr = Field(
+        SecretStr(DEVELOPMENT_SECRET_KEY), validation_alias="PMC_SECRET_KEY"
+    )
+    session_hours: Positive = Field(8.0, validation_alias="PMC_SESSION_HOURS")
+    # The key store (services/common/keystore.py): its schema (prefixed like
+    # the services'), its own connection (empty: the platform's server and
+    # role), and the key-encryption key that wraps every subject key. Kept
+    # as text for their callers, out of the settings' repr.
+    keystore_schema: str = Field("keystore", validation_alias="PMC_KEYSTORE_SCHEMA")
+    keystore_dsn: str = Field("", repr=False, validation_alias="PMC_KEYSTORE_DSN")
+    key_encryption_key: str = Field(
+        "", repr=False, validation_alias="PMC_KEY_ENCRYPTION_KEY"
+    )
+    previous_key_encryption_keys: str = Field(
+        "", repr=False, validation_alias="PMC_PREVIOUS_KEY_ENCRYPTION_KEYS"
+    )
     # BI-5: the price of one seat, all taxes included, and its VAT rate.
-    seat_price_cents: int = 3000
-    vat_rate_percent: float = 20.0
+    seat_price_cents: int = Field(3000, ge=0, validation_alias="PMC_SEAT_PRICE_CENTS")
+    vat_rate_percent: float = Field(20.0, ge=0, le=100, validation_alias="PMC_VAT_RATE")
     # BI-2: a card checkout left « en cours » (the provider failed, a process
     # stopped mid-payment) is settled with the provider after this many seconds:
     # finished if it was captured, abandoned (its seats payable again) if not.
-    payment_reconcile_seconds: float = 300.0
+    payment_reconcile_seconds: float = Field(
+        300.0, ge=0, validation_alias="PMC_PAYMENT_RECONCILE_SECONDS"
+    )
+    # Who charges cards (CARD_PROVIDERS); the simulator in development only.
+    card_provider: str = Field(SIMULATOR, validation_alias="PMC_CARD_PROVIDER")
+    # Where the simulator's hosted fields listen (`pmc card-simulator`): the
+    # page hands them the card number and gets back a token, so the number
+    # never reaches the platform.
+    card_simulator_address: Address = Field(
+        "127.0.0.1:8001", validation_alias="PMC_CARD_SIMULATOR_ADDRESS"
+    )
+    # SC-3: the search shows centres this close to the chosen town, unless the
+    # user widens it.
+    search_radius_km: Positive = Field(100.0, validation_alias="PMC_SEARCH_RADIUS_KM")
     # Test environments only: a file holding an offset in seconds that every
     # process adds to the wall clock, so end-to-end tests can travel in time.
-    clock_offset_file: str = ""
-    extra: Mapping[str, str] = field(default_factory=dict)
+    clock_offset_file: str = Field("", validation_alias="PMC_CLOCK_OFFSET_FILE")
+    # Retention (README, « Données personnelles »): refused and archived
+    # candidate files are erased this many days after they ended; letters
+    # left in the print queue are deleted this many days after they were
+    # written; dead letters expire from their queues after this many days.
+    candidate_retention_days: Positive = Field(
+        365.0, validation_alias="PMC_CANDIDATE_RETENTION_DAYS"
+    )
+    letter_retention_days: Positive = Field(
+        30.0, validation_alias="PMC_LETTER_RETENTION_DAYS"
+    )
+    dead_letter_retention_days: Positive = Field(
+        14.0, validation_alias="PMC_DEAD_LETTER_RETENTION_DAYS"
+    )
+    # The seller on invoices and the sender of letters (PMC_SELLER_*).
+    company: Company = Field(default_factory=Company)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: Any,
+        *others: Any,
+        **named: Any,
+    ) -> tuple[Any, ...]:
+        # `from_env` reads the environment it is given (os.environ by default)
+        # and passes what it found: no other source, no .env file.
+        return (init_settings,)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings `environ` (default: this process's environment) gives;
+        SettingsError, naming the variable, if one is wrong or unsafe."""
         env = os.environ if environ is None else environ
-        d = cls()
-        return cls(
-            amqp_uri=env.get("AMQP_URI", d.amqp_uri),
-            postgres_host=env.get("POSTGRES_HOST", d.postgres_host),
-            postgres_port=int(env.get("POSTGRES_PORT", d.postgres_port)),
-            postgres_dbname=env.get("POSTGRES_DBNAME", d.postgres_dbname),
-            postgres_user=env.get("POSTGRES_USER", d.postgres_user),
-            postgres_password=env.get("POSTGRES_PASSWORD", d.postgres_password),
-            postgres_pool_size=int(env.get("POSTGRES_POOL_SIZE", d.postgres_pool_size)),
-            postgres_max_overflow=int(
-                env.get("POSTGRES_MAX_OVERFLOW", d.postgres_max_overflow)
-            ),
-            schema_prefix=env.get("PMC_SCHEMA_PREFIX", d.schema_prefix),
-            smtp_host=env.get("SMTP_HOST", d.smtp_host),
-            smtp_port=int(env.get("SMTP_PORT", d.smtp_port)),
-            smtp_sender=env.get("SMTP_SENDER", d.smtp_sender),
-            mail_folder=env.get("PMC_MAIL_FOLDER", d.mail_folder),
-            print_folder=env.get("PMC_PRINT_FOLDER", d.print_folder),
-            public_url=env.get("PMC_PUBLIC_URL", d.public_url).rstrip("/"),
-            gateway_address=env.get("WEB_SERVER_ADDRESS", d.gateway_address),
-            retry_delays=_floats(env["PMC_RETRY_DELAYS"])
-            if env.get("PMC_RETRY_DELAYS")
-            else d.retry_delays,
-            rpc_timeout=float(env.get("PMC_RPC_TIMEOUT", d.rpc_timeout)),
-            secret_key=env.get("PMC_SECRET_KEY", d.secret_key),
-            session_hours=float(env.get("PMC_SESSION_HOURS", d.session_hours)),
-            seat_price_cents=int(env.get("PMC_SEAT_PRICE_CENTS", d.seat_price_cents)),
-            vat_rate_percent=float(env.get("PMC_VAT_RATE", d.vat_rate_percent)),
-            payment_reconcile_seconds=float(
-                env.get("PMC_PAYMENT_RECONCILE_SECONDS", d.payment_reconcile_seconds)
-            ),
-            clock_offset_file=env.get("PMC_CLOCK_OFFSET_FILE", d.clock_offset_file),
-        )
+        return _read(cls, frozenset(env.items()))
+
+    @classmethod
+    def _checked(cls, values: Mapping[str, Any]) -> Settings:
+        try:
+            return cls(**values)
+        except ValidationError as error:
+            raise SettingsError(_described(error)) from None
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with `changes` (field names), checked as a new one is."""
+        fields = {name: getattr(self, name) for name in type(self).model_fields}
+        return self._checked({**fields, **changes})
+
+    @model_validator(mode="after")
+    def _fails_closed(self) -> Settings:
+        if self.card_provider not in CARD_PROVIDERS:
+            raise ValueError(
+                f"PMC_CARD_PROVIDER: no such card provider {self.card_provider!r}"
+                f" (known: {', '.join(CARD_PROVIDERS)})"
+            )
+        if self.mode == DEVELOPMENT:
+            return self
+        weakness = secret_key_weakness(self.secret_key.get_secret_value())
+        if weakness:
+            raise ValueError(
+                f"PMC_SECRET_KEY: production needs a strong secret key and {weakness}"
+                f"; generate one with {SECRET_KEY_HINT}"
+            )
+        if self.card_provider == SIMULATOR:
+            raise ValueError(
+                "PMC_CARD_PROVIDER: the card simulator approves test cards for "
+                "free and only runs with PMC_MODE=development; production needs "
+                "a real card provider"
+            )
+        return self
+
+    @property
+    def development(self) -> bool:
+        return self.mode == DEVELOPMENT
+
+    @property
+    def amqp_uri(self) -> str:
+        """The broker's address, password included: for connecting, not printing."""
+        return self.amqp_uri_secret.get_secret_value()
+
+    @property
+    def card_simulator_url(self) -> str:
+        """Where a browser on this machine reaches the simulator's hosted fields."""
+        host, _, port = self.card_simulator_address.rpartition(":")
+        if host in ("", "0.0.0.0"):
+            host = "127.0.0.1"
+        return f"http://{host}:{port}"
 
     def schema(self, service: str) -> str:
         """The PostgreSQL schema that belongs to one service alone."""
@@ -116,8 +310,9 @@ class Settings:
             "dbname": self.postgres_dbname,
             "user": self.postgres_user,
         }
-        if self.postgres_password:
-            parts["password"] = self.postgres_password
+        password = self.postgres_password.get_secret_value()
+        if password:
+            parts["password"] = password
         return " ".join(f"{k}={v}" for k, v in parts.items())
 
     def nameko_config(self) -> dict[str, object]:
@@ -128,3 +323,42 @@ class Settings:
             "max_workers": 10,
             "parent_calls_tracked": 10,
         }
+
+
+@functools.lru_cache(maxsize=64)
+def _read(cls: type[Settings], environ: frozenset[tuple[str, str]]) -> Settings:
+    # Reading takes milliseconds and some callers read per request: the same
+    # environment gives the same (immutable) settings.
+    env = dict(environ)
+    values = _Environment(cls, env)()
+    values["company"] = Company.from_env(env)
+    return cls._checked(values)
+
+
+class _Environment(EnvSettingsSource):
+    """pydantic-settings' own reading of environment variables, over a given
+    mapping instead of os.environ (tests and `pmc` pass theirs)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]):
+        self.environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(
+            self.environ,
+            self.case_sensitive,
+            self.env_ignore_empty,
+            self.env_parse_none_str,
+        )
+
+
+def _described(error: ValidationError) -> str:
+    """One line naming each wrong variable and why, never its value (it may be
+    a secret)."""
+    problems = []
+    for found in error.errors(include_input=False, include_url=False):
+        cause = found.get("ctx", {}).get("error")
+        reason = str(cause) if isinstance(cause, ValueError) else found["msg"]
+        where = ".".join(str(part) for part in found["loc"])
+        problems.append(f"{where}: {reason}" if where else reason)
+    return "; ".join(problems)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, ClassVar, TypeVar
@@ -15,15 +15,30 @@ from uuid import UUID
 
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, ProcessRecorder, Tracking
+from eventsourcing.persistence import (
+    IntegrityError,
+    Mapper,
+    ProcessRecorder,
+    StoredEvent,
+    Tracking,
+    Transcoder,
+)
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from psycopg import sql
 
+from services.common import logs
 from services.common.clock import Clock, clock_from_settings
 from services.common.contracts import Contract, dumper
-from services.common.db import PingWhenQuiet, check_cooperative_driver, ensure_schema
+from services.common.db import (
+    PingWhenQuiet,
+    check_cooperative_driver,
+    creating_tables,
+    ensure_schema,
+)
 from services.common.errors import AlreadyProcessed
-from services.common.personal import MemoryVault, PostgresVault, Vault
+from services.common.keystore import KeyStore, MemoryKeyStore, keystore_from_settings
+from services.common.personal import KeyStoreVault, Vault, move_legacy_keys
+from services.common.sealing import seal_message
 from services.common.settings import Settings
 
 
@@ -40,11 +55,80 @@ class Publication:
         object.__setattr__(self, "_dump", dumper(self.contract))
 
     def dump(self, domain_event: Any, app: Any) -> dict[str, Any] | None:
+        """The message's body, its personal fields sealed (never in clear)."""
         fields = self.translate(domain_event, app)
-        return None if fields is None else self._dump(fields)
+        if fields is None:
+            return None
+        body = self._dump(fields)
+        if not self.contract.personal:
+            return body
+        return seal_message(self.contract, body, app.keystore)
 
 
 T = TypeVar("T")
+
+# Where an event's correlation id is stored, beside its own fields.
+CORRELATION_KEY = "__correlation_id__"
+
+
+class CorrelatingTranscoder(Transcoder):
+    """Writes the correlation id current at save time (services/common/logs.py)
+    beside each event's fields; the domain classes know nothing of it."""
+
+    def __init__(self, inner: Transcoder) -> None:
+        self.inner = inner
+
+    def encode(self, obj: Any) -> bytes:
+        correlation_id = logs.current()
+        if correlation_id is not None and isinstance(obj, dict):
+            obj = {**obj, CORRELATION_KEY: correlation_id}
+        return self.inner.encode(obj)
+
+    def decode(self, data: bytes) -> Any:
+        return self.inner.decode(data)
+
+
+class CorrelatedMapper(Mapper):
+    """Reads back the correlation id an event was saved with (None for events
+    saved before there were any), and keeps it out of the event's fields.
+
+    An event is saved with the correlation id current in the green thread
+    that saves it, or the one `correlated` gives it: a writer that saves the
+    events of others (services/common/group_commit.py) saves each with its own.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # id(domain event) -> correlation id, while `correlated` is in force.
+        self._given: dict[int, str] = {}
+
+    @contextlib.contextmanager
+    def correlated(self, given: Mapping[int, str]) -> Iterator[None]:
+        """Within: the events whose ids `given` holds get its correlation ids."""
+        self._given.update(given)
+        try:
+            yield
+        finally:
+            for key in given:
+                self._given.pop(key, None)
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        correlation_id = self._given.get(id(domain_event)) if self._given else None
+        if correlation_id is None:
+            return super().to_stored_event(domain_event)
+        token = logs.bind(correlation_id)
+        try:
+            return super().to_stored_event(domain_event)
+        finally:
+            logs.unbind(token)
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        return self.read(stored_event)[0]
+
+    def read(self, stored_event: StoredEvent) -> tuple[Any, str | None]:
+        """The domain event and its correlation id."""
+        event = super().to_domain_event(stored_event)
+        return event, vars(event).pop(CORRELATION_KEY, None)
 
 
 def retry_on_conflict(attempt: Callable[[], T], attempts: int, gave_up: Exception) -> T:
@@ -67,7 +151,7 @@ def store_env(settings: Settings, service: str) -> dict[str, str]:
         "POSTGRES_HOST": settings.postgres_host,
         "POSTGRES_PORT": str(settings.postgres_port),
         "POSTGRES_USER": settings.postgres_user,
-        "POSTGRES_PASSWORD": settings.postgres_password,
+        "POSTGRES_PASSWORD": settings.postgres_password.get_secret_value(),
         "POSTGRES_SCHEMA": settings.schema(service),
         "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
         "POSTGRES_MAX_OVERFLOW": str(settings.postgres_max_overflow),
@@ -108,8 +192,12 @@ class ServiceApplication(Application):
         full_env.update(env or {})
         if full_env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
             check_cooperative_driver()
-            ensure_schema(self.settings, full_env["POSTGRES_SCHEMA"])
-        super().__init__(env=full_env)
+            schema = full_env["POSTGRES_SCHEMA"]
+            with creating_tables(self.settings, schema):
+                ensure_schema(self.settings, schema)
+                super().__init__(env=full_env)
+        else:
+            super().__init__(env=full_env)
         recorder = self.recorder
         if (
             isinstance(recorder, PostgresProcessRecorder)
@@ -125,6 +213,12 @@ class ServiceApplication(Application):
         # Read models' views, attached by the service that runs their projections.
         self.views: dict[str, Any] = {}
 
+    def construct_mapper(self) -> Mapper:
+        return self.factory.mapper(
+            transcoder=CorrelatingTranscoder(self.construct_transcoder()),
+            mapper_class=CorrelatedMapper,
+        )
+
     def construct_recorder(self) -> ProcessRecorder:
         # A process recorder stores tracking records in the same transaction as
         # events: how every consumer gets its exactly-once effect.
@@ -132,10 +226,21 @@ class ServiceApplication(Application):
 
     @cached_property
     def vault(self) -> Vault:
-        """Per-person keys of this service (see services/common/personal.py)."""
+        """Per-person keys of this service, in the key store (see
+        services/common/personal.py)."""
+        vault = KeyStoreVault(self.keystore, owner=self.name)
         if isinstance(self.recorder, PostgresProcessRecorder):
-            return PostgresVault(self.recorder.datastore)
-        return MemoryVault()
+            with creating_tables(self.settings, self.schema):
+                move_legacy_keys(self.recorder.datastore, vault)
+        return vault
+
+    @cached_property
+    def keystore(self) -> KeyStore:
+        """Subject keys for what travels on the bus, kept apart from the data
+        (services/common/keystore.py)."""
+        if isinstance(self.recorder, PostgresProcessRecorder):
+            return keystore_from_settings(self.settings)
+        return MemoryKeyStore()
 
     @property
     def datastore(self) -> PostgresDatastore:

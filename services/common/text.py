@@ -1,13 +1,15 @@
-"""Folding text for searches: no case, no accents, no punctuation."""
+"""Folding text for searches: no case, no accents, no ligatures, no punctuation."""
 
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from anyascii import anyascii
 
 
 def fold(text: str) -> str:
-    """« Saint-Étienne » → « saint etienne »; « St » and « Ste » spelled out."""
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    text = re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+    """« Saint-Étienne » → « saint etienne », « Cœur » → « coeur »; « St » and
+    « Ste » spelled out. anyascii transliterates what NFKD alone would drop
+    (œ, æ, ß, ø…)."""
+    text = re.sub(r"[^a-z0-9]+", " ", anyascii(text).lower()).strip()
     return re.sub(r"\bst\b", "saint", re.sub(r"\bste\b", "sainte", text))

@@ -10,7 +10,21 @@
   it back to its queue (one queue per delay, since RabbitMQ only expires
   messages at the head of a queue).
 - `<queue>.dead`: where a message lands after its last attempt; operators list
-  and replay it with `pmc dead-letters`.
+  and replay it with `pmc dead-letters` within PMC_DEAD_LETTER_RETENTION_DAYS
+  (14 by default), after which RabbitMQ drops it (`x-message-ttl`): what a
+  message says must not outlive its retention (README, « Données
+  personnelles »). A queue's arguments cannot change once it is declared: a
+  `.dead` queue declared before it had a TTL refuses the new declaration
+  (PRECONDITION_FAILED). The operator replays or reads what it holds, then
+  deletes it (`rabbitmqctl delete_queue <name>`); the next failure declares it
+  again with its TTL. Changing the retention later means the same.
+
+With `PMC_QUORUM_QUEUES=1` those three kinds are quorum queues (replicated over
+a cluster's nodes). Dead-lettering out of a quorum queue is at most once unless
+asked otherwise: the retry queues ask for at least once (which RabbitMQ allows
+only with `reject-publish` overflow), so no message is lost between a delay
+queue and its handler's queue. The unrouted queue stays classic: it drops its
+oldest messages (`drop-head`), which quorum queues cannot.
 """
 
 from __future__ import annotations
@@ -23,6 +37,8 @@ from typing import Any
 import kombu
 from amqp.exceptions import NotFound, PreconditionFailed
 from kombu import Exchange, Queue
+
+from services.common.settings import Settings
 
 # Beyond this, the oldest unrouted messages make room for the new ones: a bound
 # that drops on the publisher's side would nack the relay and stall every event.
@@ -54,6 +70,21 @@ def unrouted_queue(source: str) -> Queue:
     )
 
 
+def _typed(arguments: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The arguments of a durable event queue, with its type when it is quorum.
+
+    Read from the environment at each declaration, as every process and
+    command declaring these queues must agree on their type.
+    """
+    arguments = dict(arguments or {})
+    if Settings.from_env().quorum_queues:
+        arguments["x-queue-type"] = "quorum"
+        if "x-dead-letter-exchange" in arguments:
+            arguments["x-dead-letter-strategy"] = "at-least-once"
+            arguments["x-overflow"] = "reject-publish"
+    return arguments
+
+
 @dataclass(frozen=True)
 class Subscription:
     """One handler of one consumer service for one event type of one source."""
@@ -68,11 +99,21 @@ class Subscription:
         return f"evt-{self.source}-{self.event_type}--{self.consumer}.{self.method}"
 
     def queue(self) -> Queue:
+        arguments = {}
+        if Settings.from_env().quorum_queues:
+            # A quorum queue drops a message redelivered past its delivery
+            # limit (RabbitMQ 4: 20 by default) unless it dead-letters it:
+            # then it goes to this handler's dead letters, never away.
+            arguments = {
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": dead_letter_queue(self.queue_name).name,
+            }
         return Queue(
             self.queue_name,
             exchange=events_exchange(self.source),
             routing_key=self.event_type,
             durable=True,
+            queue_arguments=_typed(arguments),
         )
 
 
@@ -81,16 +122,22 @@ def retry_queue(queue_name: str, delay_seconds: float) -> Queue:
     return Queue(
         f"{queue_name}.retry.{delay_ms}ms",
         durable=True,
-        queue_arguments={
-            "x-message-ttl": delay_ms,
-            "x-dead-letter-exchange": "",
-            "x-dead-letter-routing-key": queue_name,
-        },
+        queue_arguments=_typed(
+            {
+                "x-message-ttl": delay_ms,
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": queue_name,
+            }
+        ),
     )
 
 
 def dead_letter_queue(queue_name: str) -> Queue:
-    return Queue(f"{queue_name}.dead", durable=True)
+    days = Settings.from_env().dead_letter_retention_days
+    # Quorum queues honour x-message-ttl since RabbitMQ 3.10; retry queues
+    # expire theirs after their delay already.
+    ttl = {"x-message-ttl": max(1, round(days * 86_400_000))}
+    return Queue(f"{queue_name}.dead", durable=True, queue_arguments=_typed(ttl))
 
 
 def declare_source(channel: Any, source: str) -> None:

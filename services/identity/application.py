@@ -3,27 +3,32 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 from datetime import timedelta
+from functools import cached_property
 from typing import Any, ClassVar
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from services.common import contracts
 from services.common.idempotency import Idempotent, once
 from services.common.sessions import SessionTokens
-from services.common.store import Publication, ServiceApplication
+from services.common.store import ServiceApplication
 from services.identity import rules
 from services.identity.domain import (
+    CONTACT_FIELDS,
     SCHOOL,
     Account,
     EmailClaim,
     EndedSession,
     LinkInvalid,
     SignInOutcome,
+    contact_changes,
 )
-from services.identity.projections import Revocations, new_generation
+from services.identity.projections import Revocations
+from services.identity.publications import PUBLISHED
 from services.identity.secrets import (
     ACTIVATION,
     RESET,
@@ -31,6 +36,10 @@ from services.identity.secrets import (
     Passwords,
     new_nonce,
 )
+
+# Whose key (in the key store, identity's own) hashes the addresses accounts
+# are found by: no account's, so no erasure ever forgets it.
+EMAIL_INDEX = uuid5(NAMESPACE_URL, "pmc-identity:email-index")
 
 # How long a gateway's load of the revocations waits for the read model to
 # reach the last revocation already written.
@@ -98,49 +107,6 @@ class NotAuthenticated(PermissionError):
         )
 
 
-def _activation_requested(e: Any, app: IdentityApplication) -> dict[str, Any]:
-    nonce = e.activation_nonce if isinstance(e, Account.Registered) else e.nonce
-    expires = (
-        e.activation_expires_at if isinstance(e, Account.Registered) else e.expires_at
-    )
-    return {
-        "account_id": e.originator_id,
-        "email": e.email,
-        "link_token": app.links.token(ACTIVATION, e.originator_id, nonce),
-        "expires_at": expires,
-    }
-
-
-def _reset_requested(e: Any, app: IdentityApplication) -> dict[str, Any]:
-    return {
-        "account_id": e.originator_id,
-        "email": e.email,
-        "link_token": app.links.token(RESET, e.originator_id, e.nonce),
-        "expires_at": e.expires_at,
-    }
-
-
-def _sessions_revoked(e: Any, app: IdentityApplication) -> dict[str, Any] | None:
-    revoked = new_generation(e)
-    if revoked is None:
-        return None
-    generation, at = revoked
-    return {
-        "account_id": e.originator_id,
-        "generation": generation,
-        "revoked_at": at,
-        "expires_at": at + app.sessions.lifetime,
-    }
-
-
-def _session_ended(e: EndedSession.Ended, app: IdentityApplication) -> dict[str, Any]:
-    return {
-        "account_id": e.account_id,
-        "session_id": e.session_id,
-        "expires_at": e.expires_at,
-    }
-
-
 def _paris_time(at: Any) -> str:
     from zoneinfo import ZoneInfo
 
@@ -151,33 +117,19 @@ class IdentityApplication(ServiceApplication):
     """Accounts (ID-1…ID-5)."""
 
     name: ClassVar[str] = "identity"
-    published: ClassVar = {
-        Account.Registered: Publication(
-            contracts.AccountActivationRequested, _activation_requested
-        ),
-        Account.ActivationLinkReissued: Publication(
-            contracts.AccountActivationRequested, _activation_requested
-        ),
-        Account.PasswordResetRequested: Publication(
-            contracts.PasswordResetRequested, _reset_requested
-        ),
-        Account.PasswordChanged: Publication(
-            contracts.SessionsRevoked, _sessions_revoked
-        ),
-        Account.PasswordReset: Publication(
-            contracts.SessionsRevoked, _sessions_revoked
-        ),
-        EndedSession.Ended: Publication(contracts.SessionEnded, _session_ended),
-    }
+    published: ClassVar = PUBLISHED
+    # Activation and reset links go to the address sealed in their events.
+    publishes_sealed: ClassVar = True
     # Failed sign-ins and profile changes add up over the years: load an
     # account from a snapshot.
     snapshotting_intervals: ClassVar = {Account: 100}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.links = LinkTokens(self.settings.secret_key)
+        self.links = LinkTokens(self.settings.secret_key.get_secret_value())
         self.sessions = SessionTokens(
-            self.settings.secret_key, timedelta(hours=self.settings.session_hours)
+            self.settings.secret_key.get_secret_value(),
+            timedelta(hours=self.settings.session_hours),
         )
         self.passwords = Passwords()
 
@@ -190,7 +142,7 @@ class IdentityApplication(ServiceApplication):
         (there is no school yet); a retry gets the same answer, not « déjà
         utilisé ». Only a keyed digest of the request is kept, never the password."""
         email = rules.normalise_email(str(data.get("email") or ""))
-        secret = self.settings.secret_key
+        secret = self.settings.secret_key.get_secret_value()
         request = Idempotent.of(secret, "sign-up", email, idempotency_key, data)
         return once(
             self,
@@ -199,9 +151,8 @@ class IdentityApplication(ServiceApplication):
             lambda account_id: self._signed_up(self.repository.get(UUID(account_id))),
         )
 
-    @staticmethod
-    def _signed_up(account: Account) -> dict[str, Any]:
-        return {"account_id": str(account.id), "email": account.email}
+    def _signed_up(self, account: Account) -> dict[str, Any]:
+        return {"account_id": str(account.id), "email": self._email(account)}
 
     def _sign_up(self, data: dict[str, Any], mark: Any) -> dict[str, Any]:
         clean, errors = rules.check_sign_up(data)
@@ -209,16 +160,25 @@ class IdentityApplication(ServiceApplication):
             raise InvalidFields(errors)
         if self._find(clean["email"]) is not None:
             raise EmailTaken()
+        profile = clean["profile"]
+        contact = {
+            "email": clean["email"],
+            **{k: v for k, v in profile.items() if k in CONTACT_FIELDS},
+            "address": clean["address"],
+        }
+        account_id = uuid4()
         account = Account.register(
+            account_id=account_id,
             kind=SCHOOL,
-            email=clean["email"],
             password_hash=self.passwords.hash(data["password"]),
-            profile=clean["profile"],
-            address=clean["address"],
+            company=profile,
+            personal=self.vault.seal(account_id, contact),
             nonce=new_nonce(),
             at=self.clock.now(),
         )
-        claim = EmailClaim(email=clean["email"], account_id=account.id)
+        claim = EmailClaim(
+            digest=self.email_digest(clean["email"]), account_id=account.id
+        )
         try:
             self.save(account, claim, *mark(str(account.id)))
         except IntegrityError:
@@ -230,17 +190,19 @@ class IdentityApplication(ServiceApplication):
         nonce = account.activation_nonce or ""
         if not self.links.matches(token, ACTIVATION, account.id, nonce):
             if account.active:
-                return {"email": account.email, "already_active": True}
+                return {"email": self._email(account), "already_active": True}
             raise LinkInvalid("Ce lien d'activation n'est pas valide.")
+        contact = self._sealing(account)
         account.activate(nonce, at=self.clock.now())
         self.save(account)
-        return {"email": account.email, "already_active": False}
+        return {"email": contact.get("email"), "already_active": False}
 
     def resend_activation(self, email: str) -> dict[str, Any]:
         account = self._require(email)
+        contact = self._sealing(account)
         account.reissue_activation_link(new_nonce(), at=self.clock.now())
         self.save(account)
-        return {"email": account.email}
+        return {"email": contact.get("email")}
 
     # -- signing in ----------------------------------------------------------------
 
@@ -297,9 +259,10 @@ class IdentityApplication(ServiceApplication):
 
     def request_password_reset(self, email: str) -> dict[str, Any]:
         account = self._require(email)
+        contact = self._sealing(account)
         account.request_password_reset(new_nonce(), at=self.clock.now())
         self.save(account)
-        return {"email": account.email}
+        return {"email": contact.get("email")}
 
     def reset_password(self, account_id: UUID, token: str, password: str) -> None:
         problems = rules.password_problems(password)
@@ -309,6 +272,7 @@ class IdentityApplication(ServiceApplication):
         nonce = account.reset_nonce or ""
         if not self.links.matches(token, RESET, account.id, nonce):
             raise LinkInvalid("Ce lien de réinitialisation n'est pas valide.")
+        self._sealing(account)
         account.reset_password(nonce, self.passwords.hash(password), self.clock.now())
         self.save(account)
 
@@ -324,6 +288,7 @@ class IdentityApplication(ServiceApplication):
         if problems:
             raise InvalidFields({"new_password": problems})
         now = self.clock.now()
+        self._sealing(account)
         account.change_password(self.passwords.hash(new), at=now)
         self.save(account)
         # This session goes on with a token of the new generation; others end.
@@ -341,7 +306,16 @@ class IdentityApplication(ServiceApplication):
         if errors:
             raise InvalidFields(errors)
         account = self._get(account_id)
-        if account.update_profile(clean):
+        contact = self._sealing(account)
+        changed = contact_changes(contact, clean)
+        # Nothing opens once the key is forgotten: no new key is made for it.
+        sealed = (
+            self.vault.seal(account.id, {**contact, **changed})
+            if changed and contact
+            else None
+        )
+        account.update_profile(clean, sealed)
+        if account.pending_events:
             self.save(account)
         return self._profile(account)
 
@@ -351,11 +325,51 @@ class IdentityApplication(ServiceApplication):
     # -- helpers ---------------------------------------------------------------------
 
     def _find(self, email: str) -> Account | None:
-        try:
-            claim = self.repository.get(EmailClaim.create_id(email))
-        except AggregateNotFoundError:
-            return None
-        return self.repository.get(claim.account_id)
+        """The account of a normalised address: by its keyed hash, or by the
+        address itself for accounts claimed before hashing."""
+        for claim_id in (
+            EmailClaim.create_id(self.email_digest(email)),
+            EmailClaim.legacy_id(email),
+        ):
+            try:
+                claim = self.repository.get(claim_id)
+            except AggregateNotFoundError:
+                continue
+            return self.repository.get(claim.account_id)
+        return None
+
+    @cached_property
+    def _email_index_key(self) -> bytes:
+        # In the key store, not derived from PMC_SECRET_KEY: kept apart from
+        # the data (a dump of identity's schema cannot test addresses against
+        # it), and neither a new secret key nor a new KEK changes it.
+        key = self.keystore.key(EMAIL_INDEX, create=True, owner=self.name)
+        assert key is not None  # created if missing
+        return key
+
+    def email_digest(self, email: str) -> str:
+        """The keyed hash (HMAC-SHA256) a normalised address is found by."""
+        return hmac.new(
+            self._email_index_key, email.encode(), hashlib.sha256
+        ).hexdigest()
+
+    def _contact(self, account: Account) -> dict[str, Any]:
+        """The contact's data in clear: opened with the account's key, or as
+        stored before sealing; {} once the key is forgotten."""
+        if account.personal is None:
+            return account.legacy_contact()
+        return self.vault.unseal(account.id, account.personal) or {}
+
+    def _email(self, account: Account) -> str | None:
+        return self._contact(account).get("email")
+
+    def _sealing(self, account: Account) -> dict[str, Any]:
+        """The contact's data; an account stored before sealing gets it sealed
+        with its next write."""
+        contact = self._contact(account)
+        if account.personal is None:
+            account.seal_personal_data(self.vault.seal(account.id, contact))
+        return contact
 
     def _require(self, email: str) -> Account:
         account = self._find(rules.normalise_email(email or ""))
@@ -375,13 +389,14 @@ class IdentityApplication(ServiceApplication):
         except AccountNotFound:
             raise LinkInvalid(f"Ce lien {kind} n'est pas valide.") from None
 
-    @staticmethod
-    def _profile(account: Account) -> dict[str, Any]:
+    def _profile(self, account: Account) -> dict[str, Any]:
+        contact = self._contact(account)
         return {
             "account_id": str(account.id),
             "kind": account.kind,
-            "email": account.email,
+            "email": contact.get("email"),
+            **{k: contact[k] for k in CONTACT_FIELDS if k in contact},
             **account.profile,
-            "address": account.address,
+            "address": contact.get("address") or {},
             "active": account.active,
         }

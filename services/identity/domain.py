@@ -3,6 +3,14 @@
 Pure: hashes, nonces and the current time come in from the application. A link
 (activation, password reset) is valid while its nonce is the account's current
 one and its deadline has not passed; using it clears the nonce (single use).
+
+The contact's own data (e-mail, civility, names, phone, postal address) never
+enters an event in clear: the application seals it with the account's key
+(services/common/personal.py) and the events carry the sealed blob, whole, as
+it stands after each change. The company's name and SIRET are a legal
+person's, not personal data: they stay in clear. Events stored before sealing
+carry the contact's data in clear; they still load (the `legacy_contact` of
+such an account), and the account's first write since seals it.
 """
 
 from __future__ import annotations
@@ -10,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
@@ -19,14 +27,10 @@ ACTIVATION_VALIDITY = timedelta(hours=48)
 RESET_VALIDITY = timedelta(hours=2)
 FAILURES_BEFORE_LOCK = 5
 LOCK_DURATION = timedelta(minutes=15)
-PROFILE_FIELDS = (
-    "civility",
-    "last_name",
-    "first_name",
-    "phone",
-    "company_name",
-    "siret",
-)
+# The contact's, sealed; the company's, in clear.
+CONTACT_FIELDS = ("civility", "last_name", "first_name", "phone")
+COMPANY_FIELDS = ("company_name", "siret")
+PROFILE_FIELDS = (*CONTACT_FIELDS, *COMPANY_FIELDS)
 
 
 class AccountError(ValueError):
@@ -53,51 +57,76 @@ class SignInOutcome(Enum):
 
 
 class EmailClaim(Aggregate):
-    """Makes an e-mail address unique: its id derives from the address, so a
-    second account with the same address fails to save."""
+    """Makes an e-mail address unique: its id derives from a keyed hash of the
+    address (the application's), so a second account with the same address
+    fails to save, and the store holds neither the address nor an id that a
+    list of addresses would find. Claims made before kept the address, and an
+    id derived from it alone: `legacy_id` still finds them."""
 
     @staticmethod
-    def create_id(email: str) -> UUID:
+    def create_id(digest: str) -> UUID:
+        return uuid5(NAMESPACE_URL, f"pmc-account-email-digest:{digest}")
+
+    @staticmethod
+    def legacy_id(email: str) -> UUID:
         return uuid5(NAMESPACE_URL, f"pmc-account-email:{email}")
 
     class Claimed(Aggregate.Created):
-        email: str
+        digest: str
         account_id: UUID
 
     @event(Claimed)
-    def __init__(self, email: str, account_id: UUID) -> None:
-        self.email = email
+    def __init__(self, account_id: UUID, digest: str | None = None) -> None:
+        # Claims of before also carry `email`: read, never kept.
         self.account_id = account_id
 
 
 class Account(Aggregate):
     """One person's account; for a school, its tenant on the platform."""
 
+    # The contact's data, sealed (None: stored before sealing, see
+    # `legacy_contact`). A class default: snapshots of before lack it.
+    personal: str | None = None
+
+    @staticmethod
+    def create_id(account_id: UUID | None = None) -> UUID:
+        # Chosen by the application, which seals the contact's data with the
+        # account's own key before the account exists.
+        return account_id if account_id is not None else uuid4()
+
     class Registered(Aggregate.Created):
         kind: str
-        email: str
         password_hash: str
+        # The company's fields (before sealing: the contact's too).
         profile: dict[str, Any]
-        address: dict[str, str]
         activation_nonce: str
         activation_expires_at: datetime
+        account_id: UUID | None = None
+        personal: str | None = None
+        # Before sealing only: the contact's address and e-mail in clear.
+        email: str | None = None
+        address: dict[str, str] | None = None
 
     @event(Registered)
     def __init__(
         self,
         kind: str,
-        email: str,
         password_hash: str,
         profile: dict[str, Any],
-        address: dict[str, str],
         activation_nonce: str,
         activation_expires_at: datetime,
+        account_id: UUID | None = None,
+        personal: str | None = None,
+        email: str | None = None,
+        address: dict[str, str] | None = None,
     ) -> None:
         self.kind = kind
-        self.email = email
         self.password_hash = password_hash
         self.profile = dict(profile)
-        self.address = dict(address)
+        self.email = email
+        self.address = dict(address or {})
+        if personal is not None:
+            self._take_sealed(personal)
         self.activation_nonce: str | None = activation_nonce
         self.activation_expires_at = activation_expires_at
         self.active = False
@@ -112,41 +141,76 @@ class Account(Aggregate):
     @classmethod
     def register(
         cls,
+        account_id: UUID,
         kind: str,
-        email: str,
         password_hash: str,
-        profile: dict[str, Any],
-        address: dict[str, str],
+        company: dict[str, Any],
+        personal: str,
         nonce: str,
         at: datetime,
     ) -> Account:
+        """A new account: `personal` is the contact's data, sealed."""
         return cls(
+            account_id=account_id,
             kind=kind,
-            email=email,
             password_hash=password_hash,
-            profile=profile,
-            address=address,
+            profile={k: v for k, v in company.items() if k in COMPANY_FIELDS},
+            personal=personal,
             activation_nonce=nonce,
             activation_expires_at=at + ACTIVATION_VALIDITY,
         )
 
+    # -- the contact's data ------------------------------------------------------
+
+    def legacy_contact(self) -> dict[str, Any]:
+        """The contact's data as events stored before sealing gave it, in clear
+        ({} once sealed)."""
+        if self.personal is not None:
+            return {}
+        contact = {k: self.profile[k] for k in CONTACT_FIELDS if k in self.profile}
+        return {"email": self.email, **contact, "address": dict(self.address)}
+
+    class PersonalDataSealed(Aggregate.Event):
+        personal: str
+
+    def seal_personal_data(self, personal: str) -> None:
+        """An account stored before sealing: from now on, its contact's data
+        (`legacy_contact`, sealed by the application) is kept sealed."""
+        if self.personal is None:
+            self._personal_data_sealed(personal=personal)
+
+    @event(PersonalDataSealed)
+    def _personal_data_sealed(self, personal: str) -> None:
+        self._take_sealed(personal)
+
+    def _take_sealed(self, personal: str) -> None:
+        # What was in clear is in the blob now: the state (and its snapshots)
+        # keeps it sealed only.
+        self.personal = personal
+        self.email = None
+        self.address = {}
+        for name in CONTACT_FIELDS:
+            self.profile.pop(name, None)
+
     # -- activation ------------------------------------------------------------
 
     class ActivationLinkReissued(Aggregate.Event):
-        email: str
         nonce: str
         expires_at: datetime
+        # For the relay: the address to write to, sealed (before sealing: an
+        # `email` in clear).
+        personal: str | None = None
 
     def reissue_activation_link(self, nonce: str, at: datetime) -> None:
         if self.active:
             raise AlreadyActive("Ce compte est déjà activé.")
         self._activation_link_reissued(
-            email=self.email, nonce=nonce, expires_at=at + ACTIVATION_VALIDITY
+            nonce=nonce, expires_at=at + ACTIVATION_VALIDITY, personal=self.personal
         )
 
     @event(ActivationLinkReissued)
     def _activation_link_reissued(
-        self, email: str, nonce: str, expires_at: datetime
+        self, nonce: str, expires_at: datetime, personal: str | None = None
     ) -> None:
         self.activation_nonce = nonce
         self.activation_expires_at = expires_at
@@ -218,18 +282,19 @@ class Account(Aggregate):
     # -- passwords ---------------------------------------------------------------
 
     class PasswordResetRequested(Aggregate.Event):
-        email: str
         nonce: str
         expires_at: datetime
+        # For the relay, as ActivationLinkReissued's.
+        personal: str | None = None
 
     def request_password_reset(self, nonce: str, at: datetime) -> None:
         self._password_reset_requested(
-            email=self.email, nonce=nonce, expires_at=at + RESET_VALIDITY
+            nonce=nonce, expires_at=at + RESET_VALIDITY, personal=self.personal
         )
 
     @event(PasswordResetRequested)
     def _password_reset_requested(
-        self, email: str, nonce: str, expires_at: datetime
+        self, nonce: str, expires_at: datetime, personal: str | None = None
     ) -> None:
         self.reset_nonce = nonce
         self.reset_expires_at = expires_at
@@ -290,22 +355,37 @@ class Account(Aggregate):
     # -- profile -------------------------------------------------------------------
 
     class ProfileUpdated(Aggregate.Event):
+        # The company's fields that changed (before sealing: the contact's too).
         changes: dict[str, Any]
+        # The contact's data after the change, sealed; None if it did not change.
+        personal: str | None = None
 
-    def update_profile(self, changes: dict[str, Any]) -> bool:
-        """Apply the fields that really change; return whether any did."""
+    def update_profile(self, changes: dict[str, Any], personal: str | None) -> bool:
+        """Apply the company's fields that really change and the contact's new
+        data, sealed (None: unchanged); return whether anything did."""
         real = {
             k: v
             for k, v in changes.items()
-            if k in PROFILE_FIELDS and self.profile.get(k) != v
+            if k in COMPANY_FIELDS and self.profile.get(k) != v
         }
-        if real:
-            self._profile_updated(changes=real)
-        return bool(real)
+        if real or personal is not None:
+            self._profile_updated(changes=real, personal=personal)
+        return bool(real) or personal is not None
 
     @event(ProfileUpdated)
-    def _profile_updated(self, changes: dict[str, Any]) -> None:
+    def _profile_updated(
+        self, changes: dict[str, Any], personal: str | None = None
+    ) -> None:
         self.profile.update(changes)
+        if personal is not None:
+            self._take_sealed(personal)
+
+
+def contact_changes(current: dict[str, Any], wanted: dict[str, Any]) -> dict[str, Any]:
+    """The contact's fields of `wanted` that differ from `current`."""
+    return {
+        k: v for k, v in wanted.items() if k in CONTACT_FIELDS and current.get(k) != v
+    }
 
 
 def _next(current: int, stored: int | None) -> int:

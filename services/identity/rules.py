@@ -42,6 +42,10 @@ def normalise_siret(raw: Any) -> str | None:
         return None
 
 
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 def check_profile(data: dict[str, Any], partial: bool = False) -> tuple[dict, dict]:
     """Clean the profile fields present; return (clean values, field errors)."""
     clean: dict[str, Any] = {}
@@ -71,12 +75,19 @@ def check_profile(data: dict[str, Any], partial: bool = False) -> tuple[dict, di
         phone = normalise_phone(typed) if typed else None
         if phone:
             clean["phone"] = phone
-        else:
-            errors["phone"] = ["Le numéro de téléphone n'est pas valide."]
+        elif "phone" not in errors:
+            # A missing number is not a wrong one: say which.
+            errors["phone"] = [
+                "Le numéro de téléphone n'est pas valide."
+                if typed
+                else "Le numéro de téléphone est obligatoire."
+            ]
     if present("siret"):
         siret = normalise_siret(data.get("siret"))
         if siret:
             clean["siret"] = siret
+        elif _blank(data.get("siret")):
+            errors["siret"] = ["Le SIRET est obligatoire."]
         else:
             errors["siret"] = [inputs.SIRET_MESSAGE]
     return clean, errors

@@ -2,28 +2,51 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, ClassVar
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
 from services.common.documents import when
 from services.common.envelope import Delivered
+from services.common.personal import school_subject
 from services.common.store import ServiceApplication
 from services.notifier import texts
 from services.notifier.domain import EMAIL, LETTER, Message
-from services.notifier.letters import remove_letters_of
+from services.notifier.letters import remove_letters_of, remove_letters_older_than
 
+# What the convocation prints (services/common/documents.py).
+CONVOCATION = (
+    "reservation_id",
+    "candidate_name",
+    "birth_date",
+    "neph",
+    "school_name",
+    "centre_name",
+    "centre_address",
+    "centre_city",
+    "exam_starts_at",
+    "change_deadline",
+    "verification_code",
+)
 
-def school_subject(school_id: str) -> UUID:
-    """The key a school's messages are sealed with."""
-    return uuid5(NAMESPACE_URL, f"pmc-school:{school_id}")
+log = logging.getLogger(__name__)
 
 
 class NotifierApplication(ServiceApplication):
     """Queues one message per event and recipient; the dispatcher sends them."""
 
     name: ClassVar[str] = "notifier"
+
+    def skipped_erased(self, event: Delivered) -> bool:
+        """Whether `event` was sealed for someone erased since, and so skipped:
+        there is nothing left to write, and trying again would not change it."""
+        if not event.erased:
+            return False
+        log.info("message for an erased subject skipped: %s", event.event_id)
+        self.record_processed(event.tracking)
+        return True
 
     # -- candidates ----------------------------------------------------------------
 
@@ -47,17 +70,47 @@ class NotifierApplication(ServiceApplication):
             # Erased before this was published: there is nobody to write to.
             self.record_processed(event.tracking)
 
+    def on_candidate_activated(self, event: Delivered) -> None:
+        """Tell the school its candidate confirmed the file (once per event)."""
+        if not event.payload.get("school_email"):
+            # Confirmed before the school's address travelled with the event.
+            self.record_processed(event.tracking)
+            return
+        subject, body = texts.candidate_confirmed(event.payload)
+        self._to_school(event, subject, body)
+
     def on_candidate_refused(self, event: Delivered) -> None:
         subject, body = texts.candidate_refused(event.payload)
         self._to_school(event, subject, body)
 
     def on_candidate_expired(self, event: Delivered) -> None:
-        subject, body = texts.candidate_expired(event.payload)
-        self._to_school(event, subject, body)
+        if event.erased:  # the school's own key is gone: nobody to tell
+            self.record_processed(event.tracking)
+        else:
+            subject, body = texts.candidate_expired(event.payload)
+            self._to_school(event, subject, body)
         # Erasure (CA-4): what this service holds of the candidate goes too.
+        candidate: UUID = event.payload["candidate_id"]
+        # Every key of the candidate: their copies on the bus (retries, dead
+        # letters) become unreadable too.
+        self.vault.forget(candidate)
+        remove_letters_of(self.settings.print_folder, candidate)
+
+    def on_candidate_erased(self, event: Delivered) -> None:
+        """Erasure (TR-4): the candidate's messages become unreadable (their key
+        is forgotten: one not sent yet is abandoned by the mailer) and their
+        letters not printed yet leave the print queue."""
         candidate: UUID = event.payload["candidate_id"]
         self.vault.forget(candidate)
         remove_letters_of(self.settings.print_folder, candidate)
+        self.record_processed(event.tracking)
+
+    def purge_old_letters(self) -> int:
+        """Letters left in the print queue past their retention are deleted."""
+        days = self.settings.letter_retention_days
+        return remove_letters_older_than(
+            self.settings.print_folder, self.clock.now(), days
+        )
 
     def _to_school(self, event: Delivered, subject: str, body: str) -> None:
         payload = event.payload
@@ -79,6 +132,7 @@ class NotifierApplication(ServiceApplication):
             self.record_processed(event.tracking)
             return
         subject, body = texts.school_payment_confirmed(payload)
+        invoice = payload.get("invoice")
         self.queue(
             event,
             EMAIL,
@@ -87,25 +141,15 @@ class NotifierApplication(ServiceApplication):
             payload["school_email"],
             subject,
             body,
+            attachment=("invoice", invoice) if invoice else None,
         )
 
     def on_reservation_confirmed(self, event: Delivered, contact: dict) -> None:
         """The candidate's convocation: by e-mail (PDF attached) or by post."""
-        payload = {k: str(v) for k, v in event.payload.items()}
+        payload = {k: str(v) for k, v in event.payload.items() if v is not None}
         subject, body = texts.convocation(payload, when(payload["exam_starts_at"]))
         candidate = event.payload["candidate_id"]
-        convocation = {
-            k: payload[k]
-            for k in (
-                "reservation_id",
-                "candidate_name",
-                "neph",
-                "centre_name",
-                "centre_address",
-                "centre_city",
-                "exam_starts_at",
-            )
-        }
+        convocation = {k: payload.get(k) for k in CONVOCATION}
         if contact.get("email"):
             self.queue(
                 event,
@@ -115,7 +159,7 @@ class NotifierApplication(ServiceApplication):
                 contact["email"],
                 subject,
                 body,
-                attachment=convocation,
+                attachment=("convocation", convocation),
             )
         elif contact.get("address"):
             recipient = {"name": payload["candidate_name"], **contact["address"]}
@@ -157,11 +201,14 @@ class NotifierApplication(ServiceApplication):
         recipient: Any,
         subject: str,
         body: str,
-        attachment: dict[str, Any] | None = None,
+        attachment: tuple[str, dict[str, Any]] | None = None,
     ) -> None:
+        """`attachment`: a document's kind (« convocation », « invoice ») and
+        its data; the mailer prints it as PDF when it sends."""
         content = {"recipient": recipient, "subject": subject, "body": body}
         if attachment is not None:
-            content["convocation"] = attachment
+            kind, data = attachment
+            content[kind] = data
         message = Message(
             cause=event.event_id,
             channel=channel,

@@ -6,19 +6,20 @@ that person's data (CA-4) can remove their letters that were not printed yet.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from services.common.company import Company
+from services.common.documents import long_date
 from services.common.pdf import Document
 
-SENDER = ("Passer mon code", "Service des inscriptions", "75000 Paris")
 
-
-def render_letter(content: dict[str, Any], at: datetime) -> bytes:
+def render_letter(content: dict[str, Any], at: datetime, sender: Company) -> bytes:
+    """A letter from `sender` (its full postal address) to the recipient."""
     doc = Document()
-    for text in SENDER:
+    for text in (sender.name, sender.department, *sender.address_lines):
         doc.paragraph(text, size=10)
     doc.ln(10)
     address = content["recipient"]
@@ -30,7 +31,7 @@ def render_letter(content: dict[str, Any], at: datetime) -> bytes:
         doc.set_x(110)
         doc.cell(0, 6, doc.text_of(text), new_x="LMARGIN", new_y="NEXT")
     doc.ln(10)
-    doc.paragraph(f"Le {at:%d/%m/%Y}")
+    doc.paragraph(f"{sender.city}, le {long_date(at)}")
     doc.ln(4)
     doc.paragraph(f"Objet : {content['subject']}", size=12, bold=True)
     doc.ln(4)
@@ -47,4 +48,19 @@ def remove_letters_of(folder: str, subject_id: UUID) -> int:
     for path in Path(folder).glob(f"{subject_id}-*.pdf"):
         path.unlink(missing_ok=True)
         removed += 1
+    return removed
+
+
+def remove_letters_older_than(folder: str, now: datetime, days: float) -> int:
+    """Letters written more than `days` before `now` (the platform's clock, so
+    tests can travel in time): printed and posted by then, or never will be."""
+    limit = (now - timedelta(days=days)).timestamp()
+    removed = 0
+    for path in Path(folder).glob("*.pdf"):
+        try:
+            if path.stat().st_mtime < limit:
+                path.unlink(missing_ok=True)
+                removed += 1
+        except FileNotFoundError:
+            continue  # removed meanwhile (printed, or another replica's sweep)
     return removed

@@ -29,6 +29,7 @@ from eventsourcing.utils import get_topic
 
 from services.common.documents import render_convocation
 from services.common.follower import LogFollower
+from services.common.invoice_pdf import render_invoice
 from services.notifier.application import NotifierApplication
 from services.notifier.domain import EMAIL, LETTER, Message
 from services.notifier.letters import letter_path, render_letter
@@ -37,6 +38,10 @@ MAILER = "notifier.mailer"
 # Tries, and seconds between them, to record a message the server accepted.
 RECORD_TRIES = 5
 RECORD_PAUSE = 1.0
+
+# Documents a message may carry, printed when it is sent.
+ATTACHMENTS = {"convocation": render_convocation, "invoice": render_invoice}
+FILE_NAMES = {"convocation": "convocation", "invoice": "facture"}
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +128,7 @@ class Mailer(LogFollower):
         folder = self.app.settings.print_folder
         path = letter_path(folder, message.subject_id, message.id)
         Path(folder).mkdir(parents=True, exist_ok=True)
-        pdf = render_letter(content, self.app.clock.now())
+        pdf = render_letter(content, self.app.clock.now(), self.app.settings.company)
         temporary = path.with_suffix(".part")
         temporary.write_bytes(pdf)
         temporary.replace(path)  # the print queue never sees half a letter
@@ -153,13 +158,14 @@ class Mailer(LogFollower):
         email["Date"] = formatdate(localtime=False)
         email["Message-ID"] = message_id_header(message)
         email.set_content(content["body"])
-        if content.get("convocation"):
-            email.add_attachment(
-                render_convocation(content["convocation"]),
-                maintype="application",
-                subtype="pdf",
-                filename="convocation.pdf",
-            )
+        for kind, render in ATTACHMENTS.items():
+            if content.get(kind):
+                email.add_attachment(
+                    render(content[kind]),
+                    maintype="application",
+                    subtype="pdf",
+                    filename=f"{FILE_NAMES[kind]}.pdf",
+                )
         return email
 
     @classmethod

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from nameko.timer import timer
+
 from services.common import contracts
 from services.common.consumer import consume
 from services.common.dependencies import ApplicationProvider, service_health
@@ -9,6 +11,9 @@ from services.common.envelope import Delivered
 from services.common.rpc import RpcProxy, rpc
 from services.notifier.application import NotifierApplication
 from services.notifier.mailer import Mailer
+
+# How often the print queue is looked at for letters past their retention.
+LETTER_SWEEP_SECONDS = 10
 
 
 class NotifierService:
@@ -23,16 +28,29 @@ class NotifierService:
     @consume("candidates", contracts.CandidateCreated)
     def on_candidate_created(self, event: Delivered) -> None:
         """Ask the candidate to confirm the file their school created (CA-3)."""
+        if self.app.skipped_erased(event):
+            return
         self.app.on_candidate_activation_requested(event)
 
     @consume("candidates", contracts.CandidateActivationRequested)
     def on_candidate_activation_requested(self, event: Delivered) -> None:
         """A new link (or letter) for the candidate: resent, or a new e-mail."""
+        if self.app.skipped_erased(event):
+            return
         self.app.on_candidate_activation_requested(event)
+
+    @consume("candidates", contracts.CandidateActivated)
+    def on_candidate_activated(self, event: Delivered) -> None:
+        """Tell the school its candidate confirmed the file (CA-3)."""
+        if self.app.skipped_erased(event):
+            return
+        self.app.on_candidate_activated(event)
 
     @consume("candidates", contracts.CandidateRefused)
     def on_candidate_refused(self, event: Delivered) -> None:
         """Tell the school the candidate refused the file."""
+        if self.app.skipped_erased(event):
+            return
         self.app.on_candidate_refused(event)
 
     @consume("candidates", contracts.CandidateExpired)
@@ -40,24 +58,42 @@ class NotifierService:
         """Tell the school, and forget the candidate's data here too (CA-4)."""
         self.app.on_candidate_expired(event)
 
+    @consume("candidates", contracts.CandidateErased)
+    def on_candidate_erased(self, event: Delivered) -> None:
+        """Forget the erased candidate's messages and letters (TR-4)."""
+        self.app.on_candidate_erased(event)
+
+    @timer(interval=LETTER_SWEEP_SECONDS)
+    def purge_old_letters(self) -> None:
+        """Delete letters kept in the print queue past their retention."""
+        self.app.purge_old_letters()
+
     @consume("identity", contracts.AccountActivationRequested)
     def on_account_activation_requested(self, event: Delivered) -> None:
         """E-mail the activation link of a new account (ID-1)."""
+        if self.app.skipped_erased(event):
+            return
         self.app.on_account_activation_requested(event)
 
     @consume("identity", contracts.PasswordResetRequested)
     def on_password_reset_requested(self, event: Delivered) -> None:
         """E-mail a password reset link (ID-4)."""
+        if self.app.skipped_erased(event):
+            return
         self.app.on_password_reset_requested(event)
 
     @consume("billing", contracts.PaymentCaptured)
     def on_payment_captured(self, event: Delivered) -> None:
         """Confirm the school's inscriptions by e-mail (BO-4)."""
+        if self.app.skipped_erased(event):
+            return
         self.app.on_payment_captured(event)
 
     @consume("booking", contracts.ReservationConfirmed)
     def on_reservation_confirmed(self, event: Delivered) -> None:
         """Send the candidate's convocation, by e-mail or by post (NO-4)."""
+        if self.app.skipped_erased(event):
+            return
         contact = self.candidates.contact(str(event.payload["candidate_id"]))
         self.app.on_reservation_confirmed(event, contact)
 

@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
-from services.common.documents import euros
+from services.common.documents import (
+    CHANGE_RULES,
+    EXAM_NAME,
+    euros,
+    long_date,
+    short_date,
+)
+
+
+def secret_link(public_url: str, path: str, **secrets: str) -> str:
+    """A link whose token rides in the fragment (`#jeton=…`): browsers never
+    send a fragment to a server, so no access log on the way (ours, a proxy's,
+    an ingress's) can keep it; the page's script reads it and POSTs it."""
+    return f"{public_url}{path}#{urlencode(secrets)}"
 
 
 def _civility(payload: dict[str, Any]) -> str:
@@ -15,18 +29,26 @@ def _name(payload: dict[str, Any]) -> str:
     return f"{_civility(payload)} {payload['given_names']} {payload['birth_name']}"
 
 
+def _school(payload: dict[str, Any]) -> str:
+    """The school that filed, named when its name is known."""
+    name = payload.get("school_name")
+    return f"Votre auto-école « {name} »" if name else "Votre auto-école"
+
+
 def candidate_activation_email(
     payload: dict[str, Any], public_url: str
 ) -> tuple[str, str]:
     subject = "Votre dossier d'inscription à l'examen du code de la route"
-    link = (
-        f"{public_url}/candidat/activation?dossier={payload['candidate_id']}"
-        f"&jeton={payload['link_token']}"
+    link = secret_link(
+        public_url,
+        "/candidat/activation",
+        dossier=payload["candidate_id"],
+        jeton=payload["link_token"],
     )
     body = (
         f"Bonjour {_name(payload)},\n\n"
-        "Votre auto-école a créé votre dossier d'inscription à l'examen du code "
-        f"de la route (NEPH {payload['neph']}).\n\n"
+        f"{_school(payload)} a créé votre dossier d'inscription à l'examen du "
+        f"code de la route (NEPH {payload['neph']}).\n\n"
         "Pour vérifier les informations saisies et confirmer votre dossier, "
         f"cliquez sur ce lien :\n{link}\n\n"
         "Sans confirmation de votre part dans les 7 jours, le dossier sera "
@@ -42,8 +64,8 @@ def candidate_activation_letter(
     subject = "Votre dossier d'inscription à l'examen du code de la route"
     body = (
         f"{_name(payload)},\n\n"
-        "Votre auto-école a créé votre dossier d'inscription à l'examen du code "
-        "de la route.\n\n"
+        f"{_school(payload)} a créé votre dossier d'inscription à l'examen du "
+        "code de la route.\n\n"
         f"Pour vérifier les informations saisies et confirmer votre dossier, "
         f"rendez-vous sur {public_url}/candidat/activation et saisissez :\n"
         f"  - votre NEPH : {payload['neph']}\n"
@@ -82,9 +104,11 @@ def candidate_expired(payload: dict[str, Any]) -> tuple[str, str]:
 
 def account_activation(payload: dict[str, Any], public_url: str) -> tuple[str, str]:
     subject = "Activez votre compte Passer mon code"
-    link = (
-        f"{public_url}/activation?compte={payload['account_id']}"
-        f"&jeton={payload['link_token']}"
+    link = secret_link(
+        public_url,
+        "/activation",
+        compte=payload["account_id"],
+        jeton=payload["link_token"],
     )
     body = (
         "Bonjour,\n\n"
@@ -100,9 +124,11 @@ def account_activation(payload: dict[str, Any], public_url: str) -> tuple[str, s
 
 def password_reset(payload: dict[str, Any], public_url: str) -> tuple[str, str]:
     subject = "Réinitialisation de votre mot de passe Passer mon code"
-    link = (
-        f"{public_url}/reinitialisation?compte={payload['account_id']}"
-        f"&jeton={payload['link_token']}"
+    link = secret_link(
+        public_url,
+        "/reinitialisation",
+        compte=payload["account_id"],
+        jeton=payload["link_token"],
     )
     body = (
         "Bonjour,\n\n"
@@ -117,16 +143,48 @@ def password_reset(payload: dict[str, Any], public_url: str) -> tuple[str, str]:
     return subject, body
 
 
+def candidate_confirmed(payload: dict[str, Any]) -> tuple[str, str]:
+    """To the school: its candidate confirmed the file, which can now be booked."""
+    name = payload.get("candidate_name") or "Le candidat"
+    subject = f"Dossier confirmé par le candidat (NEPH {payload['neph']})"
+    body = (
+        "Bonjour,\n\n"
+        f"{name} (NEPH {payload['neph']}) a confirmé les informations de son "
+        "dossier : il est maintenant « activé » et vous pouvez inscrire ce "
+        "candidat à l'examen du code de la route.\n\n"
+        f"Numéro de demande : {payload['request_number']}.\n\n"
+        "Passer mon code\n"
+    )
+    return subject, body
+
+
 def school_payment_confirmed(payload: dict[str, Any]) -> tuple[str, str]:
+    invoice = payload.get("invoice") or {}
+    lines = invoice.get("lines") or []
     seats = len(payload["reservation_ids"])
     subject = "Vos inscriptions sont confirmées"
+    candidates = "".join(
+        f"  - {line.get('candidate_name') or ''} (NEPH {line.get('neph')})\n"
+        for line in lines
+    )
+    if invoice:
+        where = (
+            f"Vous trouverez ci-jointe la facture n° {invoice['number']} (PDF). "
+            "Les convocations de vos candidats sont disponibles dans votre "
+            "espace client."
+        )
+    else:
+        where = (
+            "Votre facture et les convocations de vos candidats sont disponibles "
+            "dans votre espace client."
+        )
     body = (
         "Bonjour,\n\n"
         "Merci d'avoir effectué vos inscriptions sur notre site, Celles-ci sont "
         "maintenant effectives.\n\n"
         f"Places payées : {seats} — montant : {euros(payload['amount_cents'])} TTC.\n"
-        "Votre facture et les convocations de vos candidats sont disponibles dans "
-        "votre espace client.\n\n"
+        + (f"Candidats inscrits :\n{candidates}" if candidates else "")
+        + f"\n{where}\n\n"
         "Passer mon code\n"
     )
     return subject, body
@@ -134,15 +192,28 @@ def school_payment_confirmed(payload: dict[str, Any]) -> tuple[str, str]:
 
 def convocation(payload: dict[str, Any], when: str) -> tuple[str, str]:
     subject = "Votre convocation à l'examen du code de la route"
+    birth = payload.get("birth_date")
+    code = payload.get("verification_code")
+    deadline = payload.get("change_deadline")
     body = (
         f"Bonjour {payload['candidate_name']},\n\n"
-        "Votre auto-école vous a inscrit(e) à l'examen du code de la route :\n"
+        f"{_school(payload)} vous a inscrit(e) à l'examen du code de la route, "
+        f"{EXAM_NAME} :\n"
         f"  - le {when}\n"
         f"  - au {payload['centre_name']}, {payload['centre_address']} "
         f"{payload['centre_city']}\n"
-        f"  - NEPH : {payload['neph']}\n\n"
-        "Présentez-vous 15 minutes avant l'heure avec une pièce d'identité en cours "
-        "de validité et cette convocation (ci-jointe en PDF).\n\n"
-        "Passer mon code\n"
+        f"  - NEPH : {payload['neph']}\n"
+        + (f"  - né(e) le : {short_date(birth)}\n" if birth else "")
+        + (f"  - code de vérification : {code}\n" if code else "")
+        + "\nPrésentez-vous 15 minutes avant l'heure avec une pièce d'identité en "
+        "cours de validité et votre convocation.\n\n"
+        f"{CHANGE_RULES}\n"
+        + (
+            "Pour cet examen, la dernière date pour modifier ou annuler est le "
+            f"{long_date(deadline)}.\n"
+            if deadline
+            else ""
+        )
+        + "\nPasser mon code\n"
     )
     return subject, body

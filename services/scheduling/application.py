@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -28,6 +28,42 @@ NEAREST_CENTRES = 20
 
 class NotFound(LookupError):
     """No such centre or session."""
+
+
+class SearchPeriodError(ValueError):
+    """A period no session can be booked in, said in words (not « Aucune session »)."""
+
+
+def search_period(
+    today: date, after: date | None, before: date | None
+) -> tuple[date, date, str | None]:
+    """The bookable part of [after, before) as (first day, day after the last,
+    a notice when part of the asked period cannot be booked)."""
+    first, last = bookable_days(today)  # only what can be booked (BO-2)
+    end_of_booking = last + timedelta(days=1)
+    if after and before and before <= after:
+        raise SearchPeriodError(
+            "La date « Avant le » doit être postérieure à la date « À partir du »."
+        )
+    if after and after > last:
+        raise SearchPeriodError(
+            "Les sessions se réservent au plus 3 mois à l'avance : choisissez "
+            f"une date « À partir du » jusqu'au {last:%d/%m/%Y}."
+        )
+    if before and before <= first:
+        raise SearchPeriodError(
+            "Les sessions se réservent au plus tard la veille de l'examen : "
+            f"choisissez une date « Avant le » après le {first:%d/%m/%Y}."
+        )
+    notice = None
+    if before and before > end_of_booking:
+        notice = (
+            "Les sessions se réservent au plus 3 mois à l'avance : seules celles "
+            f"jusqu'au {last:%d/%m/%Y} sont proposées."
+        )
+    start = max(after or first, first)
+    end = min(before or end_of_booking, end_of_booking)
+    return start, end, notice
 
 
 class UnknownPlace(LookupError):
@@ -110,10 +146,13 @@ class SchedulingApplication(ServiceApplication):
         self.save(session)
         return self.session_view(session)
 
-    def seats_changed(self, change: dict[str, Any]) -> None:
-        """Booking's word on a session's free seats, for the search."""
+    def seats_changed(self, changes: list[dict[str, Any]]) -> None:
+        """Booking's word on sessions' free seats, for the search."""
         self.views["session_board"].record_seats(
-            change["session_id"], change["free_seats"], change["seats_version"]
+            [
+                (change["session_id"], change["free_seats"], change["seats_version"])
+                for change in changes
+            ]
         )
 
     # -- queries -----------------------------------------------------------------------
@@ -159,29 +198,69 @@ class SchedulingApplication(ServiceApplication):
         before: date | None = None,
         individual_only: bool = False,
         pmr_only: bool = False,
+        commune: str | None = None,
+        radius_km: float | None = None,
     ) -> dict[str, Any]:
-        """SC-3: centres nearest to a town or postal code, each with its slots."""
-        place = communes.locate(query)
+        """SC-3: centres near a town or postal code, each with its slots, from
+        `after` to the day before `before`. A name several towns share asks
+        which one (`choices`) unless `commune` (its INSEE code) says it."""
+        place, choices = self._place(query, commune)
+        radius = radius_km or self.settings.search_radius_km
         if place is None:
-            raise UnknownPlace(query)
+            return {
+                "place": None,
+                "choices": choices,
+                "radius_km": radius,
+                "notice": None,
+                "centres": [],
+            }
         today = self.clock.now().astimezone(PARIS).date()
-        first, last = bookable_days(today)  # only what can be booked (BO-2)
+        start, end, notice = search_period(today, after, before)
         centres = self.views["session_board"].centres_with_sessions(
-            after=max(after or first, first),
-            before=min(before or last, last),
+            after=start,
+            before=end,
             individual_only=individual_only,
             pmr_only=pmr_only,
             near=(place.latitude, place.longitude),
+            radius_km=radius,
             limit=NEAREST_CENTRES,
         )
         return {
             "place": {
                 "name": place.name,
+                "commune": place.insee,
+                "departement": place.departement,
+                "departement_name": communes.departement_name(place.departement),
                 "latitude": place.latitude,
                 "longitude": place.longitude,
             },
+            "choices": [],
+            "radius_km": radius,
+            "notice": notice,
             "centres": centres,
         }
+
+    def _place(
+        self, query: str, commune: str | None
+    ) -> tuple[communes.Place | None, list[dict[str, Any]]]:
+        """The place meant, or the homonyms to choose from."""
+        found = communes.matching(query)
+        if commune:
+            found = [p for p in found if p.insee == commune]
+        if not found:
+            raise UnknownPlace(query)
+        if len(found) == 1 or communes.is_postal_code(query):
+            return found[0], []
+        return None, [
+            {
+                "commune": p.insee,
+                "name": p.name,
+                "departement": p.departement,
+                "departement_name": communes.departement_name(p.departement),
+                "postal_code": p.postal_codes[0] if p.postal_codes else "",
+            }
+            for p in found
+        ]
 
     def _session(self, session_id: UUID) -> ExamSession:
         try:

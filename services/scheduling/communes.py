@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import pycountry
+
 from services.common.text import fold
 
 DATA = Path(__file__).parent / "data" / "communes.csv.gz"
@@ -47,11 +49,16 @@ def _index() -> tuple[dict[str, list[Place]], dict[str, list[Place]]]:
     return by_postal_code, by_name
 
 
-def locate(query: str) -> Place | None:
-    """A postal code or a town name; among homonyms, the most populous."""
+def is_postal_code(query: str) -> bool:
+    return re.fullmatch(r"\d{5}", query.strip()) is not None
+
+
+def matching(query: str) -> list[Place]:
+    """The places a postal code or a town name may mean, most populous first:
+    several for a name many towns share (« Saint-Denis »)."""
     by_postal_code, by_name = _index()
     text = query.strip()
-    if re.fullmatch(r"\d{5}", text):
+    if is_postal_code(text):
         found = by_postal_code.get(text)
         if not found and text[:2].isdigit():
             # A postal code of no commune of its own: its département's places.
@@ -63,7 +70,29 @@ def locate(query: str) -> Place | None:
             ]
     else:
         found = by_name.get(fold(text))
-    return max(found, key=lambda p: p.population) if found else None
+    return sorted(found or [], key=lambda p: -p.population)
+
+
+def locate(query: str) -> Place | None:
+    """A postal code or a town name; among homonyms, the most populous."""
+    found = matching(query)
+    return found[0] if found else None
+
+
+# Where ISO 3166-2 names a département otherwise than the French use.
+USUAL_NAMES = {"973": "Guyane"}  # ISO: « Guyane (française) »
+
+
+def departement_name(code: str) -> str:
+    """« 93 » → « Seine-Saint-Denis », « 974 » → « La Réunion » (ISO 3166-2:FR;
+    Paris is a collectivity with a special status there, « 75C »)."""
+    if code in USUAL_NAMES:
+        return USUAL_NAMES[code]
+    for iso in (f"FR-{code}", f"FR-{code}C"):
+        subdivision = pycountry.subdivisions.get(code=iso)
+        if subdivision is not None:
+            return subdivision.name
+    return code
 
 
 def largest_places(count: int) -> list[Place]:

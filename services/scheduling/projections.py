@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from functools import singledispatchmethod
 from typing import Any
 
@@ -55,20 +55,31 @@ class SessionBoardView(ReadModelView):
     def remove_session(self, session_id: Any, tracking: Tracking) -> None:
         self.delete_row("board_sessions", ("session_id", session_id), tracking)
 
-    def record_seats(self, session_id: Any, free_seats: int, version: int) -> None:
-        """Booking's latest word on a session's free seats. Idempotent and
-        order-proof: an older or repeated message changes nothing. One
-        statement, committed on its own (the pool's connections autocommit)."""
+    def record_seats(self, changes: list[tuple[Any, int, int]]) -> None:
+        """Booking's latest word on sessions' free seats, as (session, free
+        seats, version). Idempotent and order-proof: an older or repeated word
+        changes nothing. One statement for the whole batch, committed on its
+        own (the pool's connections autocommit)."""
+        latest: dict[str, tuple[int, int]] = {}
+        for session_id, free_seats, version in changes:
+            known = latest.get(str(session_id))
+            if known is None or known[1] < version:
+                latest[str(session_id)] = (free_seats, version)
         with self.datastore.get_connection() as conn:
             conn.execute(
                 sql.SQL(
                     "INSERT INTO {0} (session_id, free_seats, seats_version)"
-                    " VALUES (%s, %s, %s) ON CONFLICT (session_id) DO UPDATE"
+                    " SELECT * FROM unnest(%s::uuid[], %s::int[], %s::int[])"
+                    " ON CONFLICT (session_id) DO UPDATE"
                     " SET free_seats = EXCLUDED.free_seats,"
                     " seats_version = EXCLUDED.seats_version"
                     " WHERE {0}.seats_version < EXCLUDED.seats_version"
                 ).format(self.table("board_seats")),
-                (session_id, free_seats, version),
+                (
+                    list(latest),
+                    [free for free, _ in latest.values()],
+                    [version for _, version in latest.values()],
+                ),
             )
 
     def free_seats(self, session_id: Any) -> int | None:
@@ -90,16 +101,15 @@ class SessionBoardView(ReadModelView):
         individual_only: bool,
         pmr_only: bool,
         near: tuple[float, float],
+        radius_km: float,
         limit: int,
     ) -> list[dict[str, Any]]:
-        """The `limit` centres nearest to `near` having sessions in the period,
-        nearest first, each with its distance, free seats and slots."""
+        """The `limit` centres nearest to `near`, within `radius_km`, having
+        sessions from `after` to the day before `before` (« avant le »
+        excludes it), nearest first, each with its distance, free seats and
+        slots."""
         start = datetime.combine(after, time(0), PARIS)
-        end = (
-            datetime.combine(before + timedelta(days=1), time(0), PARIS)
-            if before
-            else None
-        )
+        end = datetime.combine(before, time(0), PARIS) if before else None
         matching = sql.SQL(
             "s.starts_at >= %(start)s"
             " AND (%(end)s::timestamptz IS NULL OR s.starts_at < %(end)s)"
@@ -113,7 +123,7 @@ class SessionBoardView(ReadModelView):
         )
         nearest = sql.SQL(
             "SELECT c.*, {distance} AS distance_km FROM {centres} c"
-            " WHERE EXISTS (SELECT 1 FROM {sessions} s"
+            " WHERE {distance} <= %(radius)s AND EXISTS (SELECT 1 FROM {sessions} s"
             " WHERE s.centre_id = c.centre_id AND {matching})"
             " ORDER BY distance_km LIMIT %(limit)s"
         ).format(
@@ -143,6 +153,7 @@ class SessionBoardView(ReadModelView):
             "lat": near[0],
             "lon": near[1],
             "limit": limit,
+            "radius": radius_km,
         }
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(nearest, params)

@@ -24,3 +24,8 @@ class SearchQuery(Schema):
     before = fields.Date(load_default=None, allow_none=True)
     individual_only = fields.Boolean(load_default=False)
     pmr_only = fields.Boolean(load_default=False)
+    # Which of the towns sharing a name (INSEE code), and how far to look.
+    commune = fields.String(load_default=None, allow_none=True)
+    radius_km = fields.Float(
+        load_default=None, allow_none=True, validate=validate.Range(1, 1000)
+    )

@@ -6,13 +6,14 @@ from typing import Any
 from uuid import UUID
 
 from services.common import contracts
-from services.common.consumer import consume
+from services.common.batches import consume_batches
 from services.common.dependencies import ApplicationProvider, service_health
 from services.common.envelope import Delivered
 from services.common.rpc import rpc
 from services.scheduling.application import (
     NotFound,
     SchedulingApplication,
+    SearchPeriodError,
     UnknownPlace,
 )
 from services.scheduling.domain import SchedulingError
@@ -23,6 +24,7 @@ ERRORS = {
     SchedulingError: (400, "session_invalide"),
     NotFound: (404, "introuvable"),
     UnknownPlace: (404, "commune_inconnue"),
+    SearchPeriodError: (400, "periode_invalide"),
 }
 
 
@@ -60,15 +62,15 @@ class SchedulingService:
         """Centres nearest to a town or postal code, with their slots (SC-3)."""
         return self.app.search(**SearchQuery().load(query))
 
-    @consume("booking", contracts.SlotReserved)
-    def on_slot_reserved(self, event: Delivered) -> None:
-        """A seat was taken: the search shows one less (SC-3)."""
-        self.app.seats_changed(event.payload)
+    @consume_batches("booking", contracts.SlotReserved)
+    def on_slot_reserved(self, events: list[Delivered]) -> None:
+        """Seats were taken: the search shows fewer (SC-3)."""
+        self.app.seats_changed([event.payload for event in events])
 
-    @consume("booking", contracts.SlotReleased)
-    def on_slot_released(self, event: Delivered) -> None:
-        """A seat was given back: the search shows it again (SC-3)."""
-        self.app.seats_changed(event.payload)
+    @consume_batches("booking", contracts.SlotReleased)
+    def on_slot_released(self, events: list[Delivered]) -> None:
+        """Seats were given back: the search shows them again (SC-3)."""
+        self.app.seats_changed([event.payload for event in events])
 
     @rpc
     def ping(self) -> str:

@@ -14,8 +14,8 @@ from services.billing.application import BillingApplication
 from services.billing.domain import ABANDONED, CAPTURED, STARTED, Checkout
 from services.billing.projections import READ_MODELS
 from services.billing.provider import (
-    APPROVED,
-    PROVIDER_FAILURE,
+    APPROVED_TOKEN,
+    PROVIDER_FAILURE_TOKEN,
     ProviderError,
     SimulatedCardProvider,
 )
@@ -82,24 +82,24 @@ def test_a_provider_failure_is_abandoned_after_the_delay_then_paid_once(run):
     provider = SimulatedCardProvider()
     billing = run(provider)
     who, lines = school(), cart(2)
-    pending = billing.app.pay_by_card(who, "k-panne", lines, PROVIDER_FAILURE)
+    pending = billing.app.pay_by_card(who, "k-panne", lines, PROVIDER_FAILURE_TOKEN)
     assert pending["status"] == STARTED
     # Not before the delay: the provider may still answer a retry.
     billing.clock.advance(timedelta(seconds=DELAY - 1))
     assert pending["id"] not in billing.sweep()[ABANDONED]
     with pytest.raises(Exception, match="déjà payées ou en cours"):
-        billing.app.pay_by_card(who, "k-autre", lines, APPROVED)
+        billing.app.pay_by_card(who, "k-autre", lines, APPROVED_TOKEN)
     billing.clock.advance(timedelta(seconds=2))
     assert pending["id"] in billing.sweep()[ABANDONED]
     abandoned = billing.app.checkout(who, "k-panne")
     assert abandoned["status"] == ABANDONED
     # The same seats, a new key: charged once.
-    paid = billing.app.pay_by_card(who, "k-nouvelle", lines, APPROVED)
+    paid = billing.app.pay_by_card(who, "k-nouvelle", lines, APPROVED_TOKEN)
     assert paid["status"] == CAPTURED
     assert provider.captures == 1
     assert provider.captured_cents == 6000
     # The old key answers its own, final outcome, and charges nothing.
-    again = billing.app.pay_by_card(who, "k-panne", lines, PROVIDER_FAILURE)
+    again = billing.app.pay_by_card(who, "k-panne", lines, PROVIDER_FAILURE_TOKEN)
     assert again["status"] == ABANDONED
     assert provider.captures == 1
     billing.follower.run_until_caught_up()
@@ -111,7 +111,7 @@ def test_a_capture_whose_answer_was_lost_is_finished_as_a_success(run):
     provider = CaptureAnswerLost()
     billing = run(provider)
     who, lines = school(), cart(3)
-    assert billing.app.pay_by_card(who, "k", lines, APPROVED)["status"] == STARTED
+    assert billing.app.pay_by_card(who, "k", lines, APPROVED_TOKEN)["status"] == STARTED
     billing.clock.advance(timedelta(seconds=DELAY))
     checkout_id = str(Checkout.create_id(who, "k"))
     assert checkout_id in billing.sweep()[CAPTURED]
@@ -129,7 +129,7 @@ def test_an_authorisation_never_captured_is_voided_and_the_seats_freed(run):
     provider = DownBeforeCapture()
     billing = run(provider)
     who, lines = school(), cart(1)
-    assert billing.app.pay_by_card(who, "k", lines, APPROVED)["status"] == STARTED
+    assert billing.app.pay_by_card(who, "k", lines, APPROVED_TOKEN)["status"] == STARTED
     billing.clock.advance(timedelta(seconds=DELAY))
     billing.sweep()
     assert billing.app.checkout(who, "k")["status"] == ABANDONED
@@ -139,7 +139,9 @@ def test_an_authorisation_never_captured_is_voided_and_the_seats_freed(run):
     with pytest.raises(ProviderError):
         SimulatedCardProvider.capture(provider, found.authorisation_id, "late")
     assert provider.captures == 0
-    assert billing.app.pay_by_card(who, "k2", lines, APPROVED)["status"] == STARTED
+    assert (
+        billing.app.pay_by_card(who, "k2", lines, APPROVED_TOKEN)["status"] == STARTED
+    )
     assert provider.captures == 0  # this provider never captures
 
 
@@ -147,9 +149,9 @@ def test_a_retry_keeps_the_checkout_from_being_abandoned_under_it(run):
     provider = SimulatedCardProvider()
     billing = run(provider)
     who, lines = school(), cart(1)
-    billing.app.pay_by_card(who, "k", lines, PROVIDER_FAILURE)
+    billing.app.pay_by_card(who, "k", lines, PROVIDER_FAILURE_TOKEN)
     billing.clock.advance(timedelta(seconds=DELAY - 10))
-    billing.app.pay_by_card(who, "k", lines, PROVIDER_FAILURE)  # a retry
+    billing.app.pay_by_card(who, "k", lines, PROVIDER_FAILURE_TOKEN)  # a retry
     billing.clock.advance(timedelta(seconds=20))
     checkout_id = str(Checkout.create_id(who, "k"))
     assert checkout_id not in billing.sweep()[ABANDONED]  # asked 20 s ago
@@ -161,10 +163,10 @@ def test_the_provider_remembers_its_charges_when_billing_restarts(settings):
     """The simulator's ledger is in PostgreSQL, like a provider's own records."""
     who, lines = school(), cart(2)
     first = BillingApplication(settings=settings)
-    paid = first.pay_by_card(who, "k", lines, APPROVED)
+    paid = first.pay_by_card(who, "k", lines, APPROVED_TOKEN)
     first.close()
     again = BillingApplication(settings=settings)
-    assert again.pay_by_card(who, "k", lines, APPROVED) == paid
+    assert again.pay_by_card(who, "k", lines, APPROVED_TOKEN) == paid
     key = f"{Checkout.create_id(who, 'k')}:authorise"
     charges = [
         p for p in again.provider.ledger.all_payments() if p["authorise_key"] == key

@@ -17,13 +17,12 @@ from services.booking.domain import (
     MOVED,
     REMOVED,
     AlreadyBooked,
-    BookableCandidate,
     BookingError,
     CandidateNotBookable,
     SessionFull,
-    SessionSeats,
 )
 from services.booking.publications import PUBLISHED
+from services.booking.seats import BookableCandidate, SessionSeats
 from services.common.errors import PlatformError
 from services.common.idempotency import IdempotencyConflict
 
@@ -384,3 +383,11 @@ def test_an_archive_or_a_cancellation_heard_of_first_is_not_undone(app):
         app.hold(ecole, neph, open_session(app), NOBODY)
     with pytest.raises(BookingError, match="annulée"):
         app.hold(ecole, activated(app, ecole), session_id, NOBODY)
+
+
+def test_events_stored_when_seats_were_in_domain_py_still_load():
+    from eventsourcing.utils import resolve_topic
+
+    old = "services.booking.domain:"
+    assert resolve_topic(f"{old}SessionSeats.SlotReserved") is SessionSeats.SlotReserved
+    assert resolve_topic(f"{old}BookableCandidate") is BookableCandidate

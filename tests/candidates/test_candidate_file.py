@@ -206,3 +206,55 @@ def test_csv_import_reports_each_bad_line(app):
     assert {"birth_date", "address.street"} <= set(report["failed"][1]["errors"])
     with pytest.raises(InvalidCandidateFile):
         app.import_csv(*SCHOOL, "nom;prenom\nA;B")
+
+
+# -- erasure (TR-4) ------------------------------------------------------------
+
+
+def test_an_erased_file_is_unreadable_everywhere_and_frees_its_neph(app):
+    file = app.create_file(*SCHOOL, GOOD)
+    candidate = UUID(file["id"])
+    app.confirm(candidate, token(app, file))
+    sealed = app.repository.get(candidate).personal
+
+    erased = app.erase(candidate, "ecole-a", seat_upcoming=False)
+
+    assert erased == {"id": file["id"], "status": "effacé"}
+    # Every copy sealed with the file's key, in any event, is unreadable now.
+    assert app.vault.unseal(candidate, sealed) is None
+    with pytest.raises(CandidateFileNotFound):
+        app.get_file(candidate, "ecole-a")
+    # The school may file the candidate again, from scratch.
+    assert app.create_file(*SCHOOL, GOOD)["neph"] == GOOD["neph"]
+
+
+def test_erasing_twice_answers_the_same_and_adds_nothing(app):
+    candidate = UUID(app.create_file(*SCHOOL, GOOD)["id"])
+    first = app.erase(candidate, "ecole-a", seat_upcoming=False)
+    events = len(app.aggregate_history(candidate))
+    assert app.erase(candidate, "ecole-a", seat_upcoming=True) == first
+    assert len(app.aggregate_history(candidate)) == events
+
+
+def test_a_candidate_with_an_upcoming_seat_is_not_erased(app):
+    candidate = UUID(app.create_file(*SCHOOL, GOOD)["id"])
+    with pytest.raises(CandidateFileStateError, match="réservation d'examen à venir"):
+        app.erase(candidate, "ecole-a", seat_upcoming=True)
+    assert app.get_file(candidate, "ecole-a")["birth_name"] == "Nguyen"
+
+
+def test_another_schools_file_is_not_found(app):
+    candidate = UUID(app.create_file(*SCHOOL, GOOD)["id"])
+    with pytest.raises(CandidateFileNotFound):
+        app.erase(candidate, "ecole-b", seat_upcoming=False)
+    assert app.get_file(candidate, "ecole-a")["status"]
+
+
+def test_retention_counts_from_the_day_a_file_ended(app, clock):
+    file = app.create_file(*SCHOOL, GOOD)
+    candidate = UUID(file["id"])
+    app.refuse(candidate, token(app, file))
+    aggregate = app.repository.get(candidate)
+    retention = timedelta(days=365)
+    assert not aggregate.retention_over(clock.now() + retention / 2, retention)
+    assert aggregate.retention_over(clock.now() + retention, retention)

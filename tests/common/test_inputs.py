@@ -185,9 +185,13 @@ def test_birth_dates_come_in_two_forms_with_ascii_digits_from_1900():
 @pytest.mark.parametrize("cgv", ["yes", "true", 1, "on", None, {}])
 def test_only_json_true_accepts_the_terms(cgv):
     with pytest.raises(ValidationError) as refused:
-        schemas.CardPayment().load({"cgv": cgv, "carte": "4242", "cle": "k"})
+        schemas.CardPayment().load(
+            {"cgv": cgv, "jeton": "tok_test_approved", "cle": "k"}
+        )
     assert "cgv" in refused.value.messages
-    loaded = schemas.CardPayment().load({"cgv": True, "carte": "4242", "cle": "k"})
+    loaded = schemas.CardPayment().load(
+        {"cgv": True, "jeton": "tok_test_approved", "cle": "k"}
+    )
     assert loaded["cgv"] is True
 
 
@@ -448,3 +452,19 @@ def test_an_account_is_found_by_its_address_however_the_domain_is_typed():
     assert signed_up == "eleve@xn--cole-9oa.fr"
     assert identity_rules.normalise_email(" ELEVE@école.FR ") == signed_up
     assert inputs.EMAIL_LOOKUP.clean("old..style@example.fr") == "old..style@example.fr"
+
+
+@pytest.mark.parametrize("typed", ["١٠٠", "１００", "1e2", "-5", "100.0", True])
+def test_a_search_radius_is_typed_with_the_digits_0_to_9(typed):
+    with pytest.raises(ValidationError) as refused:
+        schemas.SessionSearch().load({"lieu": "Lyon", "rayon": typed})
+    assert "rayon" in refused.value.messages
+
+
+def test_a_search_radius_within_bounds_is_read():
+    assert (
+        schemas.SessionSearch().load({"lieu": "Lyon", "rayon": "150"})["radius_km"]
+        == 150
+    )
+    with pytest.raises(ValidationError, match="1 à 1 000 km"):
+        schemas.SessionSearch().load({"lieu": "Lyon", "rayon": "5000"})

@@ -11,7 +11,15 @@ from psycopg import sql
 from services.candidates.application import CandidatesApplication
 from services.candidates.projections import CandidateList, CandidateListView
 from services.common.projection import ProjectionFollower
-from tests.common.test_parking import _file, _fresh, _listed, _neph, _refuse_neph
+from services.common.search_hashes import neph_hash
+from tests.common.test_parking import (
+    SCHOOL,
+    _file,
+    _fresh,
+    _listed,
+    _neph,
+    _refuse_neph,
+)
 
 
 @pytest.fixture(scope="module")
@@ -34,13 +42,16 @@ def _transactions(
     """The transactions that wrote these files' rows and the tracking rows of
     the events applied after `after` (`xmin`: the transaction that wrote a row)."""
     view = follower.view
+    # The list keeps the NEPH sealed: rows are found by its keyed hash.
+    key = view.search_keys.of(SCHOOL)
+    hashes = [neph_hash(key, neph) for neph in nephs]
     query = sql.SQL(
-        "SELECT xmin::text AS tx FROM {} WHERE neph = ANY(%s)"
+        "SELECT xmin::text AS tx FROM {} WHERE neph_hash = ANY(%s)"
         " UNION SELECT xmin::text FROM {} WHERE notification_id > %s"
         " AND application_name = %s"
     ).format(view.table("candidate_list"), view.table(view.tracking_table_name))
     with view.datastore.transaction(commit=False) as curs:
-        curs.execute(query, (nephs, after, follower.app.name))
+        curs.execute(query, (hashes, after, follower.app.name))
         return {row["tx"] for row in curs.fetchall()}
 
 

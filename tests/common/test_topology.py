@@ -47,3 +47,20 @@ def test_an_unbounded_unrouted_queue_of_an_earlier_version_is_replaced(settings)
                 "x-overflow": "drop-head",
             },
         )
+
+
+def test_dead_letters_expire_after_their_retention(settings, monkeypatch):
+    """A dead letter may hold what its event said: it goes after its retention
+    (PMC_DEAD_LETTER_RETENTION_DAYS), whoever reads the queue or not."""
+    from services.common import deadletters
+    from services.common.topology import dead_letter_queue
+
+    handler = "evt-sonde-Expiree--sonde.on_expiree"
+    monkeypatch.setenv("PMC_DEAD_LETTER_RETENTION_DAYS", str(1.5 / 86_400))
+    with kombu.Connection(settings.amqp_uri) as conn:
+        producer = kombu.Producer(conn.channel())
+        dead = dead_letter_queue(handler)
+        assert dead.queue_arguments["x-message-ttl"] == 1500
+        producer.publish({"n": 1}, exchange="", routing_key=dead.name, declare=[dead])
+    wait_for(lambda: deadletters.count(settings.amqp_uri, handler) == 1, 5)
+    wait_for(lambda: deadletters.count(settings.amqp_uri, handler) == 0, 10)

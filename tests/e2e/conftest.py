@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +14,11 @@ from pmc.launcher import Launcher
 
 @pytest.fixture(scope="session")
 def stack(settings, platform_env) -> Iterator[Launcher]:
-    launcher = Launcher(settings, demo=False, mail=True, env=platform_env)
+    # Each process's JSON log lines in a file of its own (see platform_logs).
+    logs = Path(settings.mail_folder).parent / "logs"
+    launcher = Launcher(
+        settings, demo=False, mail=True, env=platform_env, log_folder=logs
+    )
     launcher.start()
     try:
         launcher.wait_ready(timeout=60)
@@ -69,20 +74,17 @@ def sign_up_payload(email: str, **overrides: object) -> dict:
 def sign_up_school(gateway: str, mail_folder, email: str | None = None) -> dict:
     """Sign up, activate from the e-mail, sign in: a school as the API sees it."""
     import secrets as _secrets
-    from urllib.parse import parse_qs, urlparse
 
     import requests
 
-    from tests.helpers import link_in, mails_to, wait_for
+    from tests.helpers import link_params, mails_to, wait_for
 
     email = email or f"ecole-{_secrets.token_hex(4)}@example.fr"
     created = requests.post(f"{gateway}/api/comptes", json=sign_up_payload(email))
     assert created.status_code == 201, created.text
     mail = wait_for(lambda: mails_to(mail_folder, email), timeout=30)[0]
-    query = parse_qs(urlparse(link_in(mail, "activation")).query)
     activated = requests.post(
-        f"{gateway}/api/comptes/activation",
-        json={"compte": query["compte"][0], "jeton": query["jeton"][0]},
+        f"{gateway}/api/comptes/activation", json=link_params(mail, "activation")
     )
     assert activated.status_code == 200, activated.text
     session = requests.post(

@@ -12,7 +12,7 @@ from typing import Any
 
 import requests
 
-from services.billing.provider import APPROVED
+from services.billing.provider import APPROVED_TOKEN
 from tests.e2e.conftest import PASSWORD, sign_up_payload
 
 TIMEOUT = 60
@@ -201,6 +201,10 @@ def bases(attacker: dict) -> dict[tuple[str, str], dict[str, Any]]:
             "dossier": pending["id"],
             "jeton": pending["token"],
         },
+        ("post", "/api/candidat/recu"): {
+            "dossier": pending["id"],
+            "jeton_recu": "x" * 43,
+        },
         ("post", "/api/candidat/code"): {"neph": "209999999999", "code": "ABCDEFGHIJ"},
         ("post", "/api/candidat/confirmation"): {
             "dossier": pending["id"],
@@ -215,7 +219,7 @@ def bases(attacker: dict) -> dict[tuple[str, str], dict[str, Any]]:
         ("put", "/api/panier/{reservation_id}"): {"session": second},
         ("post", "/api/paiement/carte"): {
             "cgv": True,
-            "carte": APPROVED,
+            "jeton": APPROVED_TOKEN,
             "cle": f"hostile-{secrets.token_hex(4)}",
         },
         ("post", "/api/paiement/sepa"): {
@@ -236,10 +240,6 @@ def bases(attacker: dict) -> dict[tuple[str, str], dict[str, Any]]:
             "pmr": "false",
         },
         ("get", "/api/inscription/candidat"): {"neph": attacker["booked_neph"]},
-        ("get", "/api/candidat/recu"): {
-            "dossier": pending["id"],
-            "jeton_recu": "x" * 43,
-        },
     }
 
 

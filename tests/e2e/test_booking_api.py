@@ -17,6 +17,7 @@ from services.scheduling.domain import (
     ExamCentre,
     SchedulingError,
 )
+from tests.e2e.conftest import sign_up_payload
 from tests.helpers import wait_for
 
 
@@ -69,6 +70,7 @@ def activated_files(
                 "birth_date": "2004-01-01",
                 "email": f"siege{first + i}@example.fr",
             },
+            school_name=sign_up_payload(school["email"])["company_name"],
         )
         aggregate = candidates.repository.get(UUID(file["id"]))
         token = candidates.links.token(
@@ -160,7 +162,7 @@ def test_search_by_postal_code_or_town_sorts_centres_by_distance(
             f"{gateway}/api/examens/recherche",
             params={
                 "a_partir_du": day.date().isoformat(),
-                "avant_le": day.date().isoformat(),
+                "avant_le": (day + timedelta(days=1)).date().isoformat(),
                 **params,
             },
             headers=school["headers"],
@@ -187,7 +189,7 @@ def test_search_by_postal_code_or_town_sorts_centres_by_distance(
     later = search(
         lieu="Lyon",
         a_partir_du=(day + timedelta(days=1)).date().isoformat(),
-        avant_le=(day + timedelta(days=1)).date().isoformat(),
+        avant_le=(day + timedelta(days=2)).date().isoformat(),
     )
     assert "Centre Vienne" not in [c["name"] for c in later["centres"]]
     unknown = requests.get(

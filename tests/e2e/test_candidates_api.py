@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
 import psycopg
 import requests
 from psycopg import sql
 
-from tests.e2e.conftest import PASSWORD
-from tests.helpers import link_in, mails_to, wait_for
+from tests.e2e.conftest import PASSWORD, sign_up_payload
+from tests.helpers import link_params, mails_to, one_line, pdf_text, wait_for
 
 PERSON = {
     "civility": "MME",
@@ -20,6 +20,7 @@ PERSON = {
     "given_names": "Zoé Anne",
     "birth_date": "17/03/2006",
 }
+SCHOOL_NAME = sign_up_payload("x@example.fr")["company_name"]
 # Only the expiring candidate carries these: nothing else may yield them.
 ERASED = {
     **PERSON,
@@ -40,8 +41,7 @@ def _create(
 
 def _activation_link(mail_folder: Path, email: str) -> dict[str, str]:
     mail = wait_for(lambda: mails_to(mail_folder, email), timeout=30)[-1]
-    query = parse_qs(urlparse(link_in(mail, "candidat/activation")).query)
-    return {"dossier": query["dossier"][0], "jeton": query["jeton"][0]}
+    return link_params(mail, "candidat/activation")
 
 
 def _personal_data_left(settings) -> dict[str, int]:
@@ -80,6 +80,8 @@ def test_the_candidate_confirms_from_the_email_and_gets_a_receipt(
     email = "linh.confirm@example.fr"
     created = _create(gateway, school, neph="170000000001", email=email).json()
     link = _activation_link(mail_folder, email)
+    invited = mails_to(mail_folder, email)[-1].get_content()
+    assert f"Votre auto-école « {SCHOOL_NAME} » a créé votre dossier" in invited
     seen = requests.post(f"{gateway}/api/candidat/dossier", json=link)
     assert seen.json()["given_names"] == "Zoé Anne"
 
@@ -93,18 +95,62 @@ def test_the_candidate_confirms_from_the_email_and_gets_a_receipt(
     )
     assert confirmed.status_code == 200
     assert confirmed.json()["status"] == "activé"
-    receipt = requests.get(
+    receipt = requests.post(
         f"{gateway}/api/candidat/recu",
-        params={
+        json={
             "dossier": link["dossier"],
             "jeton_recu": confirmed.json()["jeton_recu"],
         },
     )
     assert receipt.headers["Content-Type"] == "application/pdf"
-    assert receipt.content.startswith(b"%PDF")
+    text = one_line(pdf_text(receipt.content))
+    assert "Date de naissance : 17/03/2006" in text
+    assert re.search(r"Confirmé le : \d{1,2}(er)? [a-zéû]+ \d{4}", text), text
+    assert f"Dossier déposé par l'auto-école : {SCHOOL_NAME}" in text
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", text)
     listed = requests.get(f"{gateway}/api/candidats", headers=school["headers"])
     row = next(r for r in listed.json()["items"] if r["candidate_id"] == created["id"])
     assert row["status"] == "activé"
+    # The school keeps the receipt; another school cannot reach it.
+    kept = requests.get(
+        f"{gateway}/api/candidats/{created['id']}/recu", headers=school["headers"]
+    )
+    assert kept.status_code == 200
+    assert "Lambert" in pdf_text(kept.content)
+    stranger = requests.get(
+        f"{gateway}/api/candidats/{created['id']}/recu",
+        headers=new_school()["headers"],
+    )
+    assert stranger.status_code == 404
+    # The school is told, once.
+    subject = "Dossier confirmé par le candidat (NEPH 170000000001)"
+
+    def told() -> list:
+        return [
+            m for m in mails_to(mail_folder, school["email"]) if m["Subject"] == subject
+        ]
+
+    (notice,) = wait_for(told, timeout=30)
+    assert "Zoé Anne Lambert (NEPH 170000000001) a confirmé" in notice.get_content()
+    time.sleep(1)
+    assert len(told()) == 1
+
+
+def test_a_letter_names_the_school_and_gives_the_senders_street(
+    gateway, new_school, settings
+):
+    school = new_school()
+    address = {"street": "8 rue des Lilas", "postal_code": "69003", "city": "Lyon"}
+    created = _create(gateway, school, neph="170000000006", address=address).json()
+    letters = Path(settings.print_folder)
+    (letter,) = wait_for(
+        lambda: list(letters.glob(f"{created['id']}-*.pdf")), timeout=30
+    )
+    text = one_line(pdf_text(letter.read_bytes()))
+    sender = settings.company
+    assert f"{sender.street} {sender.postal_code} {sender.city}" in text
+    assert f"Votre auto-école « {SCHOOL_NAME} » a créé votre dossier" in text
+    assert "8 rue des Lilas 69003 Lyon" in text
 
 
 def test_refusal_tells_the_school_and_frees_the_neph(gateway, mail_folder, new_school):
@@ -158,8 +204,20 @@ def test_a_file_left_unconfirmed_7_days_is_deleted_and_its_personal_data_erased(
     wait_for(lambda: mails_to(mail_folder, "zq@example.fr"), timeout=30)
     letters = Path(settings.print_folder)
     wait_for(lambda: list(letters.glob(f"{by_post['id']}-*.pdf")), timeout=30)
-    # The school's list shows it in clear: the search below does find it.
-    assert _personal_data_left(settings)
+
+    # Sealed everywhere from the start (issue 11): the school finds both files
+    # by name through keyed hashes, while no table holds the name in clear.
+    def found() -> set[str] | None:
+        answer = requests.get(
+            f"{gateway}/api/candidats",
+            params={"recherche": "quillebeuf"},
+            headers=school["headers"],
+        )
+        ids = {r["candidate_id"] for r in answer.json()["items"]}
+        return ids if len(ids) == 2 else None
+
+    assert wait_for(found) == {by_email["id"], by_post["id"]}
+    assert _personal_data_left(settings) == {}
 
     travel(timedelta(days=7, minutes=1))
 
@@ -226,8 +284,15 @@ def test_a_csv_of_1000_lines_with_10_bad_ones_creates_990_files(gateway, new_sch
     assert {f["line"]: list(f["errors"]) for f in report["failed"]} == {
         line: [field] for line, field in bad.items()
     }
-    exported = requests.get(
-        f"{gateway}/api/candidats/export", headers=school["headers"]
-    )
-    assert exported.headers["Content-Type"].startswith("text/csv")
-    assert len(exported.content.decode("utf-8-sig").strip().splitlines()) == 991
+
+    def exported_rows() -> list[str] | None:
+        # The list is a read model: the last files of the import may land a
+        # moment after the report.
+        exported = requests.get(
+            f"{gateway}/api/candidats/export", headers=school["headers"]
+        )
+        assert exported.headers["Content-Type"].startswith("text/csv")
+        rows = exported.content.decode("utf-8-sig").strip().splitlines()
+        return rows if len(rows) >= 991 else None
+
+    assert len(wait_for(exported_rows)) == 991

@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from services.billing.provider import APPROVED, DECLINED
+from services.billing.provider import APPROVED_TOKEN, DECLINED_TOKEN
 from services.booking.application import BookingApplication
 from services.common import contracts
 from services.scheduling.domain import COLLECTIVE
 from tests.e2e.test_booking_api import activated_files, centre, hold, next_weekday
-from tests.helpers import mails_to, publish_event, wait_for
+from tests.helpers import mails_to, one_line, publish_event, wait_for
 
 PARIS_TZ = ZoneInfo("Europe/Paris")
 PAID = (
@@ -37,10 +37,10 @@ def _cart_of_two(gateway, school, scheduling, candidates, first: int) -> list[st
     return [hold(gateway, school, n, session["id"]).json()["id"] for n in nephs]
 
 
-def _pay(gateway, school, key: str, card: str = APPROVED, cgv: bool = True):
+def _pay(gateway, school, key: str, card: str = APPROVED_TOKEN, cgv: bool = True):
     return requests.post(
         f"{gateway}/api/paiement/carte",
-        json={"cgv": cgv, "carte": card, "cle": key},
+        json={"cgv": cgv, "jeton": card, "cle": key},
         headers=school["headers"],
     )
 
@@ -60,7 +60,7 @@ def test_a_paid_cart_is_confirmed_once_even_when_the_checkout_is_retried(
     assert refused.json()["message"] == (
         "Vous devez accepter les conditions générales de vente."
     )
-    declined = _pay(gateway, school, "cle-b", card=DECLINED)
+    declined = _pay(gateway, school, "cle-b", card=DECLINED_TOKEN)
     assert declined.status_code == 402
     assert declined.json()["code"] == "paiement_refuse"
     assert set(_statuses(gateway, school).values()) == {"dans le panier"}
@@ -94,11 +94,12 @@ def test_a_paid_cart_is_confirmed_once_even_when_the_checkout_is_retried(
     assert "Facture n° F20" in text
     assert "SIRET 35600000000048" in text  # the seller
     assert "SIRET 73282932000074" in text  # the school
-    assert text.count("Place d'examen du code de la route") == 2
+    assert text.count("Place d'examen — Épreuve théorique") == 2
     assert "Total HT : 50,00 €" in text
     assert "TVA 20 % : 10,00 €" in text
     assert "Total TTC : 60,00 €" in text
-    # The school is thanked; each candidate gets the convocation as a PDF.
+    assert "Facture acquittée le" in text
+    # The school is thanked, its candidates named and the invoice attached.
     thanks = wait_for(
         lambda: [
             m
@@ -106,7 +107,15 @@ def test_a_paid_cart_is_confirmed_once_even_when_the_checkout_is_retried(
             if m["Subject"] == "Vos inscriptions sont confirmées"
         ]
     )
-    assert "Celles-ci sont maintenant effectives" in thanks[0].get_content()
+    body = thanks[0].get_body(preferencelist=("plain",)).get_content()
+    assert "Celles-ci sont maintenant effectives" in body
+    assert "Test Siège0 (NEPH 200000005000)" in body
+    assert "Test Siège1 (NEPH 200000005001)" in body
+    (invoice,) = list(thanks[0].iter_attachments())
+    assert invoice.get_filename() == "facture.pdf"
+    attached = one_line(pdf_text(invoice.get_content()))
+    assert "Facture acquittée le" in attached and "Total TTC : 60,00 €" in attached
+    # Each candidate gets the convocation as a PDF, naming the school.
     for n in (5000, 5001):
         mail = wait_for(
             lambda n=n: [
@@ -115,15 +124,23 @@ def test_a_paid_cart_is_confirmed_once_even_when_the_checkout_is_retried(
                 if m["Subject"] == "Votre convocation à l'examen du code de la route"
             ]
         )[0]
+        text = mail.get_body(preferencelist=("plain",)).get_content()
+        assert "Votre auto-école « Auto-école du Centre »" in text
         (attachment,) = list(mail.iter_attachments())
         assert attachment.get_filename() == "convocation.pdf"
-        assert "NEPH : 2000000" in pdf_text(attachment.get_content())
+        mailed = one_line(pdf_text(attachment.get_content()))
+        assert f"NEPH : 20000000{n}" in mailed
+        assert "Date de naissance : 01/01/2004" in mailed
+        assert "Auto-école : Auto-école du Centre" in mailed
+        assert "Code de vérification : " in mailed
     convocation = requests.get(
         f"{gateway}/api/reservations/{lines[0]}/convocation", headers=school["headers"]
     )
-    text = pdf_text(convocation.content)
+    text = one_line(pdf_text(convocation.content))
     assert "Convocation à l'examen du code de la route" in text
     assert "Centre Lyon" in text and "pièce d'identité" in text
+    assert "Épreuve théorique générale (ETG)" in text
+    assert "jusqu'à trois jours ouvrés avant l'examen" in text
     other = new_school()
     stolen = requests.get(
         f"{gateway}/api/paiements/{rows[0]['id']}/facture", headers=other["headers"]
@@ -147,7 +164,7 @@ def test_a_paid_cart_is_confirmed_when_booking_comes_back_after_a_crash(
 
         billing = BillingApplication(provider=SimulatedCardProvider())
         paid = billing.pay_by_card(
-            school["account"]["account_id"], "crash", lines["items"], APPROVED, {}
+            school["account"]["account_id"], "crash", lines["items"], APPROVED_TOKEN, {}
         )
         billing.close()
         assert paid["status"] == "payé"

@@ -31,7 +31,7 @@ from pmc.launcher import Launcher, _Child
 from pmc.mailcatcher import duplicates
 from services.billing.application import BillingApplication
 from services.billing.domain import Checkout
-from services.billing.provider import APPROVED
+from services.billing.provider import APPROVED_TOKEN
 from services.booking.application import BookingApplication
 from services.common.db import connect
 from services.common.topology import events_exchange
@@ -45,6 +45,7 @@ CONFIRMED = "Vos inscriptions sont confirmées"
 CONVOCATION = "Votre convocation à l'examen du code de la route"
 SIGN_UP = "Activez votre compte Passer mon code"
 ACTIVATION = "Votre dossier d'inscription à l'examen du code de la route"
+FILE_CONFIRMED = "Dossier confirmé par le candidat (NEPH {neph})"
 # An answer the client can count on: done (2xx) or refused for a reason (4xx).
 SETTLED = range(200, 500)
 
@@ -110,7 +111,7 @@ def pay(gateway: str, school: dict, key: str, timeout: float = 30) -> int:
     try:
         return requests.post(
             f"{gateway}/api/paiement/carte",
-            json={"cgv": True, "carte": APPROVED, "cle": key},
+            json={"cgv": True, "jeton": APPROVED_TOKEN, "cle": key},
             headers=school["headers"],
             timeout=timeout,
         ).status_code
@@ -227,8 +228,9 @@ def check_payments(settings, gateway, schools_, held, keys, answers) -> None:
 def cart_mails(
     schools_: list[dict], answers: dict, first: int, seats: int = 2
 ) -> Counter:
-    """The e-mails the carts made by carts() cause: activations, then for a
-    paid cart the school's confirmation and each candidate's convocation."""
+    """The e-mails the carts made by carts() cause: activations and the
+    school's notice of each confirmed file, then for a paid cart the school's
+    confirmation and each candidate's convocation."""
     expected: Counter = Counter()
     for n, school in enumerate(schools_):
         paid = answers[school["email"]] == 201
@@ -236,8 +238,12 @@ def cart_mails(
         if paid:
             expected[(school["email"], CONFIRMED)] = 1
         for i in range(seats):
-            candidate = f"siege{first + seats * n + i}@example.fr"
+            number = first + seats * n + i
+            candidate = f"siege{number}@example.fr"
             expected[(candidate, ACTIVATION)] = 1
+            expected[
+                (school["email"], FILE_CONFIRMED.format(neph=f"2{number:011d}"))
+            ] = 1
             if paid:
                 expected[(candidate, CONVOCATION)] = 1
     return expected
@@ -251,8 +257,12 @@ def check_mails(mail_folder, expected: Counter, kills: int) -> None:
             (m["To"], m["Subject"]) for m in mails(mail_folder) if m["To"] in recipients
         )
 
+    def all_arrived() -> bool:
+        arrived = seen()  # one read of the mail folder per look
+        return all(arrived[k] >= 1 for k in expected)
+
     recipients = {to for to, _ in expected}
-    wait_for(lambda: all(seen()[k] >= 1 for k in expected), timeout=90, interval=1)
+    wait_for(all_arrived, timeout=90, interval=1)
     time.sleep(3)  # a repeat would arrive within this time
     doubled = {k: n for k, n in seen().items() if n > 1}
     assert not doubled

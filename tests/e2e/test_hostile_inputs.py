@@ -16,20 +16,19 @@ import secrets
 import time
 import uuid
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import psycopg
 import pytest
 import requests
 from psycopg import sql
 
-from services.billing.provider import APPROVED
+from services.billing.provider import APPROVED_TOKEN
 from services.candidates.application import ACTIVATION
 from services.scheduling.domain import COLLECTIVE
 from tests.e2e.conftest import sign_up_school
 from tests.e2e.hostile import TIMEOUT, cases, problem
 from tests.e2e.test_booking_api import activated_files, centre, hold, next_weekday
-from tests.helpers import link_in, mails_to, wait_for
+from tests.helpers import link_params, mails_to, wait_for
 
 # -- the setting: an attacking school with real resources, a quiet platform ----------
 
@@ -292,14 +291,10 @@ def test_after_the_corpus_another_school_books_and_pays_as_usual(
     )
     assert created.status_code == 201, created.text
     mail = wait_for(lambda: mails_to(mail_folder_module, email), timeout=30)[-1]
-    query = parse_qs(urlparse(link_in(mail, "candidat/activation")).query)
+    link = link_params(mail, "candidat/activation")
     confirmed = requests.post(
         f"{gateway}/api/candidat/confirmation",
-        json={
-            "dossier": query["dossier"][0],
-            "jeton": query["jeton"][0],
-            "attestation": True,
-        },
+        json={**link, "attestation": True},
         timeout=TIMEOUT,
     )
     assert confirmed.status_code == 200, confirmed.text
@@ -332,7 +327,11 @@ def test_after_the_corpus_another_school_books_and_pays_as_usual(
     assert [c["id"] for c in cart] == [line.json()["id"]]
     paid = requests.post(
         f"{gateway}/api/paiement/carte",
-        json={"cgv": True, "carte": APPROVED, "cle": f"apres-{secrets.token_hex(4)}"},
+        json={
+            "cgv": True,
+            "jeton": APPROVED_TOKEN,
+            "cle": f"apres-{secrets.token_hex(4)}",
+        },
         headers=school["headers"],
         timeout=TIMEOUT,
     )

@@ -19,6 +19,7 @@ import requests
 
 from gateway.server import GatewayHttp
 from gateway.service import GatewayService
+from services.billing.provider import APPROVED_TOKEN
 from services.scheduling.domain import COLLECTIVE
 from tests.conftest import free_port
 from tests.e2e.test_booking_api import activated_files, centre, hold, next_weekday
@@ -367,7 +368,7 @@ def test_a_payment_while_the_broker_is_unreachable_gets_503_and_nothing_happens(
     try:
         paid = requests.post(
             f"{url}/api/paiement/carte",
-            json={"cgv": True, "carte": "4242 4242 4242 4242", "cle": "edge-1"},
+            json={"cgv": True, "jeton": APPROVED_TOKEN, "cle": "edge-1"},
             headers=school["headers"],
             timeout=60,
         )

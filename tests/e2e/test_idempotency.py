@@ -9,6 +9,7 @@ import eventlet
 import requests
 
 from services.billing.domain import Checkout
+from services.billing.provider import APPROVED_TOKEN
 from services.common import contracts
 from services.scheduling.domain import COLLECTIVE
 from tests.e2e.conftest import sign_up_payload
@@ -158,7 +159,7 @@ def test_a_payment_sent_ten_times_at_once_is_charged_once(
     def pay() -> requests.Response:
         return requests.post(
             f"{gateway}/api/paiement/carte",
-            json={"cgv": True, "carte": "4242 4242 4242 4242", "cle": key},
+            json={"cgv": True, "jeton": APPROVED_TOKEN, "cle": key},
             headers=keyed(school, key),
         )
 
@@ -171,7 +172,7 @@ def test_a_payment_sent_ten_times_at_once_is_charged_once(
     # The body's key and the header must name the same payment.
     mismatch = requests.post(
         f"{gateway}/api/paiement/carte",
-        json={"cgv": True, "carte": "4242 4242 4242 4242", "cle": key},
+        json={"cgv": True, "jeton": APPROVED_TOKEN, "cle": key},
         headers=keyed(school, "une-autre"),
     )
     assert mismatch.status_code == 400

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
-from urllib.parse import parse_qs, urlparse
 
 import requests
 from openapi_spec_validator import validate
 
 from tests.e2e.conftest import PASSWORD, sign_up_payload
-from tests.helpers import link_in, mails_to, wait_for
+from tests.helpers import link_params, mails_to, wait_for
 
 
 def _email() -> str:
@@ -22,13 +21,12 @@ def _link(mail_folder, email: str, kind: str, nth: int = 1) -> dict[str, str]:
 
     def found() -> list | None:
         mails = [
-            m for m in mails_to(mail_folder, email) if f"/{kind}?" in m.get_content()
+            m for m in mails_to(mail_folder, email) if f"/{kind}#" in m.get_content()
         ]
         return mails if len(mails) >= nth else None
 
     mail = wait_for(found, timeout=30)[nth - 1]
-    query = parse_qs(urlparse(link_in(mail, kind)).query)
-    return {"compte": query["compte"][0], "jeton": query["jeton"][0]}
+    return link_params(mail, kind)
 
 
 def _sign_in(gateway: str, email: str, password: str = PASSWORD) -> requests.Response:

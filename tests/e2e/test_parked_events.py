@@ -13,6 +13,8 @@ import secrets
 import requests
 from psycopg import sql
 
+from services.candidates.projections import SEARCH_KEY_OWNER
+from services.common.search_hashes import SchoolSearchKeys, neph_hash
 from tests.helpers import wait_for, write_unchecked_file
 
 PROJECTION = "projection.candidate_list"
@@ -20,6 +22,21 @@ PROJECTION = "projection.candidate_list"
 
 def _neph() -> str:
     return "8" + "".join(secrets.choice("0123456789") for _ in range(11))
+
+
+def _refuse(
+    candidates, neph: str, school: dict
+) -> tuple[sql.Composable, sql.Composable]:
+    """A rule the read model's table will not break for this NEPH (the list
+    knows it by its keyed hash), and the statement that removes it."""
+    keys = SchoolSearchKeys(candidates.vault.keystore, SEARCH_KEY_OWNER)
+    hashed = neph_hash(keys.of(school["account"]["account_id"]), neph)
+    table = sql.Identifier(candidates.datastore.schema, "candidate_list")
+    rule = sql.Identifier(f"refuse_{neph}")
+    add = sql.SQL(
+        "ALTER TABLE {} ADD CONSTRAINT {} CHECK (neph_hash <> {}) NOT VALID"
+    ).format(table, rule, sql.Literal(hashed))
+    return add, sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(table, rule)
 
 
 def _write_file(app, school: dict, neph: str, birth_name: str) -> None:
@@ -59,21 +76,20 @@ def test_a_bad_event_is_parked_listed_and_applied_once_fixed(
     gateway, new_school, candidates, pmc
 ):
     school = new_school()
-    nul, refused = _neph(), _neph()
+    stuck, refused = _neph(), _neph()
     # The stack is shared by the whole run: count from what is parked now.
     before = _parked(pmc)
     print("parked before this test:", before)
-    # What the read model's table will not take (a rule added for this test,
-    # removed below): the cause an operator fixes before retrying.
-    table = sql.Identifier(candidates.datastore.schema, "candidate_list")
-    rule = sql.Identifier(f"refuse_{refused}")
+    # What the read model's table will not take (rules added for this test,
+    # removed below): the cause an operator fixes before retrying. The list
+    # keeps names sealed, so a NUL in one no longer stops it (that cause is
+    # tried on a clear column in tests/common/test_parking.py).
+    add_stuck, drop_stuck = _refuse(candidates, stuck, school)
+    add_refused, drop_refused = _refuse(candidates, refused, school)
     with candidates.datastore.transaction(commit=True) as curs:
-        curs.execute(
-            sql.SQL(
-                "ALTER TABLE {} ADD CONSTRAINT {} CHECK (neph <> {}) NOT VALID"
-            ).format(table, rule, sql.Literal(refused))
-        )
-    _write_file(candidates, school, nul, "Du\x00rand")  # PostgreSQL text: no NUL
+        curs.execute(add_stuck)
+        curs.execute(add_refused)
+    _write_file(candidates, school, stuck, "Durand")
     _write_file(candidates, school, refused, "Martin")
 
     # The events after them are applied: a new candidate shows in the list.
@@ -91,7 +107,7 @@ def test_a_bad_event_is_parked_listed_and_applied_once_fixed(
     )
     assert after.status_code == 201, after.text
     wait_for(lambda: after.json()["neph"] in _listed(gateway, school), timeout=20)
-    assert nul not in _listed(gateway, school)
+    assert stuck not in _listed(gateway, school)
 
     # Readiness names the degraded projection, and how many events it parked.
     body = _ready(gateway)
@@ -101,9 +117,9 @@ def test_a_bad_event_is_parked_listed_and_applied_once_fixed(
 
     parked = {n: entry for n, entry in _parked(pmc).items() if n not in before}
     assert len(parked) == 2
-    nul_at, refused_at = sorted(parked)
-    assert parked[nul_at].startswith(f"{PROJECTION} CandidateFile.Created")
-    assert "NUL" in parked[nul_at]
+    stuck_at, refused_at = sorted(parked)
+    assert parked[stuck_at].startswith(f"{PROJECTION} CandidateFile.Created")
+    assert f"refuse_{stuck}" in parked[stuck_at]
     assert f"refuse_{refused}" in parked[refused_at]
 
     # Retried before the cause is fixed: still parked, one attempt more.
@@ -112,13 +128,13 @@ def test_a_bad_event_is_parked_listed_and_applied_once_fixed(
     assert "2 attempt(s)" in pmc("parked", "list", "candidates").stdout
 
     with candidates.datastore.transaction(commit=True) as curs:
-        curs.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(table, rule))
+        curs.execute(drop_refused)
     retried = pmc("parked", "retry", "candidates", "--id", str(refused_at))
     assert retried.returncode == 0, retried.stdout + retried.stderr
     assert f"#{refused_at} applied" in retried.stdout
     listed = _listed(gateway, school)
     assert listed[refused]["birth_name"] == "Martin"
-    assert [n for n in _parked(pmc) if n not in before] == [nul_at]
+    assert [n for n in _parked(pmc) if n not in before] == [stuck_at]
     # Applied once: retrying again finds nothing to do for it.
     once_more = pmc("parked", "retry", "candidates", "--id", str(refused_at))
     assert once_more.stdout == "nothing parked to retry\n"
@@ -126,3 +142,5 @@ def test_a_bad_event_is_parked_listed_and_applied_once_fixed(
 
     ready = _ready(gateway)
     assert ready["services"]["candidates"]["parked"] == {PROJECTION: len(before) + 1}
+    with candidates.datastore.transaction(commit=True) as curs:
+        curs.execute(drop_stuck)  # the table clean again; its event stays parked

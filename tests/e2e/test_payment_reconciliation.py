@@ -15,8 +15,8 @@ import requests
 from services.billing.application import BillingApplication
 from services.billing.domain import Checkout
 from services.billing.provider import (
-    APPROVED,
-    PROVIDER_FAILURE,
+    APPROVED_TOKEN,
+    PROVIDER_FAILURE_TOKEN,
     ProviderError,
     SimulatedCardProvider,
 )
@@ -56,7 +56,7 @@ def test_a_provider_failure_is_abandoned_then_the_seats_are_paid_once(
     school_id = school["account"]["account_id"]
     key = f"panne-{uuid4()}"
 
-    pending = _pay(gateway, school, key, card=PROVIDER_FAILURE)
+    pending = _pay(gateway, school, key, card=PROVIDER_FAILURE_TOKEN)
     assert pending.status_code == 202, pending.text
     assert pending.json()["status"] == "en cours"
     assert "Paiement en cours de vérification" in pending.json()["message"]
@@ -64,7 +64,7 @@ def test_a_provider_failure_is_abandoned_then_the_seats_are_paid_once(
     other = _pay(gateway, school, f"autre-{uuid4()}")
     assert other.status_code == 409
     assert "en cours de paiement" in other.json()["message"]
-    assert _pay(gateway, school, key, card=PROVIDER_FAILURE).status_code == 202
+    assert _pay(gateway, school, key, card=PROVIDER_FAILURE_TOKEN).status_code == 202
     rows = wait_for(lambda: payments_of(gateway, school))
     assert [r["status"] for r in rows] == ["en cours"]
 
@@ -73,7 +73,7 @@ def test_a_provider_failure_is_abandoned_then_the_seats_are_paid_once(
         lambda: [r["status"] for r in payments_of(gateway, school)] == ["abandonné"],
         timeout=30,
     )
-    again = _pay(gateway, school, key, card=PROVIDER_FAILURE)
+    again = _pay(gateway, school, key, card=PROVIDER_FAILURE_TOKEN)
     assert again.status_code == 409
     assert again.json()["code"] == "paiement_abandonne"
     assert "aucun montant n'a été débité" in again.json()["message"]
@@ -106,7 +106,7 @@ def test_a_payment_captured_but_not_recorded_is_finished_as_a_success(
     # The checkout starts as the service starts it, on the same store and the
     # same provider ledger; the answer of the capture is lost.
     crashed = BillingApplication(settings=settings, provider=CaptureAnswerLost(ledger))
-    pending = crashed.pay_by_card(school_id, "coupure", lines["items"], APPROVED)
+    pending = crashed.pay_by_card(school_id, "coupure", lines["items"], APPROVED_TOKEN)
     crashed.close()
     assert pending["status"] == "en cours"
     checkout_id = Checkout.create_id(school_id, "coupure")

@@ -58,6 +58,7 @@ def test_a_new_school_signs_up_activates_signs_in_and_edits_its_profile(
         "Votre compte est activé. Vous pouvez maintenant vous connecter "
         "à votre espace professionnel."
     )
+    assert "jeton" not in page.url  # read from the fragment, then taken away
 
     page.get_by_role("link", name="Se connecter").click()
     login = page.locator("#form-connexion")
@@ -98,3 +99,38 @@ def test_signing_in_asks_to_tick_professionnel(page: Page, gateway: str):
     expect(page.locator("#form-connexion-espace-erreur")).to_have_text(
         "Cochez « Professionnel » pour accéder à l'espace des auto-écoles."
     )
+
+
+def test_a_school_resets_its_password_from_the_emailed_link(
+    page: Page, gateway: str, mail_folder, new_school
+):
+    school = new_school()
+    page.goto(f"{gateway}/mot-de-passe-oublie")
+    page.get_by_label("Adresse e-mail").fill(school["email"])
+    page.get_by_role("button", name="Envoyer le lien").click()
+
+    def reset_mail() -> list:
+        return [
+            m
+            for m in mails_to(mail_folder, school["email"])
+            if "/reinitialisation" in m.get_content()
+        ]
+
+    link = link_in(wait_for(reset_mail, timeout=30)[0], "reinitialisation")
+    assert "?" not in link and "#compte=" in link  # no server receives the token
+    page.goto(link)
+    assert "jeton" not in page.url  # read from the fragment, then taken away
+    page.get_by_label("Nouveau mot de passe").fill("Nouveau2027")
+    page.get_by_label("Confirmez le mot de passe").fill("Nouveau2027")
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.locator("#reinit-message")).to_have_text(
+        "Votre mot de passe a été modifié. Vous pouvez vous connecter avec votre "
+        "nouveau mot de passe."
+    )
+    page.get_by_role("link", name="Se connecter").click()
+    login = page.locator("#form-connexion")
+    login.get_by_label("Professionnel").check()
+    login.get_by_label("Adresse e-mail").fill(school["email"])
+    login.get_by_label("Mot de passe").fill("Nouveau2027")
+    login.get_by_role("button", name="Se connecter").click()
+    expect(page).to_have_url(f"{gateway}/espace")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -10,6 +12,7 @@ from services.candidates.application import CandidatesApplication
 from services.scheduling.application import SchedulingApplication
 from services.scheduling.domain import COLLECTIVE
 from tests.e2e.test_booking_api import activated_files, centre, next_weekday
+from tests.web.pages_tour import serious_violations
 from tests.web.test_candidate_pages import sign_in_as
 
 
@@ -45,8 +48,11 @@ def test_school_books_a_seat_from_the_map_and_removes_it_from_the_cart(
 
     page.get_by_label("Ville ou code postal").fill("Lyon")
     page.get_by_role("button", name="Rechercher").click()
-    expect(page.locator("#recherche-message")).to_contain_text("autour de Lyon")
-    pin = page.locator(f"circle.epingle[data-centre='{site}']")
+    expect(page.locator("#recherche-message")).to_contain_text("de Lyon (Rhône)")
+    # Chosen from the list, the centre's pin shows on the map (its cluster opens).
+    page.locator(f"#centres li[data-centre='{site}'] button").click()
+    pin = page.locator(f".epingle[data-centre='{site}']")
+    expect(pin).to_have_class(re.compile("choisi"))
     pin.click()
     expect(page.locator("#titre-creneaux")).to_have_text("Créneaux — Centre Lyon")
     slot = page.locator(f"#liste-creneaux li[data-session='{session['id']}']")
@@ -67,6 +73,12 @@ def test_school_books_a_seat_from_the_map_and_removes_it_from_the_cart(
     expect(row).to_contain_text("dans le panier")
     page.get_by_role("link", name="Inscription").click()
     line.get_by_role("button", name="Retirer").click()
+    question = page.get_by_role("dialog")
+    expect(question).to_contain_text("Retirer Test Siège0 du panier ?")
+    question.get_by_role("button", name="Annuler").click()
+    expect(line).to_have_count(1)
+    line.get_by_role("button", name="Retirer").click()
+    page.get_by_role("dialog").get_by_role("button", name="Retirer du panier").click()
     expect(page.locator("#panier-message")).to_contain_text("la place est libérée")
     expect(page.locator("#panier li[data-reservation]")).to_have_count(0)
 
@@ -86,14 +98,20 @@ def test_school_pays_by_card_and_downloads_convocation_and_invoice(
     page.get_by_role("button", name="Valider").click()
     page.get_by_label("Ville ou code postal").fill("Lyon")
     page.get_by_role("button", name="Rechercher").click()
-    page.locator(f"circle.epingle[data-centre='{site}']").click()
+    page.locator(f"#centres li[data-centre='{site}'] button").click()
     slot = page.locator(f"#liste-creneaux li[data-session='{session['id']}']")
     slot.get_by_role("button", name="Ajouter au panier").click()
     expect(page.locator("#panier li[data-reservation]")).to_have_count(1)
 
     payment = page.locator("#form-paiement")
-    payment.get_by_label("Numéro de carte").fill(DECLINED)
     payment.get_by_label("J'accepte les conditions générales de vente").check()
+    # The provider's hosted fields refuse a number that is none: no payment.
+    payment.get_by_label("Numéro de carte").fill("4242")
+    payment.get_by_role("button", name="Payer le panier").click()
+    expect(page.locator("#form-paiement-carte-erreur")).to_have_text(
+        "Le numéro de carte n'est pas valide."
+    )
+    payment.get_by_label("Numéro de carte").fill(DECLINED)
     payment.get_by_role("button", name="Payer le panier").click()
     expect(page.locator("#paiement-message")).to_contain_text("Paiement refusé")
     expect(page.locator("#panier li[data-reservation]")).to_have_count(1)
@@ -125,3 +143,72 @@ def test_school_pays_by_card_and_downloads_convocation_and_invoice(
     with page.expect_download() as listed_invoice:
         row.get_by_role("button", name="Télécharger la facture").click()
     assert listed_invoice.value.suggested_filename == "facture.pdf"
+
+
+def test_the_cart_shows_prices_total_and_time_left_and_changes_a_slot(
+    page: Page, gateway: str, new_school, apps
+):
+    scheduling, candidates = apps
+    school = new_school()
+    site = centre(scheduling, "PAGE-CART", "Lyon", 45.76, 4.85)
+    first = scheduling.schedule_session(site, next_weekday(1), 18, COLLECTIVE)
+    later = scheduling.schedule_session(site, next_weekday(1, 2), 18, COLLECTIVE)
+    nephs = activated_files(candidates, school, 2, first=9200)
+
+    sign_in_as(page, gateway, school)
+    page.goto(f"{gateway}/espace/inscription")
+    page.get_by_label("Ville ou code postal").fill("Lyon")
+    page.get_by_role("button", name="Rechercher").click()
+    page.locator(f"#centres li[data-centre='{site}'] button").click()
+    for neph in nephs:
+        page.get_by_label("NEPH du candidat").fill(neph)
+        page.get_by_role("button", name="Valider").click()
+        expect(page.get_by_label("Nom", exact=True)).not_to_have_value("")
+        page.locator(f"#liste-creneaux li[data-session='{first['id']}']").get_by_role(
+            "button", name="Ajouter au panier"
+        ).click()
+        expect(page.locator("#panier-message")).to_contain_text("ajouté(e) au panier")
+
+    lines = page.locator("#panier li[data-reservation]")
+    expect(lines).to_have_count(2)
+    for i in range(2):
+        expect(lines.nth(i)).to_contain_text(re.compile(r"30,00\s€ TTC"))
+        expect(lines.nth(i)).to_contain_text(re.compile(r"expire dans (29|30) minutes"))
+    expect(page.locator("#panier-total")).to_have_text(
+        re.compile(r"Total : 60,00\s€ TTC pour 2 places\.")
+    )
+    expect(page.locator("#paiement-total")).to_have_text(
+        re.compile(r"Total à payer : 60,00\s€ TTC \(2 places\)\.")
+    )
+    assert serious_violations(page) == []  # with the map, slots and cart shown
+
+    # Siège1 goes one week later: « Choisir ce créneau » on the later slot.
+    page.get_by_role("button", name="Changer de créneau pour Test Siège1").click()
+    expect(page.locator("#panier-message")).to_contain_text(
+        "Choisissez le nouveau créneau de Test Siège1"
+    )
+    page.locator(f"#liste-creneaux li[data-session='{later['id']}']").get_by_role(
+        "button", name="Choisir ce créneau pour Test Siège1"
+    ).click()
+    expect(page.locator("#panier-message")).to_contain_text(
+        "Créneau de Test Siège1 changé"
+    )
+    moved = page.locator("#panier li[data-reservation]", has_text="Siège1")
+    expect(moved).to_have_count(1)
+    day = later["starts_at"][:10]
+    shown = page.evaluate(
+        "d => new Intl.DateTimeFormat('fr-FR', {day: 'numeric', month: 'long',"
+        " timeZone: 'Europe/Paris'}).format(new Date(d + 'T12:00:00'))",
+        day,
+    )
+    expect(moved).to_contain_text(shown)
+    expect(lines).to_have_count(2)
+    expect(page.locator("#paiement-total")).to_contain_text("(2 places)")
+
+    # The CGV the school accepts are a page it can read.
+    with page.context.expect_page() as opened:
+        page.get_by_role("link", name="conditions générales de vente").click()
+    terms = opened.value
+    expect(terms.get_by_role("heading", level=2)).to_have_text(
+        "Conditions générales de vente"
+    )

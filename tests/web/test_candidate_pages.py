@@ -3,9 +3,11 @@ school's list shows « activé » (CA-1, CA-3, CA-5)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from playwright.sync_api import Page, expect
 
-from tests.helpers import link_in, mails_to, wait_for
+from tests.helpers import link_in, mails_to, pdf_text, wait_for
 
 
 def sign_in_as(page: Page, gateway: str, school: dict) -> None:
@@ -50,6 +52,11 @@ def test_school_creates_candidate_who_confirms_and_the_list_shows_it_active(
     candidate = browser.new_page()
     candidate.goto(link_in(mail, "candidat/activation"))
     expect(candidate.locator("#donnees")).to_contain_text("Petitjean")
+    # The token came in the fragment, and left the address bar once read;
+    # reloading the page still shows the file.
+    assert "jeton" not in candidate.url
+    candidate.reload()
+    expect(candidate.locator("#donnees")).to_contain_text("Petitjean")
     expect(candidate.locator("#donnees")).to_contain_text("05/09/2007")
     confirm = candidate.get_by_role("button", name="Confirmer mon dossier")
     confirm.click()
@@ -59,14 +66,23 @@ def test_school_creates_candidate_who_confirms_and_the_list_shows_it_active(
     expect(candidate.locator("#dossier-message")).to_contain_text(
         "Votre dossier est activé. Numéro de demande : D"
     )
-    expect(
-        candidate.get_by_role("link", name="Télécharger mon récépissé (PDF)")
-    ).to_be_visible()
+    own = candidate.get_by_role("link", name="Télécharger mon récépissé (PDF)")
+    expect(own).to_be_visible()
+    # Downloaded by POST: its token is in no address.
+    with candidate.expect_download() as download:
+        own.click()
+    assert "Petitjean" in pdf_text(Path(download.value.path()).read_bytes())
     candidate.close()
 
     page.reload()
     expect(row).to_contain_text("activé")
     expect(row).not_to_contain_text("en attente")
+
+    # The school keeps the receipt of what its candidate confirmed.
+    with page.expect_download() as download:
+        row.get_by_role("button", name="Récépissé — Karim Louis Petitjean").click()
+    receipt = pdf_text(Path(download.value.path()).read_bytes())
+    assert "Petitjean" in receipt and "190000000001" in receipt
 
     page.get_by_label("Rechercher par nom ou NEPH").fill("petitjean")
     page.get_by_role("button", name="Rechercher").click()

@@ -86,6 +86,9 @@ def test_the_page_says_a_payment_is_being_verified_then_pays_once(
         form.get_by_role("button", name="Payer le panier").click()
     keys.append(sent.value.post_data_json["cle"])
     assert sent.value.headers["idempotency-key"] == keys[-1] != keys[0]
+    # The page sent the provider's token, never the card number.
+    assert sent.value.post_data_json["jeton"].startswith("tok_")
+    assert APPROVED not in sent.value.post_data
     expect(page.locator("#paiement-message")).to_have_text(PAID)
     school_id = school["account"]["account_id"]
     authorised = {f"{Checkout.create_id(school_id, k)}:authorise" for k in keys}

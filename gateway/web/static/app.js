@@ -10,7 +10,41 @@ const session = {
   clear: () => sessionStorage.removeItem(TOKEN_KEY),
 };
 
+// « Chargement… » while any call is under way, announced once to screen readers.
+let pending = 0;
+function loading(delta) {
+  pending += delta;
+  let banner = document.getElementById("chargement");
+  if (!banner) {
+    banner = document.createElement("div");
+    banner.id = "chargement";
+    banner.className = "chargement";
+    banner.setAttribute("role", "status");
+    banner.hidden = true;
+    document.body.append(banner);
+  }
+  banner.hidden = pending === 0;
+  banner.textContent = pending ? "Chargement…" : "";
+  document.body.setAttribute("aria-busy", String(pending > 0));
+}
+
 async function api(method, path, body, extraHeaders) {
+  loading(1);
+  const signedIn = Boolean(session.token());
+  let result;
+  try {
+    result = await call(method, path, body, extraHeaders);
+  } finally {
+    loading(-1);
+  }
+  // The session ended while the page was open: say so on the sign-in page.
+  if (signedIn && result.status === 401 && result.data.code === "non_authentifie") {
+    backToSignIn(result.data.message);
+  }
+  return result;
+}
+
+async function call(method, path, body, extraHeaders) {
   const headers = { Accept: "application/json", ...(extraHeaders || {}) };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const token = session.token();
@@ -114,6 +148,15 @@ function say(region, text, kind) {
   region.className = `message ${kind}`;
 }
 
+// A message followed by the link that lets the user act on it.
+function sayWithLink(region, text, kind, label, href) {
+  say(region, `${text} `, kind);
+  const link = document.createElement("a");
+  link.href = href;
+  link.textContent = label;
+  region.append(link);
+}
+
 // Wire a form to an endpoint. options: method, path, body(form) → payload,
 // done(data) → what to do on success (default: show data.message),
 // idempotent: send an Idempotency-Key, one per user action (see ActionKey),
@@ -132,7 +175,16 @@ function bindForm(form, options) {
     }
     const button = form.querySelector("button[type=submit]");
     button.disabled = true;
-    const payload = (options.body || formData)(form);
+    let payload;
+    try {
+      // A body may need an answer from elsewhere first (a card's token).
+      payload = await (options.body || formData)(form);
+    } catch (refused) {
+      button.disabled = false;
+      say(region, refused.message || "Une erreur est survenue.", "erreur");
+      showFieldErrors(form, refused.fields);
+      return;
+    }
     const method = options.method || "POST";
     const headers = options.headers ? options.headers(payload) : undefined;
     const result = actionKey
@@ -154,16 +206,48 @@ function params() {
   return new URLSearchParams(window.location.search);
 }
 
+// What an e-mailed link carries after « # » (compte, dossier, jeton): a
+// browser never sends the fragment, so no server or proxy logs the token; the
+// page sends it in a POST body. Once read it leaves the address bar, so that it
+// stays neither in the history nor in a copied address, and waits in this
+// tab's sessionStorage, so that reloading the page still works.
+function linkParams() {
+  const key = `pmc-lien:${window.location.pathname}`;
+  const given = new URLSearchParams(window.location.hash.slice(1));
+  if (given.has("jeton")) {
+    sessionStorage.setItem(key, given.toString());
+    history.replaceState(null, "", window.location.pathname + window.location.search);
+    return given;
+  }
+  return new URLSearchParams(sessionStorage.getItem(key) || "");
+}
+
+// Why the sign-in page was shown again, said there once (an expired session).
+const NOTICE_KEY = "pmc-avis-connexion";
+
+function backToSignIn(notice) {
+  session.clear();
+  sessionStorage.setItem(NOTICE_KEY, notice);
+  window.location.assign("/#connexion");
+}
+
+function takeSignInNotice() {
+  const notice = sessionStorage.getItem(NOTICE_KEY);
+  sessionStorage.removeItem(NOTICE_KEY);
+  return notice;
+}
+
 // Pages of the Espace client need a session; without one, back to sign-in.
 async function requireAccount() {
   if (!session.token()) {
-    window.location.assign("/#connexion");
+    backToSignIn("Connectez-vous pour accéder à votre espace client.");
     return null;
   }
   const result = await api("GET", "/api/compte");
   if (!result.ok) {
-    session.clear();
-    window.location.assign("/#connexion");
+    backToSignIn(result.status === 401
+      ? result.data.message
+      : result.data.message || "Votre espace est momentanément indisponible. Reconnectez-vous.");
     return null;
   }
   for (const el of document.querySelectorAll("[data-compte]")) {
@@ -187,3 +271,62 @@ async function downloadFile(path, filename) {
   link.download = filename;
   link.click();
 }
+
+// Download a file the API answers to a POST (the candidate's receipt): its
+// token travels in the body, never in an address a server would log.
+async function downloadPosted(path, body, filename) {
+  loading(1);
+  try {
+    const response = await fetch(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) return false;
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(await response.blob());
+    link.download = filename;
+    link.click();
+    return true;
+  } catch (err) {
+    return false;
+  } finally {
+    loading(-1);
+  }
+}
+
+// Ask before an action that cannot be undone; resolves to true when confirmed.
+// A modal <dialog>: focus stays in it, Échap cancels, the question is its name.
+function confirmAction(question, confirmLabel) {
+  const dialog = document.createElement("dialog");
+  dialog.className = "confirmation";
+  dialog.setAttribute("aria-labelledby", "confirmation-question");
+  const text = document.createElement("p");
+  text.id = "confirmation-question";
+  text.textContent = question;
+  const yes = document.createElement("button");
+  yes.type = "button";
+  yes.textContent = confirmLabel;
+  const no = document.createElement("button");
+  no.type = "button";
+  no.className = "secondaire";
+  no.textContent = "Annuler";
+  dialog.append(text, yes, no);
+  document.body.append(dialog);
+  const opener = document.activeElement;
+  return new Promise((resolve) => {
+    const close = (answer) => {
+      dialog.close();
+      dialog.remove();
+      if (opener && opener.isConnected) opener.focus();
+      resolve(answer);
+    };
+    yes.addEventListener("click", () => close(true));
+    no.addEventListener("click", () => close(false));
+    dialog.addEventListener("cancel", (event) => { event.preventDefault(); close(false); });
+    dialog.showModal();
+    no.focus();
+  });
+}
+
+const money = new Intl.NumberFormat("fr-FR", { style: "currency", currency: "EUR" });

@@ -7,6 +7,8 @@ const LABELS = [
   ["email", "Adresse e-mail"], ["address", "Adresse postale"], ["phone", "Téléphone"],
 ];
 let link = null;
+// The receipt's own token, from the confirmation: POSTed, never in an address.
+let receipt = null;
 
 function shown(key, value) {
   if (key === "civility") return value === "MME" ? "Madame" : "Monsieur";
@@ -50,17 +52,39 @@ bindForm(document.getElementById("form-confirmation"), {
   done(data, region) {
     say(region, `Votre dossier est activé. Numéro de demande : ${data.request_number}.`, "succes");
     finished();
-    const receipt = document.getElementById("lien-recu");
-    receipt.href = `/api/candidat/recu?dossier=${encodeURIComponent(link.dossier)}&jeton_recu=${encodeURIComponent(data.jeton_recu)}`;
+    receipt = { dossier: link.dossier, jeton_recu: data.jeton_recu };
     document.getElementById("recu").hidden = false;
   },
 });
 
 document.getElementById("refuser").addEventListener("click", async () => {
+  const sure = await confirmAction(
+    "Refuser ce dossier ? Il sera fermé et votre auto-école devra en créer un nouveau.",
+    "Refuser le dossier",
+  );
+  if (!sure) return;
   const region = document.getElementById("dossier-message");
   const result = await api("POST", "/api/candidat/refus", link);
   if (result.ok) {
     say(region, "Vous avez refusé ce dossier. Votre auto-école en est informée et devra créer un nouveau dossier.", "succes");
+    finished();
+  } else {
+    say(region, result.data.message, "erreur");
+  }
+});
+
+document.getElementById("effacer").addEventListener("click", async () => {
+  const sure = await confirmAction(
+    "Effacer votre dossier ? Vos données personnelles seront supprimées définitivement de la plateforme ; votre auto-école devra créer un nouveau dossier pour vous inscrire.",
+    "Effacer mon dossier",
+  );
+  if (!sure) return;
+  const region = document.getElementById("dossier-message");
+  const result = await api("POST", "/api/candidat/effacement", link);
+  if (result.ok) {
+    say(region, "Votre dossier et vos données personnelles ont été effacés.", "succes");
+    document.getElementById("donnees").replaceChildren();
+    document.getElementById("nom-attestation").textContent = "";
     finished();
   } else {
     say(region, result.data.message, "erreur");
@@ -72,9 +96,18 @@ bindForm(document.getElementById("form-code"), {
   done(data) { openFile(data.dossier, data.jeton); },
 });
 
-const query = params();
-if (query.get("dossier") && query.get("jeton")) {
-  openFile(query.get("dossier"), query.get("jeton"));
+document.getElementById("lien-recu").addEventListener("click", async (event) => {
+  event.preventDefault();
+  if (!receipt) return;
+  const saved = await downloadPosted("/api/candidat/recu", receipt, "recepisse.pdf");
+  if (!saved) {
+    say(document.getElementById("dossier-message"), "Le récépissé n'a pas pu être téléchargé. Réessayez.", "erreur");
+  }
+});
+
+const fromLink = linkParams();
+if (fromLink.get("dossier") && fromLink.get("jeton")) {
+  openFile(fromLink.get("dossier"), fromLink.get("jeton"));
 } else {
   document.getElementById("code").hidden = false;
 }

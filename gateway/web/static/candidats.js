@@ -7,13 +7,48 @@ function cell(text) {
   return td;
 }
 
-function actionButton(label, onClick) {
+// `who` makes each row's button a name of its own for screen readers
+// (« Archiver le dossier de … »), the visible label staying short.
+function actionButton(label, who, onClick) {
   const button = document.createElement("button");
   button.type = "button";
   button.className = "secondaire";
   button.textContent = label;
+  button.setAttribute("aria-label", `${label} — ${who}`);
   button.addEventListener("click", onClick);
   return button;
+}
+
+const AWAITING = "en attente de la validation de l'adresse e-mail";
+
+// A file sent by post waits for the candidate's code, not for an e-mail address.
+function shownStatus(row) {
+  if (row.status === AWAITING && row.contact === "courrier") {
+    return "en attente de la confirmation du candidat (code envoyé par courrier)";
+  }
+  return row.email_to_validate ? `${row.status} — nouvelle adresse e-mail à valider` : row.status;
+}
+
+let shownRows = [];
+
+// The list is a read model a moment behind the change just made: show it
+// again until the change appears (a few tries), so the row is never missing.
+async function showListUntil(search, seen) {
+  for (let tries = 0; tries < 10; tries++) {
+    await showList(search);
+    if (shownRows.some(seen)) return;
+    await new Promise((done) => setTimeout(done, 300));
+  }
+}
+
+// The list follows the file's events a moment behind: shown again until the
+// erased file has left it.
+async function showListWithout(search, candidateId) {
+  for (let tries = 0; tries < 10; tries++) {
+    await showList(search);
+    if (!shownRows.some((r) => r.candidate_id === candidateId)) return;
+    await new Promise((done) => setTimeout(done, 300));
+  }
 }
 
 async function showList(search) {
@@ -27,28 +62,48 @@ async function showList(search) {
     return;
   }
   say(region, result.data.items.length ? "" : "Aucun dossier.", "succes");
+  shownRows = result.data.items;
   for (const row of result.data.items) {
     const tr = document.createElement("tr");
     tr.dataset.neph = row.neph;
+    const name = [row.given_names, row.usage_name || row.birth_name].filter(Boolean).join(" ");
+    const who = `${name} (NEPH ${row.neph})`;
     tr.append(cell(row.neph), cell(row.usage_name ? `${row.birth_name} (${row.usage_name})` : row.birth_name),
-      cell(row.given_names), cell(row.email_to_validate ? `${row.status} — nouvelle adresse e-mail à valider` : row.status));
+      cell(row.given_names), cell(shownStatus(row)));
     const actions = document.createElement("td");
-    if (row.status === "en attente de la validation de l'adresse e-mail") {
-      actions.append(actionButton("Renvoyer le lien", async () => {
+    if (row.status === AWAITING || row.email_to_validate) {
+      const byPost = row.contact === "courrier";
+      actions.append(actionButton(byPost ? "Renvoyer le courrier" : "Renvoyer le lien", who, async () => {
         const sent = await api("POST", `/api/candidats/${row.candidate_id}/renvoi`);
-        say(region, sent.ok ? `Un nouveau lien a été envoyé au candidat (NEPH ${row.neph}).` : sent.data.message, sent.ok ? "succes" : "erreur");
+        const done = byPost ? `Un nouveau courrier va être envoyé au candidat (NEPH ${row.neph}).` : `Un nouveau lien a été envoyé au candidat (NEPH ${row.neph}).`;
+        say(region, sent.ok ? done : sent.data.message, sent.ok ? "succes" : "erreur");
       }));
     }
-    if (row.status === "en attente de la validation de l'adresse e-mail" || row.status === "activé") {
-      actions.append(actionButton("Modifier", () => editContact(row.candidate_id)));
+    if (row.status === AWAITING || row.status === "activé") {
+      actions.append(actionButton("Modifier", who, () => editContact(row.candidate_id)));
+    }
+    if (row.status === "activé") {
+      actions.append(actionButton("Récépissé", who,
+        () => downloadFile(`/api/candidats/${row.candidate_id}/recu`, `recepisse-${row.neph}.pdf`)));
     }
     if (row.status === "activé" || row.status === "refusé par le candidat") {
-      actions.append(actionButton("Archiver", async () => {
+      actions.append(actionButton("Archiver", who, async () => {
+        const sure = await confirmAction(`Archiver le dossier de ${who} ? Le dossier ne pourra plus être utilisé pour une inscription.`, "Archiver le dossier");
+        if (!sure) return;
         const done = await api("POST", `/api/candidats/${row.candidate_id}/archivage`);
+        await showListUntil(document.getElementById("recherche-texte").value,
+          (r) => !done.ok || (r.candidate_id === row.candidate_id && r.status === "archivé"));
+        // Said after the list is shown again, which would otherwise clear it.
         say(region, done.ok ? `Dossier ${row.neph} archivé.` : done.data.message, done.ok ? "succes" : "erreur");
-        showList(document.getElementById("recherche-texte").value);
       }));
     }
+    actions.append(actionButton("Effacer", who, async () => {
+      const sure = await confirmAction(`Effacer le dossier de ${who} ? Ses données personnelles seront supprimées définitivement de la plateforme ; seules les factures restent, comme la loi l'exige.`, "Effacer le dossier");
+      if (!sure) return;
+      const done = await api("POST", `/api/candidats/${row.candidate_id}/effacement`);
+      await showListWithout(document.getElementById("recherche-texte").value, done.ok ? row.candidate_id : null);
+      say(region, done.ok ? `Dossier ${row.neph} effacé.` : done.data.message, done.ok ? "succes" : "erreur");
+    }));
     tr.append(actions);
     body.append(tr);
   }
@@ -109,7 +164,7 @@ bindForm(document.getElementById("creation"), {
   done(data, region) {
     say(region, `Dossier créé : le candidat (NEPH ${data.neph}) va recevoir ${data.contact === "email" ? "un e-mail" : "un courrier"} pour confirmer son dossier.`, "succes");
     document.getElementById("creation").reset();
-    showList("");
+    showListUntil("", (r) => r.neph === data.neph);
   },
 });
 

@@ -1,7 +1,7 @@
-// Inscription: 1. the candidate by NEPH, 2. a session on the map, and the cart.
+// Inscription: 1. the candidate by NEPH, 2. a session on the map, 3. payment
+// (the cart is in panier.js).
 "use strict";
 
-const SVG_NS = "http://www.w3.org/2000/svg";
 let candidate = null;
 let account = null;
 let selectedCentre = null;
@@ -45,56 +45,15 @@ document.getElementById("candidat-reinitialiser").addEventListener("click", () =
 
 // --- 2. Search, map and slots -----------------------------------------------------------
 let lastResult = null;
-let franceSvg = null;
-
-async function loadMap() {
-  const response = await fetch("/static/france.svg");
-  const holder = document.getElementById("carte");
-  holder.innerHTML = await response.text();
-  franceSvg = holder.querySelector("svg");
-  franceSvg.setAttribute("role", "img");
-}
-
-function project(lat, lon) {
-  const d = franceSvg.dataset;
-  return [(lon - Number(d.west)) * Number(d.kx), (Number(d.north) - lat) * Number(d.ky)];
-}
-
-function renderMap(result) {
-  for (const old of franceSvg.querySelectorAll(".repere")) old.remove();
-  const [vw, vh] = franceSvg.viewBox.baseVal ? [franceSvg.viewBox.baseVal.width, franceSvg.viewBox.baseVal.height] : [0, 0];
-  const inside = ([x, y]) => x >= 0 && y >= 0 && x <= vw && y <= vh;
-  const here = project(result.place.latitude, result.place.longitude);
-  if (inside(here)) {
-    const mark = document.createElementNS(SVG_NS, "circle");
-    mark.setAttribute("class", "repere ville");
-    mark.setAttribute("cx", here[0]); mark.setAttribute("cy", here[1]); mark.setAttribute("r", 4);
-    franceSvg.append(mark);
-  }
-  for (const centre of result.centres) {
-    const point = project(centre.latitude, centre.longitude);
-    if (!inside(point)) continue;
-    const pin = document.createElementNS(SVG_NS, "circle");
-    pin.setAttribute("class", "repere epingle");
-    pin.setAttribute("cx", point[0]); pin.setAttribute("cy", point[1]); pin.setAttribute("r", 7);
-    pin.setAttribute("tabindex", "0");
-    pin.setAttribute("role", "button");
-    pin.setAttribute("aria-label", `${centre.name}, ${centre.free_seats} places libres`);
-    pin.dataset.centre = centre.id;
-    const title = document.createElementNS(SVG_NS, "title");
-    title.textContent = `${centre.name} — ${centre.free_seats} places libres`;
-    pin.append(title);
-    pin.addEventListener("click", () => selectCentre(centre.id));
-    pin.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") selectCentre(centre.id); });
-    franceSvg.append(pin);
-  }
-}
+const centreMap = new CentreMap(document.getElementById("carte"), (id) => selectCentre(id));
+let mapReady = null;
 
 function renderCentres(result) {
   const list = document.getElementById("centres");
   list.replaceChildren();
   for (const centre of result.centres) {
     const li = document.createElement("li");
+    li.dataset.centre = centre.id;
     const button = document.createElement("button");
     button.type = "button";
     button.className = "lien";
@@ -107,11 +66,13 @@ function renderCentres(result) {
 
 function selectCentre(id) {
   selectedCentre = lastResult.centres.find((c) => c.id === id);
-  for (const pin of franceSvg.querySelectorAll(".epingle")) pin.classList.toggle("choisi", pin.dataset.centre === id);
+  centreMap.choose(id);
   document.getElementById("titre-creneaux").textContent = `Créneaux — ${selectedCentre.name}`;
   document.getElementById("centre-adresse").textContent = `${selectedCentre.address}, ${selectedCentre.postal_code} ${selectedCentre.city}${selectedCentre.opening_hours ? ` — ${selectedCentre.opening_hours}` : ""}`;
   document.getElementById("creneaux").hidden = false;
   renderSlots();
+  // Keyboard and screen-reader users land on the slots they asked for.
+  document.getElementById("titre-creneaux").focus();
 }
 
 function renderSlots() {
@@ -125,18 +86,69 @@ function renderSlots() {
     li.append(document.createTextNode(label + " "));
     const add = document.createElement("button");
     add.type = "button";
-    add.textContent = "Ajouter au panier";
-    add.disabled = !candidate || slot.free_seats < 1;
-    add.addEventListener("click", () => addToCart(slot));
+    const when = dateTime.format(new Date(slot.starts_at));
+    if (moving) {
+      add.textContent = "Choisir ce créneau";
+      add.setAttribute("aria-label", `Choisir ce créneau pour ${moving.candidate_name} : ${when}`);
+      add.disabled = slot.free_seats < 1 || slot.id === moving.session_id;
+      add.addEventListener("click", () => moveTo(slot));
+    } else {
+      add.textContent = "Ajouter au panier";
+      add.setAttribute("aria-label", `Ajouter au panier : ${when}`);
+      add.disabled = !candidate || slot.free_seats < 1;
+      add.addEventListener("click", () => addToCart(slot));
+    }
     li.append(add);
     list.append(li);
   }
 }
 
-bindForm(document.getElementById("recherche-session"), {
+const searchForm = document.getElementById("recherche-session");
+const MAX_RADIUS = 1000;
+
+// A new town typed: forget which homonym and how far was chosen for the last one.
+document.getElementById("recherche-lieu").addEventListener("input", () => {
+  document.getElementById("recherche-commune").value = "";
+  document.getElementById("recherche-rayon").value = "";
+});
+
+function offerTowns(data, region) {
+  const list = document.getElementById("communes");
+  list.replaceChildren();
+  say(region, `Plusieurs communes s'appellent « ${data.choices[0].name} » : laquelle ?`, "attente");
+  for (const choice of data.choices) {
+    const li = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "secondaire";
+    button.textContent = `${choice.name} — ${choice.departement_name} (${choice.departement})`;
+    button.addEventListener("click", () => {
+      document.getElementById("recherche-commune").value = choice.commune;
+      searchForm.requestSubmit();
+    });
+    li.append(button);
+    list.append(li);
+  }
+  list.hidden = false;
+  list.querySelector("button").focus();
+}
+
+function offerWider(radius) {
+  const block = document.getElementById("elargir-bloc");
+  block.hidden = radius >= MAX_RADIUS;
+  const wider = Math.min(radius * 2, MAX_RADIUS);
+  const button = document.getElementById("elargir");
+  button.textContent = `Élargir la recherche à ${wider} km`;
+  button.onclick = () => {
+    document.getElementById("recherche-rayon").value = String(wider);
+    searchForm.requestSubmit();
+  };
+}
+
+bindForm(searchForm, {
   method: "GET",
   get path() {
-    const data = formData(document.getElementById("recherche-session"));
+    const data = formData(searchForm);
     const query = new URLSearchParams();
     for (const [key, value] of Object.entries(data)) if (value) query.set(key, value);
     return `/api/examens/recherche?${query}`;
@@ -146,63 +158,32 @@ bindForm(document.getElementById("recherche-session"), {
     lastResult = data;
     selectedCentre = null;
     document.getElementById("creneaux").hidden = true;
+    document.getElementById("communes").hidden = true;
+    if (!data.place) {
+      document.getElementById("resultats").hidden = true;
+      document.getElementById("elargir-bloc").hidden = true;
+      offerTowns(data, region);
+      return;
+    }
     document.getElementById("resultats").hidden = false;
-    say(region, data.centres.length ? `${data.centres.length} centre(s) autour de ${data.place.name}.` : `Aucune session autour de ${data.place.name} sur cette période.`, "succes");
-    renderMap(data);
+    // Leaflet measures its boxes: the map is built once it can be seen.
+    mapReady = mapReady || centreMap.load();
+    const where = `${data.place.name} (${data.place.departement_name})`;
+    const radius = Math.round(data.radius_km);
+    let text = data.centres.length
+      ? `${data.centres.length} centre(s) à moins de ${radius} km de ${where}.`
+      : `Aucune session à moins de ${radius} km de ${where} sur cette période.`;
+    if (data.notice) text += ` ${data.notice}`;
+    say(region, text, data.centres.length ? "succes" : "attente");
+    offerWider(radius);
     renderCentres(data);
+    mapReady.then(() => centreMap.show(data));
+  },
+  failed() {
+    document.getElementById("communes").hidden = true;
+    document.getElementById("elargir-bloc").hidden = true;
   },
 });
-
-// --- Cart ----------------------------------------------------------------------------
-const holdKey = new ActionKey();  // one hold per click; a retry holds once
-
-async function addToCart(slot) {
-  const region = document.getElementById("panier-message");
-  const result = await keyedApi(holdKey, "POST", "/api/panier", { neph: candidate.neph, session: slot.id });
-  if (result.ok) {
-    say(region, `${result.data.candidate_name} ajouté(e) au panier.`, "succes");
-    slot.free_seats -= 1;
-    resetCandidate();
-  } else {
-    say(region, result.data.message, "erreur");
-  }
-  renderSlots();
-  showCart();
-}
-
-// Lines removed from this page: the cart is a read model that may lag by a
-// moment, so they are not shown again meanwhile.
-const removedLines = new Set();
-
-async function showCart() {
-  const result = await api("GET", "/api/panier");
-  const list = document.getElementById("panier");
-  list.replaceChildren();
-  if (!result.ok) return;
-  result.data.items = result.data.items.filter((line) => !removedLines.has(line.id));
-  if (!result.data.items.length) {
-    const li = document.createElement("li");
-    li.textContent = "Le panier est vide.";
-    list.append(li);
-  }
-  for (const line of result.data.items) {
-    const li = document.createElement("li");
-    li.dataset.reservation = line.id;
-    li.append(document.createTextNode(`${line.candidate_name} (NEPH ${line.neph}) — ${line.centre_name} — ${dateTime.format(new Date(line.exam_starts_at))} `));
-    const remove = document.createElement("button");
-    remove.type = "button";
-    remove.className = "secondaire";
-    remove.textContent = "Retirer";
-    remove.addEventListener("click", async () => {
-      const done = await api("DELETE", `/api/panier/${line.id}`);
-      if (done.ok) removedLines.add(line.id);
-      say(document.getElementById("panier-message"), done.ok ? `${line.candidate_name} retiré(e) du panier : la place est libérée.` : done.data.message, done.ok ? "succes" : "erreur");
-      showCart();
-    });
-    li.append(remove);
-    list.append(li);
-  }
-}
 
 // --- 3. Payment ----------------------------------------------------------------------
 // One key per payment: a retry of the same payment (same card, no definite
@@ -277,12 +258,42 @@ async function followVerification(payment, region) {
   }
 }
 
-function paymentContent(form) {
+// The card number goes to the payment provider only (its hosted fields, the
+// simulator in development), which answers a token: the platform gets the
+// token, never the number. The same number keeps its token, so a retry of
+// the same payment is the same request (same key, charged once).
+let card = { number: null, token: null };
+const PROVIDER_AWAY = "Le prestataire de paiement ne répond pas : réessayez dans un instant.";
+
+async function cardToken(number) {
+  if (card.token && card.number === number) return card.token;
+  const provider = await api("GET", "/api/paiement/carte/prestataire");
+  if (!provider.ok) throw { message: provider.data.message || PROVIDER_AWAY };
+  let answer;
+  try {
+    answer = await fetch(provider.data.tokenisation, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ numero: number }),
+    });
+  } catch {
+    throw { message: PROVIDER_AWAY };
+  }
+  const data = await answer.json().catch(() => ({}));
+  if (!answer.ok || !data.jeton) {
+    const message = data.message || PROVIDER_AWAY;
+    throw { message, fields: answer.status === 400 ? { carte: [message] } : undefined };
+  }
+  card = { number, token: data.jeton };
+  return card.token;
+}
+
+async function paymentContent(form) {
   const sepa = document.querySelector("input[name=mode]:checked").value === "sepa";
   const base = { cgv: form.cgv.checked };
   return sepa
     ? { ...base, iban: form.iban.value, bic: form.bic.value, titulaire: form.titulaire.value }
-    : { ...base, carte: form.carte.value };
+    : { ...base, jeton: await cardToken(form.carte.value) };
 }
 
 bindForm(document.getElementById("form-paiement"), {
@@ -290,8 +301,8 @@ bindForm(document.getElementById("form-paiement"), {
     const sepa = document.querySelector("input[name=mode]:checked").value === "sepa";
     return sepa ? "/api/paiement/sepa" : "/api/paiement/carte";
   },
-  body(form) {
-    const content = paymentContent(form);
+  async body(form) {
+    const content = await paymentContent(form);
     const mode = document.querySelector("input[name=mode]:checked").value;
     return { ...content, cle: paymentKey.for({ mode, ...content }) };
   },
@@ -318,6 +329,5 @@ bindForm(document.getElementById("form-paiement"), {
 requireAccount().then(async (found) => {
   if (!found) return;
   account = found;
-  await loadMap();
   showCart();
 });

@@ -1,0 +1,45 @@
+"""What a convocation prints (NO-4), from a confirmed reservation or from the
+event that confirmed it: both carry the same names. Booking adds what only it
+can: the verification code (under the platform's secret) and the last day on
+which the school may still change or cancel the seat (BO-6, BO-7)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from services.common.calendar import last_day_with_working_days_before
+from services.common.documents import PARIS, verification_code
+
+# BO-6: a change or a cancellation needs this many whole working days left.
+WORKING_DAYS_BEFORE_EXAM = 3
+
+
+def change_deadline(exam_starts_at: datetime, departement: str) -> date | None:
+    """The last day to change or cancel; unknown without the centre's
+    département (its holidays count: Alsace-Moselle has two more)."""
+    if not departement:
+        return None
+    exam_day = exam_starts_at.astimezone(PARIS).date()
+    return last_day_with_working_days_before(
+        exam_day, WORKING_DAYS_BEFORE_EXAM, departement
+    )
+
+
+def convocation_fields(source: Any, reservation_id: Any, secret: str) -> dict:
+    """The convocation's data; `source` is a Reservation or its Confirmed event."""
+    departement = getattr(source, "departement", "")
+    deadline = change_deadline(source.exam_starts_at, departement)
+    return {
+        "reservation_id": str(reservation_id),
+        "candidate_name": source.candidate_name,
+        "birth_date": getattr(source, "birth_date", "") or None,
+        "neph": source.neph,
+        "school_name": getattr(source, "school_name", "") or None,
+        "centre_name": source.centre_name,
+        "centre_address": source.centre_address,
+        "centre_city": source.centre_city,
+        "exam_starts_at": source.exam_starts_at.isoformat(),
+        "change_deadline": deadline.isoformat() if deadline else None,
+        "verification_code": verification_code(secret, reservation_id),
+    }

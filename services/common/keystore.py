@@ -1,0 +1,420 @@
+"""The key store: each data subject's key, kept apart from the data it seals.
+
+A message on the bus carries a person's data sealed with that person's key
+(services/common/personal.py: AES-GCM, the subject id authenticated). The keys
+live here, in a schema of their own, reached with connection settings of their
+own (`PMC_KEYSTORE_DSN`: in production another role, which alone is granted
+this schema), never beside the sealed data. Each key is stored wrapped by a
+key-encryption key (KEK) from the environment (`PMC_KEY_ENCRYPTION_KEY`), so a
+dump of this schema alone opens nothing either.
+
+A subject has one key per owner: `bus` for its messages, and one for each
+service that seals what it stores of them (services/common/personal.py).
+Forgetting a subject (erasure) deletes all its keys and makes every sealed copy
+unreadable at once: events, read models, queues, retry queues, dead letters,
+the unrouted queue, and any backup of them. Rotating the KEK re-wraps every
+key (`pmc keys rotate`); while it runs, `PMC_PREVIOUS_KEY_ENCRYPTION_KEYS` lets
+readers open keys still wrapped by an older KEK. A KEK the store was not
+wrapped with is refused when the store opens, with an error that says so,
+rather than as unreadable data later.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
+from uuid import UUID
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from psycopg import sql
+
+from services.common.settings import Settings
+
+# Development only: a KEK everybody knows. Outside development mode the store
+# refuses to open without `PMC_KEY_ENCRYPTION_KEY`.
+DEVELOPMENT_KEK = hashlib.sha256(b"passer-mon-code development KEK").digest()
+_WRAP_CONTEXT = b"pmc-subject-key:"
+# Whose key it is: the bus's, or a service's (its name).
+BUS = "bus"
+
+
+class KeyStoreError(RuntimeError):
+    """The key store cannot be used as configured."""
+
+
+class WrongKeyEncryptionKey(KeyStoreError):
+    """Keys are wrapped by a key-encryption key the settings do not hold."""
+
+
+def parse_kek(raw: str, variable: str = "PMC_KEY_ENCRYPTION_KEY") -> bytes:
+    """A KEK as configured: 32 bytes, base64 (`openssl rand -base64 32`)."""
+    try:
+        kek = base64.b64decode(raw.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        kek = b""
+    if len(kek) != 32:
+        raise KeyStoreError(
+            f"{variable} must be 32 random bytes in base64 "
+            "(for example: openssl rand -base64 32)"
+        )
+    return kek
+
+
+def kek_id(kek: bytes) -> str:
+    """A name for a KEK that reveals nothing of it: rows say which one wrapped them."""
+    return hmac.new(kek, b"pmc-kek-id", hashlib.sha256).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Keyring:
+    """The current KEK, which wraps, and older ones, which only unwrap."""
+
+    current: bytes
+    previous: tuple[bytes, ...] = ()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Keyring:
+        raw = settings.key_encryption_key
+        if not raw:
+            if not settings.development:
+                raise KeyStoreError(
+                    "PMC_KEY_ENCRYPTION_KEY is not set: outside development mode "
+                    "the key store will not open with a known key"
+                )
+            current = DEVELOPMENT_KEK
+        else:
+            current = parse_kek(raw)
+        previous = tuple(
+            parse_kek(part, "PMC_PREVIOUS_KEY_ENCRYPTION_KEYS")
+            for part in settings.previous_key_encryption_keys.split(",")
+            if part.strip()
+        )
+        return cls(current, previous)
+
+    @property
+    def current_id(self) -> str:
+        return kek_id(self.current)
+
+    def _by_id(self) -> dict[str, bytes]:
+        return {kek_id(k): k for k in (*self.previous, self.current)}
+
+    def wrap(self, subject_id: UUID, key: bytes, owner: str = BUS) -> bytes:
+        nonce = os.urandom(12)
+        aad = _aad(subject_id, owner)  # a wrapped key cannot change hands
+        return nonce + AESGCM(self.current).encrypt(nonce, key, aad)
+
+    def unwrap(
+        self, subject_id: UUID, wrapped_by: str, wrapped: bytes, owner: str = BUS
+    ) -> bytes:
+        kek = self._by_id().get(wrapped_by)
+        if kek is None:
+            raise WrongKeyEncryptionKey(
+                f"the key of {subject_id} is wrapped by key-encryption key "
+                f"{wrapped_by}, which neither PMC_KEY_ENCRYPTION_KEY nor "
+                "PMC_PREVIOUS_KEY_ENCRYPTION_KEYS holds"
+            )
+        try:
+            return AESGCM(kek).decrypt(
+                wrapped[:12], wrapped[12:], _aad(subject_id, owner)
+            )
+        except InvalidTag:
+            raise WrongKeyEncryptionKey(
+                f"the key of {subject_id} does not open with key-encryption key "
+                f"{wrapped_by}: altered, or moved from another subject"
+            ) from None
+
+    def knows(self, wrapped_by: str) -> bool:
+        return wrapped_by in self._by_id()
+
+
+def _aad(subject_id: UUID, owner: str) -> bytes:
+    return _WRAP_CONTEXT + subject_id.bytes + owner.encode()
+
+
+class KeyStore(Protocol):
+    def key(
+        self, subject_id: UUID, create: bool = False, owner: str = BUS
+    ) -> bytes | None: ...
+
+    def keys(
+        self, subject_ids: Iterable[UUID], owner: str = BUS
+    ) -> Mapping[UUID, bytes]: ...
+
+    def made(
+        self, subject_ids: Iterable[UUID], owner: str = BUS
+    ) -> Mapping[UUID, bytes]: ...
+
+    def adopt(self, subject_id: UUID, key: bytes, owner: str) -> None: ...
+
+    def forget(self, subject_id: UUID) -> None: ...
+
+
+class MemoryKeyStore:
+    """Keys in memory: for the in-memory store of fast tests."""
+
+    def __init__(self) -> None:
+        self._keys: dict[tuple[UUID, str], bytes] = {}
+
+    def key(
+        self, subject_id: UUID, create: bool = False, owner: str = BUS
+    ) -> bytes | None:
+        if create:
+            return self._keys.setdefault(
+                (subject_id, owner), AESGCM.generate_key(bit_length=256)
+            )
+        return self._keys.get((subject_id, owner))
+
+    def keys(self, subject_ids: Iterable[UUID], owner: str = BUS) -> dict[UUID, bytes]:
+        found = {s: self._keys.get((s, owner)) for s in subject_ids}
+        return {s: k for s, k in found.items() if k is not None}
+
+    def made(self, subject_ids: Iterable[UUID], owner: str = BUS) -> dict[UUID, bytes]:
+        return {s: self.key(s, create=True, owner=owner) for s in set(subject_ids)}
+
+    def adopt(self, subject_id: UUID, key: bytes, owner: str) -> None:
+        self._keys.setdefault((subject_id, owner), key)
+
+    def forget(self, subject_id: UUID) -> None:
+        for place in [p for p in self._keys if p[0] == subject_id]:
+            del self._keys[place]
+
+
+class PostgresKeyStore:
+    """Subject keys, wrapped, in their own schema and behind their own connection."""
+
+    def __init__(self, conninfo: str, schema: str, keyring: Keyring) -> None:
+        from psycopg_pool import ConnectionPool
+
+        self.keyring = keyring
+        self.schema = schema
+        self._local = threading.local()
+        self.table = sql.Identifier(schema, "subject_keys")
+        self.pool = ConnectionPool(
+            conninfo,
+            # Opened on use: most processes seal or open little.
+            min_size=0,
+            max_size=4,
+            kwargs={"autocommit": True},
+            open=True,
+            name="keystore",
+        )
+        try:
+            self._create()
+            self.check()
+        except BaseException:
+            self.pool.close()
+            raise
+
+    def _create(self) -> None:
+        with self.pool.connection() as conn:
+            # One creator at a time: replicas starting together would race.
+            conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (self.schema,))
+            try:
+                # Asked first: a role that owns the schema but may not create
+                # schemas in the database is refused even `IF NOT EXISTS`.
+                found = conn.execute(
+                    "SELECT 1 FROM pg_namespace WHERE nspname = %s", (self.schema,)
+                ).fetchone()
+                if found is None:
+                    conn.execute(
+                        sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(self.schema))
+                    )
+                conn.execute(
+                    sql.SQL(
+                        "CREATE TABLE IF NOT EXISTS {} (subject_id uuid NOT NULL,"
+                        " owner text NOT NULL, wrapped bytea NOT NULL,"
+                        " wrapped_by text NOT NULL,"
+                        " created_at timestamptz NOT NULL DEFAULT now(),"
+                        " PRIMARY KEY (subject_id, owner))"
+                    ).format(self.table)
+                )
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (self.schema,))
+
+    def check(self) -> None:
+        """Refuse to run with KEKs that cannot open every stored key."""
+        with self.pool.connection() as conn:
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    sql.SQL("SELECT DISTINCT wrapped_by FROM {}").format(self.table)
+                )
+            ]
+        unknown = [i for i in ids if not self.keyring.knows(i)]
+        if unknown:
+            raise WrongKeyEncryptionKey(
+                f"the key store holds keys wrapped by key-encryption key(s) "
+                f"{', '.join(sorted(unknown))}; PMC_KEY_ENCRYPTION_KEY is "
+                f"{self.keyring.current_id}. Set the right key, or the old one in "
+                "PMC_PREVIOUS_KEY_ENCRYPTION_KEYS and run `pmc keys rotate`"
+            )
+
+    @contextmanager
+    def remembering(self, known: Mapping[UUID, bytes]) -> Iterator[None]:
+        """Within the block, this thread reads each key at most once, starting
+        with the bus keys `known` (read with a relay's batch). Only for a
+        block as short as a batch: a key forgotten meanwhile is still used."""
+        self._local.memo = {(s, BUS): k for s, k in known.items()}
+        try:
+            yield
+        finally:
+            self._local.memo = None
+
+    def key(
+        self, subject_id: UUID, create: bool = False, owner: str = BUS
+    ) -> bytes | None:
+        """The subject's key for `owner`; a new one if `create` and it has none
+        (None otherwise: never had one, or erased)."""
+        memo = getattr(self._local, "memo", None)
+        if memo is not None and (subject_id, owner) in memo:
+            return memo[subject_id, owner]
+        key = self._read(subject_id, create, owner)
+        if memo is not None and key is not None:
+            memo[subject_id, owner] = key
+        return key
+
+    def _read(self, subject_id: UUID, create: bool, owner: str) -> bytes | None:
+        select = sql.SQL(
+            "SELECT wrapped_by, wrapped FROM {} WHERE subject_id = %s AND owner = %s"
+        ).format(self.table)
+        with self.pool.connection() as conn:
+            row = conn.execute(select, (subject_id, owner)).fetchone()
+            if row is None and create:
+                # A concurrent creator may win: then its key is the one read.
+                key = AESGCM.generate_key(bit_length=256)
+                self._insert(conn, subject_id, key, owner)
+                row = conn.execute(select, (subject_id, owner)).fetchone()
+        if row is None:
+            return None
+        return self.keyring.unwrap(subject_id, row[0], row[1], owner)
+
+    def _insert(self, conn: Any, subject_id: UUID, key: bytes, owner: str) -> None:
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO {} (subject_id, owner, wrapped, wrapped_by)"
+                " VALUES (%s, %s, %s, %s) ON CONFLICT (subject_id, owner) DO NOTHING"
+            ).format(self.table),
+            (
+                subject_id,
+                owner,
+                self.keyring.wrap(subject_id, key, owner),
+                self.keyring.current_id,
+            ),
+        )
+
+    def adopt(self, subject_id: UUID, key: bytes, owner: str) -> None:
+        """Keep a key made elsewhere (a service's former key table)."""
+        with self.pool.connection() as conn:
+            self._insert(conn, subject_id, key, owner)
+
+    def keys(self, subject_ids: Iterable[UUID], owner: str = BUS) -> dict[UUID, bytes]:
+        """The keys of these subjects that have one, in one query."""
+        wanted = list(set(subject_ids))
+        if not wanted:
+            return {}
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                sql.SQL(
+                    "SELECT subject_id, wrapped_by, wrapped FROM {}"
+                    " WHERE subject_id = ANY(%s) AND owner = %s"
+                ).format(self.table),
+                (wanted, owner),
+            ).fetchall()
+        return {s: self.keyring.unwrap(s, by, w, owner) for s, by, w in rows}
+
+    def made(self, subject_ids: Iterable[UUID], owner: str = BUS) -> dict[UUID, bytes]:
+        """These subjects' keys, the missing ones made: one INSERT for them
+        all (a relay's batch of new subjects), not a round trip each."""
+        wanted = list(set(subject_ids))
+        if not wanted:
+            return {}
+        made = [AESGCM.generate_key(bit_length=256) for _ in wanted]
+        with self.pool.connection() as conn:
+            # A concurrent creator may win: then its key is the one read back.
+            conn.execute(
+                sql.SQL(
+                    "INSERT INTO {} (subject_id, owner, wrapped, wrapped_by)"
+                    " SELECT s, %s, w, %s"
+                    " FROM unnest(%s::uuid[], %s::bytea[]) AS t(s, w)"
+                    " ON CONFLICT (subject_id, owner) DO NOTHING"
+                ).format(self.table),
+                (
+                    owner,
+                    self.keyring.current_id,
+                    wanted,
+                    [
+                        self.keyring.wrap(s, k, owner)
+                        for s, k in zip(wanted, made, strict=True)
+                    ],
+                ),
+            )
+        return self.keys(wanted, owner)
+
+    def forget(self, subject_id: UUID) -> None:
+        with self.pool.connection() as conn:
+            conn.execute(
+                sql.SQL("DELETE FROM {} WHERE subject_id = %s").format(self.table),
+                (subject_id,),
+            )
+
+    def rotate(self, batch: int = 500) -> int:
+        """Re-wrap every key not wrapped by the current KEK; how many were.
+
+        In batches, each its own transaction: readers go on meanwhile, since
+        they still hold the older KEK among the previous ones.
+        """
+        done = 0
+        current = self.keyring.current_id
+        select = sql.SQL(
+            "SELECT subject_id, owner, wrapped_by, wrapped FROM {}"
+            " WHERE wrapped_by <> %s LIMIT %s FOR UPDATE SKIP LOCKED"
+        ).format(self.table)
+        update = sql.SQL(
+            "UPDATE {} SET wrapped = %s, wrapped_by = %s"
+            " WHERE subject_id = %s AND owner = %s"
+        ).format(self.table)
+        while True:
+            with self.pool.connection() as conn, conn.transaction():
+                rows = conn.execute(select, (current, batch)).fetchall()
+                for subject_id, owner, by, wrapped in rows:
+                    key = self.keyring.unwrap(subject_id, by, wrapped, owner)
+                    rewrapped = self.keyring.wrap(subject_id, key, owner)
+                    conn.execute(update, (rewrapped, current, subject_id, owner))
+            done += len(rows)
+            if len(rows) < batch:
+                return done
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def keystore_conninfo(settings: Settings) -> str:
+    """Its own connection settings; by default the platform's server and role."""
+    return settings.keystore_dsn or settings.postgres_conninfo()
+
+
+_shared: dict[tuple[str, str, Keyring], PostgresKeyStore] = {}
+_shared_lock = threading.Lock()
+
+
+def keystore_from_settings(settings: Settings) -> PostgresKeyStore:
+    """The process's key store for these settings (one pool per process)."""
+    place = (
+        keystore_conninfo(settings),
+        settings.schema(settings.keystore_schema),
+        Keyring.from_settings(settings),
+    )
+    with _shared_lock:
+        store = _shared.get(place)
+        if store is None:
+            store = _shared[place] = PostgresKeyStore(*place)
+        return store

@@ -1,0 +1,90 @@
+"""What identity publishes: each integration event built from the stored
+event alone (the address a link goes to is sealed in it)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from services.common import contracts
+from services.common.store import Publication
+from services.identity.domain import Account, EndedSession
+from services.identity.projections import new_generation
+from services.identity.secrets import ACTIVATION, RESET
+
+if TYPE_CHECKING:
+    from services.identity.application import IdentityApplication
+
+
+def _email_of(e: Any, app: IdentityApplication) -> str | None:
+    """The address an event's link goes to: sealed in the event (in clear in
+    events stored before sealing); None once the account's key is forgotten."""
+    sealed = getattr(e, "personal", None)
+    if sealed is None:
+        return getattr(e, "email", None)
+    opened = app.vault.unseal(e.originator_id, sealed)
+    return opened.get("email") if opened else None
+
+
+def _activation_requested(e: Any, app: IdentityApplication) -> dict[str, Any] | None:
+    nonce = e.activation_nonce if isinstance(e, Account.Registered) else e.nonce
+    expires = (
+        e.activation_expires_at if isinstance(e, Account.Registered) else e.expires_at
+    )
+    email = _email_of(e, app)
+    if email is None:
+        return None  # nobody to write to
+    return {
+        "account_id": e.originator_id,
+        "email": email,
+        "link_token": app.links.token(ACTIVATION, e.originator_id, nonce),
+        "expires_at": expires,
+    }
+
+
+def _reset_requested(e: Any, app: IdentityApplication) -> dict[str, Any] | None:
+    email = _email_of(e, app)
+    if email is None:
+        return None
+    return {
+        "account_id": e.originator_id,
+        "email": email,
+        "link_token": app.links.token(RESET, e.originator_id, e.nonce),
+        "expires_at": e.expires_at,
+    }
+
+
+def _sessions_revoked(e: Any, app: IdentityApplication) -> dict[str, Any] | None:
+    revoked = new_generation(e)
+    if revoked is None:
+        return None
+    generation, at = revoked
+    return {
+        "account_id": e.originator_id,
+        "generation": generation,
+        "revoked_at": at,
+        "expires_at": at + app.sessions.lifetime,
+    }
+
+
+def _session_ended(e: EndedSession.Ended, app: IdentityApplication) -> dict[str, Any]:
+    return {
+        "account_id": e.account_id,
+        "session_id": e.session_id,
+        "expires_at": e.expires_at,
+    }
+
+
+PUBLISHED: dict[type, Publication] = {
+    Account.Registered: Publication(
+        contracts.AccountActivationRequested, _activation_requested
+    ),
+    Account.ActivationLinkReissued: Publication(
+        contracts.AccountActivationRequested, _activation_requested
+    ),
+    Account.PasswordResetRequested: Publication(
+        contracts.PasswordResetRequested, _reset_requested
+    ),
+    Account.PasswordChanged: Publication(contracts.SessionsRevoked, _sessions_revoked),
+    Account.PasswordReset: Publication(contracts.SessionsRevoked, _sessions_revoked),
+    EndedSession.Ended: Publication(contracts.SessionEnded, _session_ended),
+}
