@@ -20,6 +20,7 @@ KNOWN_SECRETS = {
     "pmc-secret-key",
     "pmc-key-encryption-key",
     "pmc-keystore",
+    "pmc-keystore-role",
 }
 # Settings that hold a secret: never a literal value.
 SECRET_SETTINGS = re.compile(r"PASSWORD|SECRET|KEY|TOKEN|AMQP_URI|CREDENTIAL")
@@ -273,3 +274,27 @@ def test_production_fails_closed_and_only_the_dev_cluster_runs_the_simulator(
     for workload in of_kind(manifests, "Deployment") + of_kind(manifests, "Job"):
         env = {e["name"]: e for e in _container(workload).get("env", [])}
         assert "PMC_MODE" not in env, workload["metadata"]["name"]
+
+
+def test_the_keys_live_under_a_role_of_their_own(
+    manifests: list[dict[str, Any]],
+) -> None:
+    """The platform's role reads every sealed event: the keys that open them
+    belong to another role, which the database cluster creates with its own
+    password, and which every process reaches through its own DSN."""
+    (cluster,) = of_kind(manifests, "Cluster")
+    initdb = cluster["spec"]["bootstrap"]["initdb"]
+    (role,) = [
+        r for r in cluster["spec"]["managed"]["roles"] if r["name"] == "pmc_keys"
+    ]
+    assert role["login"] and not role.get("superuser")
+    assert role["passwordSecret"]["name"] in KNOWN_SECRETS
+    assert initdb["owner"] != "pmc_keys"
+    assert (
+        "CREATE SCHEMA keystore AUTHORIZATION pmc_keys"
+        in (initdb["postInitApplicationSQL"])
+    )
+    for workload in of_kind(manifests, "Deployment") + of_kind(manifests, "Job"):
+        env = {e["name"]: e for e in _container(workload).get("env", [])}
+        dsn = env["PMC_KEYSTORE_DSN"]["valueFrom"]["secretKeyRef"]["name"]
+        assert dsn == "pmc-keystore", workload["metadata"]["name"]
