@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One command: install what is missing, then run every test against the real
-# PostgreSQL, RabbitMQ and an SMTP server the tests start. Two pytest passes:
-# everything under eventlet (as the services run), then the page tests in
-# headless Chromium without it (Playwright cannot run in a patched process).
+# PostgreSQL, RabbitMQ and an SMTP server the tests start. Three pytest passes:
+# the services' tests under eventlet (as the services run) beside the page
+# tests in headless Chromium without it (Playwright cannot run in a patched
+# process), then the end-to-end tests.
 # With arguments, runs just `pytest ARGS` (set PMC_TEST_PAGES=1 for tests/web).
 set -euo pipefail
 source "$(dirname "$0")/setup.sh"
@@ -14,6 +15,24 @@ cd "$ROOT"
 if [ $# -gt 0 ]; then
   exec "$VENV/bin/python" -m pytest "$@"
 fi
-"$VENV/bin/python" -m pytest
-PMC_TEST_PAGES=1 exec "$VENV/bin/python" -m pytest tests/web \
-  --suppress-nameko-eventlet-notification
+# The page pass runs beside the services' own tests, whose waits leave a core
+# free; the end-to-end tests run alone after both (one of them stops
+# RabbitMQ, which the page pass's processes would notice).
+pages_log="$(mktemp)"
+trap 'rm -f "$pages_log"' EXIT
+PMC_TEST_PAGES=1 "$VENV/bin/python" -m pytest tests/web \
+  --suppress-nameko-eventlet-notification >"$pages_log" 2>&1 &
+pages=$!
+status=0
+"$VENV/bin/python" -m pytest --ignore=tests/e2e --ignore=tests/web || status=$?
+pages_status=0
+wait "$pages" || pages_status=$?
+echo "== page tests (headless Chromium), run beside the tests above"
+cat "$pages_log"
+echo "== end-to-end tests"
+"$VENV/bin/python" -m pytest tests/e2e || status=$?
+if [ "$pages_status" -ne 0 ]; then
+  echo "page tests failed (exit $pages_status): see their output above" >&2
+  status=$pages_status
+fi
+exit "$status"

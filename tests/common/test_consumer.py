@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from uuid import UUID, uuid5
 
+import eventlet
 import kombu
 import pytest
 from eventsourcing.application import AggregateNotFoundError
@@ -288,7 +289,17 @@ def test_a_replay_moves_each_letter_at_most_once(settings, probe):
     for _ in range(3):
         _publish_raw(settings, json.dumps(broken).encode())
     wait_for(lambda: deadletters.count(settings.amqp_uri, QUEUE) >= 4)
-    waiting = deadletters.count(settings.amqp_uri, QUEUE)
+    # Letters of the tests before may still be on their way there: count
+    # once the queue has stopped growing.
+    counts = [-1]
+
+    def settled() -> bool:
+        eventlet.sleep(0.5)
+        counts.append(deadletters.count(settings.amqp_uri, QUEUE))
+        return counts[-1] == counts[-2]
+
+    wait_for(settled)
+    waiting = counts[-1]
     assert deadletters.replay(settings.amqp_uri, QUEUE) == waiting
     # They fail again and are all back, for a later replay.
     wait_for(lambda: deadletters.count(settings.amqp_uri, QUEUE) == waiting)

@@ -228,8 +228,12 @@ def test_a_write_left_unanswered_is_uncertain_and_never_done_later(
     (neph,) = activated_files(candidates, school, 1, first=20_000)
     stack.halt("booking")
     try:
+        # Both wait out the RPC timeout: side by side, not one after the other.
+        listing = eventlet.spawn(
+            requests.get, f"{gateway}/api/panier", headers=school["headers"]
+        )
         answer = hold(gateway, school, neph, session["id"])
-        listed = requests.get(f"{gateway}/api/panier", headers=school["headers"])
+        listed = listing.wait()
     finally:
         stack.resume("booking")
     error = assert_french_error(answer, 504, "resultat_incertain")
