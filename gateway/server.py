@@ -36,8 +36,10 @@ from werkzeug.wrappers import Request, Response
 
 from gateway.http import RETRY_AFTER, UNEXPECTED, json_response, refusal, too_large
 from gateway.observe import CORRELATION_ENVIRON, UNMATCHED, correlation_id_of, observe
+from gateway.security import SecurityHeaders
 from services.common import logs
 from services.common.container import CONTEXT_KEY
+from services.common.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +208,12 @@ class GatewayProtocol(HttpOnlyProtocol):
 
 
 class GatewayApp(WsgiApp):
-    """Routing whose misses answer in French, and never an exception."""
+    """Routing whose misses answer in French, and never an exception; every
+    answer with the security headers (gateway/security.py)."""
+
+    def __init__(self, server: Any) -> None:
+        super().__init__(server)
+        self.security = SecurityHeaders(Settings.from_env().card_simulator_url)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         started = time.perf_counter()
@@ -216,6 +223,7 @@ class GatewayApp(WsgiApp):
             request = Request(environ, shallow=True)
             route, response = self._respond(request)
             response.headers[logs.RESPONSE_HEADER] = correlation_id
+            self.security.add_to(response, request)
             observe(request, route, response.status_code, started)
             return response(environ, start_response)
         finally:

@@ -1,0 +1,1 @@
+bindForm(document.getElementById("form-oubli"), { path: "/api/mot-de-passe/oubli" });

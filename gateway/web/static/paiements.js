@@ -1,0 +1,31 @@
+const day = new Intl.DateTimeFormat("fr-FR", { dateStyle: "long", timeZone: "Europe/Paris" });
+async function showPayments() {
+  const result = await api("GET", "/api/paiements");
+  const region = document.getElementById("paiements-message");
+  const body = document.querySelector("#paiements tbody");
+  body.replaceChildren();
+  if (!result.ok) { say(region, result.data.message, "erreur"); return; }
+  say(region, result.data.items.length ? "" : "Aucun paiement.", "succes");
+  for (const p of result.data.items) {
+    const tr = document.createElement("tr");
+    for (const text of [day.format(new Date(p.created_at)), p.method === "sepa" ? "Prélèvement SEPA" : "Carte bancaire", String(p.seats), money.format(p.amount_cents / 100), p.status === "en cours" ? "en cours de vérification" : p.status]) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      tr.append(td);
+    }
+    const cell = document.createElement("td");
+    if (p.invoice_number) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "lien";
+      button.textContent = "Télécharger la facture";
+      // One name per row for screen readers: the invoice's number and date.
+      button.setAttribute("aria-label", `Télécharger la facture ${p.invoice_number} du ${day.format(new Date(p.created_at))}`);
+      button.addEventListener("click", () => downloadFile(`/api/paiements/${p.id}/facture`, "facture.pdf"));
+      cell.append(button);
+    }
+    tr.append(cell);
+    body.append(tr);
+  }
+}
+requireAccount().then((account) => { if (account) showPayments(); });
