@@ -25,11 +25,14 @@ from services.candidates.domain import (
 from services.candidates.publications import ACTIVATION, PUBLISHED
 from services.common import inputs
 from services.common.idempotency import Idempotent, once
-from services.common.links import LinkTokens, new_nonce
+from services.common.links import LinkTokens, Validity, new_nonce
 from services.common.store import ServiceApplication
 
 PARIS = ZoneInfo("Europe/Paris")
 RECEIPT = "candidate-receipt"
+# The receipt's link is a capability: whoever holds it reads the file. It is
+# given at confirmation, to download at once; the school can hand it on later.
+RECEIPT_VALIDITY = timedelta(hours=24)
 # Why a file was erased (CandidateFile.Erased.reason).
 ON_REQUEST = "demande"
 END_OF_RETENTION = "conservation"
@@ -48,6 +51,14 @@ class CandidateFileNotFound(LookupError):
         self, message: str = "Ce dossier de candidat est introuvable."
     ) -> None:
         super().__init__(message)
+
+
+class ReceiptLinkExpired(LookupError):
+    def __init__(self) -> None:
+        super().__init__(
+            "Ce lien de récépissé a expiré. Votre auto-école peut télécharger "
+            "votre récépissé depuis son espace et vous le transmettre."
+        )
 
 
 class CandidatesApplication(ServiceApplication):
@@ -350,15 +361,22 @@ class CandidatesApplication(ServiceApplication):
     ) -> bytes:
         """The receipt, for the school (by tenant) or the candidate (by token)."""
         file = self._get(candidate_id, school_id)
-        if school_id is None and not (
-            token and self.links.matches(token, RECEIPT, file.id, file.request_number)
-        ):
-            raise CandidateFileNotFound()
+        if school_id is None:
+            validity = self.links.check_expiring(
+                token or "", RECEIPT, file.id, file.request_number, self.clock.now()
+            )
+            if validity is Validity.EXPIRED:
+                raise ReceiptLinkExpired()
+            if validity is not Validity.VALID:
+                raise CandidateFileNotFound()
         return render_receipt(self.receipt(candidate_id))
 
     def receipt_token(self, candidate_id: UUID) -> str:
-        return self.links.token(
-            RECEIPT, candidate_id, self._get(candidate_id).request_number
+        return self.links.expiring_token(
+            RECEIPT,
+            candidate_id,
+            self._get(candidate_id).request_number,
+            self.clock.now() + RECEIPT_VALIDITY,
         )
 
     def contact(self, candidate_id: UUID) -> dict[str, Any]:

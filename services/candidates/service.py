@@ -12,6 +12,7 @@ from services.candidates.application import (
     CandidateFileNotFound,
     CandidatesApplication,
     InvalidCandidateFile,
+    ReceiptLinkExpired,
 )
 from services.candidates.domain import CandidateFileError, CandidateFileStateError
 from services.candidates.projections import READ_MODELS
@@ -24,6 +25,7 @@ ERRORS = {
     CandidateFileStateError: (409, "etat_incompatible"),
     CandidateFileError: (400, "lien_invalide"),
     CandidateFileNotFound: (404, "dossier_introuvable"),
+    ReceiptLinkExpired: (410, "lien_expire"),
     IdempotencyConflict: (422, "cle_deja_utilisee"),
 }
 

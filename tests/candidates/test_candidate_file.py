@@ -9,9 +9,11 @@ import pytest
 
 from services.candidates.application import (
     ACTIVATION,
+    RECEIPT_VALIDITY,
     CandidateFileNotFound,
     CandidatesApplication,
     InvalidCandidateFile,
+    ReceiptLinkExpired,
 )
 from services.candidates.domain import (
     ACTIVATED,
@@ -135,6 +137,27 @@ def test_the_candidate_confirms_once_with_the_link(app):
     assert pdf.startswith(b"%PDF")
     with pytest.raises(CandidateFileNotFound):
         app.receipt_pdf(UUID(created["id"]), token="faux")
+
+
+def test_the_receipt_link_expires_after_a_day_and_its_deadline_cannot_be_moved(
+    app, clock
+):
+    created = app.create_file(*SCHOOL, GOOD)
+    file_id = UUID(created["id"])
+    app.confirm(file_id, token(app, created))
+    link = app.receipt_token(file_id)
+    clock.advance(RECEIPT_VALIDITY - timedelta(seconds=1))
+    assert app.receipt_pdf(file_id, token=link).startswith(b"%PDF")
+    clock.advance(timedelta(seconds=1))
+    with pytest.raises(ReceiptLinkExpired, match="auto-école"):
+        app.receipt_pdf(file_id, token=link)
+    # A later deadline written over the signed one opens nothing.
+    stamp, _, mac = link.partition(".")
+    for forged in (f"{int(stamp) + 86_400}.{mac}", f"{stamp}", f"{stamp}.", "٣.x"):
+        with pytest.raises(CandidateFileNotFound):
+            app.receipt_pdf(file_id, token=forged)
+    # The school still downloads it, and can hand it on.
+    assert app.receipt_pdf(file_id, SCHOOL[0]).startswith(b"%PDF")
 
 
 def test_a_wrong_or_late_link_is_refused(app, clock):

@@ -74,7 +74,7 @@ def _personal_data_left(settings) -> dict[str, int]:
 
 
 def test_the_candidate_confirms_from_the_email_and_gets_a_receipt(
-    gateway, mail_folder, new_school
+    gateway, mail_folder, new_school, travel
 ):
     school = new_school()
     email = "linh.confirm@example.fr"
@@ -134,6 +134,15 @@ def test_the_candidate_confirms_from_the_email_and_gets_a_receipt(
     assert "Zoé Anne Lambert (NEPH 170000000001) a confirmé" in notice.get_content()
     time.sleep(1)
     assert len(told()) == 1
+    # The receipt's link is a capability: a day later it opens nothing.
+    travel(timedelta(hours=24, minutes=1))
+    late = requests.post(
+        f"{gateway}/api/candidat/recu",
+        json={"dossier": link["dossier"], "jeton_recu": confirmed.json()["jeton_recu"]},
+    )
+    assert late.status_code == 410
+    assert late.json()["code"] == "lien_expire"
+    assert "Votre auto-école peut télécharger" in late.json()["message"]
 
 
 def test_a_letter_names_the_school_and_gives_the_senders_street(

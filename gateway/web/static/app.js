@@ -274,6 +274,8 @@ async function downloadFile(path, filename) {
 
 // Download a file the API answers to a POST (the candidate's receipt): its
 // token travels in the body, never in an address a server would log.
+// Resolves to "" once saved, else to why not (the API's French message).
+const DOWNLOAD_FAILED = "Le fichier n'a pas pu être téléchargé. Réessayez.";
 async function downloadPosted(path, body, filename) {
   loading(1);
   try {
@@ -282,14 +284,17 @@ async function downloadPosted(path, body, filename) {
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body),
     });
-    if (!response.ok) return false;
+    if (!response.ok) {
+      const data = await response.json().catch(() => ({}));
+      return data.message || DOWNLOAD_FAILED;
+    }
     const link = document.createElement("a");
     link.href = URL.createObjectURL(await response.blob());
     link.download = filename;
     link.click();
-    return true;
+    return "";
   } catch (err) {
-    return false;
+    return DOWNLOAD_FAILED;
   } finally {
     loading(-1);
   }

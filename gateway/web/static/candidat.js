@@ -99,10 +99,8 @@ bindForm(document.getElementById("form-code"), {
 document.getElementById("lien-recu").addEventListener("click", async (event) => {
   event.preventDefault();
   if (!receipt) return;
-  const saved = await downloadPosted("/api/candidat/recu", receipt, "recepisse.pdf");
-  if (!saved) {
-    say(document.getElementById("dossier-message"), "Le récépissé n'a pas pu être téléchargé. Réessayez.", "erreur");
-  }
+  const failed = await downloadPosted("/api/candidat/recu", receipt, "recepisse.pdf");
+  if (failed) say(document.getElementById("dossier-message"), failed, "erreur");
 });
 
 const fromLink = linkParams();
