@@ -24,6 +24,7 @@ from gateway.http import (
     json_body,
     json_response,
 )
+from gateway.limits import Limit, RateLimited
 from gateway.rpc import NotSent, calls
 from gateway.schemas import Error
 from gateway.server import DEFAULT_MAX_BODY, http
@@ -66,6 +67,8 @@ class Route:
     # Doing it twice does no more than once (a sign-in): a call left without
     # answer is "not done" (503, try again), never "maybe done" (504).
     repeatable: bool = False
+    # Rate limits (gateway/limits.py), counted once the body is read.
+    limits: tuple[Limit, ...] = ()
 
 
 ROUTES: list[Route] = []
@@ -180,6 +183,7 @@ def endpoint(
     idempotent: bool = False,
     also: tuple[tuple[int, str], ...] = (),
     repeatable: bool = False,
+    limits: tuple[Limit, ...] = (),
 ) -> Callable[[Callable[..., Any]], Any]:
     """A JSON endpoint of the gateway.
 
@@ -202,6 +206,7 @@ def endpoint(
         idempotent=idempotent,
         also=also,
         repeatable=repeatable,
+        limits=limits,
     )
     ROUTES.append(route)
 
@@ -222,6 +227,14 @@ def endpoint(
                     kwargs["data"] = _load(body, json_body(request, max_body))
                 if query is not None:
                     kwargs["query"] = _load(query, query_args(request, query))
+                if limits:
+                    self.limits.check(
+                        limits,
+                        Settings.from_env(),
+                        request,
+                        kwargs.get("data"),
+                        kwargs.get("account"),
+                    )
                 result = fn(self, request, **path_args, **kwargs)
                 if isinstance(result, Response):
                     return result
@@ -229,6 +242,8 @@ def endpoint(
                 return json_response(dumped, status=status)
             except PlatformError as error:
                 return error_response(error)
+            except RateLimited as limited:
+                return limited.response()
             except NotReady:
                 log.warning("revocations not loaded yet on %s", path)
                 return not_done(request)
@@ -364,6 +379,12 @@ def edge_responses(route: Route, error: dict[str, Any]) -> dict[str, Any]:
     if route.body is not None:
         responses["413"] = {"description": "Corps trop volumineux", **error}
         responses["415"] = {"description": "Corps autre que JSON", **error}
+    if route.limits:
+        responses["429"] = {
+            "description": "Trop de demandes en peu de temps",
+            **error,
+            **retry(60),
+        }
     if route.method not in SAFE_METHODS and not route.repeatable:
         responses["504"] = {
             "description": "Résultat incertain : renvoyer avec la même clé "

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Request, Response
 
 from gateway.api import openapi_document
 from gateway.http import json_response
+from gateway.limits import RateLimits
 from gateway.routes.accounts import AccountRoutes
 from gateway.routes.booking import BookingRoutes
 from gateway.routes.candidates import CandidateRoutes
@@ -75,6 +76,7 @@ class GatewayService(
     name = "gateway"
     # Bearer tokens, checked here: no call to identity on an ordinary request.
     sessions = Sessions()
+    limits = RateLimits()
     identity = RpcProxy("identity")
     candidates = RpcProxy("candidates")
     scheduling = RpcProxy("scheduling")

@@ -107,6 +107,10 @@ def platform_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
         # The card simulator's hosted fields (the page's tokens), run by the
         # stack as `pmc up` runs them.
         "PMC_CARD_SIMULATOR_ADDRESS": f"127.0.0.1:{free_port()}",
+        # Every test's requests come from 127.0.0.1: a limit per address
+        # would count them all together (tests/gateway/test_limits.py checks
+        # it on a limiter of its own).
+        "PMC_LIMIT_PER_ADDRESS_PER_MINUTE": "100000",
     }
     if endpoints.in_containers:
         env["PMC_TEST_IN_CONTAINERS"] = "1"

@@ -10,6 +10,7 @@ from gateway import schemas, texts
 from gateway.api import bearer_token, endpoint, profile_of
 from gateway.http import parse_uuid
 from gateway.idempotency import idempotency_key
+from gateway.limits import MAILS, by_address
 
 ACCOUNTS = "Comptes"
 
@@ -29,6 +30,7 @@ class AccountRoutes:
         status=201,
         auth=False,
         idempotent=True,
+        limits=(by_address("inscription"), MAILS),
     )
     def sign_up(self, request: Request, data: dict[str, Any]) -> dict[str, Any]:
         created = self.identity.sign_up(data, idempotency_key=idempotency_key(request))
@@ -42,6 +44,7 @@ class AccountRoutes:
         body=schemas.Activation,
         response=schemas.Message,
         auth=False,
+        limits=(by_address("activation"),),
     )
     def activate(self, request: Request, data: dict[str, Any]) -> dict[str, Any]:
         account_id = parse_uuid(data["account_id"], "Compte")
@@ -58,6 +61,7 @@ class AccountRoutes:
         body=schemas.EmailOnly,
         response=schemas.Message,
         auth=False,
+        limits=(by_address("renvoi"), MAILS),
     )
     def resend_activation(self, request: Request, data: dict[str, Any]) -> dict:
         sent = self.identity.resend_activation(data["email"])
@@ -73,6 +77,7 @@ class AccountRoutes:
         status=201,
         auth=False,
         repeatable=True,
+        limits=(by_address("connexion"),),
     )
     def sign_in(self, request: Request, data: dict[str, Any]) -> dict[str, Any]:
         return self.identity.sign_in(data["email"], data["password"])
@@ -98,6 +103,7 @@ class AccountRoutes:
         body=schemas.EmailOnly,
         response=schemas.Message,
         auth=False,
+        limits=(by_address("oubli"), MAILS),
     )
     def forgot_password(self, request: Request, data: dict[str, Any]) -> dict:
         sent = self.identity.request_password_reset(data["email"])
@@ -111,6 +117,7 @@ class AccountRoutes:
         body=schemas.PasswordResetConfirm,
         response=schemas.Message,
         auth=False,
+        limits=(by_address("reinitialisation"),),
     )
     def reset_password(self, request: Request, data: dict[str, Any]) -> dict:
         account_id = parse_uuid(data["account_id"], "Compte")

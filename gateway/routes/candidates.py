@@ -12,6 +12,7 @@ from gateway import schemas
 from gateway.api import endpoint, profile_of
 from gateway.http import download, parse_uuid
 from gateway.idempotency import idempotency_key
+from gateway.limits import IMPORTS, RESENDS, by_address
 from services.common.errors import PlatformError
 
 CANDIDATES = "Candidats"
@@ -71,6 +72,7 @@ class CandidateRoutes:
         response=schemas.ImportReport,
         timeout=600,  # thousands of lines, each checked and saved
         idempotent=True,
+        limits=(IMPORTS,),
     )
     def import_candidates(
         self, request: Request, data: dict[str, Any], account: dict[str, Any]
@@ -131,6 +133,7 @@ class CandidateRoutes:
         summary="Renvoyer le lien d'activation au candidat",
         tag=CANDIDATES,
         response=schemas.Candidate,
+        limits=(RESENDS,),
     )
     def resend_candidate_link(
         self, request: Request, candidate_id: str, account: dict[str, Any]
@@ -188,6 +191,7 @@ class CandidateRoutes:
         body=schemas.CandidateLink,
         response=schemas.Candidate,
         auth=False,
+        limits=(by_address("candidat"),),
     )
     def candidate_file(self, request: Request, data: dict[str, Any]) -> dict:
         candidate_id = parse_uuid(data["candidate_id"], "Dossier")
@@ -201,6 +205,7 @@ class CandidateRoutes:
         body=schemas.CandidateCode,
         response=schemas.CandidateLinkOut,
         auth=False,
+        limits=(by_address("candidat"),),
     )
     def candidate_code(self, request: Request, data: dict[str, Any]) -> dict:
         return self.candidates.redeem_code(data["neph"], data["code"])
@@ -213,6 +218,7 @@ class CandidateRoutes:
         body=schemas.CandidateConfirmation,
         response=schemas.Confirmed,
         auth=False,
+        limits=(by_address("candidat"),),
     )
     def candidate_confirm(self, request: Request, data: dict[str, Any]) -> dict:
         if data["sworn"] is not True:
@@ -236,6 +242,7 @@ class CandidateRoutes:
         body=schemas.CandidateLink,
         response=schemas.Candidate,
         auth=False,
+        limits=(by_address("candidat"),),
     )
     def candidate_refuse(self, request: Request, data: dict[str, Any]) -> dict:
         candidate_id = parse_uuid(data["candidate_id"], "Dossier")
@@ -249,6 +256,7 @@ class CandidateRoutes:
         body=schemas.CandidateLink,
         response=schemas.Erasure,
         auth=False,
+        limits=(by_address("candidat"),),
     )
     def candidate_erase(self, request: Request, data: dict[str, Any]) -> dict:
         candidate_id = parse_uuid(data["candidate_id"], "Dossier")
@@ -263,6 +271,7 @@ class CandidateRoutes:
         tag=CANDIDATE,
         body=schemas.CandidateReceiptRequest,
         auth=False,
+        limits=(by_address("candidat"),),
     )
     def candidate_own_receipt(self, request: Request, data: dict[str, Any]) -> Response:
         candidate_id = parse_uuid(data["candidate_id"], "Dossier")

@@ -13,6 +13,7 @@ from gateway import schemas, texts
 from gateway.api import endpoint, profile_of
 from gateway.http import download, json_response, parse_uuid
 from gateway.idempotency import idempotency_key
+from gateway.limits import PAYMENTS
 from gateway.routes.booking import BOOKING
 from services.common.errors import PlatformError
 from services.common.settings import SIMULATOR, Settings
@@ -39,6 +40,7 @@ class CheckoutRoutes:
         status=201,
         idempotent=True,
         also=PENDING,
+        limits=(PAYMENTS,),
     )
     def pay_by_card(
         self, request: Request, data: dict[str, Any], account: dict[str, Any]
@@ -74,6 +76,7 @@ class CheckoutRoutes:
         response=schemas.Payment,
         status=201,
         idempotent=True,
+        limits=(PAYMENTS,),
     )
     def pay_by_sepa(
         self, request: Request, data: dict[str, Any], account: dict[str, Any]

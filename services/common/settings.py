@@ -170,6 +170,30 @@ class Settings(BaseSettings):
     # deleted once drained).
     quorum_queues: Flag = Field(False, validation_alias="PMC_QUORUM_QUEUES")
     rpc_timeout: Positive = Field(10.0, validation_alias="PMC_RPC_TIMEOUT")
+    # Rate limits (gateway/limits.py), counted by every gateway replica alike.
+    # Each route anyone may call, per client address and minute:
+    limit_per_address: int = Field(
+        60, ge=1, validation_alias="PMC_LIMIT_PER_ADDRESS_PER_MINUTE"
+    )
+    # E-mails asked for one address (sign-up, reset, new link), per hour:
+    limit_mails_per_email: int = Field(
+        5, ge=1, validation_alias="PMC_LIMIT_MAILS_PER_EMAIL_PER_HOUR"
+    )
+    # Per school and hour: payments tried, CSV imports, links sent again.
+    limit_payments_per_school: int = Field(
+        30, ge=1, validation_alias="PMC_LIMIT_PAYMENTS_PER_SCHOOL_PER_HOUR"
+    )
+    limit_imports_per_school: int = Field(
+        20, ge=1, validation_alias="PMC_LIMIT_IMPORTS_PER_SCHOOL_PER_HOUR"
+    )
+    limit_resends_per_school: int = Field(
+        60, ge=1, validation_alias="PMC_LIMIT_RESENDS_PER_SCHOOL_PER_HOUR"
+    )
+    # Proxies in front of the gateway that append to X-Forwarded-For (1 behind
+    # the ingress); 0 trusts no such header.
+    trusted_proxy_hops: int = Field(
+        0, ge=0, le=5, validation_alias="PMC_TRUSTED_PROXY_HOPS"
+    )
     # Signs e-mailed links and bearer tokens. The default only suits a laptop:
     # every deployment sets its own (a Kubernetes secret); production refuses
     # to start without a strong one.

@@ -201,7 +201,7 @@ def test_network_policies_open_only_what_each_process_needs(
     expected = {name: {broker, database} for name in registry.APPLICATIONS}
     expected["notifier"] = {broker, database, smtp}
     expected["relay"] = {broker, database}
-    expected["gateway"] = {broker}
+    expected["gateway"] = {broker, database}
     expected["migrate"] = {database}
     policies = _named(manifests, "NetworkPolicy")
     for name, allowed in expected.items():

@@ -1,0 +1,225 @@
+"""Rate limits on what a stranger, a script or a careless loop could repeat:
+the routes that send e-mails, that anyone may call, and that cost a school
+money or the platform work (issue 12).
+
+Counters live in PostgreSQL (the gateway's own schema), so every replica of
+the gateway counts the same requests; a fixed window per limit, which is
+enough to stop a flood and costs one statement per limit checked. A counter's
+key is a keyed hash of what it counts (an address, an e-mail, a school): the
+table never holds an e-mail or a client's address in clear.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from nameko.extensions import DependencyProvider
+from psycopg import sql
+from psycopg_pool import ConnectionPool
+from werkzeug.wrappers import Request, Response
+
+from gateway.http import refusal
+from services.common import inputs
+from services.common.clock import Clock, clock_from_settings
+from services.common.settings import Settings
+
+TOO_MANY = "trop_de_demandes"
+# Rows older than this are deleted now and then: no window is longer.
+KEPT = timedelta(days=1)
+# One check in this many also deletes the old rows.
+SWEEP_EVERY = 500
+
+
+class RateLimited(Exception):
+    """Over a limit: answered 429 with the seconds to wait (Retry-After)."""
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+    def response(self) -> Response:
+        minutes = max(1, math.ceil(self.seconds / 60))
+        wait = "une minute" if minutes == 1 else f"{minutes} minutes"
+        return refusal(
+            429,
+            TOO_MANY,
+            f"Trop de demandes en peu de temps : réessayez dans {wait}.",
+            headers={"Retry-After": self.seconds},
+        )
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most `setting` (a Settings attribute) requests per `window` for one
+    value of `by`: the client's address, the e-mail in the body, the school."""
+
+    name: str
+    by: str
+    setting: str
+    window: timedelta
+
+
+ADDRESS, EMAIL, SCHOOL = "adresse", "email", "ecole"
+MINUTE, HOUR = timedelta(minutes=1), timedelta(hours=1)
+
+
+def by_address(route: str) -> Limit:
+    return Limit(route, ADDRESS, "limit_per_address", MINUTE)
+
+
+# Counted per e-mail whether or not an account has it: a 429 tells nothing.
+MAILS = Limit("mails", EMAIL, "limit_mails_per_email", HOUR)
+PAYMENTS = Limit("paiements", SCHOOL, "limit_payments_per_school", HOUR)
+IMPORTS = Limit("imports", SCHOOL, "limit_imports_per_school", HOUR)
+RESENDS = Limit("renvois", SCHOOL, "limit_resends_per_school", HOUR)
+
+
+class RateLimiter:
+    def __init__(
+        self, conninfo: str, schema: str, secret: str, clock: Clock, hops: int
+    ) -> None:
+        self.table = sql.Identifier(schema, "rate_limits")
+        self._key = hashlib.sha256(f"limits:{secret}".encode()).digest()
+        self.clock = clock
+        # How many proxies in front of the gateway add to X-Forwarded-For.
+        self.hops = hops
+        self._checks = 0
+        self.pool = ConnectionPool(
+            conninfo,
+            min_size=0,
+            max_size=4,
+            kwargs={"autocommit": True},
+            open=True,
+            name="rate-limits",
+        )
+        self._create(schema)
+
+    def _create(self, schema: str) -> None:
+        with self.pool.connection() as conn:
+            conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"{schema}.limits",))
+            try:
+                found = conn.execute(
+                    "SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)
+                ).fetchone()
+                if found is None:
+                    conn.execute(
+                        sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema))
+                    )
+                conn.execute(
+                    sql.SQL(
+                        "CREATE TABLE IF NOT EXISTS {} (counter bytea NOT NULL,"
+                        " window_start timestamptz NOT NULL, hits int NOT NULL,"
+                        " PRIMARY KEY (counter, window_start))"
+                    ).format(self.table)
+                )
+            finally:
+                conn.execute(
+                    "SELECT pg_advisory_unlock(hashtext(%s))", (f"{schema}.limits",)
+                )
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def client_address(self, request: Request) -> str:
+        """The address the request came from: the socket's, or, behind
+        `hops` trusted proxies, the one the outermost of them saw."""
+        if self.hops:
+            chain = [
+                part.strip()
+                for part in request.headers.get("X-Forwarded-For", "").split(",")
+                if part.strip()
+            ]
+            if len(chain) >= self.hops:
+                return chain[-self.hops]
+        return request.remote_addr or ""
+
+    def check(
+        self,
+        limits: tuple[Limit, ...],
+        settings: Any,
+        request: Request,
+        data: dict[str, Any] | None,
+        account: dict[str, Any] | None,
+    ) -> None:
+        """Count this request against each limit; RateLimited if one is
+        exceeded (every limit counts it all the same)."""
+        now = self.clock.now()
+        longest = 0
+        for limit in limits:
+            value = self._value(limit, request, data, account)
+            if value is None:
+                continue
+            allowed = int(getattr(settings, limit.setting))
+            wait = self._hit(f"{limit.name}:{limit.by}:{value}", allowed, limit, now)
+            longest = max(longest, wait)
+        self._checks += 1
+        if self._checks % SWEEP_EVERY == 0:
+            self._sweep(now)
+        if longest:
+            raise RateLimited(longest)
+
+    def _value(
+        self,
+        limit: Limit,
+        request: Request,
+        data: dict[str, Any] | None,
+        account: dict[str, Any] | None,
+    ) -> str | None:
+        if limit.by == ADDRESS:
+            return self.client_address(request)
+        if limit.by == EMAIL:
+            email = (data or {}).get("email")
+            return inputs.lookup_address(email) if isinstance(email, str) else None
+        return str(account["account_id"]) if account else None
+
+    def _hit(self, counter: str, allowed: int, limit: Limit, now: datetime) -> int:
+        """Seconds until the window ends if this hit is over the limit, else 0."""
+        span = limit.window.total_seconds()
+        start = datetime.fromtimestamp(now.timestamp() // span * span, now.tzinfo)
+        key = hmac.digest(self._key, counter.encode(), "sha256")[:16]
+        with self.pool.connection() as conn:
+            (hits,) = conn.execute(
+                sql.SQL(
+                    "INSERT INTO {0} AS t (counter, window_start, hits)"
+                    " VALUES (%s, %s, 1) ON CONFLICT (counter, window_start)"
+                    " DO UPDATE SET hits = t.hits + 1 RETURNING hits"
+                ).format(self.table),
+                (key, start),
+            ).fetchone()
+        if hits <= allowed:
+            return 0
+        return max(1, math.ceil((start + limit.window - now).total_seconds()))
+
+    def _sweep(self, now: datetime) -> None:
+        with self.pool.connection() as conn:
+            conn.execute(
+                sql.SQL("DELETE FROM {} WHERE window_start < %s").format(self.table),
+                (now - KEPT,),
+            )
+
+
+class RateLimits(DependencyProvider):
+    """Injects this process's RateLimiter."""
+
+    def setup(self) -> None:
+        settings = Settings.from_env()
+        self.limiter = RateLimiter(
+            settings.postgres_conninfo(),
+            settings.schema("gateway"),
+            settings.secret_key.get_secret_value(),
+            clock_from_settings(settings.clock_offset_file),
+            settings.trusted_proxy_hops,
+        )
+
+    def stop(self) -> None:
+        self.limiter.close()
+
+    kill = stop
+
+    def get_dependency(self, worker_ctx: Any) -> RateLimiter:
+        return self.limiter
