@@ -40,6 +40,9 @@ HOLD_ATTEMPTS = 10
 # How long a cart read waits for the list to show the last writes.
 LIST_CATCH_UP_SECONDS = 2.0
 CONFIRM_ATTEMPTS = 20
+ERASED_FILE = (
+    "La convocation n'est plus disponible : le dossier du candidat a été effacé."
+)
 
 
 class ReservationNotFound(LookupError):
@@ -52,6 +55,8 @@ class BookingApplication(Inventory):
 
     name: ClassVar[str] = "booking"
     published: ClassVar = PUBLISHED
+    # `ReservationConfirmed` opens who the seat is for (publications.py).
+    publishes_sealed: ClassVar = True
     # Seats and candidates are read on every hold: kept in memory as this
     # process last saved them, read from the store only on a miss. Another
     # replica's write makes a copy stale: the save then fails its version check
@@ -96,7 +101,7 @@ class BookingApplication(Inventory):
         self._known_seats(session_id, catalogue)
 
         def act(mark: Any) -> dict[str, Any]:
-            def attempt() -> dict[str, Any]:
+            def attempt() -> Reservation:
                 candidate = self._candidate(school_id, neph)
                 seats = self._seats(session_id)
                 reservation = Reservation.hold(uuid4(), candidate, seats, self.now)
@@ -106,14 +111,16 @@ class BookingApplication(Inventory):
                     )
                 except Exception as exc:
                     self._saved_after_all(reservation.id, exc)
-                return reservation_row(reservation)
+                return reservation
 
             with self.locks.held(session_id):
-                return self.on_the_stores_word(
+                held = self.on_the_stores_word(
                     lambda: retry_on_conflict(
                         attempt, HOLD_ATTEMPTS, BookingError(BUSY)
                     )
                 )
+            # Named once the session's lock is given back.
+            return self._answer(held, just_held=True)
 
         return once(self, request, act, self._replay_hold)
 
@@ -136,7 +143,7 @@ class BookingApplication(Inventory):
         raise PlatformError("resultat_incertain", UNCERTAIN, status=504) from failure
 
     def _replay_hold(self, reservation_id: str) -> dict[str, Any]:
-        return reservation_row(self._get(UUID(reservation_id)))
+        return self._answer(self._get(UUID(reservation_id)))
 
     def first_hold(self, request: Idempotent | None) -> dict[str, Any] | None:
         """The reservation an earlier request with this key made, if any."""
@@ -154,15 +161,14 @@ class BookingApplication(Inventory):
         new seat taken and the old one freed in one commit."""
         current = self._get(reservation_id, school_id)
         if current.session_id == session_id:
-            return reservation_row(current)
-        self._known_candidate(school_id, current.neph, catalogue)
+            return self._answer(current)
         self._known_seats(session_id, catalogue)
 
-        def attempt() -> dict[str, Any]:
+        def attempt() -> Reservation:
             old = self._get(reservation_id, school_id)
             old.release(MOVED, self.now)
             freed = self._given_back(old, MOVED)
-            candidate = self._candidate(school_id, old.neph)
+            candidate = self._bookable(old.bookable_id)
             for aggregate in freed:
                 if aggregate.id == candidate.id:
                     candidate = aggregate  # the one whose claim was just freed
@@ -176,38 +182,40 @@ class BookingApplication(Inventory):
             )
             changed = {a.id: a for a in (*freed, candidate, new_seats)}
             self.save(old, new, *changed.values())
-            return reservation_row(new)
+            return new
 
         with self.locks.held(current.session_id, session_id):
-            return self.on_the_stores_word(
+            moved = self.on_the_stores_word(
                 lambda: retry_on_conflict(
                     attempt, HOLD_ATTEMPTS, BookingError(CHANGED_MEANWHILE)
                 )
             )
+        return self._answer(moved, just_held=True)
 
     def release(self, school_id: str | None, reservation_id: UUID, reason: str) -> dict:
         """Give a held seat back (removed from the cart, expired)."""
         session_id = self._get(reservation_id, school_id).session_id
 
-        def attempt() -> dict[str, Any]:
+        def attempt() -> Reservation:
             reservation = self._get(reservation_id, school_id)
             reservation.release(reason, self.now)
             self.save(reservation, *self._given_back(reservation, reason))
-            return reservation_row(reservation)
+            return reservation
 
         with self.locks.held(session_id):
-            return self.on_the_stores_word(
+            released = self.on_the_stores_word(
                 lambda: retry_on_conflict(
                     attempt, HOLD_ATTEMPTS, BookingError(CHANGED_MEANWHILE)
                 )
             )
+        return self._answer(released)
 
     def _given_back(self, reservation: Reservation, reason: str) -> list[Any]:
         """The candidate's claim and the session's seat, freed. A reservation
         written before seats were booking's has neither to free."""
         freed: list[Any] = []
         try:
-            candidate = self._candidate(reservation.school_id, reservation.neph)
+            candidate = self._bookable(reservation.bookable_id)
             candidate.free(reservation.id)
             freed.append(candidate)
         except AggregateNotFoundError:
@@ -254,6 +262,12 @@ class BookingApplication(Inventory):
         return retry_on_conflict(
             attempt, CONFIRM_ATTEMPTS, BookingError(CHANGED_MEANWHILE)
         )
+
+    def sealed_subject(self, event: Any) -> UUID | None:
+        """A confirmation opens its candidate's data; seats' events, nothing."""
+        if isinstance(event, Reservation.Confirmed):
+            return event.candidate_id
+        return None
 
     # -- queries ---------------------------------------------------------------------
 
@@ -317,9 +331,12 @@ class BookingApplication(Inventory):
             return reservation
 
         reservation = self.on_the_stores_word(confirmed)
+        who = self.candidate_keys.opened(reservation.candidate_id, reservation.personal)
+        if not who["candidate_name"]:
+            raise BookingError(ERASED_FILE)
         secret = self.settings.secret_key.get_secret_value()
         return render_convocation(
-            convocation_fields(reservation, reservation.id, secret)
+            convocation_fields(reservation, who, reservation.id, secret)
         )
 
     # -- helpers ---------------------------------------------------------------------
@@ -327,6 +344,16 @@ class BookingApplication(Inventory):
     @property
     def now(self) -> Any:
         return self.clock.now()
+
+    def _answer(self, reservation: Reservation, just_held: bool = False) -> dict:
+        """A reservation as the school reads it, its candidate opened. Just
+        held (the file was found bookable, so not erased), with the key this
+        process remembers: a hold makes no round trip to the key store."""
+        keys = self.candidate_keys
+        open_ = keys.opened_recent if just_held else keys.opened
+        return reservation_row(
+            reservation, open_(reservation.candidate_id, reservation.personal)
+        )
 
     def _get(self, reservation_id: UUID, school_id: str | None = None) -> Reservation:
         try:

@@ -1,10 +1,12 @@
 """What a convocation prints (NO-4), from a confirmed reservation or from the
-event that confirmed it: both carry the same names. Booking adds what only it
-can: the verification code (under the platform's secret) and the last day on
-which the school may still change or cancel the seat (BO-6, BO-7)."""
+event that confirmed it (both carry the same names) and its candidate, opened.
+Booking adds what only it can: the verification code (under the platform's
+secret) and the last day on which the school may still change or cancel the
+seat (BO-6, BO-7)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -26,16 +28,18 @@ def change_deadline(exam_starts_at: datetime, departement: str) -> date | None:
     )
 
 
-def convocation_fields(source: Any, reservation_id: Any, secret: str) -> dict:
-    """The convocation's data; `source` is a Reservation or its Confirmed event."""
-    departement = getattr(source, "departement", "")
-    deadline = change_deadline(source.exam_starts_at, departement)
+def convocation_fields(
+    source: Any, who: Mapping[str, str], reservation_id: Any, secret: str
+) -> dict:
+    """The convocation's data; `source` is a Reservation or its Confirmed
+    event, `who` its candidate as opened (services/booking/sealed.py)."""
+    deadline = change_deadline(source.exam_starts_at, source.departement)
     return {
         "reservation_id": str(reservation_id),
-        "candidate_name": source.candidate_name,
-        "birth_date": getattr(source, "birth_date", "") or None,
-        "neph": source.neph,
-        "school_name": getattr(source, "school_name", "") or None,
+        "candidate_name": who["candidate_name"],
+        "birth_date": who["birth_date"] or None,
+        "neph": who["neph"],
+        "school_name": source.school_name or None,
         "centre_name": source.centre_name,
         "centre_address": source.centre_address,
         "centre_city": source.centre_city,

@@ -70,7 +70,10 @@ def check_bookable(exam_starts_at: datetime, now: datetime) -> None:
 
 
 class Reservation(Aggregate):
-    """One candidate's seat in one session, from the cart onwards (BO-2…BO-5)."""
+    """One candidate's seat in one session, from the cart onwards (BO-2…BO-5).
+
+    Who it is for is the bookable file's sealed copy (`personal`), carried as
+    it is: a hold neither seals nor opens anything."""
 
     @staticmethod
     def create_id(reservation_id: UUID) -> UUID:
@@ -80,18 +83,17 @@ class Reservation(Aggregate):
         reservation_id: UUID
         school_id: str
         candidate_id: UUID
-        neph: str
-        candidate_name: str
+        # The BookableCandidate the seat was claimed from (its id, not the NEPH).
+        bookable_id: UUID
+        personal: str
         session_id: UUID
         centre_name: str
         centre_city: str
+        centre_address: str
         exam_starts_at: datetime
         expires_at: datetime
-        centre_address: str = ""
-        # What the convocation prints (absent from reservations held before).
-        birth_date: str = ""
-        school_name: str = ""
-        departement: str = ""
+        school_name: str
+        departement: str
 
     @event(Held)
     def __init__(
@@ -99,31 +101,29 @@ class Reservation(Aggregate):
         reservation_id: UUID,
         school_id: str,
         candidate_id: UUID,
-        neph: str,
-        candidate_name: str,
+        bookable_id: UUID,
+        personal: str,
         session_id: UUID,
         centre_name: str,
         centre_city: str,
+        centre_address: str,
         exam_starts_at: datetime,
         expires_at: datetime,
-        centre_address: str = "",
-        birth_date: str = "",
-        school_name: str = "",
-        departement: str = "",
+        school_name: str,
+        departement: str,
     ) -> None:
         self.school_id = school_id
-        self.centre_address = centre_address
-        self.birth_date = birth_date
-        self.school_name = school_name
-        self.departement = departement
         self.candidate_id = candidate_id
-        self.neph = neph
-        self.candidate_name = candidate_name
+        self.bookable_id = bookable_id
+        self.personal = personal
         self.session_id = session_id
         self.centre_name = centre_name
         self.centre_city = centre_city
+        self.centre_address = centre_address
         self.exam_starts_at = exam_starts_at
         self.expires_at = expires_at
+        self.school_name = school_name
+        self.departement = departement
         self.status = IN_CART
 
     @classmethod
@@ -143,17 +143,15 @@ class Reservation(Aggregate):
             reservation_id=reservation_id,
             school_id=candidate.school_id,
             candidate_id=candidate.candidate_id,
-            neph=candidate.neph,
-            candidate_name=candidate.candidate_name,
+            bookable_id=candidate.id,
+            personal=candidate.personal,
             session_id=seats.id,
             centre_name=seats.centre_name,
             centre_city=seats.centre_city,
             centre_address=seats.centre_address,
             exam_starts_at=seats.starts_at,
             expires_at=expires_at or now + HOLD_DURATION,
-            # Copies made before these were kept lack them.
-            birth_date=getattr(candidate, "birth_date", ""),
-            school_name=getattr(candidate, "school_name", ""),
+            school_name=candidate.school_name,
             departement=seats.departement,
         )
 
@@ -171,23 +169,21 @@ class Reservation(Aggregate):
         self.status = reason
 
     class Confirmed(Aggregate.Event):
-        """Paid. Carries what the convocation needs, so that the relay builds
-        `ReservationConfirmed` from this event alone."""
+        """Paid. Carries what the convocation needs (who, sealed), so that the
+        relay builds `ReservationConfirmed` from this event alone."""
 
         checkout_id: UUID
         confirmed_at: datetime
         school_id: str
         candidate_id: UUID
-        candidate_name: str
-        neph: str
+        personal: str
         session_id: UUID
         centre_name: str
         centre_address: str
         centre_city: str
         exam_starts_at: datetime
-        birth_date: str = ""
-        school_name: str = ""
-        departement: str = ""
+        school_name: str
+        departement: str
 
     def confirm(self, checkout_id: UUID, at: datetime) -> bool:
         """Paid: the seat is the candidate's. False if it left the cart before."""
@@ -198,23 +194,16 @@ class Reservation(Aggregate):
             confirmed_at=at,
             school_id=self.school_id,
             candidate_id=self.candidate_id,
-            candidate_name=self.candidate_name,
-            neph=self.neph,
+            personal=self.personal,
             session_id=self.session_id,
             centre_name=self.centre_name,
             centre_address=self.centre_address,
             centre_city=self.centre_city,
             exam_starts_at=self.exam_starts_at,
-            **self.convocation_extras,
+            school_name=self.school_name,
+            departement=self.departement,
         )
         return True
-
-    @property
-    def convocation_extras(self) -> dict[str, str]:
-        """Birth date, school, département: absent from reservations held
-        before they were kept."""
-        keys = ("birth_date", "school_name", "departement")
-        return {key: getattr(self, key, "") for key in keys}
 
     @event(Confirmed)
     def _confirmed(
@@ -223,16 +212,14 @@ class Reservation(Aggregate):
         confirmed_at: datetime,
         school_id: str,
         candidate_id: UUID,
-        candidate_name: str,
-        neph: str,
+        personal: str,
         session_id: UUID,
         centre_name: str,
         centre_address: str,
         centre_city: str,
         exam_starts_at: datetime,
-        birth_date: str = "",
-        school_name: str = "",
-        departement: str = "",
+        school_name: str,
+        departement: str,
     ) -> None:
         self.status = CONFIRMED
 

@@ -24,6 +24,7 @@ from services.booking.domain import (
     BookingError,
     CandidateNotBookable,
 )
+from services.booking.sealed import CandidateKeys
 from services.booking.seats import BookableCandidate, SessionSeats
 from services.common import inputs
 from services.common.group_commit import GroupCommit
@@ -82,6 +83,11 @@ class Inventory(ServiceApplication):
     def locks(self) -> SeatLocks:
         return SeatLocks()
 
+    @cached_property
+    def candidate_keys(self) -> CandidateKeys:
+        """Candidates' keys of booking's own, in the key store."""
+        return CandidateKeys(self.keystore, owner=self.name)
+
     def _known_candidate(self, school_id: str, neph: str, catalogue: Catalogue) -> None:
         """BO-1: that booking has a copy of the school's file for this NEPH;
         asked to candidates only when the copy has not heard of it yet."""
@@ -106,22 +112,33 @@ class Inventory(ServiceApplication):
         school_id: str,
         neph: str,
         candidate_id: UUID,
-        name: str,
+        name: str | None,
         tracking: Any = None,
         birth_date: str = "",
         school_name: str = "",
     ) -> None:
+        """A file booking may book (BO-1): who it is, sealed with the
+        candidate's key. `name` None: the activation's message was sealed
+        for a candidate erased since, so nothing is sealed (no key is made
+        again for them) and the erasure, on its way, ends the file."""
+        neph = inputs.compact(neph)
+        who = {"candidate_name": name, "birth_date": birth_date, "neph": neph}
+
+        def sealed() -> str:
+            return "" if name is None else self.candidate_keys.seal(candidate_id, who)
+
         def attempt() -> None:
             try:
                 candidate = self._candidate(school_id, neph)
-                candidate.activate(candidate_id, name, birth_date, school_name)
+                # Told twice, or ended already: nothing to seal or change.
+                if candidate.takes(candidate_id):
+                    candidate.activate(candidate_id, sealed(), school_name)
             except AggregateNotFoundError:
                 candidate = BookableCandidate(
+                    id=BookableCandidate.create_id(school_id, neph),
                     school_id=school_id,
-                    neph=inputs.compact(neph),
                     candidate_id=candidate_id,
-                    candidate_name=name,
-                    birth_date=birth_date,
+                    personal=sealed(),
                     school_name=school_name,
                 )
             self.save(candidate, tracking=tracking)
@@ -137,8 +154,13 @@ class Inventory(ServiceApplication):
     def candidate_erased(
         self, school_id: str, neph: str, candidate_id: UUID, tracking: Any
     ) -> None:
-        """Forget an erased file's name and birth date; it takes no new seat."""
+        """An erased file takes no new seat; what booking sealed of its
+        candidate can no longer be opened, anywhere."""
         self._file_ended(school_id, neph, candidate_id, tracking, erased=True)
+        # After the file is ended here: an activation saved before it (heard
+        # of late, after the candidates service forgot the keys) sealed with a
+        # key made again, forgotten now; one heard of after seals nothing.
+        self.candidate_keys.forget(candidate_id)
 
     def _file_ended(
         self,
@@ -148,6 +170,8 @@ class Inventory(ServiceApplication):
         tracking: Any,
         erased: bool,
     ) -> None:
+        neph = inputs.compact(neph)
+
         def attempt() -> None:
             try:
                 candidate = self._candidate(school_id, neph)
@@ -156,10 +180,10 @@ class Inventory(ServiceApplication):
                 # type has its queue and its retries): recorded, so that the
                 # activation, when it comes, finds the file ended.
                 candidate = BookableCandidate(
+                    id=BookableCandidate.create_id(school_id, neph),
                     school_id=school_id,
-                    neph=inputs.compact(neph),
                     candidate_id=candidate_id,
-                    candidate_name="",
+                    personal="",
                 )
             if erased:
                 candidate.erase(candidate_id)
@@ -254,6 +278,11 @@ class Inventory(ServiceApplication):
         """Booking's copy of a school's file (AggregateNotFoundError if none)."""
         key = BookableCandidate.create_id(school_id, inputs.compact(neph))
         return self._load(key, to_change)
+
+    def _bookable(self, bookable_id: UUID) -> BookableCandidate:
+        """The file a reservation claimed its seat from (AggregateNotFoundError
+        if none)."""
+        return self._load(bookable_id)
 
     def _seats(self, session_id: UUID, to_change: bool = True) -> SessionSeats:
         try:

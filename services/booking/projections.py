@@ -14,14 +14,16 @@ from eventsourcing.utils import get_topic
 from psycopg import sql
 
 from services.booking.domain import CONFIRMED, IN_CART, PARIS, Reservation
+from services.booking.sealed import opened
 from services.booking.seats import BookableCandidate
 from services.common.projection import ReadModel, ReadModelView
 from services.common.text import fold
 
 
-def reservation_row(source: Any) -> dict[str, Any]:
+def reservation_row(source: Any, who: Mapping[str, str]) -> dict[str, Any]:
     """A reservation as every answer shows it, from the aggregate (attributes)
-    or from a row of the list (columns): one shape, written once."""
+    or from a row of the list (columns), and its candidate as opened
+    (services/booking/sealed.py): one shape, written once."""
     if isinstance(source, Mapping):
         value = source.__getitem__
         reservation_id = source["reservation_id"]
@@ -31,8 +33,8 @@ def reservation_row(source: Any) -> dict[str, Any]:
     return {
         "id": str(reservation_id),
         "candidate_id": str(value("candidate_id")),
-        "neph": value("neph"),
-        "candidate_name": value("candidate_name"),
+        "neph": who["neph"],
+        "candidate_name": who["candidate_name"],
         "session_id": str(value("session_id")),
         "centre_name": value("centre_name"),
         "centre_city": value("centre_city"),
@@ -43,18 +45,23 @@ def reservation_row(source: Any) -> dict[str, Any]:
 
 
 class ReservationListView(ReadModelView):
+    """The school's reservations. Who each is for stays sealed, as the hold
+    copied it (`personal`): opened when the school reads its list, with one
+    read of the key store for the whole list."""
+
     tables = ("reservation_list",)
 
     def create_statements(self) -> list[sql.Composable]:
         return [
+            _drop_list_in_clear(self.datastore.schema, self.tracking_table_name),
             sql.SQL(
                 "CREATE TABLE IF NOT EXISTS {} (reservation_id uuid PRIMARY KEY,"
-                " school_id text NOT NULL, candidate_id uuid NOT NULL, neph text,"
-                " candidate_name text, search_text text, session_id uuid NOT NULL,"
+                " school_id text NOT NULL, candidate_id uuid NOT NULL,"
+                " personal text, session_id uuid NOT NULL,"
                 " centre_name text, centre_city text,"
                 " exam_starts_at timestamptz NOT NULL, expires_at timestamptz NOT NULL,"
                 " status text NOT NULL, created_at timestamptz NOT NULL)"
-            ).format(self.table("reservation_list"))
+            ).format(self.table("reservation_list")),
         ]
 
     def add(self, row: dict[str, Any], tracking: Tracking) -> None:
@@ -66,11 +73,11 @@ class ReservationListView(ReadModelView):
 
     def forget_candidate(self, candidate_id: Any, tracking: Tracking) -> None:
         """An erased file's rows keep the seat, its session and status (the
-        school's purchase), not who it was for."""
+        school's purchase), not who it was for (unreadable already: its key
+        is forgotten)."""
         self.write(
             sql.SQL(
-                "UPDATE {} SET candidate_name = '', search_text = '', neph = ''"
-                " WHERE candidate_id = %(candidate)s"
+                "UPDATE {} SET personal = NULL WHERE candidate_id = %(candidate)s"
             ).format(self.table("reservation_list")),
             {"candidate": candidate_id},
             tracking,
@@ -106,32 +113,39 @@ class ReservationListView(ReadModelView):
         exam_date: str | None = None,
         status: str | None = None,
     ) -> list[dict[str, Any]]:
-        """BO-5: by candidate name, NEPH, exam date."""
+        """BO-5: by candidate name, NEPH, exam date. Names and NEPHs are
+        compared once opened: a school's own list, read in full anyway."""
         day = date.fromisoformat(exam_date) if exam_date else None
         start = datetime.combine(day, time(0), PARIS) if day else None
         end = start + timedelta(days=1) if start else None
-        needle = text.strip()
         query = sql.SQL(
             "SELECT * FROM {} WHERE school_id = %(school)s"
             " AND (%(status)s::text IS NULL OR status = %(status)s)"
-            " AND (%(text)s = '' OR neph LIKE %(prefix)s OR search_text LIKE %(like)s)"
             " AND (%(start)s::timestamptz IS NULL OR"
             " (exam_starts_at >= %(start)s AND exam_starts_at < %(end)s))"
             " ORDER BY exam_starts_at"
         ).format(self.table("reservation_list"))
-        params = {
-            "school": school_id,
-            "status": status,
-            "text": needle,
-            "prefix": f"{needle}%",
-            "like": f"%{fold(needle)}%",
-            "start": start,
-            "end": end,
-        }
+        params = {"school": school_id, "status": status, "start": start, "end": end}
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(query, params)
             rows = curs.fetchall()
-        return [reservation_row(r) for r in rows]
+        keys = self.vault.keys_of({r["candidate_id"] for r in rows if r["personal"]})
+        shown = [
+            reservation_row(
+                r, opened(keys.get(r["candidate_id"]), r["candidate_id"], r["personal"])
+            )
+            for r in rows
+        ]
+        needle = text.strip()
+        if not needle:
+            return shown
+        folded = fold(needle)
+        return [
+            r
+            for r in shown
+            if (r["neph"] and r["neph"].startswith(needle))
+            or (folded and folded in fold(r["candidate_name"]))
+        ]
 
     def overdue(self, now: datetime) -> list[Any]:
         with self.datastore.transaction(commit=False) as curs:
@@ -165,9 +179,9 @@ class ReservationList(Projection[ReservationListView]):
                 "reservation_id": e.originator_id,
                 "school_id": e.school_id,
                 "candidate_id": e.candidate_id,
-                "neph": e.neph,
-                "candidate_name": e.candidate_name,
-                "search_text": fold(e.candidate_name),
+                # Copied sealed, as the hold copied it: nothing opened here
+                # (absent from holds made before booking sealed them).
+                "personal": getattr(e, "personal", None) or None,
                 "session_id": e.session_id,
                 "centre_name": e.centre_name,
                 "centre_city": e.centre_city,
@@ -190,6 +204,21 @@ class ReservationList(Projection[ReservationListView]):
     @process_event.register
     def _(self, e: BookableCandidate.Erased, tracking: Tracking) -> None:
         self.view.forget_candidate(e.candidate_id, tracking)
+
+
+def _drop_list_in_clear(schema: str, tracking_table: str) -> sql.Composable:
+    """A list built by an earlier version kept names and NEPHs in clear:
+    dropped, with its position, so that it is built again from the log."""
+    return sql.SQL(
+        "DO $$ BEGIN IF EXISTS (SELECT 1 FROM information_schema.columns"
+        " WHERE table_schema = {schema} AND table_name = 'reservation_list'"
+        " AND column_name = 'candidate_name') THEN"
+        " DROP TABLE {table}; TRUNCATE {tracking}; END IF; END $$"
+    ).format(
+        schema=sql.Literal(schema),
+        table=sql.Identifier(schema, "reservation_list"),
+        tracking=sql.Identifier(schema, tracking_table),
+    )
 
 
 READ_MODELS = {"reservation_list": ReadModel(ReservationList, ReservationListView)}

@@ -6,9 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from services.booking.convocations import convocation_fields
-from services.booking.domain import (
-    Reservation,
-)
+from services.booking.domain import Reservation
+from services.booking.sealed import shown
 from services.booking.seats import SessionSeats
 from services.common import contracts
 from services.common.store import Publication
@@ -33,10 +32,16 @@ def _slot_released(e: SessionSeats.SlotReleased, app: Any) -> dict[str, Any]:
 
 
 def _confirmed(e: Reservation.Confirmed, app: Any) -> dict[str, Any]:
+    # Opened with the keys the relay read for its whole batch.
+    opened = app.vault.unseal(e.candidate_id, e.personal) if e.personal else None
+    secret = app.settings.secret_key.get_secret_value()
+    fields = convocation_fields(e, shown(opened), e.originator_id, secret)
+    if opened is None:
+        # Erased before this was published: nothing of them travels, and no
+        # key is made again for them to seal the code with.
+        fields.update(dict.fromkeys(contracts.ReservationConfirmed.personal))
     return {
-        **convocation_fields(
-            e, e.originator_id, app.settings.secret_key.get_secret_value()
-        ),
+        **fields,
         "reservation_id": e.originator_id,
         "school_id": e.school_id,
         "candidate_id": e.candidate_id,

@@ -171,37 +171,37 @@ class SessionSeats(CopiedCheaply, Aggregate):
 
 class BookableCandidate(CopiedCheaply, Aggregate):
     """A school's activated file for a NEPH, and the one upcoming seat it may
-    hold (BO-1, BO-2), as candidates published it."""
+    hold (BO-1, BO-2), as candidates published it.
+
+    Who the candidate is (name, birth date, NEPH) is kept sealed with the
+    candidate's key (`personal`, sealed by the application): a reservation
+    copies it as it is, and forgetting the key erases every copy at once.
+    """
 
     @staticmethod
     def create_id(school_id: str, neph: str) -> UUID:
-        # Found from what the school types (its NEPH), with no index to query.
+        # Found from what the school types (its NEPH), with no index to query;
+        # a name-based UUID, so the NEPH itself is kept nowhere in clear.
         return uuid5(NAMESPACE_URL, f"pmc-bookable:{school_id}:{neph}")
 
     class Activated(Aggregate.Created):
         school_id: str
-        neph: str
         candidate_id: UUID
-        candidate_name: str
-        # For the convocation (absent from files activated before).
-        birth_date: str = ""
+        personal: str
         school_name: str = ""
 
     @event(Activated)
     def __init__(
         self,
+        id: UUID,  # create_id(school_id, neph): the NEPH is not kept
         school_id: str,
-        neph: str,
         candidate_id: UUID,
-        candidate_name: str,
-        birth_date: str = "",
+        personal: str,
         school_name: str = "",
     ) -> None:
         self.school_id = school_id
-        self.neph = neph
         self.candidate_id = candidate_id
-        self.candidate_name = candidate_name
-        self.birth_date = birth_date
+        self.personal = personal
         self.school_name = school_name
         self.bookable = True
         self.reservation_id: UUID | None = None
@@ -210,42 +210,33 @@ class BookableCandidate(CopiedCheaply, Aggregate):
         # activation is heard of after. A dict: snapshots are JSON.
         self.ended: dict[str, bool] = {}
 
+    def takes(self, candidate_id: UUID) -> bool:
+        """Whether activating this file would change anything (before its
+        data is sealed: an ended file's key must not be made again)."""
+        if str(candidate_id) in self.ended:
+            return False  # archived already: heard of late, the activation is past
+        return not (self.bookable and self.candidate_id == candidate_id)
+
     class Reactivated(Aggregate.Event):
         candidate_id: UUID
-        candidate_name: str
-        birth_date: str = ""
+        personal: str
         school_name: str = ""
 
     def activate(
-        self,
-        candidate_id: UUID,
-        candidate_name: str,
-        birth_date: str = "",
-        school_name: str = "",
+        self, candidate_id: UUID, personal: str, school_name: str = ""
     ) -> None:
         """The file (or a new file for the same NEPH) is activated."""
-        if str(candidate_id) in self.ended:
-            return  # archived already: heard of late, the activation is past
-        if self.bookable and self.candidate_id == candidate_id:
-            return  # told twice (the event after a lookup): nothing changes
-        self._reactivated(
-            candidate_id=candidate_id,
-            candidate_name=candidate_name,
-            birth_date=birth_date,
-            school_name=school_name,
-        )
+        if self.takes(candidate_id):
+            self._reactivated(
+                candidate_id=candidate_id, personal=personal, school_name=school_name
+            )
 
     @event(Reactivated)
     def _reactivated(
-        self,
-        candidate_id: UUID,
-        candidate_name: str,
-        birth_date: str = "",
-        school_name: str = "",
+        self, candidate_id: UUID, personal: str, school_name: str = ""
     ) -> None:
         self.candidate_id = candidate_id
-        self.candidate_name = candidate_name
-        self.birth_date = birth_date
+        self.personal = personal
         self.school_name = school_name
         self.bookable = True
 
@@ -267,9 +258,9 @@ class BookableCandidate(CopiedCheaply, Aggregate):
         candidate_id: UUID
 
     def erase(self, candidate_id: UUID) -> None:
-        """That file was erased (TR-4): no new seat, and its name and birth
-        date are no longer kept here. The reservations' list forgets them too
-        (projections.py)."""
+        """That file was erased (TR-4): no new seat, and its sealed data is
+        dropped here (its key is forgotten too: every copy is unreadable). The
+        reservations' list forgets it too (projections.py)."""
         self._erased(candidate_id=candidate_id)
 
     @event(Erased)
@@ -277,8 +268,7 @@ class BookableCandidate(CopiedCheaply, Aggregate):
         self.ended[str(candidate_id)] = True
         if self.candidate_id == candidate_id:
             self.bookable = False
-            self.candidate_name = ""
-            self.birth_date = ""
+            self.personal = ""
 
     def check_bookable(self) -> None:
         if not self.bookable:

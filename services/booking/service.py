@@ -166,7 +166,7 @@ class BookingService:
             p["school_id"],
             p["neph"],
             p["candidate_id"],
-            p["candidate_name"] or "",
+            None if event.erased else p["candidate_name"] or "",
             event.tracking,
             birth_date=p.get("birth_date") or "",
             school_name=p.get("school_name") or "",
@@ -182,7 +182,7 @@ class BookingService:
 
     @consume("candidates", contracts.CandidateErased)
     def on_candidate_erased(self, event: Delivered) -> None:
-        """An erased file: its name and birth date are forgotten here (TR-4)."""
+        """An erased file: what booking sealed of it opens no more (TR-4)."""
         p = event.payload
         self.app.on_candidate_erased(
             p["school_id"], p["neph"], p["candidate_id"], event.tracking

@@ -316,24 +316,24 @@ class Relay(LogFollower):
         # A leader that cannot reach the broker gives the lead back at once.
         self.publisher.connect()
 
-    def next_batch(self) -> list[Notification]:
-        notifications = super().next_batch()
-        if self.app.publishes_sealed and notifications:
-            # The keys of the batch's subjects, to open what the events seal
-            # and seal what the messages carry: two queries, not two per event.
-            ids = {n.originator_id for n in notifications}
-            self._keys = self.app.vault.keys_of(ids)
-            # Their bus keys, made at once for the subjects that have none yet
-            # (a batch of new candidates): one INSERT, not one per event. Only
-            # for subjects whose own key still exists: an erased one never
-            # gets a key again.
-            self._bus_keys = self.app.keystore.made(self._keys)
-        return notifications
-
     def _encode_all(self, notifications: Sequence[Notification]) -> list[Encoded]:
+        read = [(n, *self.app.mapper.read(n)) for n in notifications]
+        if self.app.publishes_sealed:
+            self._read_keys(event for _, event, _ in read)
         with self._unsealing(), self._remembering():
-            encoded = [self._encode(n) for n in notifications]
+            encoded = [self._encode(*one) for one in read]
         return [m for m in encoded if m is not None]
+
+    def _read_keys(self, events: Iterable[Any]) -> None:
+        """The keys of the batch's subjects, to open what the events seal and
+        seal what the messages carry: two queries, not two per event."""
+        subjects = {self.app.sealed_subject(e) for e in events}
+        self._keys = self.app.vault.keys_of(s for s in subjects if s is not None)
+        # Their bus keys, made at once for the subjects that have none yet (a
+        # batch of new candidates): one INSERT, not one per event. Only for
+        # subjects whose own key still exists: an erased one never gets a key
+        # again.
+        self._bus_keys = self.app.keystore.made(self._keys)
 
     def _remembering(self) -> Any:
         remembering = getattr(self.app.keystore, "remembering", None)
@@ -347,9 +347,10 @@ class Relay(LogFollower):
             return contextlib.nullcontext()
         return self.app.vault.unsealing_with(self._keys)
 
-    def _encode(self, notification: Notification) -> Encoded | None:
+    def _encode(
+        self, notification: Notification, event: Any, correlation_id: str | None
+    ) -> Encoded | None:
         publication = self._publications[notification.topic]
-        event, correlation_id = self.app.mapper.read(notification)
         body = publication.dump(event, self.app)
         if body is None:
             return None

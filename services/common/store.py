@@ -224,6 +224,11 @@ class ServiceApplication(Application):
         # events: how every consumer gets its exactly-once effect.
         return self.factory.process_recorder()
 
+    def sealed_subject(self, event: Any) -> UUID | None:
+        """Whose key opens what a published event seals (None: nothing): by
+        default the person or account the event's aggregate is."""
+        return event.originator_id
+
     @cached_property
     def vault(self) -> Vault:
         """Per-person keys of this service, in the key store (see

@@ -29,16 +29,10 @@ UPCOMING = (
     "avant de demander l'effacement de son dossier."
 )
 
-# What may still hold an erased candidate's data, and why (README):
-# - billing's log keeps the invoices as issued for 10 years (Code de commerce
-#   L123-22; CGI art. 289: an issued invoice is never altered), but sealed
-#   with a key of their own, not in clear: no table of billing holds a trace;
-# - booking's log and snapshots: the reservations' history still names the
-#   candidate in clear until booking seals what it keeps with the candidate's
-#   key (issue 11, « Every service seals the personal data it keeps »); its
-#   read models forget them now.
-KEPT = {("booking", "booking_events")}
-KEPT_SNAPSHOTS = {("booking", "booking_snapshots")}
+# What may still hold an erased candidate's data, and why (README): billing's
+# log keeps the invoices as issued for 10 years (Code de commerce L123-22; CGI
+# art. 289: an issued invoice is never altered), but sealed with a key of their
+# own, not in clear: no table of any service holds a trace.
 
 
 def _marker() -> str:
@@ -190,7 +184,7 @@ def test_an_erased_candidate_leaves_no_trace_but_the_invoice(
 
     def clean() -> bool:
         left.clear()
-        left.update(where_found(settings, traces) - KEPT - KEPT_SNAPSHOTS)
+        left.update(where_found(settings, traces))
         return not left
 
     assert _eventually(clean, 30), left
