@@ -18,25 +18,32 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import socket
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import amqp
 import kombu
 import psycopg
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 from prometheus_client import Counter, Gauge
 from psycopg import sql
 from psycopg.rows import tuple_row
 
+from services.common.contracts import SEALED
 from services.common.envelope import Envelope
 from services.common.follower import LogFollower
+from services.common.keystore import BUS
 from services.common.logbatch import notification_of
+from services.common.personal import seal_with_cipher
+from services.common.sealing import take_personal
 from services.common.store import ServiceApplication
 from services.common.topology import (
     Subscription,
@@ -255,9 +262,10 @@ class Relay(LogFollower):
         # Batches published, not yet confirmed and recorded, oldest first:
         # (last delivery tag, last log position).
         self._unconfirmed: deque[tuple[int, int]] = deque()
-        # The keys of the sealed data of the batch being encoded.
-        self._keys: Mapping[Any, bytes] = {}
-        self._bus_keys: Mapping[Any, bytes] = {}
+        # The keys of the batch being encoded, by subject: this service's
+        # (what its events seal) and the bus's (what its messages seal).
+        self._keys: dict[UUID, bytes] = {}
+        self._bus_keys: dict[UUID, bytes] = {}
         self._position = POSITION.labels(self.source)
         self._published = PUBLISHED.labels(self.source)
 
@@ -318,39 +326,67 @@ class Relay(LogFollower):
 
     def next_batch(self) -> list[Notification]:
         notifications = super().next_batch()
+        self._keys, self._bus_keys = {}, {}
         if self.app.publishes_sealed and notifications:
-            # The keys of the batch's subjects, to open what the events seal
-            # and seal what the messages carry: two queries, not two per event.
+            # The keys of the batch's subjects, this service's to open what
+            # the events seal and the bus's to seal the messages: one query,
+            # not two per event.
             ids = {n.originator_id for n in notifications}
-            self._keys = self.app.vault.keys_of(ids)
-            # Their bus keys, made at once for the subjects that have none yet
-            # (a batch of new candidates): one INSERT, not one per event. Only
-            # for subjects whose own key still exists: an erased one never
-            # gets a key again.
-            self._bus_keys = self.app.keystore.made(self._keys)
+            owners = (self.app.name, BUS)
+            for (subject, owner), key in self.app.keystore.of_owners(
+                ids, owners
+            ).items():
+                (self._bus_keys if owner == BUS else self._keys)[subject] = key
         return notifications
 
     def _encode_all(self, notifications: Sequence[Notification]) -> list[Encoded]:
-        with self._unsealing(), self._remembering():
-            encoded = [self._encode(n) for n in notifications]
-        return [m for m in encoded if m is not None]
+        """The batch's messages, in log order. Their bodies are translated
+        first, then sealed together: the bus keys of every subject they name
+        (a candidate, a school) are read, or made, at once."""
+        with self._unsealing():
+            drafts = [d for n in notifications if (d := self._draft(n)) is not None]
+        keys = self._sealing_keys({taken[0] for _, _, taken in drafts if taken})
+        ciphers = {subject: AESGCM(key) for subject, key in keys.items()}
+        nonces = os.urandom(12 * len(drafts))
+        encoded = []
+        for n, (envelope, body, taken) in enumerate(drafts):
+            if taken is not None:
+                subject, personal = taken
+                cipher = ciphers.get(subject)
+                # No key: the subject was erased while the batch was read.
+                body[SEALED] = cipher and seal_with_cipher(
+                    cipher, nonces[12 * n : 12 * n + 12], subject, personal
+                )
+            encoded.append((envelope, encode(body)))
+        return encoded
 
-    def _remembering(self) -> Any:
-        remembering = getattr(self.app.keystore, "remembering", None)
-        if remembering is None:
-            return contextlib.nullcontext()
-        known = self._bus_keys if self.app.publishes_sealed else {}
-        return remembering(known)
+    def _sealing_keys(self, subjects: set[UUID]) -> Mapping[UUID, bytes]:
+        """The bus keys of `subjects`, the missing ones made in one INSERT (a
+        batch of new candidates). Only for subjects whose own key still
+        exists when this service read their data: an erased subject never
+        gets a key again."""
+        keys = {s: self._bus_keys[s] for s in subjects if s in self._bus_keys}
+        if missing := subjects - keys.keys():
+            keys.update(
+                self.app.keystore.made(
+                    missing, guarded=missing & self._keys.keys(), kept_by=self.app.name
+                )
+            )
+        return keys
 
     def _unsealing(self) -> Any:
         if not self.app.publishes_sealed:
             return contextlib.nullcontext()
         return self.app.vault.unsealing_with(self._keys)
 
-    def _encode(self, notification: Notification) -> Encoded | None:
+    def _draft(
+        self, notification: Notification
+    ) -> tuple[Envelope, dict[str, Any], tuple[UUID, dict[str, Any]] | None] | None:
+        """A message's envelope and body, and its personal fields to seal
+        (taken out of the body); None if the event says nothing to others."""
         publication = self._publications[notification.topic]
         event, correlation_id = self.app.mapper.read(notification)
-        body = publication.dump(event, self.app)
+        body = publication.body(event, self.app)
         if body is None:
             return None
         envelope = Envelope(
@@ -361,7 +397,7 @@ class Relay(LogFollower):
             occurred_at=event.timestamp.isoformat(),
             correlation_id=correlation_id,
         )
-        return envelope, encode(body)
+        return envelope, body, take_personal(publication.contract, body)
 
     def pump(self) -> int:
         """Publish the next batch; record each batch's position once confirmed.
