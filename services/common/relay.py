@@ -40,6 +40,7 @@ from psycopg.rows import tuple_row
 from services.common.contracts import SEALED
 from services.common.envelope import Envelope
 from services.common.follower import LogFollower
+from services.common.frames import PublishFrames
 from services.common.keystore import BUS
 from services.common.logbatch import notification_of
 from services.common.personal import seal_with_cipher
@@ -175,6 +176,8 @@ class ConfirmingPublisher:
         """Publish in order; return the last delivery tag so far, which
         `await_confirms` takes to wait for the broker's word on them."""
         channel = self._ensure()
+        if not channel.is_open:  # closed by the broker (a channel error)
+            raise PublishNotConfirmed("channel closed by the broker")
         if source not in self._declared:
             declare_source(channel, source)
             self._declared.add(source)
@@ -187,7 +190,17 @@ class ConfirmingPublisher:
     def _publish_all(
         self, channel: Any, exchange: str, messages: Sequence[Encoded]
     ) -> None:
+        # The batch's frames leave in one write (services/common/frames.py).
+        frames = PublishFrames(channel.channel_id, self._conn.connection.frame_max)
+        transport = self._conn.connection.transport
+        ready: list[bytes] = []
         for envelope, body in messages:
+            if frames.fits(body):
+                ready.append(frames.message(exchange, envelope, body))
+                continue
+            if ready:  # in order: what precedes it leaves first
+                transport.write(b"".join(ready))
+                ready.clear()
             message = amqp.Message(
                 body,
                 content_type="application/json",
@@ -200,6 +213,10 @@ class ConfirmingPublisher:
             channel.basic_publish(
                 message, exchange, envelope.event_type, mandatory=True
             )
+        if ready:
+            transport.write(b"".join(ready))
+        # Outbound traffic, as py-amqp counts it for heartbeats.
+        self._conn.connection.bytes_sent += 1
 
     def await_confirms(self, upto: int | None = None) -> None:
         """Wait until every message up to delivery tag `upto` (default: all
