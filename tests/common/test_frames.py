@@ -1,8 +1,13 @@
-"""The relay's own frames are, byte for byte, what py-amqp would send."""
+"""The relay's own frames are, byte for byte, what py-amqp would send, and
+reach the broker whole and in order."""
 
 from __future__ import annotations
 
+import json
+from uuid import uuid4
+
 import amqp
+import kombu
 import pytest
 from amqp import spec
 from amqp.method_framing import frame_writer
@@ -10,6 +15,8 @@ from amqp.serialization import dumps
 
 from services.common.envelope import Envelope
 from services.common.frames import PublishFrames
+from services.common.publisher import ConfirmingPublisher
+from services.common.topology import declare_source, events_exchange
 
 
 class _Connection:
@@ -69,3 +76,31 @@ def test_a_body_larger_than_a_frame_is_left_to_py_amqp():
     frames = PublishFrames(1, 4096)
     assert frames.fits(b"x" * 4000)
     assert not frames.fits(b"x" * 4096)
+
+
+def test_a_batch_with_a_body_larger_than_a_frame_arrives_whole_and_in_order(settings):
+    source = f"frames{uuid4().hex[:8]}"
+    conn = kombu.Connection(settings.amqp_uri)
+    publisher = ConfirmingPublisher(settings.amqp_uri)
+    try:
+        declare_source(conn.default_channel, source)
+        queue = kombu.Queue(
+            exclusive=True, exchange=events_exchange(source), routing_key="#"
+        )(conn.default_channel)
+        queue.declare()
+        bodies = [b'{"n": 1}', json.dumps({"n": 2, "pad": "é" * 300_000}).encode()]
+        bodies.append(b'{"n": 3}')
+        messages = [
+            (Envelope(source, "Thing", 1, n, "2026-11-24T09:00:00+00:00"), body)
+            for n, body in enumerate(bodies, 1)
+        ]
+        publisher.await_confirms(publisher.publish(source, messages))
+        received = [queue.get(no_ack=True) for _ in bodies]
+        assert [m.body for m in received] == [b.decode() for b in bodies]
+        assert [m.headers["pmc-notification-id"] for m in received] == [1, 2, 3]
+        assert {m.properties["message_id"] for m in received} == {
+            f"{source}:{n}" for n in (1, 2, 3)
+        }
+    finally:
+        publisher.close()
+        conn.close()
