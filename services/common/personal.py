@@ -41,6 +41,10 @@ class Vault(Protocol):
     def forget(self, subject_id: UUID) -> None: ...
 
 
+# json.dumps(…, ensure_ascii=False, default=str), its encoder made once.
+_JSON = json.JSONEncoder(ensure_ascii=False, default=str)
+
+
 def school_subject(school_id: str) -> UUID:
     """The data subject a school's sealed data belongs to (its contacts, its
     invoices): schools are named by a text id, subjects by a UUID."""
@@ -57,7 +61,7 @@ def seal_with_cipher(
     """`_seal` with the key's cipher made and the (random, 12-byte) nonce
     drawn beforehand: a relay's batch makes one cipher per key and draws its
     nonces at once."""
-    plain = json.dumps(data, ensure_ascii=False, default=str).encode()
+    plain = _JSON.encode(data).encode()
     # The subject id is authenticated data: a blob cannot be moved to another person.
     cipher_text = cipher.encrypt(nonce, plain, subject_id.bytes)
     return base64.b64encode(nonce + cipher_text).decode()
