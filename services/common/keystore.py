@@ -27,9 +27,9 @@ import hashlib
 import hmac
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -100,22 +100,24 @@ class Keyring:
         )
         return cls(current, previous)
 
-    @property
+    @cached_property
     def current_id(self) -> str:
         return kek_id(self.current)
 
-    def _by_id(self) -> dict[str, bytes]:
-        return {kek_id(k): k for k in (*self.previous, self.current)}
+    @cached_property
+    def _ciphers(self) -> dict[str, AESGCM]:
+        # Made once: a relay's batch unwraps a thousand keys.
+        return {kek_id(k): AESGCM(k) for k in (*self.previous, self.current)}
 
     def wrap(self, subject_id: UUID, key: bytes, owner: str = BUS) -> bytes:
         nonce = os.urandom(12)
         aad = _aad(subject_id, owner)  # a wrapped key cannot change hands
-        return nonce + AESGCM(self.current).encrypt(nonce, key, aad)
+        return nonce + self._ciphers[self.current_id].encrypt(nonce, key, aad)
 
     def unwrap(
         self, subject_id: UUID, wrapped_by: str, wrapped: bytes, owner: str = BUS
     ) -> bytes:
-        kek = self._by_id().get(wrapped_by)
+        kek = self._ciphers.get(wrapped_by)
         if kek is None:
             raise WrongKeyEncryptionKey(
                 f"the key of {subject_id} is wrapped by key-encryption key "
@@ -123,9 +125,7 @@ class Keyring:
                 "PMC_PREVIOUS_KEY_ENCRYPTION_KEYS holds"
             )
         try:
-            return AESGCM(kek).decrypt(
-                wrapped[:12], wrapped[12:], _aad(subject_id, owner)
-            )
+            return kek.decrypt(wrapped[:12], wrapped[12:], _aad(subject_id, owner))
         except InvalidTag:
             raise WrongKeyEncryptionKey(
                 f"the key of {subject_id} does not open with key-encryption key "
@@ -133,7 +133,7 @@ class Keyring:
             ) from None
 
     def knows(self, wrapped_by: str) -> bool:
-        return wrapped_by in self._by_id()
+        return wrapped_by in self._ciphers
 
 
 def _aad(subject_id: UUID, owner: str) -> bytes:
@@ -149,8 +149,16 @@ class KeyStore(Protocol):
         self, subject_ids: Iterable[UUID], owner: str = BUS
     ) -> Mapping[UUID, bytes]: ...
 
+    def of_owners(
+        self, subject_ids: Iterable[UUID], owners: Sequence[str]
+    ) -> Mapping[tuple[UUID, str], bytes]: ...
+
     def made(
-        self, subject_ids: Iterable[UUID], owner: str = BUS
+        self,
+        subject_ids: Iterable[UUID],
+        owner: str = BUS,
+        guarded: Collection[UUID] = (),
+        kept_by: str = "",
     ) -> Mapping[UUID, bytes]: ...
 
     def adopt(self, subject_id: UUID, key: bytes, owner: str) -> None: ...
@@ -177,8 +185,22 @@ class MemoryKeyStore:
         found = {s: self._keys.get((s, owner)) for s in subject_ids}
         return {s: k for s, k in found.items() if k is not None}
 
-    def made(self, subject_ids: Iterable[UUID], owner: str = BUS) -> dict[UUID, bytes]:
-        return {s: self.key(s, create=True, owner=owner) for s in set(subject_ids)}
+    def of_owners(
+        self, subject_ids: Iterable[UUID], owners: Sequence[str]
+    ) -> dict[tuple[UUID, str], bytes]:
+        found = {(s, o): self._keys.get((s, o)) for s in subject_ids for o in owners}
+        return {place: k for place, k in found.items() if k is not None}
+
+    def made(
+        self,
+        subject_ids: Iterable[UUID],
+        owner: str = BUS,
+        guarded: Collection[UUID] = (),
+        kept_by: str = "",
+    ) -> dict[UUID, bytes]:
+        wanted = set(subject_ids)
+        kept = {s for s in wanted if s not in guarded or (s, kept_by) in self._keys}
+        return {s: self.key(s, create=True, owner=owner) for s in kept}
 
     def adopt(self, subject_id: UUID, key: bytes, owner: str) -> None:
         self._keys.setdefault((subject_id, owner), key)
@@ -196,7 +218,6 @@ class PostgresKeyStore:
 
         self.keyring = keyring
         self.schema = schema
-        self._local = threading.local()
         self.table = sql.Identifier(schema, "subject_keys")
         self.pool = ConnectionPool(
             conninfo,
@@ -258,31 +279,11 @@ class PostgresKeyStore:
                 "PMC_PREVIOUS_KEY_ENCRYPTION_KEYS and run `pmc keys rotate`"
             )
 
-    @contextmanager
-    def remembering(self, known: Mapping[UUID, bytes]) -> Iterator[None]:
-        """Within the block, this thread reads each key at most once, starting
-        with the bus keys `known` (read with a relay's batch). Only for a
-        block as short as a batch: a key forgotten meanwhile is still used."""
-        self._local.memo = {(s, BUS): k for s, k in known.items()}
-        try:
-            yield
-        finally:
-            self._local.memo = None
-
     def key(
         self, subject_id: UUID, create: bool = False, owner: str = BUS
     ) -> bytes | None:
         """The subject's key for `owner`; a new one if `create` and it has none
         (None otherwise: never had one, or erased)."""
-        memo = getattr(self._local, "memo", None)
-        if memo is not None and (subject_id, owner) in memo:
-            return memo[subject_id, owner]
-        key = self._read(subject_id, create, owner)
-        if memo is not None and key is not None:
-            memo[subject_id, owner] = key
-        return key
-
-    def _read(self, subject_id: UUID, create: bool, owner: str) -> bytes | None:
         select = sql.SQL(
             "SELECT wrapped_by, wrapped FROM {} WHERE subject_id = %s AND owner = %s"
         ).format(self.table)
@@ -331,33 +332,71 @@ class PostgresKeyStore:
             ).fetchall()
         return {s: self.keyring.unwrap(s, by, w, owner) for s, by, w in rows}
 
-    def made(self, subject_ids: Iterable[UUID], owner: str = BUS) -> dict[UUID, bytes]:
-        """These subjects' keys, the missing ones made: one INSERT for them
-        all (a relay's batch of new subjects), not a round trip each."""
+    def of_owners(
+        self, subject_ids: Iterable[UUID], owners: Sequence[str]
+    ) -> dict[tuple[UUID, str], bytes]:
+        """These subjects' keys for each of `owners` (a relay's batch: its
+        service's keys and the bus's), in one query."""
         wanted = list(set(subject_ids))
         if not wanted:
             return {}
-        made = [AESGCM.generate_key(bit_length=256) for _ in wanted]
+        query = sql.SQL(
+            "SELECT subject_id, owner, wrapped_by, wrapped FROM {}"
+            " WHERE subject_id = ANY(%s) AND owner = ANY(%s)"
+        ).format(self.table)
+        # Prepared, and binary rows (the wrapped keys as they are, not in
+        # hex): a relay runs this once per batch of a thousand keys.
+        with self.pool.connection() as conn, conn.cursor(binary=True) as cursor:
+            cursor.execute(query, (wanted, list(owners)), prepare=True)
+            rows = cursor.fetchall()
+        unwrap = self.keyring.unwrap
+        return {(s, o): unwrap(s, by, w, o) for s, o, by, w in rows}
+
+    def made(
+        self,
+        subject_ids: Iterable[UUID],
+        owner: str = BUS,
+        guarded: Collection[UUID] = (),
+        kept_by: str = "",
+    ) -> dict[UUID, bytes]:
+        """These subjects' keys, the missing ones made: one INSERT for them
+        all (a relay's batch of new subjects), not a round trip each.
+
+        A `guarded` subject gets a new key only while it still has its key
+        for `kept_by`, checked in the same statement: one erased after its
+        data was read for a message never gets a key again (it has none
+        then: no key is returned for it).
+        """
+        wanted = list(set(subject_ids))
+        if not wanted:
+            return {}
+        made = {s: AESGCM.generate_key(bit_length=256) for s in wanted}
+        wrap = self.keyring.wrap
         with self.pool.connection() as conn:
-            # A concurrent creator may win: then its key is the one read back.
-            conn.execute(
+            inserted = conn.execute(
                 sql.SQL(
-                    "INSERT INTO {} (subject_id, owner, wrapped, wrapped_by)"
-                    " SELECT s, %s, w, %s"
-                    " FROM unnest(%s::uuid[], %s::bytea[]) AS t(s, w)"
+                    "INSERT INTO {table} (subject_id, owner, wrapped, wrapped_by)"
+                    " SELECT n.s, %s, n.w, %s"
+                    " FROM unnest(%s::uuid[], %s::bytea[], %s::bool[]) AS n(s, w, g)"
+                    " WHERE NOT n.g OR EXISTS (SELECT 1 FROM {table} k"
+                    "  WHERE k.subject_id = n.s AND k.owner = %s)"
                     " ON CONFLICT (subject_id, owner) DO NOTHING"
-                ).format(self.table),
+                    " RETURNING subject_id"
+                ).format(table=self.table),
                 (
                     owner,
                     self.keyring.current_id,
                     wanted,
-                    [
-                        self.keyring.wrap(s, k, owner)
-                        for s, k in zip(wanted, made, strict=True)
-                    ],
+                    [wrap(s, made[s], owner) for s in wanted],
+                    [s in guarded for s in wanted],
+                    kept_by,
                 ),
-            )
-        return self.keys(wanted, owner)
+            ).fetchall()
+        keys = {row[0]: made[row[0]] for row in inserted}
+        # An existing key is never replaced (nor a concurrent creator's): read.
+        if others := [s for s in wanted if s not in keys]:
+            keys.update(self.keys(others, owner))
+        return keys
 
     def forget(self, subject_id: UUID) -> None:
         with self.pool.connection() as conn:

@@ -41,6 +41,10 @@ class Vault(Protocol):
     def forget(self, subject_id: UUID) -> None: ...
 
 
+# json.dumps(…, ensure_ascii=False, default=str), its encoder made once.
+_JSON = json.JSONEncoder(ensure_ascii=False, default=str)
+
+
 def school_subject(school_id: str) -> UUID:
     """The data subject a school's sealed data belongs to (its contacts, its
     invoices): schools are named by a text id, subjects by a UUID."""
@@ -48,11 +52,19 @@ def school_subject(school_id: str) -> UUID:
 
 
 def _seal(key: bytes, subject_id: UUID, data: dict[str, Any]) -> str:
-    nonce = os.urandom(12)
-    plain = json.dumps(data, ensure_ascii=False, default=str).encode()
+    return seal_with_cipher(AESGCM(key), os.urandom(12), subject_id, data)
+
+
+def seal_with_cipher(
+    cipher: AESGCM, nonce: bytes, subject_id: UUID, data: dict[str, Any]
+) -> str:
+    """`_seal` with the key's cipher made and the (random, 12-byte) nonce
+    drawn beforehand: a relay's batch makes one cipher per key and draws its
+    nonces at once."""
+    plain = _JSON.encode(data).encode()
     # The subject id is authenticated data: a blob cannot be moved to another person.
-    cipher = AESGCM(key).encrypt(nonce, plain, subject_id.bytes)
-    return base64.b64encode(nonce + cipher).decode()
+    cipher_text = cipher.encrypt(nonce, plain, subject_id.bytes)
+    return base64.b64encode(nonce + cipher_text).decode()
 
 
 def _unseal(key: bytes, subject_id: UUID, sealed: str) -> dict[str, Any]:

@@ -18,32 +18,31 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import socket
-import time
+import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
-import amqp
-import kombu
 import psycopg
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 from prometheus_client import Counter, Gauge
 from psycopg import sql
 from psycopg.rows import tuple_row
 
+from services.common.contracts import SEALED
 from services.common.envelope import Envelope
 from services.common.follower import LogFollower
+from services.common.keystore import BUS
 from services.common.logbatch import notification_of
+from services.common.personal import seal_with_cipher
+from services.common.publisher import ConfirmingPublisher, Encoded
+from services.common.sealing import take_personal
 from services.common.store import ServiceApplication
-from services.common.topology import (
-    Subscription,
-    declare_source,
-    declare_subscription,
-    events_exchange,
-)
+from services.common.topology import Subscription, declare_subscription
 
 log = logging.getLogger(__name__)
 
@@ -57,173 +56,8 @@ PUBLISHED = Counter(
 POSITION = Gauge("pmc_relay_position", "Last confirmed log position", ["service"])
 
 
-class PublishNotConfirmed(RuntimeError):
-    """The broker refused, returned or did not confirm part of a batch."""
-
-
-# A message ready for the wire: its envelope and its JSON body.
-Encoded = tuple[Envelope, bytes]
-
-
 def encode(body: dict[str, Any]) -> bytes:
     return json.dumps(body).encode()
-
-
-@contextlib.contextmanager
-def corked(sock: socket.socket | None) -> Iterator[None]:
-    """The frames written within leave together when the block ends (Linux's
-    TCP_CORK): one transmission, one wake-up of the broker, per batch rather
-    than per message."""
-    cork = getattr(socket, "TCP_CORK", None)
-    if cork is None or sock is None:
-        yield
-        return
-    sock.setsockopt(socket.IPPROTO_TCP, cork, 1)
-    try:
-        yield
-    finally:
-        with contextlib.suppress(OSError):  # a broken connection says so itself
-            sock.setsockopt(socket.IPPROTO_TCP, cork, 0)
-
-
-class ConfirmingPublisher:
-    """Publishes batches with publisher confirms and waits for them.
-
-    It talks to py-amqp's channel directly: kombu's producer costs more per
-    message than everything else the relay does. Messages are what kombu's
-    JSON serializer would send (content type, encoding, persistent).
-    """
-
-    def __init__(
-        self,
-        amqp_uri: str,
-        confirm_timeout: float = 30.0,
-        on_connect: Callable[[Any], None] | None = None,
-    ) -> None:
-        self.amqp_uri = amqp_uri
-        # Runs on every new connection: a broker that lost its definitions, or
-        # was down when we first came, gets its queues declared again.
-        self.on_connect = on_connect
-        self.confirm_timeout = confirm_timeout
-        self._conn: kombu.Connection | None = None
-        self._channel: Any = None
-        # Delivery tags are 1, 2, … on a channel: every tag up to `_settled`
-        # is confirmed, and so are those in `_settled_above` (single acks that
-        # came before a lower one).
-        self._next_tag = 0
-        self._settled = 0
-        self._settled_above: set[int] = set()
-        self._failures: list[str] = []
-        self._declared: set[str] = set()
-
-    def connect(self) -> None:
-        """Open the channel now, if it is not open (it is on first publish)."""
-        self._ensure()
-
-    def _ensure(self) -> Any:
-        if self._conn is not None and self._conn.connected:
-            return self._channel
-        if self._settled < self._next_tag:
-            # Their confirms went with the connection: never count them as
-            # confirmed by a new channel's delivery tags.
-            self.close()
-            raise PublishNotConfirmed("connection lost with messages unconfirmed")
-        self.close()
-        conn = kombu.Connection(self.amqp_uri, connect_timeout=5)
-        conn.connect()
-        channel = conn.channel()
-        channel.confirm_select()
-        channel.events["basic_ack"].add(self._on_ack)
-        channel.events["basic_nack"].add(self._on_nack)
-        channel.events["basic_return"].add(self._on_return)
-        self._conn, self._channel = conn, channel
-        self._next_tag = self._settled = 0
-        self._settled_above.clear()
-        self._declared.clear()
-        if self.on_connect is not None:
-            self.on_connect(channel)
-        return channel
-
-    def _on_ack(self, delivery_tag: int, multiple: bool) -> None:
-        self._settle(delivery_tag, multiple)
-
-    def _on_nack(self, delivery_tag: int, multiple: bool) -> None:
-        self._failures.append(f"nack {delivery_tag}")
-        self._settle(delivery_tag, multiple)
-
-    def _on_return(self, exc: Exception, exchange: str, routing_key: str, _m) -> None:
-        self._failures.append(f"returned from {exchange} ({routing_key}): {exc}")
-
-    def _settle(self, delivery_tag: int, multiple: bool) -> None:
-        if multiple or delivery_tag == self._settled + 1:
-            self._settled = max(self._settled, delivery_tag)
-        else:
-            self._settled_above.add(delivery_tag)
-        if self._settled_above:
-            while self._settled + 1 in self._settled_above:
-                self._settled += 1
-            self._settled_above = {t for t in self._settled_above if t > self._settled}
-
-    def publish(self, source: str, messages: Sequence[Encoded]) -> int:
-        """Publish in order; return the last delivery tag so far, which
-        `await_confirms` takes to wait for the broker's word on them."""
-        channel = self._ensure()
-        if source not in self._declared:
-            declare_source(channel, source)
-            self._declared.add(source)
-        exchange = events_exchange(source).name
-        with corked(self._conn.connection.sock):
-            self._publish_all(channel, exchange, messages)
-        self._next_tag += len(messages)
-        return self._next_tag
-
-    def _publish_all(
-        self, channel: Any, exchange: str, messages: Sequence[Encoded]
-    ) -> None:
-        for envelope, body in messages:
-            message = amqp.Message(
-                body,
-                content_type="application/json",
-                content_encoding="utf-8",
-                application_headers=envelope.headers(),
-                message_id=envelope.event_id,
-                type=envelope.event_type,
-                delivery_mode=2,
-            )
-            channel.basic_publish(
-                message, exchange, envelope.event_type, mandatory=True
-            )
-
-    def await_confirms(self, upto: int | None = None) -> None:
-        """Wait until every message up to delivery tag `upto` (default: all
-        published) is confirmed; raise if the broker refused or returned any
-        message so far, or stays silent too long."""
-        upto = self._next_tag if upto is None else upto
-        if self._settled >= upto and not self._failures:
-            return
-        deadline = time.monotonic() + self.confirm_timeout
-        if self._conn is None:
-            raise PublishNotConfirmed("connection closed with messages unconfirmed")
-        broker = self._conn.connection  # py-amqp's, without kombu's wrapping
-        while self._settled < upto:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise PublishNotConfirmed(f"{upto - self._settled} unconfirmed")
-            broker.drain_events(timeout=remaining)
-        if self._failures:
-            failures, self._failures = self._failures, []
-            raise PublishNotConfirmed("; ".join(failures[:5]))
-
-    def close(self) -> None:
-        conn, self._conn, self._channel = self._conn, None, None
-        self._failures.clear()
-        self._next_tag = self._settled = 0
-        self._settled_above.clear()
-        if conn is not None:
-            try:
-                conn.close()
-            except Exception:
-                log.debug("closing a broken broker connection failed", exc_info=True)
 
 
 class Relay(LogFollower):
@@ -255,9 +89,10 @@ class Relay(LogFollower):
         # Batches published, not yet confirmed and recorded, oldest first:
         # (last delivery tag, last log position).
         self._unconfirmed: deque[tuple[int, int]] = deque()
-        # The keys of the sealed data of the batch being encoded.
-        self._keys: Mapping[Any, bytes] = {}
-        self._bus_keys: Mapping[Any, bytes] = {}
+        # The keys of the batch being encoded, by subject: this service's
+        # (what its events seal) and the bus's (what its messages seal).
+        self._keys: dict[UUID, bytes] = {}
+        self._bus_keys: dict[UUID, bytes] = {}
         self._position = POSITION.labels(self.source)
         self._published = PUBLISHED.labels(self.source)
 
@@ -317,41 +152,71 @@ class Relay(LogFollower):
         self.publisher.connect()
 
     def _encode_all(self, notifications: Sequence[Notification]) -> list[Encoded]:
+        """The batch's messages, in log order. The events are read first, then
+        the keys that open what they seal; their bodies are translated, then
+        sealed together: the bus keys of every subject they name (a candidate,
+        a school) are read, or made, at once."""
         read = [(n, *self.app.mapper.read(n)) for n in notifications]
-        if self.app.publishes_sealed:
-            self._read_keys(event for _, event, _ in read)
-        with self._unsealing(), self._remembering():
-            encoded = [self._encode(*one) for one in read]
-        return [m for m in encoded if m is not None]
+        self._read_keys(event for _, event, _ in read)
+        with self._unsealing():
+            drafts = [d for one in read if (d := self._draft(*one)) is not None]
+        keys = self._sealing_keys({taken[0] for _, _, taken in drafts if taken})
+        ciphers = {subject: AESGCM(key) for subject, key in keys.items()}
+        nonces = os.urandom(12 * len(drafts))
+        encoded = []
+        for n, (envelope, body, taken) in enumerate(drafts):
+            if taken is not None:
+                subject, personal = taken
+                cipher = ciphers.get(subject)
+                # No key: the subject was erased while the batch was read.
+                body[SEALED] = cipher and seal_with_cipher(
+                    cipher, nonces[12 * n : 12 * n + 12], subject, personal
+                )
+            encoded.append((envelope, encode(body)))
+        return encoded
 
     def _read_keys(self, events: Iterable[Any]) -> None:
-        """The keys of the batch's subjects, to open what the events seal and
-        seal what the messages carry: two queries, not two per event."""
-        subjects = {self.app.sealed_subject(e) for e in events}
-        self._keys = self.app.vault.keys_of(s for s in subjects if s is not None)
-        # Their bus keys, made at once for the subjects that have none yet (a
-        # batch of new candidates): one INSERT, not one per event. Only for
-        # subjects whose own key still exists: an erased one never gets a key
-        # again.
-        self._bus_keys = self.app.keystore.made(self._keys)
+        """This service's and the bus's keys of the subjects whose keys open
+        what the events seal (a reservation's candidate, not the reservation
+        itself: `sealed_subject`), in one query, not two per event."""
+        self._keys, self._bus_keys = {}, {}
+        if not self.app.publishes_sealed:
+            return
+        subjects = {s for e in events if (s := self.app.sealed_subject(e)) is not None}
+        if not subjects:  # seat events: nothing sealed, no query
+            return
+        owners = (self.app.name, BUS)
+        for (subject, owner), key in self.app.keystore.of_owners(
+            subjects, owners
+        ).items():
+            (self._bus_keys if owner == BUS else self._keys)[subject] = key
 
-    def _remembering(self) -> Any:
-        remembering = getattr(self.app.keystore, "remembering", None)
-        if remembering is None:
-            return contextlib.nullcontext()
-        known = self._bus_keys if self.app.publishes_sealed else {}
-        return remembering(known)
+    def _sealing_keys(self, subjects: set[UUID]) -> Mapping[UUID, bytes]:
+        """The bus keys of `subjects`, the missing ones made in one INSERT (a
+        batch of new candidates). Only for subjects whose own key still
+        exists when this service read their data: an erased subject never
+        gets a key again."""
+        keys = {s: self._bus_keys[s] for s in subjects if s in self._bus_keys}
+        if missing := subjects - keys.keys():
+            keys.update(
+                self.app.keystore.made(
+                    missing, guarded=missing & self._keys.keys(), kept_by=self.app.name
+                )
+            )
+        return keys
 
     def _unsealing(self) -> Any:
         if not self.app.publishes_sealed:
             return contextlib.nullcontext()
         return self.app.vault.unsealing_with(self._keys)
 
-    def _encode(
+    def _draft(
         self, notification: Notification, event: Any, correlation_id: str | None
-    ) -> Encoded | None:
+    ) -> tuple[Envelope, dict[str, Any], tuple[UUID, dict[str, Any]] | None] | None:
+        """A message's envelope and body, and its personal fields to seal
+        (taken out of the body); None if the event says nothing to others."""
         publication = self._publications[notification.topic]
-        body = publication.dump(event, self.app)
+        body = publication.body(event, self.app)
         if body is None:
             return None
         envelope = Envelope(
@@ -362,7 +227,7 @@ class Relay(LogFollower):
             occurred_at=event.timestamp.isoformat(),
             correlation_id=correlation_id,
         )
-        return envelope, encode(body)
+        return envelope, body, take_personal(publication.contract, body)
 
     def pump(self) -> int:
         """Publish the next batch; record each batch's position once confirmed.

@@ -14,6 +14,7 @@ from __future__ import annotations
 import binascii
 from collections.abc import Mapping
 from typing import Any
+from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
 from marshmallow import ValidationError
@@ -21,6 +22,22 @@ from marshmallow import ValidationError
 from services.common.contracts import SEALED, Contract
 from services.common.keystore import KeyStore
 from services.common.personal import seal_with, unseal_with
+
+
+def take_personal(
+    contract: type[Contract], body: dict[str, Any]
+) -> tuple[UUID, dict[str, Any]] | None:
+    """Takes the personal fields out of `body` (dumped): their subject and
+    those not None, to seal in `sealed`; None, and `sealed` set to None, when
+    there are none (nothing to seal, so no key is needed)."""
+    if not contract.personal:
+        return None
+    personal = {k: body.pop(k) for k in contract.personal if k in body}
+    present = {k: v for k, v in personal.items() if v is not None}
+    if not present:
+        body[SEALED] = None
+        return None
+    return contract.subject_of(body), present
 
 
 def seal_message(
@@ -32,14 +49,10 @@ def seal_message(
     nothing left (erased before this was published) gets none, so a forgotten
     key is never made again by an old event.
     """
-    if not contract.personal:
+    taken = take_personal(contract, body)
+    if taken is None:
         return body
-    personal = {k: body.pop(k) for k in contract.personal if k in body}
-    present = {k: v for k, v in personal.items() if v is not None}
-    if not present:
-        body[SEALED] = None
-        return body
-    subject = contract.subject_of(body)
+    subject, present = taken
     key = keystore.key(subject, create=True)
     assert key is not None  # created if missing
     body[SEALED] = seal_with(key, subject, present)

@@ -54,13 +54,16 @@ class Publication:
     def __post_init__(self) -> None:
         object.__setattr__(self, "_dump", dumper(self.contract))
 
+    def body(self, domain_event: Any, app: Any) -> dict[str, Any] | None:
+        """The contract's fields, dumped, personal ones still in clear: for
+        whoever seals them next (the relay seals a batch at once)."""
+        fields = self.translate(domain_event, app)
+        return None if fields is None else self._dump(fields)
+
     def dump(self, domain_event: Any, app: Any) -> dict[str, Any] | None:
         """The message's body, its personal fields sealed (never in clear)."""
-        fields = self.translate(domain_event, app)
-        if fields is None:
-            return None
-        body = self._dump(fields)
-        if not self.contract.personal:
+        body = self.body(domain_event, app)
+        if body is None or not self.contract.personal:
             return body
         return seal_message(self.contract, body, app.keystore)
 

@@ -6,9 +6,11 @@
 1. Throughput: candidate files (sealed personal data, as the service writes
    them) already committed, drained by one relay from position 0 (events/s).
 2. Raw confirmed publishing: the very messages the relay published (same
-   bodies, headers and properties), built beforehand and handed to py-amqp in
-   batches of the relay's size, written as the relay writes them (corked), with
-   as many batches unconfirmed at most: no database, no translation, no JSON.
+   bodies, headers and properties), built beforehand and handed to py-amqp's
+   basic_publish in batches of the relay's size, each batch corked (one
+   transmission), with as many batches unconfirmed at most: no database, no
+   translation, no JSON. (The relay frames a batch itself, in one write:
+   services/common/frames.py.)
    The ceiling the relay is compared with.
    1 and 2 alternate for `--rounds` rounds (the machine is shared and noisy);
    every round is printed, and the medians.
@@ -44,7 +46,8 @@ from psycopg import sql
 
 from services.candidates.application import CandidatesApplication
 from services.candidates.domain import BY_EMAIL, CandidateFile
-from services.common.relay import IN_FLIGHT, Relay, corked
+from services.common.publisher import corked
+from services.common.relay import IN_FLIGHT, Relay
 from services.common.settings import Settings
 from services.common.topology import events_exchange
 from tests.benchmarks import platform

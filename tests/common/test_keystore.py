@@ -216,17 +216,21 @@ def test_a_batch_of_new_subjects_gets_its_keys_at_once_and_keeps_the_old(place):
     store.close()
 
 
-def test_a_batch_reads_each_key_once_and_no_longer(place):
+def test_a_batch_makes_no_key_again_for_a_subject_erased_meanwhile(place):
     store = _open(place, _kek())
-    known, new = uuid4(), uuid4()
-    known_key = store.key(known, create=True)
-    with store.remembering(store.keys([known])):
-        store.forget(known)  # not seen within the batch: read before it began
-        assert store.key(known) == known_key
-        made = store.key(new, create=True)
-        assert store.key(new) == made
-    assert store.key(known) is None  # after the batch, forgotten is forgotten
-    assert store.key(new) == made
+    kept, erased, school = uuid4(), uuid4(), uuid4()
+    for subject in (kept, erased):
+        store.key(subject, create=True, owner="candidates")
+    found = store.of_owners([kept, erased, school], ["candidates", "bus"])
+    assert set(found) == {(kept, "candidates"), (erased, "candidates")}
+    store.forget(erased)  # after the relay read its data, before it sealed
+    made = store.made(
+        [kept, erased, school], guarded={kept, erased}, kept_by="candidates"
+    )
+    # The school is not guarded (it has no key of the service's to lose).
+    assert set(made) == {kept, school}
+    assert store.key(erased) is None
+    assert store.key(kept) == made[kept]
     store.close()
 
 

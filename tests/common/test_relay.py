@@ -12,7 +12,8 @@ import pytest
 from services.candidates.application import ACTIVATION, CandidatesApplication
 from services.common import contracts
 from services.common.envelope import Envelope
-from services.common.relay import PublishNotConfirmed, Relay
+from services.common.publisher import PublishNotConfirmed
+from services.common.relay import Relay
 from services.common.sealing import open_message
 from services.common.topology import Subscription, events_exchange, unrouted_queue
 from tests.helpers import wait_for
