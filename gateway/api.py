@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import eventlet
-from apispec import APISpec
-from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, ValidationError, fields
 from werkzeug.wrappers import Request, Response
 
-from gateway import idempotency
 from gateway.http import (
     RETRY_AFTER,
     UNEXPECTED,
@@ -26,7 +23,6 @@ from gateway.http import (
 )
 from gateway.limits import Limit, RateLimited
 from gateway.rpc import NotSent, calls
-from gateway.schemas import Error
 from gateway.server import DEFAULT_MAX_BODY, http
 from gateway.sessions import NOT_AUTHENTICATED, NotReady
 from services.common.errors import NOT_DONE, UNCERTAIN, PlatformError
@@ -69,6 +65,10 @@ class Route:
     repeatable: bool = False
     # Rate limits (gateway/limits.py), counted once the body is read.
     limits: tuple[Limit, ...] = ()
+    # Answers no sooner than PMC_STEADY_ANSWER_SECONDS after the request:
+    # whether an account has the address (work done, an e-mail sent) or not
+    # (nothing to do) does not show in the time taken either.
+    steady: bool = False
 
 
 ROUTES: list[Route] = []
@@ -184,6 +184,7 @@ def endpoint(
     also: tuple[tuple[int, str], ...] = (),
     repeatable: bool = False,
     limits: tuple[Limit, ...] = (),
+    steady: bool = False,
 ) -> Callable[[Callable[..., Any]], Any]:
     """A JSON endpoint of the gateway.
 
@@ -207,12 +208,14 @@ def endpoint(
         also=also,
         repeatable=repeatable,
         limits=limits,
+        steady=steady,
     )
     ROUTES.append(route)
 
     def decorate(fn: Callable[..., Any]) -> Any:
         @functools.wraps(fn)
         def handler(self: Any, request: Request, **path_args: Any) -> Response:
+            started = time.monotonic()
             # A service that does not answer must not hold the client forever.
             seconds = timeout or rpc_timeout()
             deadline = eventlet.Timeout(seconds)
@@ -262,133 +265,11 @@ def endpoint(
                 )
             finally:
                 deadline.cancel()
+                if steady:
+                    floor = Settings.from_env().steady_answer_seconds
+                    eventlet.sleep(max(0.0, started + floor - time.monotonic()))
 
         # The body is checked here, after authentication, not by the server.
         return http(method, path, max_body=None)(handler)
 
     return decorate
-
-
-def _openapi_path(path: str) -> str:
-    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", path)
-
-
-def idempotency_parameter() -> dict[str, Any]:
-    return {
-        "in": "header",
-        "name": idempotency.HEADER,
-        "required": False,
-        "description": idempotency.DESCRIPTION,
-        "schema": {
-            "type": "string",
-            "maxLength": idempotency.MAX_LENGTH,
-            "pattern": idempotency.PATTERN,
-        },
-    }
-
-
-def openapi_document() -> dict[str, Any]:
-    """The OpenAPI 3 document of every declared endpoint."""
-    spec = APISpec(
-        title="Passer mon code",
-        version="1.0.0",
-        openapi_version="3.0.3",
-        plugins=[MarshmallowPlugin()],
-        info={"description": "API des auto-écoles : comptes, candidats, réservations"},
-    )
-    spec.components.security_scheme(
-        "bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-    )
-    spec.components.schema("Error", schema=Error)
-    error = {"content": {"application/json": {"schema": "Error"}}}
-    by_path: dict[str, dict[str, Any]] = {}
-    for route in ROUTES:
-        operation: dict[str, Any] = {
-            "summary": route.summary,
-            "tags": [route.tag],
-            "responses": {
-                str(route.status): {
-                    "description": "Succès",
-                    **(
-                        {"content": {"application/json": {"schema": route.response}}}
-                        if route.response
-                        else {}
-                    ),
-                },
-                "400": {"description": "Saisie incorrecte", **error},
-                **edge_responses(route, error),
-                "default": {"description": "Erreur", **error},
-            },
-        }
-        for code, description in route.also:
-            operation["responses"][str(code)] = {
-                "description": description,
-                **(
-                    {"content": {"application/json": {"schema": route.response}}}
-                    if route.response
-                    else {}
-                ),
-            }
-        if route.body is not None:
-            operation["requestBody"] = {
-                "required": True,
-                "content": {"application/json": {"schema": route.body}},
-            }
-        if route.query is not None:
-            operation["parameters"] = [{"in": "query", "schema": route.query}]
-        path_params = re.findall(r"<(?:[a-z]+:)?([a-z_]+)>", route.path)
-        if path_params:
-            operation.setdefault("parameters", []).extend(
-                {
-                    "in": "path",
-                    "name": name,
-                    "required": True,
-                    "schema": {"type": "string"},
-                }
-                for name in path_params
-            )
-        if route.idempotent:
-            operation.setdefault("parameters", []).append(idempotency_parameter())
-        if route.auth:
-            operation["security"] = [{"bearer": []}]
-            operation["responses"]["401"] = {"description": "Non authentifié", **error}
-        by_path.setdefault(_openapi_path(route.path), {})[route.method.lower()] = (
-            operation
-        )
-    for path, operations in by_path.items():
-        spec.path(path=path, operations=operations)
-    return spec.to_dict()
-
-
-def edge_responses(route: Route, error: dict[str, Any]) -> dict[str, Any]:
-    """What the edge may answer on any operation, besides its own refusals."""
-
-    def retry(seconds: int) -> dict[str, Any]:
-        header = {"description": "Secondes à attendre", "schema": {"type": "integer"}}
-        return {"headers": {"Retry-After": {**header, "example": seconds}}}
-
-    responses: dict[str, Any] = {
-        "414": {"description": "Adresse trop longue", **error},
-        "500": {"description": "Erreur inattendue", **error},
-        "503": {
-            "description": "Service indisponible ou surchargé : rien n'a été fait",
-            **error,
-            **retry(RETRY_AFTER),
-        },
-    }
-    if route.body is not None:
-        responses["413"] = {"description": "Corps trop volumineux", **error}
-        responses["415"] = {"description": "Corps autre que JSON", **error}
-    if route.limits:
-        responses["429"] = {
-            "description": "Trop de demandes en peu de temps",
-            **error,
-            **retry(60),
-        }
-    if route.method not in SAFE_METHODS and not route.repeatable:
-        responses["504"] = {
-            "description": "Résultat incertain : renvoyer avec la même clé "
-            "d'idempotence est sans risque",
-            **error,
-        }
-    return dict(sorted(responses.items()))

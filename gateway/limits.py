@@ -65,6 +65,7 @@ class Limit:
 
 
 ADDRESS, EMAIL, SCHOOL = "adresse", "email", "ecole"
+EMAIL_AT_ADDRESS = "email-adresse"
 MINUTE, HOUR = timedelta(minutes=1), timedelta(hours=1)
 
 
@@ -77,6 +78,14 @@ MAILS = Limit("mails", EMAIL, "limit_mails_per_email", HOUR)
 PAYMENTS = Limit("paiements", SCHOOL, "limit_payments_per_school", HOUR)
 IMPORTS = Limit("imports", SCHOOL, "limit_imports_per_school", HOUR)
 RESENDS = Limit("renvois", SCHOOL, "limit_resends_per_school", HOUR)
+# Failed sign-ins to one account from one address: slowed there, while the
+# owner still signs in from anywhere else (no lock a stranger can set off).
+SIGN_IN_FAILURES = Limit(
+    "echecs-connexion",
+    EMAIL_AT_ADDRESS,
+    "limit_sign_in_failures",
+    timedelta(minutes=15),
+)
 
 
 class RateLimiter:
@@ -154,14 +163,41 @@ class RateLimiter:
             value = self._value(limit, request, data, account)
             if value is None:
                 continue
-            allowed = int(getattr(settings, limit.setting))
-            wait = self._hit(f"{limit.name}:{limit.by}:{value}", allowed, limit, now)
-            longest = max(longest, wait)
+            if self._hit(limit, value, now) > int(getattr(settings, limit.setting)):
+                start = self._window_start(limit, now)
+                longest = max(longest, self._left(limit, start, now))
         self._checks += 1
         if self._checks % SWEEP_EVERY == 0:
             self._sweep(now)
         if longest:
             raise RateLimited(longest)
+
+    def refuse_if_used_up(
+        self, limit: Limit, settings: Any, request: Request, data: dict[str, Any]
+    ) -> None:
+        """RateLimited if `limit` is used up already; nothing is counted (a
+        failure is, afterwards, by `count`)."""
+        value = self._value(limit, request, data, None)
+        if value is None:
+            return
+        now = self.clock.now()
+        start = self._window_start(limit, now)
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                sql.SQL(
+                    "SELECT hits FROM {} WHERE counter = %s AND window_start = %s"
+                ).format(self.table),
+                (self._counter(limit, value), start),
+            ).fetchone()
+        if row is not None and row[0] >= int(getattr(settings, limit.setting)):
+            raise RateLimited(self._left(limit, start, now))
+
+    def count(
+        self, limit: Limit, request: Request, data: dict[str, Any] | None
+    ) -> None:
+        value = self._value(limit, request, data, None)
+        if value is not None:
+            self._hit(limit, value, self.clock.now())
 
     def _value(
         self,
@@ -172,16 +208,31 @@ class RateLimiter:
     ) -> str | None:
         if limit.by == ADDRESS:
             return self.client_address(request)
-        if limit.by == EMAIL:
+        if limit.by in (EMAIL, EMAIL_AT_ADDRESS):
             email = (data or {}).get("email")
-            return inputs.lookup_address(email) if isinstance(email, str) else None
+            if not isinstance(email, str):
+                return None
+            email = inputs.lookup_address(email)
+            if limit.by == EMAIL:
+                return email
+            return f"{email} {self.client_address(request)}"
         return str(account["account_id"]) if account else None
 
-    def _hit(self, counter: str, allowed: int, limit: Limit, now: datetime) -> int:
-        """Seconds until the window ends if this hit is over the limit, else 0."""
+    def _counter(self, limit: Limit, value: str) -> bytes:
+        counter = f"{limit.name}:{limit.by}:{value}"
+        return hmac.digest(self._key, counter.encode(), "sha256")[:16]
+
+    @staticmethod
+    def _window_start(limit: Limit, now: datetime) -> datetime:
         span = limit.window.total_seconds()
-        start = datetime.fromtimestamp(now.timestamp() // span * span, now.tzinfo)
-        key = hmac.digest(self._key, counter.encode(), "sha256")[:16]
+        return datetime.fromtimestamp(now.timestamp() // span * span, now.tzinfo)
+
+    @staticmethod
+    def _left(limit: Limit, start: datetime, now: datetime) -> int:
+        return max(1, math.ceil((start + limit.window - now).total_seconds()))
+
+    def _hit(self, limit: Limit, value: str, now: datetime) -> int:
+        """This request counted; how many the window holds now."""
         with self.pool.connection() as conn:
             (hits,) = conn.execute(
                 sql.SQL(
@@ -189,11 +240,9 @@ class RateLimiter:
                     " VALUES (%s, %s, 1) ON CONFLICT (counter, window_start)"
                     " DO UPDATE SET hits = t.hits + 1 RETURNING hits"
                 ).format(self.table),
-                (key, start),
+                (self._counter(limit, value), self._window_start(limit, now)),
             ).fetchone()
-        if hits <= allowed:
-            return 0
-        return max(1, math.ceil((start + limit.window - now).total_seconds()))
+        return int(hits)
 
     def _sweep(self, now: datetime) -> None:
         with self.pool.connection() as conn:

@@ -13,9 +13,9 @@ import eventlet
 from nameko.exceptions import MethodNotFound, RemoteError
 from werkzeug.wrappers import Request, Response
 
-from gateway.api import openapi_document
 from gateway.http import json_response
 from gateway.limits import RateLimits
+from gateway.openapi import openapi_document
 from gateway.routes.accounts import AccountRoutes
 from gateway.routes.booking import BookingRoutes
 from gateway.routes.candidates import CandidateRoutes

@@ -111,6 +111,12 @@ def platform_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
         # would count them all together (tests/gateway/test_limits.py checks
         # it on a limiter of its own).
         "PMC_LIMIT_PER_ADDRESS_PER_MINUTE": "100000",
+        # As behind the ingress: a test says where it comes from with
+        # X-Forwarded-For (the sign-in tests, from two addresses).
+        "PMC_TRUSTED_PROXY_HOPS": "1",
+        # Every test signs up and in: a shorter floor than production's keeps
+        # the suite's time (the floor itself is the same code).
+        "PMC_STEADY_ANSWER_SECONDS": "0.05",
     }
     if endpoints.in_containers:
         env["PMC_TEST_IN_CONTAINERS"] = "1"

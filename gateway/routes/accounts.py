@@ -10,7 +10,9 @@ from gateway import schemas, texts
 from gateway.api import bearer_token, endpoint, profile_of
 from gateway.http import parse_uuid
 from gateway.idempotency import idempotency_key
-from gateway.limits import MAILS, by_address
+from gateway.limits import MAILS, SIGN_IN_FAILURES, by_address
+from services.common.errors import PlatformError
+from services.common.settings import Settings
 
 ACCOUNTS = "Comptes"
 
@@ -31,6 +33,7 @@ class AccountRoutes:
         auth=False,
         idempotent=True,
         limits=(by_address("inscription"), MAILS),
+        steady=True,
     )
     def sign_up(self, request: Request, data: dict[str, Any]) -> dict[str, Any]:
         created = self.identity.sign_up(data, idempotency_key=idempotency_key(request))
@@ -45,6 +48,7 @@ class AccountRoutes:
         response=schemas.Message,
         auth=False,
         limits=(by_address("activation"),),
+        steady=True,
     )
     def activate(self, request: Request, data: dict[str, Any]) -> dict[str, Any]:
         account_id = parse_uuid(data["account_id"], "Compte")
@@ -62,6 +66,7 @@ class AccountRoutes:
         response=schemas.Message,
         auth=False,
         limits=(by_address("renvoi"), MAILS),
+        steady=True,
     )
     def resend_activation(self, request: Request, data: dict[str, Any]) -> dict:
         sent = self.identity.resend_activation(data["email"])
@@ -78,9 +83,18 @@ class AccountRoutes:
         auth=False,
         repeatable=True,
         limits=(by_address("connexion"),),
+        steady=True,
     )
     def sign_in(self, request: Request, data: dict[str, Any]) -> dict[str, Any]:
-        return self.identity.sign_in(data["email"], data["password"])
+        self.limits.refuse_if_used_up(
+            SIGN_IN_FAILURES, Settings.from_env(), request, data
+        )
+        try:
+            return self.identity.sign_in(data["email"], data["password"])
+        except PlatformError as refused:
+            if refused.status == 401:
+                self.limits.count(SIGN_IN_FAILURES, request, data)
+            raise
 
     @endpoint(
         "DELETE",
@@ -104,6 +118,7 @@ class AccountRoutes:
         response=schemas.Message,
         auth=False,
         limits=(by_address("oubli"), MAILS),
+        steady=True,
     )
     def forgot_password(self, request: Request, data: dict[str, Any]) -> dict:
         sent = self.identity.request_password_reset(data["email"])

@@ -252,6 +252,9 @@ class PasswordResetRequested(Contract):
     link_token = _personal()
     sealed = _sealed()
     expires_at = fields.AwareDateTime(required=True)
+    # "inscription": not asked for, but sent because someone signed up with
+    # the account's address (the e-mail says so); "" otherwise.
+    because = fields.String(load_default="", dump_default="")
 
 
 class SessionsRevoked(Contract):

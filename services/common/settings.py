@@ -179,6 +179,11 @@ class Settings(BaseSettings):
     limit_mails_per_email: int = Field(
         5, ge=1, validation_alias="PMC_LIMIT_MAILS_PER_EMAIL_PER_HOUR"
     )
+    # Failed sign-ins to one account from one client address per quarter of
+    # an hour; then that address waits (the owner elsewhere does not).
+    limit_sign_in_failures: int = Field(
+        5, ge=1, validation_alias="PMC_LIMIT_SIGN_IN_FAILURES"
+    )
     # Per school and hour: payments tried, CSV imports, links sent again.
     limit_payments_per_school: int = Field(
         30, ge=1, validation_alias="PMC_LIMIT_PAYMENTS_PER_SCHOOL_PER_HOUR"
@@ -188,6 +193,13 @@ class Settings(BaseSettings):
     )
     limit_resends_per_school: int = Field(
         60, ge=1, validation_alias="PMC_LIMIT_RESENDS_PER_SCHOOL_PER_HOUR"
+    )
+    # The account routes (sign-up, sign-in, reset, new link, activation)
+    # answer no sooner than this: longer than the slowest of them takes on a
+    # busy gateway (an argon2 hash, a write), so their timing tells nobody
+    # whether an account has an address.
+    steady_answer_seconds: float = Field(
+        0.4, ge=0, le=5, validation_alias="PMC_STEADY_ANSWER_SECONDS"
     )
     # Proxies in front of the gateway that append to X-Forwarded-For (1 behind
     # the ingress); 0 trusts no such header.

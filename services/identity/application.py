@@ -20,6 +20,7 @@ from services.identity import rules
 from services.identity.domain import (
     CONTACT_FIELDS,
     SCHOOL,
+    SIGNED_UP_AGAIN,
     Account,
     EmailClaim,
     EndedSession,
@@ -61,20 +62,6 @@ class InvalidFields(ValueError):
         super().__init__("Certaines informations saisies sont incorrectes.")
 
 
-class EmailTaken(InvalidFields):
-    def __init__(self) -> None:
-        super().__init__(
-            {"email": ["Un compte existe déjà avec cette adresse e-mail."]}
-        )
-
-
-class UnknownEmail(LookupError):
-    """No account has this address (ID-4 says so, in these words)."""
-
-    def __init__(self) -> None:
-        super().__init__("L'e-mail saisi est inconnu.")
-
-
 class AccountNotFound(LookupError):
     """No account with this id."""
 
@@ -82,14 +69,6 @@ class AccountNotFound(LookupError):
 class BadCredentials(PermissionError):
     def __init__(self) -> None:
         super().__init__("L'e-mail ou le mot de passe est incorrect.")
-
-
-class AccountLocked(PermissionError):
-    def __init__(self, until: str) -> None:
-        super().__init__(
-            "Trop de tentatives de connexion échouées : votre compte est bloqué "
-            f"jusqu'à {until}. Vous pouvez aussi réinitialiser votre mot de passe."
-        )
 
 
 class AccountNotActive(PermissionError):
@@ -107,12 +86,6 @@ class NotAuthenticated(PermissionError):
         )
 
 
-def _paris_time(at: Any) -> str:
-    from zoneinfo import ZoneInfo
-
-    return at.astimezone(ZoneInfo("Europe/Paris")).strftime("%H h %M")
-
-
 class IdentityApplication(ServiceApplication):
     """Accounts (ID-1…ID-5)."""
 
@@ -120,7 +93,7 @@ class IdentityApplication(ServiceApplication):
     published: ClassVar = PUBLISHED
     # Activation and reset links go to the address sealed in their events.
     publishes_sealed: ClassVar = True
-    # Failed sign-ins and profile changes add up over the years: load an
+    # Profile changes and links asked for add up over the years: load an
     # account from a snapshot.
     snapshotting_intervals: ClassVar = {Account: 100}
 
@@ -158,8 +131,9 @@ class IdentityApplication(ServiceApplication):
         clean, errors = rules.check_sign_up(data)
         if errors:
             raise InvalidFields(errors)
-        if self._find(clean["email"]) is not None:
-            raise EmailTaken()
+        existing = self._find(clean["email"])
+        if existing is not None:
+            return self._signed_up_again(existing, mark)
         profile = clean["profile"]
         contact = {
             "email": clean["email"],
@@ -182,15 +156,39 @@ class IdentityApplication(ServiceApplication):
         try:
             self.save(account, claim, *mark(str(account.id)))
         except IntegrityError:
-            raise EmailTaken() from None  # the same address, a moment earlier
+            # The same address, a moment earlier: as any existing account.
+            existing = self._find(clean["email"])
+            if existing is None:
+                raise
+            return self._signed_up_again(existing, mark)
+        return self._signed_up(account)
+
+    def _signed_up_again(self, account: Account, mark: Any) -> dict[str, Any]:
+        """A sign-up with an address an account has gets the answer of any
+        sign-up (issue 12: no account oracle); the owner gets the e-mail,
+        with what to do: a new activation link if the account is not active
+        yet, else a reset link, saying why it came."""
+        self._sealing(account)
+        if account.active:
+            account.request_password_reset(
+                new_nonce(), self.clock.now(), because=SIGNED_UP_AGAIN
+            )
+        else:
+            account.reissue_activation_link(new_nonce(), at=self.clock.now())
+        self.save(account, *mark(str(account.id)))
         return self._signed_up(account)
 
     def activate(self, account_id: UUID, token: str) -> dict[str, Any]:
         account = self._get_for_link(account_id, "d'activation")
+        if account.active:
+            # Said only to whoever holds the link that activated it: an
+            # account id with any token tells nothing.
+            used = getattr(account, "used_activation_nonce", None) or ""
+            if used and self.links.matches(token, ACTIVATION, account.id, used):
+                return {"email": self._email(account), "already_active": True}
+            raise LinkInvalid("Ce lien d'activation n'est pas valide.")
         nonce = account.activation_nonce or ""
         if not self.links.matches(token, ACTIVATION, account.id, nonce):
-            if account.active:
-                return {"email": self._email(account), "already_active": True}
             raise LinkInvalid("Ce lien d'activation n'est pas valide.")
         contact = self._sealing(account)
         account.activate(nonce, at=self.clock.now())
@@ -198,7 +196,12 @@ class IdentityApplication(ServiceApplication):
         return {"email": contact.get("email"), "already_active": False}
 
     def resend_activation(self, email: str) -> dict[str, Any]:
-        account = self._require(email)
+        """A new link for an account not yet active. For an address no account
+        has, or an active one, nothing is sent and the answer is the same:
+        it tells nobody which addresses have accounts (issue 12)."""
+        account = self._find(rules.normalise_email(email))
+        if account is None or account.active:
+            return {"email": rules.normalise_email(email)}
         contact = self._sealing(account)
         account.reissue_activation_link(new_nonce(), at=self.clock.now())
         self.save(account)
@@ -212,15 +215,10 @@ class IdentityApplication(ServiceApplication):
             self.passwords.waste_time(password)
             raise BadCredentials()
         now = self.clock.now()
-        password_ok = not account.is_locked(now) and self.passwords.verify(
-            account.password_hash, password
-        )
+        password_ok = self.passwords.verify(account.password_hash, password)
         outcome = account.sign_in(password_ok, at=now)
         if account.pending_events:
             self.save(account)
-        if outcome is SignInOutcome.LOCKED:
-            assert account.locked_until is not None
-            raise AccountLocked(_paris_time(account.locked_until))
         if outcome is SignInOutcome.BAD_CREDENTIALS:
             raise BadCredentials()
         if outcome is SignInOutcome.NOT_ACTIVE:
@@ -258,7 +256,11 @@ class IdentityApplication(ServiceApplication):
     # -- passwords -----------------------------------------------------------------
 
     def request_password_reset(self, email: str) -> dict[str, Any]:
-        account = self._require(email)
+        """ID-4's link, by e-mail. For an address no account has, nothing is
+        sent and the answer is the same (issue 12: no account oracle)."""
+        account = self._find(rules.normalise_email(email))
+        if account is None:
+            return {"email": rules.normalise_email(email)}
         contact = self._sealing(account)
         account.request_password_reset(new_nonce(), at=self.clock.now())
         self.save(account)
@@ -370,12 +372,6 @@ class IdentityApplication(ServiceApplication):
         if account.personal is None:
             account.seal_personal_data(self.vault.seal(account.id, contact))
         return contact
-
-    def _require(self, email: str) -> Account:
-        account = self._find(rules.normalise_email(email or ""))
-        if account is None:
-            raise UnknownEmail()
-        return account
 
     def _get(self, account_id: UUID) -> Account:
         try:

@@ -23,10 +23,11 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 from eventsourcing.domain import Aggregate, event
 
 SCHOOL = "auto-ecole"
+# Why a reset link was sent without being asked for: someone signed up with
+# the address of an account that exists.
+SIGNED_UP_AGAIN = "inscription"
 ACTIVATION_VALIDITY = timedelta(hours=48)
 RESET_VALIDITY = timedelta(hours=2)
-FAILURES_BEFORE_LOCK = 5
-LOCK_DURATION = timedelta(minutes=15)
 # The contact's, sealed; the company's, in clear.
 CONTACT_FIELDS = ("civility", "last_name", "first_name", "phone")
 COMPANY_FIELDS = ("company_name", "siret")
@@ -52,7 +53,6 @@ class AlreadyActive(AccountError):
 class SignInOutcome(Enum):
     SIGNED_IN = "signed_in"
     BAD_CREDENTIALS = "bad_credentials"
-    LOCKED = "locked"
     NOT_ACTIVE = "not_active"
 
 
@@ -230,30 +230,29 @@ class Account(Aggregate):
     @event(Activated)
     def _activated(self, activated_at: datetime) -> None:
         self.active = True
+        # Kept to recognise the link used: only its holder is told the account
+        # is active already; any other token is just « pas valide ».
+        self.used_activation_nonce = self.activation_nonce
         self.activation_nonce = None
 
     # -- signing in ------------------------------------------------------------
 
-    def is_locked(self, at: datetime) -> bool:
-        return self.locked_until is not None and at < self.locked_until
-
     def sign_in(self, password_ok: bool, at: datetime) -> SignInOutcome:
-        """Record one sign-in attempt and say how it ended."""
-        if self.is_locked(at):
-            return SignInOutcome.LOCKED
+        """Say how one sign-in attempt ended. Nothing is written: failures no
+        longer lock the account (anyone knowing its address could lock it
+        out); the gateway slows failures per address and account instead
+        (gateway/limits.py), and an account's history does not grow with
+        every attempt."""
         if not password_ok:
-            self._sign_in_failed(failed_at=at)
-            if self.failures >= FAILURES_BEFORE_LOCK:
-                self._locked(until=at + LOCK_DURATION)
             return SignInOutcome.BAD_CREDENTIALS
         if not self.active:
             return SignInOutcome.NOT_ACTIVE
-        # Nothing to reset, nothing written: an account's history does not grow
-        # with every sign-in, and a sign-in takes no write lock.
         if self.failures or self.locked_until is not None:
-            self._signed_in(signed_in_at=at)
+            self._signed_in(signed_in_at=at)  # clears a lock of before
         return SignInOutcome.SIGNED_IN
 
+    # Failures and locks as accounts recorded them before: replayed, never
+    # written any more.
     class SignInFailed(Aggregate.Event):
         failed_at: datetime
 
@@ -286,15 +285,27 @@ class Account(Aggregate):
         expires_at: datetime
         # For the relay, as ActivationLinkReissued's.
         personal: str | None = None
+        because: str = ""
 
-    def request_password_reset(self, nonce: str, at: datetime) -> None:
+    def request_password_reset(
+        self, nonce: str, at: datetime, because: str = ""
+    ) -> None:
+        """A reset link; `because` SIGNED_UP_AGAIN when it answers a sign-up
+        with this account's address (the e-mail says so)."""
         self._password_reset_requested(
-            nonce=nonce, expires_at=at + RESET_VALIDITY, personal=self.personal
+            nonce=nonce,
+            expires_at=at + RESET_VALIDITY,
+            personal=self.personal,
+            because=because,
         )
 
     @event(PasswordResetRequested)
     def _password_reset_requested(
-        self, nonce: str, expires_at: datetime, personal: str | None = None
+        self,
+        nonce: str,
+        expires_at: datetime,
+        personal: str | None = None,
+        because: str = "",
     ) -> None:
         self.reset_nonce = nonce
         self.reset_expires_at = expires_at

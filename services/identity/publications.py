@@ -50,6 +50,7 @@ def _reset_requested(e: Any, app: IdentityApplication) -> dict[str, Any] | None:
         "email": email,
         "link_token": app.links.token(RESET, e.originator_id, e.nonce),
         "expires_at": e.expires_at,
+        "because": getattr(e, "because", ""),
     }
 
 

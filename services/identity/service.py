@@ -9,7 +9,6 @@ from services.common.dependencies import ApplicationProvider, service_health
 from services.common.idempotency import IdempotencyConflict
 from services.common.rpc import rpc
 from services.identity.application import (
-    AccountLocked,
     AccountNotActive,
     AccountNotFound,
     BadCredentials,
@@ -17,17 +16,14 @@ from services.identity.application import (
     InvalidFields,
     NotAuthenticated,
     RevocationsBehind,
-    UnknownEmail,
 )
 from services.identity.domain import AlreadyActive, LinkExpired, LinkInvalid
 from services.identity.projections import READ_MODELS
 
 ERRORS = {
     InvalidFields: (400, "donnees_invalides"),
-    UnknownEmail: (404, "email_inconnu"),
     AccountNotFound: (404, "compte_introuvable"),
     BadCredentials: (401, "identifiants_incorrects"),
-    AccountLocked: (423, "compte_bloque"),
     AccountNotActive: (403, "compte_non_active"),
     NotAuthenticated: (401, "non_authentifie"),
     LinkInvalid: (400, "lien_invalide"),

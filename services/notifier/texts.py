@@ -130,6 +130,8 @@ def password_reset(payload: dict[str, Any], public_url: str) -> tuple[str, str]:
         compte=payload["account_id"],
         jeton=payload["link_token"],
     )
+    if payload.get("because") == SIGNED_UP_AGAIN:
+        return already_an_account(link)
     body = (
         "Bonjour,\n\n"
         "Pour obtenir votre nouveau mot de passe, cliquez sur ce lien :\n"
@@ -138,6 +140,30 @@ def password_reset(payload: dict[str, Any], public_url: str) -> tuple[str, str]:
         "2 heures.\n\n"
         "Si vous n'avez pas demandé de nouveau mot de passe, ignorez cet e-mail : "
         "votre mot de passe actuel reste valable.\n\n"
+        "Passer mon code\n"
+    )
+    return subject, body
+
+
+# Why a reset link came unasked (PasswordResetRequested.because).
+SIGNED_UP_AGAIN = "inscription"
+
+
+def already_an_account(link: str) -> tuple[str, str]:
+    """To an account's owner, when someone signs up with its address: the
+    page said « e-mail envoyé » as to anyone, this is the e-mail."""
+    subject = "Vous avez déjà un compte Passer mon code"
+    body = (
+        "Bonjour,\n\n"
+        "Une demande de création de compte Auto-école vient d'être faite avec "
+        "votre adresse e-mail, qui a déjà un compte Passer mon code.\n\n"
+        "Si c'était vous, connectez-vous avec votre mot de passe. Si vous l'avez "
+        "oublié, ce lien vous permet d'en choisir un nouveau :\n"
+        f"{link}\n\n"
+        "Pour des raisons de sécurité ce lien n'est utilisable que pendant "
+        "2 heures.\n\n"
+        "Si vous n'êtes pas à l'origine de cette demande, ignorez cet e-mail : "
+        "votre compte et votre mot de passe restent inchangés.\n\n"
         "Passer mon code\n"
     )
     return subject, body

@@ -223,7 +223,7 @@ def test_the_schemas_refuse_hostile_text_with_a_french_message_per_field():
 
 
 def test_the_openapi_document_declares_lengths_and_patterns():
-    from gateway.api import openapi_document
+    from gateway.openapi import openapi_document
     from gateway.service import GatewayService  # noqa: F401  (declares routes)
 
     components = openapi_document()["components"]["schemas"]

@@ -40,7 +40,7 @@ def _schema() -> schemathesis.BaseSchema:
     # The document the gateway serves at /api/openapi.json, built by the same
     # code; loaded at collection time (schemathesis' lazy fixture loader does not
     # run under pytest 9), the requests go to the real stack's address.
-    from gateway.api import openapi_document
+    from gateway.openapi import openapi_document
     from gateway.service import GatewayService  # noqa: F401  (declares the routes)
 
     loaded = schemathesis.openapi.from_dict(openapi_document())

@@ -104,6 +104,14 @@ def _quiet(settings) -> dict[str, int]:
     raise AssertionError("the platform never became quiet")
 
 
+# An address no account has gets the answer any address gets (issue 12: no
+# account oracle), with nothing sent; the events counted below check that.
+ANSWERED_ALIKE = {
+    ("post", "/api/mot-de-passe/oubli"),
+    ("post", "/api/comptes/activation/renvoi"),
+}
+
+
 def test_hostile_inputs_get_a_french_4xx_and_change_nothing(
     gateway, attacker, settings
 ):
@@ -123,6 +131,8 @@ def test_hostile_inputs_get_a_french_4xx_and_change_nothing(
         elif kind == "query":
             options["params"] = payload
         answer = session.request(method.upper(), f"{gateway}{url}", **options)
+        if (method, url) in ANSWERED_ALIKE and answer.status_code == 200:
+            continue  # as for any address no account has: nothing done
         wrong = problem(answer, field)
         if wrong:
             problems.append(f"{label}: {wrong}")

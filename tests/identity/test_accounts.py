@@ -11,16 +11,13 @@ from gateway.sessions import RevocationView, SessionCheck
 from services.common.clock import FrozenClock
 from services.common.errors import PlatformError
 from services.identity.application import (
-    AccountLocked,
     AccountNotActive,
     BadCredentials,
-    EmailTaken,
     IdentityApplication,
     InvalidFields,
     NotAuthenticated,
-    UnknownEmail,
 )
-from services.identity.domain import Account, LinkExpired, LinkInvalid
+from services.identity.domain import LinkExpired, LinkInvalid
 from services.identity.secrets import ACTIVATION, RESET
 
 PASSWORD = "Permis2026"
@@ -126,10 +123,20 @@ def test_la_postes_own_siret_rule_is_accepted(app):
     assert app.profile(UUID(created["account_id"]))["siret"] == "35600000000048"
 
 
-def test_one_account_per_email(app):
-    app.sign_up(SIGN_UP)
-    with pytest.raises(EmailTaken):
-        app.sign_up({**SIGN_UP, "email": "contact@ecole-centre.fr"})
+def test_one_account_per_email_and_a_second_sign_up_tells_only_the_owner(app):
+    first = app.sign_up(SIGN_UP)
+    # Not yet active: the owner gets a new activation link.
+    again = app.sign_up({**SIGN_UP, "email": "contact@ecole-centre.fr"})
+    assert again == first
+    account_id = UUID(first["account_id"])
+    app.activate(account_id, activation_token(app, first["account_id"]))
+    # Active: the answer is still that of any sign-up; the owner is sent a
+    # reset link saying why, and the account is left as it was.
+    assert app.sign_up({**SIGN_UP, "password": "Autre2026x"}) == first
+    assert app.sign_in(SIGN_UP["email"], PASSWORD)["token"]
+    kinds = [type(e).__name__ for e in app.aggregate_history(account_id)]
+    assert kinds[-1] == "PasswordResetRequested"
+    assert app.aggregate_history(account_id)[-1].because == "inscription"
 
 
 def test_no_sign_in_before_activation(app):
@@ -152,14 +159,15 @@ def test_the_activation_link_expires_after_48_hours_and_a_new_one_works(app, clo
     assert app.sign_in(SIGN_UP["email"], PASSWORD)["token"]
 
 
-def test_the_sixth_attempt_is_refused_even_with_the_right_password(app, clock):
-    active_account(app)
-    for _ in range(5):
+def test_wrong_passwords_lock_nobody_out_and_write_nothing(app):
+    """A stranger knowing the address could lock the school out: failures are
+    slowed at the gateway, per address (gateway/limits.py), not here."""
+    account_id = UUID(active_account(app))
+    before = len(list(app.aggregate_history(account_id)))
+    for _ in range(20):
         with pytest.raises(BadCredentials):
             app.sign_in(SIGN_UP["email"], "Mauvais1")
-    with pytest.raises(AccountLocked):
-        app.sign_in(SIGN_UP["email"], PASSWORD)
-    clock.advance(timedelta(minutes=15, seconds=1))
+    assert len(list(app.aggregate_history(account_id))) == before
     assert app.sign_in(SIGN_UP["email"], PASSWORD)["token"]
 
 
@@ -174,8 +182,10 @@ def test_an_unknown_email_and_a_wrong_password_get_the_same_answer(app):
 
 def test_the_reset_link_works_once_within_two_hours(app, clock):
     account_id = UUID(active_account(app))
-    with pytest.raises(UnknownEmail, match=r"L'e-mail saisi est inconnu\."):
-        app.request_password_reset("inconnu@example.fr")
+    # No account has this address: the same answer, and nothing written.
+    assert app.request_password_reset(" Inconnu@Example.fr") == {
+        "email": "inconnu@example.fr"
+    }
     app.request_password_reset(SIGN_UP["email"])
     account = app.repository.get(account_id)
     token = app.links.token(RESET, account_id, account.reset_nonce)
@@ -252,14 +262,6 @@ def test_a_sign_in_with_nothing_to_reset_writes_nothing(app):
     for _ in range(3):
         app.sign_in(SIGN_UP["email"], PASSWORD)
     assert len(app.aggregate_history(account_id)) == before
-    with pytest.raises(BadCredentials):
-        app.sign_in(SIGN_UP["email"], "Mauvais1")
-    app.sign_in(SIGN_UP["email"], PASSWORD)  # resets the count of failures
-    history = app.aggregate_history(account_id)
-    assert [type(e) for e in history[before:]] == [
-        Account.SignInFailed,
-        Account.SignedIn,
-    ]
 
 
 def test_profile_changes_are_checked_and_kept(app):

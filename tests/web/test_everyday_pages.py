@@ -217,7 +217,7 @@ def sign_in_on_page(page: Page, email: str, password: str) -> None:
     login.get_by_role("button", name="Se connecter").click()
 
 
-def test_a_locked_account_is_offered_the_reset_link(
+def test_a_slowed_sign_in_is_offered_the_reset_link(
     page: Page, gateway: str, new_school
 ):
     school = new_school()
@@ -229,7 +229,7 @@ def test_a_locked_account_is_offered_the_reset_link(
     page.goto(f"{gateway}/")
     sign_in_on_page(page, school["email"], "Mauvais2026")
     message = page.locator("#connexion-message")
-    expect(message).to_contain_text("votre compte est bloqué")
+    expect(message).to_contain_text("Trop de demandes en peu de temps")
     message.get_by_role("link", name="Réinitialiser mon mot de passe").click()
     expect(page).to_have_url(f"{gateway}/mot-de-passe-oublie")
 

@@ -20,7 +20,7 @@ bindForm(document.getElementById("form-connexion"), {
   },
   failed(result, region) {
     // Say what to do next, with the link to do it.
-    if (result.data.code === "compte_bloque") {
+    if (result.data.code === "trop_de_demandes") {
       sayWithLink(region, result.data.message, "erreur", "Réinitialiser mon mot de passe", "/mot-de-passe-oublie");
     } else if (result.data.code === "compte_non_active") {
       sayWithLink(region, result.data.message, "erreur", "Demander un nouveau lien d'activation", "/activation?renvoi=1");
