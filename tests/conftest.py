@@ -35,6 +35,20 @@ VHOST = f"pmc-test-{RUN_ID}"
 _CONTAINERS = ExitStack()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
+    """PMC_TEST_SHARD=k/n keeps the test files whose place among the collected
+    ones is k modulo n: scripts/test.sh runs the end-to-end files in two
+    processes, each with a platform of its own (its RUN_ID)."""
+    shard = os.environ.get("PMC_TEST_SHARD")
+    if not shard:
+        return
+    index, count = (int(part) for part in shard.split("/"))
+    files = sorted({item.path for item in items})
+    kept = {path for place, path in enumerate(files) if place % count == index}
+    config.hook.pytest_deselected(items=[i for i in items if i.path not in kept])
+    items[:] = [i for i in items if i.path in kept]
+
+
 def _endpoints() -> Endpoints:
     """The machine's own PostgreSQL and RabbitMQ, or containers as a fallback."""
     broker = os.environ.get("PMC_TEST_RABBIT_HOST", "127.0.0.1")
