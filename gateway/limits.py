@@ -26,9 +26,11 @@ from werkzeug.wrappers import Request, Response
 from gateway.http import refusal
 from services.common import inputs
 from services.common.clock import Clock, clock_from_settings
+from services.common.db import connect, creating_tables, ensure_schema
 from services.common.settings import Settings
 
 TOO_MANY = "trop_de_demandes"
+TABLE = "rate_limits"
 # Rows older than this are deleted now and then: no window is longer.
 KEPT = timedelta(days=1)
 # One check in this many also deletes the old rows.
@@ -77,6 +79,8 @@ def by_address(route: str) -> Limit:
 MAILS = Limit("mails", EMAIL, "limit_mails_per_email", HOUR)
 PAYMENTS = Limit("paiements", SCHOOL, "limit_payments_per_school", HOUR)
 IMPORTS = Limit("imports", SCHOOL, "limit_imports_per_school", HOUR)
+# Files created one by one: bounds how many NEPHs a school can try in an hour.
+FILES = Limit("dossiers", SCHOOL, "limit_files_per_school", HOUR)
 RESENDS = Limit("renvois", SCHOOL, "limit_resends_per_school", HOUR)
 # Failed sign-ins to one account from one address: slowed there, while the
 # owner still signs in from anywhere else (no lock a stranger can set off).
@@ -92,7 +96,7 @@ class RateLimiter:
     def __init__(
         self, conninfo: str, schema: str, secret: str, clock: Clock, hops: int
     ) -> None:
-        self.table = sql.Identifier(schema, "rate_limits")
+        self.table = sql.Identifier(schema, TABLE)
         self._key = hashlib.sha256(f"limits:{secret}".encode()).digest()
         self.clock = clock
         # How many proxies in front of the gateway add to X-Forwarded-For.
@@ -106,30 +110,6 @@ class RateLimiter:
             open=True,
             name="rate-limits",
         )
-        self._create(schema)
-
-    def _create(self, schema: str) -> None:
-        with self.pool.connection() as conn:
-            conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"{schema}.limits",))
-            try:
-                found = conn.execute(
-                    "SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)
-                ).fetchone()
-                if found is None:
-                    conn.execute(
-                        sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema))
-                    )
-                conn.execute(
-                    sql.SQL(
-                        "CREATE TABLE IF NOT EXISTS {} (counter bytea NOT NULL,"
-                        " window_start timestamptz NOT NULL, hits int NOT NULL,"
-                        " PRIMARY KEY (counter, window_start))"
-                    ).format(self.table)
-                )
-            finally:
-                conn.execute(
-                    "SELECT pg_advisory_unlock(hashtext(%s))", (f"{schema}.limits",)
-                )
 
     def close(self) -> None:
         self.pool.close()
@@ -252,11 +232,26 @@ class RateLimiter:
             )
 
 
+def create_table(settings: Settings, schema: str) -> None:
+    """The counters' table, made once by whichever replica starts first."""
+    with creating_tables(settings, schema):
+        ensure_schema(settings, schema)
+        with connect(settings) as conn:
+            conn.execute(
+                sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (counter bytea NOT NULL,"
+                    " window_start timestamptz NOT NULL, hits int NOT NULL,"
+                    " PRIMARY KEY (counter, window_start))"
+                ).format(sql.Identifier(schema, TABLE))
+            )
+
+
 class RateLimits(DependencyProvider):
     """Injects this process's RateLimiter."""
 
     def setup(self) -> None:
         settings = Settings.from_env()
+        create_table(settings, settings.schema("gateway"))
         self.limiter = RateLimiter(
             settings.postgres_conninfo(),
             settings.schema("gateway"),

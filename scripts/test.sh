@@ -30,7 +30,10 @@ wait "$pages" || pages_status=$?
 echo "== page tests (headless Chromium), run beside the tests above"
 cat "$pages_log"
 # The end-to-end tests in two processes, each with its own platform (a shard
-# of the files each), then the one that stops RabbitMQ, alone.
+# of the files each), then, alone, the one that stops RabbitMQ and the one
+# that runs a second platform of two of everything (beside two others, the
+# three would use up PostgreSQL's connections).
+ALONE=(tests/e2e/test_broker_outage.py tests/e2e/test_two_of_everything.py)
 echo "== end-to-end tests, in two shards"
 shard_logs=()
 shards=()
@@ -38,7 +41,7 @@ for shard in 0 1; do
   log="$(mktemp)"
   shard_logs+=("$log")
   PMC_TEST_SHARD="$shard/2" "$VENV/bin/python" -m pytest tests/e2e \
-    --ignore=tests/e2e/test_broker_outage.py >"$log" 2>&1 &
+    "${ALONE[@]/#/--ignore=}" >"$log" 2>&1 &
   shards+=($!)
 done
 for i in 0 1; do
@@ -47,8 +50,8 @@ for i in 0 1; do
   cat "${shard_logs[$i]}"
   rm -f "${shard_logs[$i]}"
 done
-echo "== end-to-end: the broker stopped and restarted"
-"$VENV/bin/python" -m pytest tests/e2e/test_broker_outage.py || status=$?
+echo "== end-to-end: the broker stopped and restarted; two of everything"
+"$VENV/bin/python" -m pytest "${ALONE[@]}" || status=$?
 if [ "$pages_status" -ne 0 ]; then
   echo "page tests failed (exit $pages_status): see their output above" >&2
   status=$pages_status

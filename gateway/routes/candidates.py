@@ -12,7 +12,7 @@ from gateway import schemas
 from gateway.api import endpoint, profile_of
 from gateway.http import download, parse_uuid
 from gateway.idempotency import idempotency_key
-from gateway.limits import IMPORTS, RESENDS, by_address
+from gateway.limits import FILES, IMPORTS, RESENDS, by_address
 from services.common.errors import PlatformError
 
 CANDIDATES = "Candidats"
@@ -33,6 +33,7 @@ class CandidateRoutes:
         response=schemas.Candidate,
         status=201,
         idempotent=True,
+        limits=(FILES,),
     )
     def create_candidate(
         self, request: Request, data: dict[str, Any], account: dict[str, Any]

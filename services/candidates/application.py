@@ -30,6 +30,11 @@ from services.common.store import ServiceApplication
 
 PARIS = ZoneInfo("Europe/Paris")
 RECEIPT = "candidate-receipt"
+NEPH_ACTIVE_HERE = "Votre auto-école a déjà un dossier actif pour ce NEPH."
+NEPH_UNAVAILABLE = (
+    "Ce NEPH ne peut pas être utilisé pour un nouveau dossier. Vérifiez-le ; "
+    "s'il est exact, contactez l'assistance Passer mon code."
+)
 # The receipt's link is a capability: whoever holds it reads the file. It is
 # given at confirmation, to download at once; the school can hand it on later.
 RECEIPT_VALIDITY = timedelta(hours=24)
@@ -111,8 +116,10 @@ class CandidatesApplication(ServiceApplication):
         school_name: str = "",
     ) -> dict[str, Any]:
         clean, errors = rules.check_new_file(data, self.today())
-        if not errors and self._neph_holder(clean["neph"]) is not None:
-            errors["neph"] = ["Ce NEPH est déjà utilisé par un dossier actif."]
+        if not errors:
+            holder = self._neph_holder(clean["neph"])
+            if holder is not None:
+                errors["neph"] = [self._neph_taken(holder, school_id)]
         if errors:
             raise InvalidCandidateFile(errors)
         personal = clean["personal"]
@@ -133,10 +140,18 @@ class CandidatesApplication(ServiceApplication):
             self.save(file, claim, *mark(str(file.id)))
         except (IntegrityError, CandidateFileError):
             # Another file took this NEPH a moment earlier.
-            raise InvalidCandidateFile(
-                {"neph": ["Ce NEPH est déjà utilisé par un dossier actif."]}
-            ) from None
+            raise InvalidCandidateFile({"neph": [NEPH_UNAVAILABLE]}) from None
         return self.view(file)
+
+    def _neph_taken(self, holder: UUID, school_id: str) -> str:
+        """Why a NEPH with an active file cannot have another: said plainly to
+        the school that has that file; to any other school, no more than that
+        it cannot be used (issue 12: no NEPH oracle across schools)."""
+        try:
+            mine = self._get(holder).school_id == school_id
+        except CandidateFileNotFound:
+            mine = False
+        return NEPH_ACTIVE_HERE if mine else NEPH_UNAVAILABLE
 
     def _neph_holder(self, neph: str) -> UUID | None:
         try:

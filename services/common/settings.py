@@ -184,9 +184,13 @@ class Settings(BaseSettings):
     limit_sign_in_failures: int = Field(
         5, ge=1, validation_alias="PMC_LIMIT_SIGN_IN_FAILURES"
     )
-    # Per school and hour: payments tried, CSV imports, links sent again.
+    # Per school and hour: payments tried, files created one by one, CSV
+    # imports, links sent again.
     limit_payments_per_school: int = Field(
         30, ge=1, validation_alias="PMC_LIMIT_PAYMENTS_PER_SCHOOL_PER_HOUR"
+    )
+    limit_files_per_school: int = Field(
+        300, ge=1, validation_alias="PMC_LIMIT_FILES_PER_SCHOOL_PER_HOUR"
     )
     limit_imports_per_school: int = Field(
         20, ge=1, validation_alias="PMC_LIMIT_IMPORTS_PER_SCHOOL_PER_HOUR"

@@ -9,6 +9,7 @@ import pytest
 
 from services.candidates.application import (
     ACTIVATION,
+    NEPH_UNAVAILABLE,
     RECEIPT_VALIDITY,
     CandidateFileNotFound,
     CandidatesApplication,
@@ -109,10 +110,16 @@ def test_the_candidate_must_be_15_on_the_day_of_submission(app, clock):
 
 def test_a_neph_is_in_one_active_file_at_a_time_whatever_the_school(app):
     first = app.create_file(*SCHOOL, GOOD)
+    # Another school learns only that it cannot use it, not that a school has
+    # it (no NEPH oracle); the school that has it is told so.
     with pytest.raises(InvalidCandidateFile) as error:
         app.create_file("ecole-b", "b@ecole-b.fr", GOOD)
-    assert error.value.fields["neph"] == [
-        "Ce NEPH est déjà utilisé par un dossier actif."
+    assert error.value.fields["neph"] == [NEPH_UNAVAILABLE]
+    assert "actif" not in NEPH_UNAVAILABLE and "auto-école" not in NEPH_UNAVAILABLE
+    with pytest.raises(InvalidCandidateFile) as mine:
+        app.create_file(*SCHOOL, GOOD)
+    assert mine.value.fields["neph"] == [
+        "Votre auto-école a déjà un dossier actif pour ce NEPH."
     ]
     # Refused, the file frees its NEPH: the school creates a new one.
     app.refuse(UUID(first["id"]), token(app, first))

@@ -187,8 +187,10 @@ def test_a_neph_is_in_one_active_file_across_schools(gateway, new_school):
     assert _create(gateway, first, neph="170000000003", email="a@x.fr").ok
     taken = _create(gateway, second, neph="170000000003", email="b@x.fr")
     assert taken.status_code == 400
+    # It cannot be used; which school has it, or whether one does, is not said.
     assert taken.json()["fields"]["neph"] == [
-        "Ce NEPH est déjà utilisé par un dossier actif."
+        "Ce NEPH ne peut pas être utilisé pour un nouveau dossier. Vérifiez-le ; "
+        "s'il est exact, contactez l'assistance Passer mon code."
     ]
 
 

@@ -12,7 +12,13 @@ from psycopg import sql
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from gateway.limits import MAILS, RateLimited, RateLimiter, by_address
+from gateway.limits import (
+    MAILS,
+    RateLimited,
+    RateLimiter,
+    by_address,
+    create_table,
+)
 from services.common.clock import FrozenClock
 from services.common.db import connect
 
@@ -38,6 +44,7 @@ def clock():
 
 
 def _limiter(settings, schema, clock, hops=0) -> RateLimiter:
+    create_table(settings, schema)
     return RateLimiter(settings.postgres_conninfo(), schema, "k", clock, hops)
 
 
