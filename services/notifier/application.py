@@ -149,7 +149,8 @@ class NotifierApplication(ServiceApplication):
         if not event.payload.get("school_email"):
             self.record_processed(event.tracking)  # the school's key is gone
             return
-        subject, body = texts.debit_returned(event.payload)
+        card_only = self.settings.sepa_card_only_after_return
+        subject, body = texts.debit_returned(event.payload, card_only)
         self._to_school(event, subject, body)
 
     def on_reservation_confirmed(self, event: Delivered, contact: dict) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -247,9 +247,10 @@ def convocation(payload: dict[str, Any], when: str) -> tuple[str, str]:
     return subject, body
 
 
-def debit_returned(payload: dict[str, Any]) -> tuple[str, str]:
+def debit_returned(payload: dict[str, Any], card_only: bool = True) -> tuple[str, str]:
     """To the school: its SEPA debit came back; which reservations are cancelled
-    (those whose exam is to come, as booking cancels them), and why."""
+    (those whose exam is to come, as booking cancels them), and why;
+    `card_only`: SEPA is closed to it until settled (a setting of billing's)."""
     returned_at = payload["returned_at"]
     to_come, passed = [], []
     for line in payload.get("candidates") or []:
@@ -259,7 +260,7 @@ def debit_returned(payload: dict[str, Any]) -> tuple[str, str]:
         exam = f", examen du {when(str(starts))}" if starts else ""
         where = f" — {line['centre_name']}" if line.get("centre_name") else ""
         text = f"  - {who}{neph}{exam}{where}\n"
-        late = starts and datetime.fromisoformat(str(starts)) <= returned_at
+        late = starts and _aware(str(starts)) <= returned_at
         (passed if late else to_come).append(text)
     subject = "Prélèvement SEPA impayé : réservations annulées"
     body = (
@@ -282,9 +283,20 @@ def debit_returned(payload: dict[str, Any]) -> tuple[str, str]:
             else ""
         )
         + "Vous pouvez réserver à nouveau ces places et les payer par carte "
-        "bancaire. Le paiement par prélèvement SEPA n'est plus proposé à votre "
-        "auto-école tant que la situation n'est pas régularisée auprès de nos "
-        "services.\n\n"
-        "Passer mon code\n"
+        "bancaire."
+        + (
+            " Le paiement par prélèvement SEPA n'est plus proposé à votre "
+            "auto-école tant que la situation n'est pas régularisée auprès de nos "
+            "services."
+            if card_only
+            else ""
+        )
+        + "\n\nPasser mon code\n"
     )
     return subject, body
+
+
+def _aware(value: str) -> datetime:
+    """An exam's start as the cart gave it; read as UTC if it has no offset."""
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from uuid import UUID
 
+import eventlet
 import pytest
 
 from services.billing.application import BillingApplication
@@ -160,3 +161,20 @@ def test_a_malformed_file_applies_none_of_its_good_lines(billing):
     with pytest.raises(ReturnFileRefused):
         billing.import_returns(content)
     assert billing.repository.get(checkout.id).status == CAPTURED
+
+
+def test_two_imports_of_the_same_file_at_once_apply_it_once(billing, settings):
+    school = f"ecole-{secrets.token_hex(3)}"
+    checkout = _paid_by_sepa(billing, school)
+    file = pain002([Return(_e2e(checkout), "AM04")])
+    second = BillingApplication(settings=settings, provider=SimulatedCardProvider())
+    second.views["payment_list"] = billing.views["payment_list"]
+    try:
+        both = [eventlet.spawn(app.import_returns, file) for app in (billing, second)]
+        outcomes = sorted(_outcomes(job.wait())[0] for job in both)
+    finally:
+        second.close()
+    assert outcomes == sorted([APPLIED, ALREADY])
+    history = [type(e).__qualname__ for e in billing.events.get(checkout.id)]
+    assert history.count("Checkout.DebitReturned") == 1
+    assert billing.repository.get(checkout.id).status == UNPAID
