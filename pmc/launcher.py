@@ -270,6 +270,7 @@ class Launcher:
                 f"\nPasser mon code is up: {self.gateway_url}/\n"
                 f"  services: {', '.join(registry.SERVICE_CLASSES)} + relay\n"
                 f"  e-mails: {self.settings.mail_folder}/ (mailcatcher)\n"
+                f"  SMS: {self.settings.sms_folder}/ (SMS catcher)\n"
                 f"  letters: {self.settings.print_folder}/ (print queue)\n"
                 "  a process that stops is restarted; Ctrl-C stops everything.\n"
                 "  probes and metrics (/health/live, /health/ready, /metrics):\n"

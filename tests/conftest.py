@@ -114,6 +114,7 @@ def platform_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
         "SMTP_PORT": str(free_port()),
         "PMC_MAIL_FOLDER": str(workdir / "mail"),
         "PMC_PRINT_FOLDER": str(workdir / "print-queue"),
+        "PMC_SMS_FOLDER": str(workdir / "sms"),
         "WEB_SERVER_ADDRESS": f"127.0.0.1:{gateway_port}",
         "PMC_PUBLIC_URL": f"http://127.0.0.1:{gateway_port}",
         "PMC_RETRY_DELAYS": "0.2,0.4",
@@ -152,3 +153,8 @@ def settings(platform_env: dict[str, str]) -> Settings:
 @pytest.fixture
 def mail_folder(settings: Settings) -> Path:
     return Path(settings.mail_folder)
+
+
+@pytest.fixture
+def sms_folder(settings: Settings) -> Path:
+    return Path(settings.sms_folder)

@@ -46,6 +46,18 @@ def mails_to(folder: Path, recipient: str) -> list[EmailMessage]:
     return [m for m in mails(folder) if m["To"] == recipient]
 
 
+def sms_to(folder: Path, phone: str) -> list[str]:
+    """The texts of the SMS the catcher kept for `phone` (E.164)."""
+    if not folder.exists():
+        return []
+    texts = []
+    for path in sorted(folder.glob("*.txt")):
+        head, _, text = path.read_text(encoding="utf-8").partition("\n\n")
+        if f"\nTo: {phone}\n" in f"\n{head}\n":
+            texts.append(text.strip())
+    return texts
+
+
 def publish_event(
     amqp_uri: str,
     source: str,

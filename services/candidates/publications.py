@@ -31,6 +31,7 @@ def _activation_fields(app: CandidatesApplication, e: Any, nonce: str) -> dict:
         "birth_name": personal.get("birth_name"),
         "email": personal.get("email"),
         "address": personal.get("address"),
+        "phone": personal.get("phone"),
         # Events stored before the school's name was kept lack it.
         "school_name": getattr(e, "school_name", "") or None,
         # Nobody to send them to once erased: nothing is sealed then, and no

@@ -82,6 +82,7 @@ class CandidateActivationRequested(Contract):
         "address",
         "link_token",
         "code",
+        "phone",
     )
     subject_field = "candidate_id"
 
@@ -103,6 +104,9 @@ class CandidateActivationRequested(Contract):
     # Added in v1 (readers ignore what they do not know): the school that filed,
     # named to the candidate; None for files created before it was kept.
     school_name = fields.String(load_default=None, allow_none=True)
+    # Added in v2 (readers ignore what they do not know): the candidate's phone
+    # in E.164, for the SMS that tells them of the file (seed 004).
+    phone = _personal()
 
 
 class CandidateCreated(CandidateActivationRequested):

@@ -157,6 +157,8 @@ class Settings(BaseSettings):
     )
     # Where `pmc mailcatcher` (development and tests only) keeps the e-mails.
     mail_folder: str = Field("var/mail", validation_alias="PMC_MAIL_FOLDER")
+    # Where the SMS catcher (development and tests only) keeps each SMS.
+    sms_folder: str = Field("var/sms", validation_alias="PMC_SMS_FOLDER")
     # The postal print queue: letters (PDF) for candidates without an e-mail.
     print_folder: str = Field("var/print-queue", validation_alias="PMC_PRINT_FOLDER")
     public_url: Url = Field("http://localhost:8000", validation_alias="PMC_PUBLIC_URL")

@@ -12,8 +12,9 @@ from services.common.documents import when
 from services.common.envelope import Delivered
 from services.common.personal import school_subject
 from services.common.store import ServiceApplication
-from services.notifier import texts
-from services.notifier.domain import EMAIL, LETTER, Message
+from services.common.validation import is_french_mobile
+from services.notifier import sms_texts, texts
+from services.notifier.domain import EMAIL, LETTER, SMS, Message
 from services.notifier.letters import remove_letters_of, remove_letters_older_than
 
 # What the convocation prints (services/common/documents.py).
@@ -50,24 +51,54 @@ class NotifierApplication(ServiceApplication):
 
     # -- candidates ----------------------------------------------------------------
 
+    def on_candidate_created(self, event: Delivered) -> None:
+        """The link (or letter) to confirm, and an SMS telling the candidate
+        their school created the file (seed 004), in one save."""
+        messages = self._activation_messages(event)
+        phone = event.payload.get("phone")
+        if messages and phone and is_french_mobile(phone):
+            body = sms_texts.candidate_created(event.payload)
+            candidate = event.payload["candidate_id"]
+            messages.append(
+                self.compose(event, SMS, "candidat", candidate, phone, "", body)
+            )
+        self._queue_all(event, messages)
+
     def on_candidate_activation_requested(self, event: Delivered) -> None:
+        self._queue_all(event, self._activation_messages(event))
+
+    def _activation_messages(self, event: Delivered) -> list[Message]:
+        """The e-mailed link, or the letter with its code; none once erased."""
         payload = event.payload
         url = self.settings.public_url
         candidate = payload["candidate_id"]
         if payload.get("email"):
             subject, body = texts.candidate_activation_email(payload, url)
-            self.queue(
-                event, EMAIL, "candidat", candidate, payload["email"], subject, body
-            )
-        elif payload.get("address") and payload.get("birth_name"):
+            return [
+                self.compose(
+                    event, EMAIL, "candidat", candidate, payload["email"], subject, body
+                )
+            ]
+        if payload.get("address") and payload.get("birth_name"):
             subject, body = texts.candidate_activation_letter(payload, url)
             recipient = {
                 "name": f"{payload['given_names']} {payload['birth_name']}",
                 **payload["address"],
             }
-            self.queue(event, LETTER, "candidat", candidate, recipient, subject, body)
+            return [
+                self.compose(
+                    event, LETTER, "candidat", candidate, recipient, subject, body
+                )
+            ]
+        # Erased before this was published: there is nobody to write to.
+        return []
+
+    def _queue_all(self, event: Delivered, messages: list[Message]) -> None:
+        """Queue every message an event causes, with the event's tracking: all
+        of them or none, so that a redelivery never queues half of them."""
+        if messages:
+            self.save(*messages, tracking=event.tracking)
         else:
-            # Erased before this was published: there is nobody to write to.
             self.record_processed(event.tracking)
 
     def on_candidate_activated(self, event: Delivered) -> None:
@@ -212,20 +243,37 @@ class NotifierApplication(ServiceApplication):
         body: str,
         attachment: tuple[str, dict[str, Any]] | None = None,
     ) -> None:
-        """`attachment`: a document's kind (« convocation », « invoice ») and
+        """Queue the one message `event` causes (see `compose`)."""
+        message = self.compose(
+            event, channel, audience, subject_id, recipient, subject, body, attachment
+        )
+        self.save(message, tracking=event.tracking)
+
+    def compose(
+        self,
+        event: Delivered,
+        channel: str,
+        audience: str,
+        subject_id: UUID,
+        recipient: Any,
+        subject: str,
+        body: str,
+        attachment: tuple[str, dict[str, Any]] | None = None,
+    ) -> Message:
+        """A message, its content sealed with the key of whom it concerns.
+        `attachment`: a document's kind (« convocation », « invoice ») and
         its data; the mailer prints it as PDF when it sends."""
         content = {"recipient": recipient, "subject": subject, "body": body}
         if attachment is not None:
             kind, data = attachment
             content[kind] = data
-        message = Message(
+        return Message(
             cause=event.event_id,
             channel=channel,
             audience=audience,
             subject_id=subject_id,
             sealed=self.vault.seal(subject_id, content),
         )
-        self.save(message, tracking=event.tracking)
 
     def content(self, message: Message) -> dict[str, Any] | None:
         """What the message says and to whom; None once the person was erased."""

@@ -16,6 +16,7 @@ from eventsourcing.domain import Aggregate, event
 
 EMAIL = "email"
 LETTER = "courrier"
+SMS = "sms"
 
 
 class MessageStateError(ValueError):

@@ -1,5 +1,6 @@
 """Sends queued messages, following the notifier's own log: e-mails over SMTP,
-letters as PDFs in the postal print queue.
+SMS through the SMS provider (services/notifier/sms.py), letters as PDFs in the
+postal print queue.
 
 A mail server that is down pauses the sender on that message; it tries again
 and nothing is lost (NO-3). A message is marked sent, with the sender's log
@@ -31,8 +32,9 @@ from services.common.documents import render_convocation
 from services.common.follower import LogFollower
 from services.common.invoice_pdf import render_invoice
 from services.notifier.application import NotifierApplication
-from services.notifier.domain import EMAIL, LETTER, Message
+from services.notifier.domain import LETTER, SMS, Message
 from services.notifier.letters import letter_path, render_letter
+from services.notifier.sms import SmsRefused, sms_provider
 
 MAILER = "notifier.mailer"
 # Tries, and seconds between them, to record a message the server accepted.
@@ -62,6 +64,7 @@ class Mailer(LogFollower):
         super().__init__(app, topics=topics, batch_size=50, **kwargs)
         self.notifier = app
         self._smtp: smtplib.SMTP | None = None
+        self.sms = sms_provider(app.settings)
 
     def load_position(self, conn: psycopg.Connection) -> int:
         return self.app.recorder.max_tracking_id(MAILER) or 0
@@ -99,11 +102,17 @@ class Mailer(LogFollower):
             self.notifier.abandon(message, "données personnelles effacées", tracking)
             return
         self.still_leading()  # never send what a standby may be sending now
+        if self._hand_over(message, content, tracking):
+            self._record_sent(message, tracking)
+
+    def _hand_over(self, message: Message, content: dict[str, Any], tracking) -> bool:
+        """Print, e-mail or text it; False when it was abandoned instead."""
         if message.channel == LETTER:
             self._print(message, content)
-        elif message.channel == EMAIL and not self._send(message, content, tracking):
-            return
-        self._record_sent(message, tracking)
+            return True
+        if message.channel == SMS:
+            return self._text(message, content, tracking)
+        return self._send(message, content, tracking)
 
     def _record_sent(self, message: Message, tracking: Tracking) -> None:
         # Sent already: giving up here would send it again after the pause.
@@ -147,6 +156,16 @@ class Mailer(LogFollower):
             if exc.smtp_code < 500:
                 raise  # 4xx: temporary, try again later
             self.notifier.abandon(message, f"refusé : {exc.smtp_code}", tracking)
+            return False
+        return True
+
+    def _text(self, message: Message, content: dict[str, Any], tracking) -> bool:
+        """Send an SMS; False when the number cannot take one (then abandoned).
+        An unreachable provider (OSError) pauses the sender, as SMTP does."""
+        try:
+            self.sms.send(message.id, content["recipient"], content["body"])
+        except SmsRefused as exc:
+            self.notifier.abandon(message, str(exc), tracking)
             return False
         return True
 

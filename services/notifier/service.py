@@ -27,10 +27,11 @@ class NotifierService:
 
     @consume("candidates", contracts.CandidateCreated)
     def on_candidate_created(self, event: Delivered) -> None:
-        """Ask the candidate to confirm the file their school created (CA-3)."""
+        """Ask the candidate to confirm the file their school created (CA-3),
+        and tell them by SMS too (seed 004)."""
         if self.app.skipped_erased(event):
             return
-        self.app.on_candidate_activation_requested(event)
+        self.app.on_candidate_created(event)
 
     @consume("candidates", contracts.CandidateActivationRequested)
     def on_candidate_activation_requested(self, event: Delivered) -> None:
