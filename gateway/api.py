@@ -26,6 +26,7 @@ from gateway.rpc import NotSent, calls
 from gateway.server import DEFAULT_MAX_BODY, http
 from gateway.sessions import NOT_AUTHENTICATED, NotReady
 from services.common.errors import NOT_DONE, UNCERTAIN, PlatformError
+from services.common.sessions import SCHOOL
 from services.common.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -185,6 +186,7 @@ def endpoint(
     repeatable: bool = False,
     limits: tuple[Limit, ...] = (),
     steady: bool = False,
+    audience: str = SCHOOL,
 ) -> Callable[[Callable[..., Any]], Any]:
     """A JSON endpoint of the gateway.
 
@@ -192,7 +194,8 @@ def endpoint(
     keywords `data` (the loaded body), `query` (the loaded query string) and
     `account` (`account_id` and `session_id` of the bearer token, checked in
     this process) when declared; it returns plain data, dumped with
-    `response`. A body is JSON of `max_body` bytes at most.
+    `response`. A body is JSON of `max_body` bytes at most. `audience`: whose
+    tokens the route takes (a school's, or a candidate's).
     """
     route = Route(
         method,
@@ -225,7 +228,9 @@ def endpoint(
                 # Who asks comes first: a stranger learns nothing about the
                 # body's rules, and no body is read for them.
                 if auth:
-                    kwargs["account"] = self.sessions.account(bearer_token(request))
+                    kwargs["account"] = self.sessions.account(
+                        bearer_token(request), audience
+                    )
                 if body is not None:
                     kwargs["data"] = _load(body, json_body(request, max_body))
                 if query is not None:

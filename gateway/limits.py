@@ -179,11 +179,16 @@ class RateLimiter:
             raise RateLimited(longest)
 
     def refuse_if_used_up(
-        self, limit: Limit, settings: Any, request: Request, data: dict[str, Any]
+        self,
+        limit: Limit,
+        settings: Any,
+        request: Request,
+        data: dict[str, Any],
+        account: dict[str, Any] | None = None,
     ) -> None:
         """RateLimited if `limit` is used up already; nothing is counted (a
         failure is, afterwards, by `count`)."""
-        value = self._value(limit, request, data, None)
+        value = self._value(limit, request, data, account)
         if value is None:
             return
         now = self.clock.now()
@@ -199,9 +204,13 @@ class RateLimiter:
             raise RateLimited(self._left(limit, start, now))
 
     def count(
-        self, limit: Limit, request: Request, data: dict[str, Any] | None
+        self,
+        limit: Limit,
+        request: Request,
+        data: dict[str, Any] | None,
+        account: dict[str, Any] | None = None,
     ) -> None:
-        value = self._value(limit, request, data, None)
+        value = self._value(limit, request, data, account)
         if value is not None:
             self._hit(limit, value, self.clock.now())
 

@@ -18,6 +18,7 @@ from gateway.limits import RateLimits
 from gateway.openapi import openapi_document
 from gateway.routes.accounts import AccountRoutes
 from gateway.routes.booking import BookingRoutes
+from gateway.routes.candidate_space import CandidateSpaceRoutes
 from gateway.routes.candidates import CandidateRoutes
 from gateway.routes.checkout import CheckoutRoutes
 from gateway.routes.pages import PageRoutes
@@ -69,7 +70,12 @@ def _summary(health: Any) -> dict[str, Any]:
 
 
 class GatewayService(
-    AccountRoutes, CandidateRoutes, BookingRoutes, CheckoutRoutes, PageRoutes
+    AccountRoutes,
+    CandidateRoutes,
+    CandidateSpaceRoutes,
+    BookingRoutes,
+    CheckoutRoutes,
+    PageRoutes,
 ):
     """JSON API and web pages for schools and candidates."""
 

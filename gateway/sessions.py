@@ -31,7 +31,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from services.common import contracts
 from services.common.clock import Clock, clock_from_settings
 from services.common.errors import PlatformError
-from services.common.sessions import SessionClaims, SessionTokens
+from services.common.sessions import SCHOOL, SessionClaims, SessionTokens
 from services.common.settings import Settings
 from services.common.topology import declare_source, events_exchange
 
@@ -128,10 +128,13 @@ class SessionCheck:
         self.view = view
         self.clock = clock
 
-    def account(self, token: str) -> dict[str, Any]:
+    def account(self, token: str, kind: str = SCHOOL) -> dict[str, Any]:
+        """Whose session `token` is; refused unless it is of `kind` (a school's
+        or a candidate's): the same answer as a token that is not genuine, so
+        a route tells nothing of the other side."""
         now = self.clock.now()
         claims = self.tokens.read(token, now)
-        if claims is None:
+        if claims is None or claims.kind != kind:
             raise PlatformError("non_authentifie", NOT_AUTHENTICATED, status=401)
         if not self.view.loaded:
             raise NotReady()

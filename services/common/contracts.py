@@ -242,6 +242,25 @@ class AccountActivationRequested(Contract):
     expires_at = fields.AwareDateTime(required=True)
 
 
+class CandidateAccountCodeRequested(Contract):
+    """A candidate's account needs a 6-digit code: by e-mail to prove the
+    address, by SMS to prove the phone (ID-6). Where it goes and the code
+    travel sealed with the account's key; None once it was erased."""
+
+    event_type = "CandidateAccountCodeRequested"
+    version = 1
+    personal = ("email", "phone", "code")
+    subject_field = "account_id"
+
+    account_id = fields.UUID(required=True)
+    channel = fields.String(required=True, validate=validate.OneOf(["email", "sms"]))
+    email = _personal(fields.Email)
+    phone = _personal()
+    code = _personal()
+    sealed = _sealed()
+    expires_at = fields.AwareDateTime(required=True)
+
+
 class PasswordResetRequested(Contract):
     """Someone asked for a password reset link for this account's address."""
 
@@ -435,6 +454,7 @@ ALL: tuple[type[Contract], ...] = (
     CandidateErased,
     AccountActivationRequested,
     PasswordResetRequested,
+    CandidateAccountCodeRequested,
     SessionsRevoked,
     SessionEnded,
     SessionScheduled,

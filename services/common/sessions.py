@@ -16,6 +16,10 @@ from uuid import UUID
 import jwt
 
 ALGORITHM = "HS256"
+# Who a session is for: a school's token never opens a candidate's routes, nor
+# the reverse. Tokens issued before kinds were named are schools'.
+SCHOOL = "auto-ecole"
+CANDIDATE = "candidat"
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,7 @@ class SessionClaims:
     generation: int
     session_id: str
     expires_at: datetime
+    kind: str = SCHOOL
 
 
 class SessionTokens:
@@ -43,10 +48,12 @@ class SessionTokens:
         generation: int,
         at: datetime,
         session_id: str | None = None,
+        kind: str = SCHOOL,
     ) -> dict[str, Any]:
         """A token for a new session (or for `session_id`, which goes on)."""
         expires = at + self.lifetime
         claims = {
+            "knd": kind,
             "sub": str(account_id),
             "gen": generation,
             "sid": session_id or uuid.uuid4().hex,
@@ -85,6 +92,7 @@ class SessionTokens:
                 generation=int(claims["gen"]),
                 session_id=str(claims["sid"]),
                 expires_at=expires_at,
+                kind=str(claims.get("knd", SCHOOL)),
             )
         except (jwt.InvalidTokenError, KeyError, ValueError, TypeError, OverflowError):
             return None

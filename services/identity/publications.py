@@ -7,6 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from services.common import contracts
 from services.common.store import Publication
+from services.identity.candidate_account import (
+    EMAIL_CODE,
+    CandidateAccount,
+    account_code,
+)
 from services.identity.domain import Account, EndedSession
 from services.identity.projections import new_generation
 from services.identity.secrets import ACTIVATION, RESET
@@ -54,6 +59,24 @@ def _reset_requested(e: Any, app: IdentityApplication) -> dict[str, Any] | None:
     }
 
 
+def _code_requested(
+    e: CandidateAccount.CodeSent, app: IdentityApplication
+) -> dict[str, Any] | None:
+    """A candidate account's code, and where it goes (sealed on the bus)."""
+    contact = app.vault.unseal(e.originator_id, e.personal)
+    if not contact:
+        return None  # erased: nobody to send it to
+    by_email = e.channel == EMAIL_CODE
+    return {
+        "account_id": e.originator_id,
+        "channel": "email" if by_email else "sms",
+        "email": contact.get("email") if by_email else None,
+        "phone": None if by_email else contact.get("phone"),
+        "code": account_code(app.links, e.originator_id, e.nonce),
+        "expires_at": e.expires_at,
+    }
+
+
 def _sessions_revoked(e: Any, app: IdentityApplication) -> dict[str, Any] | None:
     revoked = new_generation(e)
     if revoked is None:
@@ -88,4 +111,7 @@ PUBLISHED: dict[type, Publication] = {
     Account.PasswordChanged: Publication(contracts.SessionsRevoked, _sessions_revoked),
     Account.PasswordReset: Publication(contracts.SessionsRevoked, _sessions_revoked),
     EndedSession.Ended: Publication(contracts.SessionEnded, _session_ended),
+    CandidateAccount.CodeSent: Publication(
+        contracts.CandidateAccountCodeRequested, _code_requested
+    ),
 }

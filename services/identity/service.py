@@ -17,6 +17,12 @@ from services.identity.application import (
     NotAuthenticated,
     RevocationsBehind,
 )
+from services.identity.candidate_account import (
+    CodeExpired,
+    CodeInvalid,
+    NoCodeToCheck,
+)
+from services.identity.candidate_accounts import CandidateAccounts
 from services.identity.domain import AlreadyActive, LinkExpired, LinkInvalid
 from services.identity.projections import READ_MODELS
 
@@ -31,6 +37,9 @@ ERRORS = {
     AlreadyActive: (409, "compte_deja_active"),
     IdempotencyConflict: (422, "cle_deja_utilisee"),
     RevocationsBehind: (503, "revocations_en_retard"),
+    CodeInvalid: (400, "code_incorrect"),
+    CodeExpired: (410, "code_expire"),
+    NoCodeToCheck: (409, "aucun_code_attendu"),
 }
 
 
@@ -105,6 +114,38 @@ class IdentityService:
         return self.app.change_password(
             UUID(account_id), current_password, new_password, session_id
         )
+
+    # -- candidates' accounts (ID-6) ------------------------------------------------
+
+    @rpc
+    def open_candidate_account(
+        self, candidate_id: str, email: str, phone: str | None, password: str
+    ) -> dict[str, Any]:
+        """On a file's confirmation: the candidate's account, codes sent."""
+        accounts = CandidateAccounts(self.app)
+        return accounts.open(UUID(candidate_id), email, phone, password)
+
+    @rpc
+    def send_candidate_code(self, account_id: str, channel: str) -> dict[str, Any]:
+        """A new 6-digit code, by e-mail or by SMS."""
+        return CandidateAccounts(self.app).send_code(UUID(account_id), channel)
+
+    @rpc
+    def verify_candidate_code(
+        self, account_id: str, channel: str, code: str
+    ) -> dict[str, Any]:
+        """Prove the e-mail or the phone with the code received."""
+        return CandidateAccounts(self.app).verify(UUID(account_id), channel, code)
+
+    @rpc
+    def candidate_sign_in(self, email: str, password: str) -> dict[str, Any]:
+        """A candidate's session (its token opens candidates' routes only)."""
+        return CandidateAccounts(self.app).sign_in(email, password)
+
+    @rpc
+    def candidate_account(self, account_id: str) -> dict[str, Any]:
+        """The candidate's account: contact, what is proved, their files."""
+        return CandidateAccounts(self.app).account(UUID(account_id))
 
     @rpc
     def ping(self) -> str:

@@ -13,7 +13,7 @@ from services.common.envelope import Delivered
 from services.common.personal import school_subject
 from services.common.store import ServiceApplication
 from services.common.validation import is_french_mobile
-from services.notifier import sms_texts, texts
+from services.notifier import candidate_texts, sms_texts, texts
 from services.notifier.domain import EMAIL, LETTER, SMS, Message
 from services.notifier.letters import remove_letters_of, remove_letters_older_than
 
@@ -229,6 +229,19 @@ class NotifierApplication(ServiceApplication):
             subject,
             body,
         )
+
+    def on_candidate_code_requested(self, event: Delivered) -> None:
+        """A candidate account's code: by e-mail, or by SMS to a mobile."""
+        payload = event.payload
+        account = payload["account_id"]
+        if payload["channel"] == "email" and payload.get("email"):
+            subject, body = candidate_texts.code_email(payload)
+            self.queue(event, EMAIL, "compte", account, payload["email"], subject, body)
+        elif payload["channel"] == "sms" and payload.get("phone"):
+            body = candidate_texts.code_sms(payload)
+            self.queue(event, SMS, "compte", account, payload["phone"], "", body)
+        else:
+            self.record_processed(event.tracking)  # erased: nobody to send to
 
     # -- messages ------------------------------------------------------------------
 

@@ -83,6 +83,13 @@ class NotifierService:
             return
         self.app.on_password_reset_requested(event)
 
+    @consume("identity", contracts.CandidateAccountCodeRequested)
+    def on_candidate_code_requested(self, event: Delivered) -> None:
+        """E-mail or text a candidate account's verification code (ID-6)."""
+        if self.app.skipped_erased(event):
+            return
+        self.app.on_candidate_code_requested(event)
+
     @consume("billing", contracts.PaymentCaptured)
     def on_payment_captured(self, event: Delivered) -> None:
         """Confirm the school's inscriptions by e-mail (BO-4)."""

@@ -23,6 +23,7 @@ from services.common import contracts
 from services.common.sealing import open_message
 from services.common.store import ServiceApplication
 from services.identity.application import IdentityApplication
+from services.identity.candidate_accounts import CandidateAccounts
 from services.identity.secrets import ACTIVATION as ACCOUNT_ACTIVATION
 from services.identity.secrets import RESET
 from services.scheduling.application import SchedulingApplication
@@ -93,6 +94,10 @@ def identity_scenario(app: IdentityApplication) -> None:
     nonce = app.repository.get(account_id).reset_nonce
     app.reset_password(
         account_id, app.links.token(RESET, account_id, nonce), "Contrat2028"
+    )
+    # A candidate's account: codes by e-mail and by SMS.
+    CandidateAccounts(app).open(
+        uuid4(), "candidat@example.fr", "+33612345678", "Contrat2026"
     )
 
 

@@ -1,0 +1,57 @@
+"""The candidate's own account and space (ID-6)."""
+
+from __future__ import annotations
+
+from marshmallow import fields
+
+from gateway.fields import checked, text
+from gateway.schemas.base import ApiSchema
+from gateway.schemas.candidates import CandidateConfirmation
+from services.common import inputs
+
+# Six ASCII digits: « ١٢٣٤٥٦ » or full-width digits are refused, not read.
+ACCOUNT_CODE = inputs.Rule(6, r"^[0-9]{6}$", "Le code comporte 6 chiffres.")
+CHANNEL = inputs.Rule(9, r"^(email|telephone)$", "Canal inconnu.")
+
+
+class CandidateAccountOpening(CandidateConfirmation):
+    """Confirm the file and open one's account with a password (seed 004)."""
+
+    password = checked(
+        inputs.PASSWORD,
+        load_only=True,
+        data_key="mot_de_passe",
+        metadata={
+            "description": "Au moins 8 caractères, une minuscule, une majuscule "
+            "et un chiffre"
+        },
+    )
+
+
+class CandidateAccount(ApiSchema):
+    account_id = fields.String(data_key="compte")
+    email = fields.String()
+    phone = fields.String(data_key="telephone", allow_none=True)
+    email_verified = fields.Boolean(data_key="email_verifie")
+    phone_verified = fields.Boolean(data_key="telephone_verifie")
+    files = fields.List(fields.String(), data_key="dossiers")
+
+
+class CandidateSession(ApiSchema):
+    token = fields.String(data_key="jeton", allow_none=True)
+    expires_at = fields.String(data_key="expire_le", allow_none=True)
+    account = fields.Nested(CandidateAccount, data_key="compte")
+    message = fields.String()
+
+
+class CodeRequest(ApiSchema):
+    channel = text(CHANNEL, data_key="canal")
+
+
+class CodeCheck(CodeRequest):
+    code = text(ACCOUNT_CODE)
+
+
+class CandidateCredentials(ApiSchema):
+    email = text(inputs.EMAIL_LOOKUP, metadata={"format": "email"})
+    password = checked(inputs.PASSWORD, load_only=True, data_key="mot_de_passe")
