@@ -4,13 +4,14 @@ these routes only, and a school's token none of them (`audience`)."""
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 from typing import Any
 
-from werkzeug.wrappers import Request
+from werkzeug.wrappers import Request, Response
 
 from gateway.api import endpoint
-from gateway.http import parse_uuid
+from gateway.http import download, parse_uuid
 from gateway.limits import SCHOOL, SIGN_IN_FAILURES, Limit, by_address
 from gateway.schemas import candidate_space as schemas
 from services.common.errors import PlatformError
@@ -32,6 +33,7 @@ OPENED = (
     "Votre dossier est confirmé et votre compte personnel est créé. Saisissez "
     "le code reçu par e-mail (et celui reçu par SMS) pour le vérifier."
 )
+FILE_NOT_FOUND = "Ce dossier est introuvable."
 JOINED = (
     "Votre dossier est confirmé. Vous avez déjà un compte personnel : "
     "connectez-vous pour le retrouver."
@@ -149,3 +151,67 @@ class CandidateSpaceRoutes:
             if refused.status == 401:
                 self.limits.count(SIGN_IN_FAILURES, request, data)
             raise
+
+    # -- the candidate's space: their files, receipts and convocations
+
+    def _own_files(self, account: dict[str, Any]) -> list[str]:
+        """The files of the signed-in candidate, once their e-mail is proved."""
+        own = self.identity.candidate_account(account["account_id"])
+        if not own["email_verified"]:
+            raise PlatformError(
+                "email_non_verifie",
+                "Vérifiez d'abord votre adresse e-mail avec le code reçu.",
+                status=403,
+            )
+        return own["files"]
+
+    def _own_file(self, account: dict[str, Any], candidate_id: str) -> str:
+        candidate_id = parse_uuid(candidate_id, "Dossier")
+        if candidate_id not in self._own_files(account):
+            # Another candidate's file is as unknown as a made-up id.
+            raise PlatformError("dossier_introuvable", FILE_NOT_FOUND, status=404)
+        return candidate_id
+
+    @endpoint(
+        "GET",
+        "/api/candidat/dossiers",
+        summary="Ses dossiers, leurs récépissés et convocations",
+        tag=SPACE,
+        response=schemas.OwnFiles,
+        audience=CANDIDATE,
+    )
+    def own_files(self, request: Request, account: dict) -> dict:
+        files = self.candidates.files_of_candidate(self._own_files(account))
+        for file in files:
+            file["convocations"] = self.booking.candidate_convocations(file["id"])
+        return {"items": files}
+
+    @endpoint(
+        "GET",
+        "/api/candidat/dossiers/<string:candidate_id>/recu",
+        summary="Télécharger son récépissé (PDF), à tout moment",
+        tag=SPACE,
+        audience=CANDIDATE,
+    )
+    def own_receipt(
+        self, request: Request, candidate_id: str, account: dict
+    ) -> Response:
+        candidate_id = self._own_file(account, candidate_id)
+        pdf = self.candidates.candidate_receipt_pdf(candidate_id)
+        return download(base64.b64decode(pdf), "application/pdf", "recepisse.pdf")
+
+    @endpoint(
+        "GET",
+        "/api/candidat/dossiers/<string:candidate_id>/convocations/"
+        "<string:reservation_id>",
+        summary="Télécharger sa convocation (PDF)",
+        tag=SPACE,
+        audience=CANDIDATE,
+    )
+    def own_convocation(
+        self, request: Request, candidate_id: str, reservation_id: str, account: dict
+    ) -> Response:
+        candidate_id = self._own_file(account, candidate_id)
+        reservation_id = parse_uuid(reservation_id, "Réservation")
+        pdf = self.booking.candidate_convocation_pdf(candidate_id, reservation_id)
+        return download(base64.b64decode(pdf), "application/pdf", "convocation.pdf")

@@ -6,7 +6,7 @@ from marshmallow import fields
 
 from gateway.fields import checked, text
 from gateway.schemas.base import ApiSchema
-from gateway.schemas.candidates import CandidateConfirmation
+from gateway.schemas.candidates import Candidate, CandidateConfirmation
 from services.common import inputs
 
 # Six ASCII digits: « ١٢٣٤٥٦ » or full-width digits are refused, not read.
@@ -55,3 +55,20 @@ class CodeCheck(CodeRequest):
 class CandidateCredentials(ApiSchema):
     email = text(inputs.EMAIL_LOOKUP, metadata={"format": "email"})
     password = checked(inputs.PASSWORD, load_only=True, data_key="mot_de_passe")
+
+
+class Convocation(ApiSchema):
+    id = fields.String()
+    centre_name = fields.String(allow_none=True)
+    centre_city = fields.String(allow_none=True)
+    exam_starts_at = fields.String()
+
+
+class OwnFile(Candidate):
+    school_name = fields.String(allow_none=True)
+    confirmed_at = fields.String(allow_none=True)
+    convocations = fields.List(fields.Nested(Convocation))
+
+
+class OwnFiles(ApiSchema):
+    items = fields.List(fields.Nested(OwnFile))

@@ -11,6 +11,7 @@ from uuid import UUID
 import eventlet
 from nameko.timer import timer
 
+from services.booking import candidate_side
 from services.booking.application import BookingApplication, ReservationNotFound
 from services.booking.domain import (
     REMOVED,
@@ -136,6 +137,19 @@ class BookingService:
         """BO-5: the school's reservations, by candidate name, NEPH, exam date."""
         found = self.app.reservations(school_id, search, exam_date)
         return RESERVATIONS.dump(found)
+
+    @rpc
+    def candidate_convocations(self, candidate_id: str) -> list[dict[str, Any]]:
+        """The candidate's paid seats, for their own space (ID-6)."""
+        return candidate_side.convocations(self.app, UUID(candidate_id))
+
+    @rpc
+    def candidate_convocation_pdf(self, candidate_id: str, reservation_id: str) -> str:
+        """One of the candidate's convocations, base64-encoded for the RPC."""
+        pdf = candidate_side.convocation_pdf(
+            self.app, UUID(candidate_id), UUID(reservation_id)
+        )
+        return base64.b64encode(pdf).decode()
 
     @rpc
     def convocation_pdf(self, school_id: str, reservation_id: str) -> str:

@@ -12,6 +12,9 @@ SWORN = (
     "figurant dans ce dossier sont exacts."
 )
 
+# Seed 004's words, printed on every receipt.
+KEEP_IT = "Ce justificatif doit être enregistré et conservé."
+
 
 def _date(value: str | None) -> str:
     return short_date(value) if value else ""
@@ -50,4 +53,6 @@ def render_receipt(view: dict[str, Any]) -> bytes:
     doc.ln(6)
     name = f"{view.get('given_names') or ''} {view.get('birth_name') or ''}".strip()
     doc.paragraph(SWORN.format(name=name))
+    doc.ln(6)
+    doc.paragraph(KEEP_IT, bold=True)
     return doc.to_bytes()

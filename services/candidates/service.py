@@ -8,6 +8,7 @@ from uuid import UUID
 
 from nameko.timer import timer
 
+from services.candidates import candidate_side
 from services.candidates.application import (
     CandidateFileNotFound,
     CandidatesApplication,
@@ -128,6 +129,17 @@ class CandidatesService:
     def receipt(self, candidate_id: str, school_id: str | None = None) -> dict:
         """The activation receipt's data."""
         return self.app.receipt(UUID(candidate_id), school_id)
+
+    @rpc
+    def files_of_candidate(self, candidate_ids: list[str]) -> list[dict[str, Any]]:
+        """The candidate's own files, for their space (ids from their account)."""
+        return candidate_side.files_of(self.app, candidate_side.as_ids(candidate_ids))
+
+    @rpc
+    def candidate_receipt_pdf(self, candidate_id: str) -> str:
+        """A confirmed file's receipt, again at any time, base64-encoded."""
+        pdf = candidate_side.receipt_pdf(self.app, UUID(candidate_id))
+        return base64.b64encode(pdf).decode()
 
     @rpc
     def import_csv(

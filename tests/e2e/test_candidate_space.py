@@ -1,0 +1,112 @@
+"""The candidate's own space (ID-6, seed 004), through the gateway: their
+file, the receipt downloaded again at any time, the convocation once the
+school booked and paid; and nothing of another candidate's."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+import requests
+
+from services.scheduling.domain import COLLECTIVE
+from tests.e2e.test_booking_api import centre, hold, next_weekday
+from tests.e2e.test_candidate_account import (
+    PASSWORD,
+    _bearer,
+    _code_mail,
+    _new_file,
+    _open,
+    _verify,
+)
+from tests.e2e.test_checkout_api import _pay, _statuses
+from tests.helpers import one_line, pdf_text, wait_for
+
+
+def _signed_in_candidate(gateway, mail_folder, school) -> dict:
+    """A file confirmed with an account, its e-mail proved, signed in."""
+    file = _new_file(gateway, mail_folder, school)
+    token = _open(gateway, file["link"]).json()["jeton"]
+    code = _code_mail(mail_folder, file["email"])
+    assert _verify(gateway, token, "email", code).status_code == 200
+    session = requests.post(
+        f"{gateway}/api/candidat/sessions",
+        json={"email": file["email"], "mot_de_passe": PASSWORD},
+    )
+    assert session.status_code == 201, session.text
+    return {**file, "headers": _bearer(session.json()["jeton"])}
+
+
+def _own_files(gateway, candidate) -> list[dict]:
+    answer = requests.get(
+        f"{gateway}/api/candidat/dossiers", headers=candidate["headers"]
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()["items"]
+
+
+def test_the_candidate_sees_the_file_the_receipt_twice_and_the_convocation(
+    gateway, mail_folder, new_school, scheduling
+):
+    school = new_school()
+    candidate = _signed_in_candidate(gateway, mail_folder, school)
+    [file] = _own_files(gateway, candidate)
+    assert file["id"] == candidate["id"]
+    assert file["status"] == "activé"
+    assert file["convocations"] == []
+
+    receipt = f"{gateway}/api/candidat/dossiers/{candidate['id']}/recu"
+    for _ in range(2):  # again at any time, not once
+        pdf = requests.get(receipt, headers=candidate["headers"])
+        assert pdf.status_code == 200, pdf.text
+        assert pdf.headers["Content-Type"] == "application/pdf"
+        text = one_line(pdf_text(pdf.content))
+        assert "Ce justificatif doit être enregistré et conservé." in text
+        assert file["request_number"] in text
+
+    # The school books and pays: the convocation shows in the space.
+    site = centre(scheduling, "TEST-ESPACE", "Lyon", 45.76, 4.84)
+    session = scheduling.schedule_session(site, next_weekday(2, 2), 18, COLLECTIVE)
+    held = hold(gateway, school, file["neph"], session["id"])
+    assert held.status_code == 201, held.text
+    assert _pay(gateway, school, str(uuid4())).status_code == 201
+    reservation = held.json()["id"]
+    wait_for(lambda: _statuses(gateway, school).get(reservation) == "confirmée", 30)
+    [convocation] = wait_for(
+        lambda: _own_files(gateway, candidate)[0]["convocations"], timeout=30
+    )
+    assert convocation["id"] == reservation
+    pdf = requests.get(
+        f"{gateway}/api/candidat/dossiers/{candidate['id']}/convocations/{reservation}",
+        headers=candidate["headers"],
+    )
+    assert pdf.status_code == 200, pdf.text
+    assert file["neph"] in one_line(pdf_text(pdf.content))
+
+
+def test_another_candidates_file_or_convocation_answers_404(
+    gateway, mail_folder, new_school
+):
+    school = new_school()
+    mine = _signed_in_candidate(gateway, mail_folder, school)
+    theirs = _signed_in_candidate(gateway, mail_folder, school)
+    for path in (
+        f"dossiers/{theirs['id']}/recu",
+        f"dossiers/{theirs['id']}/convocations/{uuid4()}",
+        f"dossiers/{mine['id']}/convocations/{uuid4()}",
+        f"dossiers/{uuid4()}/recu",
+    ):
+        answer = requests.get(f"{gateway}/api/candidat/{path}", headers=mine["headers"])
+        assert answer.status_code == 404, (path, answer.text)
+    for bad in ("pas-un-id", "١٢٣", "x" * 5000):
+        answer = requests.get(
+            f"{gateway}/api/candidat/dossiers/{bad}/recu", headers=mine["headers"]
+        )
+        assert answer.status_code in (400, 404, 414), (bad, answer.status_code)
+    # A school's token opens nothing of the space.
+    for path in ("dossiers", f"dossiers/{mine['id']}/recu"):
+        answer = requests.get(
+            f"{gateway}/api/candidat/{path}", headers=school["headers"]
+        )
+        assert answer.status_code == 401, path
+    # The hostile calls changed nothing of one's own.
+    assert [f["id"] for f in _own_files(gateway, mine)] == [mine["id"]]
