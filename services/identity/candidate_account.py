@@ -46,6 +46,16 @@ class CodeExpired(AccountError):
     """The code's time ran out, or it took too many wrong guesses."""
 
 
+class AccountClosed(AccountError):
+    """The account was closed with its last file's erasure."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Votre compte personnel a été supprimé avec vos données : "
+            "confirmez votre dossier sans compte."
+        )
+
+
 class NoCodeToCheck(AccountError):
     """Nothing waits for a code on this channel (verified, or none sent)."""
 
@@ -88,7 +98,10 @@ class CandidateAccount(Aggregate):
     @property
     def active(self) -> bool:
         """Signing in needs the e-mail proved; the phone may follow."""
-        return EMAIL_CODE in self.verified
+        return EMAIL_CODE in self.verified and not self.closed
+
+    # A class default: what opened accounts replay before any closing.
+    closed = False
 
     class FileAdded(Aggregate.Event):
         candidate_id: UUID
@@ -101,6 +114,24 @@ class CandidateAccount(Aggregate):
     @event(FileAdded)
     def _file_added(self, candidate_id: UUID) -> None:
         self.files.append(candidate_id)
+
+    class FileRemoved(Aggregate.Event):
+        candidate_id: UUID
+        # The account closes with its last file: its key is then forgotten.
+        closes: bool
+
+    def remove_file(self, candidate_id: UUID) -> None:
+        """An erased file (TR-4, CA-4) leaves the account; the last one
+        closes it."""
+        if candidate_id in self.files:
+            closes = self.files == [candidate_id]
+            self._file_removed(candidate_id=candidate_id, closes=closes)
+
+    @event(FileRemoved)
+    def _file_removed(self, candidate_id: UUID, closes: bool) -> None:
+        self.files.remove(candidate_id)
+        if closes:
+            self.closed = True
 
     # -- codes -------------------------------------------------------------------
 
@@ -168,6 +199,23 @@ class CandidateAccount(Aggregate):
     def _verified(self, channel: str, verified_at: datetime) -> None:
         self.verified[channel] = verified_at
         self.codes.pop(channel, None)
+
+
+class FileHolder(Aggregate):
+    """Which account holds a file: found from the file's id alone, when that
+    file is erased."""
+
+    @staticmethod
+    def create_id(candidate_id: UUID) -> UUID:
+        return uuid5(NAMESPACE_URL, f"pmc-candidate-file-holder:{candidate_id}")
+
+    class Recorded(Aggregate.Created):
+        candidate_id: UUID
+        account_id: UUID
+
+    @event(Recorded)
+    def __init__(self, candidate_id: UUID, account_id: UUID) -> None:
+        self.account_id = account_id
 
 
 def _already_verified(channel: str) -> str:

@@ -9,6 +9,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
+from services.common.envelope import Delivered
 from services.common.sessions import CANDIDATE
 from services.identity import rules
 from services.identity.application import (
@@ -22,7 +23,9 @@ from services.identity.candidate_account import (
     CHANNELS,
     EMAIL_CODE,
     PHONE_CODE,
+    AccountClosed,
     CandidateAccount,
+    FileHolder,
     account_code,
 )
 from services.identity.secrets import new_nonce
@@ -46,11 +49,16 @@ class CandidateAccounts:
         email = rules.normalise_email(email)
         digest = self.app.email_digest(email)
         existing = self._find_digest(digest)
-        if existing is not None:
-            existing.add_file(candidate_id)
-            if existing.pending_events:
-                self.app.save(existing)
+        if existing is not None and not existing.closed:
+            if candidate_id not in existing.files:
+                existing.add_file(candidate_id)
+                holder = FileHolder(candidate_id=candidate_id, account_id=existing.id)
+                self.app.save(existing, holder)
             return self._view(existing, opened=False)
+        if existing is not None:
+            # Closed when its last file was erased, its key forgotten: it
+            # cannot hold data again (reopening is left for later).
+            raise AccountClosed()
         account_id = CandidateAccount.create_id(digest)
         sealed = self.app.vault.seal(account_id, {"email": email, "phone": phone})
         account = CandidateAccount(
@@ -63,8 +71,9 @@ class CandidateAccounts:
         now = self.app.clock.now()
         for channel in CHANNELS if phone else (EMAIL_CODE,):
             account.send_code(channel, new_nonce(), now)
+        holder = FileHolder(candidate_id=candidate_id, account_id=account.id)
         try:
-            self.app.save(account)
+            self.app.save(account, holder)
         except IntegrityError:  # the same address a moment earlier
             return self.open(candidate_id, email, phone, password)
         # Whoever just confirmed with the e-mailed link may type the codes at
@@ -97,7 +106,7 @@ class CandidateAccounts:
         """A candidate's session: a token that only candidates' routes take."""
         digest = self.app.email_digest(rules.normalise_email(email))
         account = self._find_digest(digest)
-        if account is None:
+        if account is None or account.closed:
             self.app.passwords.waste_time(password)
             raise BadCredentials()
         if not self.app.passwords.verify(account.password_hash, password):
@@ -108,6 +117,24 @@ class CandidateAccounts:
             account.id, account.session_generation, self.app.clock.now(), kind=CANDIDATE
         )
         return {**session, "account": self._view(account)}
+
+    def on_file_erased(self, event: Delivered) -> None:
+        """An erased file leaves its account; the last one closes it and its
+        key (the e-mail and phone it seals) is forgotten (TR-4)."""
+        candidate_id = event.payload["candidate_id"]
+        try:
+            holder = self.app.repository.get(FileHolder.create_id(candidate_id))
+        except AggregateNotFoundError:
+            self.app.record_processed(event.tracking)  # no account holds it
+            return
+        account = self.app.repository.get(holder.account_id)
+        account.remove_file(candidate_id)
+        if account.pending_events:
+            self.app.save(account, tracking=event.tracking)
+        else:
+            self.app.record_processed(event.tracking)
+        if account.closed:
+            self.app.vault.forget(account.id)
 
     def account(self, account_id: UUID) -> dict[str, Any]:
         return self._view(self._get(account_id))
@@ -125,7 +152,7 @@ class CandidateAccounts:
             account = self.app.repository.get(account_id)
         except AggregateNotFoundError:
             raise AccountNotFound(account_id) from None
-        if not isinstance(account, CandidateAccount):
+        if not isinstance(account, CandidateAccount) or account.closed:
             raise AccountNotFound(account_id)
         return account
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from services.common import contracts
+from services.common.consumer import consume
 from services.common.dependencies import ApplicationProvider, service_health
+from services.common.envelope import Delivered
 from services.common.idempotency import IdempotencyConflict
 from services.common.rpc import rpc
 from services.identity.application import (
@@ -18,6 +21,7 @@ from services.identity.application import (
     RevocationsBehind,
 )
 from services.identity.candidate_account import (
+    AccountClosed,
     CodeExpired,
     CodeInvalid,
     NoCodeToCheck,
@@ -40,6 +44,7 @@ ERRORS = {
     CodeInvalid: (400, "code_incorrect"),
     CodeExpired: (410, "code_expire"),
     NoCodeToCheck: (409, "aucun_code_attendu"),
+    AccountClosed: (409, "compte_ferme"),
 }
 
 
@@ -141,6 +146,11 @@ class IdentityService:
     def candidate_sign_in(self, email: str, password: str) -> dict[str, Any]:
         """A candidate's session (its token opens candidates' routes only)."""
         return CandidateAccounts(self.app).sign_in(email, password)
+
+    @consume("candidates", contracts.CandidateErased)
+    def on_candidate_erased(self, event: Delivered) -> None:
+        """An erased file leaves the candidate's account; the last closes it."""
+        CandidateAccounts(self.app).on_file_erased(event)
 
     @rpc
     def candidate_account(self, account_id: str) -> dict[str, Any]:

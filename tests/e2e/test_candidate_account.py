@@ -28,7 +28,17 @@ def _person(email: str, phone: str = "06 98 76 54 32") -> dict:
     }
 
 
-def _new_file(gateway, mail_folder, school, phone="06 98 76 54 32") -> dict:
+def new_mobile() -> str:
+    """A French mobile of its own: each test reads only its own SMS."""
+    return "0698" + "".join(secrets.choice("0123456789") for _ in range(6))
+
+
+def e164(mobile: str) -> str:
+    return f"+33{mobile[1:]}"
+
+
+def _new_file(gateway, mail_folder, school, phone: str | None = None) -> dict:
+    phone = phone or new_mobile()
     email = f"ines-{secrets.token_hex(4)}@example.fr"
     answer = requests.post(
         f"{gateway}/api/candidats",
@@ -39,6 +49,7 @@ def _new_file(gateway, mail_folder, school, phone="06 98 76 54 32") -> dict:
     mail = wait_for(lambda: mails_to(mail_folder, email), timeout=30)[0]
     return {
         "email": email,
+        "phone": e164(phone),
         "id": answer.json()["id"],
         "link": link_params(mail, "candidat/activation"),
     }
@@ -104,7 +115,7 @@ def test_a_candidate_confirms_opens_an_account_proves_both_and_signs_in(
     assert opened.status_code == 201, opened.text
     body = opened.json()
     assert body["compte"]["email"] == file["email"]
-    assert body["compte"]["telephone"] == "+33698765432"
+    assert body["compte"]["telephone"] == file["phone"]
     assert body["compte"]["dossiers"] == [file["id"]]
     assert body["compte"]["email_verifie"] is False
     token = body["jeton"]
@@ -117,7 +128,7 @@ def test_a_candidate_confirms_opens_an_account_proves_both_and_signs_in(
     assert early.status_code == 403, early.text
 
     email_code = _code_mail(mail_folder, file["email"])
-    phone_code = _code_sms(sms_folder, "+33698765432")
+    phone_code = _code_sms(sms_folder, file["phone"])
     wrong = f"{(int(email_code) + 1) % 1_000_000:06d}"
     refused = _verify(gateway, token, "email", wrong)
     assert refused.status_code == 400
@@ -162,10 +173,10 @@ def test_codes_expire_and_guessing_ends_a_code(
     gateway, mail_folder, sms_folder, new_school, travel
 ):
     school = new_school()
-    file = _new_file(gateway, mail_folder, school, phone="07 81 22 33 45")
+    file = _new_file(gateway, mail_folder, school)
     token = _open(gateway, file["link"]).json()["jeton"]
 
-    phone_code = _code_sms(sms_folder, "+33781223345")
+    phone_code = _code_sms(sms_folder, file["phone"])
     travel(timedelta(minutes=16))
     late = _verify(gateway, token, "telephone", phone_code)
     assert late.status_code == 410, late.text
@@ -178,7 +189,7 @@ def test_codes_expire_and_guessing_ends_a_code(
         headers=_bearer(token),
     )
     assert sent.status_code == 200, sent.text
-    fresh = _code_sms(sms_folder, "+33781223345", seen=1)
+    fresh = _code_sms(sms_folder, file["phone"], seen=1)
     wrong = f"{(int(fresh) + 1) % 1_000_000:06d}"
     for _ in range(5):
         assert _verify(gateway, token, "telephone", wrong).status_code == 400

@@ -19,12 +19,13 @@ from tests.e2e.test_candidate_account import (
     _verify,
 )
 from tests.e2e.test_checkout_api import _pay, _statuses
+from tests.e2e.test_erasure import where_found
 from tests.helpers import one_line, pdf_text, wait_for
 
 
-def _signed_in_candidate(gateway, mail_folder, school) -> dict:
+def _signed_in_candidate(gateway, mail_folder, school, phone=None) -> dict:
     """A file confirmed with an account, its e-mail proved, signed in."""
-    file = _new_file(gateway, mail_folder, school)
+    file = _new_file(gateway, mail_folder, school, phone)
     token = _open(gateway, file["link"]).json()["jeton"]
     code = _code_mail(mail_folder, file["email"])
     assert _verify(gateway, token, "email", code).status_code == 200
@@ -110,3 +111,28 @@ def test_another_candidates_file_or_convocation_answers_404(
         assert answer.status_code == 401, path
     # The hostile calls changed nothing of one's own.
     assert [f["id"] for f in _own_files(gateway, mine)] == [mine["id"]]
+
+
+def test_erasing_the_file_closes_the_account_and_forgets_its_data(
+    gateway, mail_folder, new_school, settings
+):
+    school = new_school()
+    candidate = _signed_in_candidate(gateway, mail_folder, school)
+    erased = requests.post(
+        f"{gateway}/api/candidats/{candidate['id']}/effacement",
+        headers=school["headers"],
+    )
+    assert erased.status_code == 200, erased.text
+
+    def signed_out() -> bool:
+        answer = requests.post(
+            f"{gateway}/api/candidat/sessions",
+            json={"email": candidate["email"], "mot_de_passe": PASSWORD},
+        )
+        return answer.status_code == 401
+
+    wait_for(signed_out, timeout=30)
+    own = requests.get(f"{gateway}/api/candidat/compte", headers=candidate["headers"])
+    assert own.status_code == 404, own.text
+    # Neither the e-mail nor the phone is left in clear anywhere.
+    assert where_found(settings, [candidate["email"], candidate["phone"]]) == set()
