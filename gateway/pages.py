@@ -23,6 +23,7 @@ PAGES = {
     "/espace/reservations": "reservations.html",
     "/espace/paiements": "paiements.html",
     "/candidat/activation": "candidat-activation.html",
+    "/candidat/espace": "candidat-espace.html",
     "/cgv": "cgv.html",
 }
 

@@ -68,6 +68,11 @@ class PageRoutes:
         """The candidate checks and confirms (or refuses) their file."""
         return pages.link_page("/candidat/activation", request)
 
+    @http("GET", "/candidat/espace")
+    def candidate_space_page(self, request: Request) -> Response:
+        """The candidate's own space: codes, files, receipts, convocations."""
+        return pages.page("/candidat/espace")
+
     @http("GET", "/cgv")
     def terms_page(self, request: Request) -> Response:
         """Conditions générales de vente, accepted before paying (BO-4)."""

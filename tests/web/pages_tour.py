@@ -19,6 +19,7 @@ PUBLIC = [
     "/mot-de-passe-oublie",
     "/reinitialisation",
     "/candidat/activation",
+    "/candidat/espace",
     "/cgv",
     "/page-qui-n-existe-pas",
 ]

@@ -57,6 +57,30 @@ bindForm(document.getElementById("form-confirmation"), {
   },
 });
 
+// With a password, confirming opens the candidate's account (seed 004): the
+// confirmation goes to /api/candidat/compte instead, before the form above.
+document.getElementById("form-confirmation").addEventListener("submit", async (event) => {
+  const form = event.target;
+  const password = form.password.value;
+  if (!password || !form.attestation.checked) return; // the plain confirmation
+  event.stopImmediatePropagation();
+  event.preventDefault();
+  clearErrors(form);
+  const region = document.getElementById("dossier-message");
+  const result = await api("POST", "/api/candidat/compte", {
+    ...link, attestation: true, mot_de_passe: password,
+  });
+  if (!result.ok) {
+    say(region, result.data.message || "Une erreur est survenue.", "erreur");
+    showFieldErrors(form, result.data.fields);
+    return;
+  }
+  say(region, result.data.message, "succes");
+  finished();
+  if (result.data.jeton) candidateSession.save(result.data.jeton);
+  document.getElementById("vers-espace").hidden = false;
+}, true);
+
 document.getElementById("refuser").addEventListener("click", async () => {
   const sure = await confirmAction(
     "Refuser ce dossier ? Il sera fermé et votre auto-école devra en créer un nouveau.",

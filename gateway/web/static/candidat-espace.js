@@ -1,0 +1,125 @@
+// The candidate's space (ID-6): sign in, prove the e-mail and phone by code,
+// then the files, their receipts (again at any time) and convocations.
+"use strict";
+
+const region = () => document.getElementById("espace-message");
+
+// Whether the phone still waits for its code: its form stays beside the files.
+let verifiedPhone = true;
+
+function show(section) {
+  const phoneWaits = section === "dossiers" && !verifiedPhone;
+  document.getElementById("connexion").hidden = section !== "connexion";
+  document.getElementById("verification").hidden = section !== "verification" && !phoneWaits;
+  document.getElementById("dossiers").hidden = section !== "dossiers";
+}
+
+function frenchDate(iso) {
+  return new Date(iso).toLocaleString("fr-FR", { dateStyle: "full", timeStyle: "short", timeZone: "Europe/Paris" });
+}
+
+function downloadButton(label, path, filename) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "secondaire";
+  button.textContent = label;
+  button.addEventListener("click", async () => {
+    const failed = await candidateDownload(path, filename);
+    if (failed) say(region(), failed, "erreur");
+  });
+  return button;
+}
+
+function fileItem(file) {
+  const item = document.createElement("li");
+  item.dataset.dossier = file.id;
+  const title = document.createElement("h3");
+  title.textContent = file.request_number ? `Demande ${file.request_number}` : "Demande";
+  const status = document.createElement("p");
+  status.textContent = `État : ${file.status}`;
+  const school = document.createElement("p");
+  school.textContent = `Auto-école : ${file.school_name || "—"} · NEPH ${file.neph}`;
+  item.append(title, status, school);
+  if (file.confirmed_at) {
+    item.append(downloadButton("Télécharger mon récépissé (PDF)", `/api/candidat/dossiers/${file.id}/recu`, "recepisse.pdf"));
+  }
+  for (const convocation of file.convocations || []) {
+    const line = document.createElement("p");
+    line.textContent = `Examen le ${frenchDate(convocation.exam_starts_at)} — ${convocation.centre_name || ""} ${convocation.centre_city || ""}`;
+    item.append(line, downloadButton(
+      "Télécharger ma convocation (PDF)",
+      `/api/candidat/dossiers/${file.id}/convocations/${convocation.id}`,
+      "convocation.pdf",
+    ));
+  }
+  return item;
+}
+
+async function load() {
+  if (!candidateSession.token()) {
+    show("connexion");
+    return;
+  }
+  const account = await candidateApi("GET", "/api/candidat/compte");
+  if (!account.ok) {
+    candidateSession.clear();
+    say(region(), account.data.message, "erreur");
+    show("connexion");
+    return;
+  }
+  verifiedPhone = account.data.telephone_verifie || !account.data.telephone;
+  document.getElementById("form-code-email").hidden = account.data.email_verifie;
+  document.getElementById("form-code-telephone").hidden = verifiedPhone;
+  if (!account.data.email_verifie) {
+    show("verification");
+    return;
+  }
+  const files = await candidateApi("GET", "/api/candidat/dossiers");
+  if (!files.ok) {
+    say(region(), files.data.message, "erreur");
+    return;
+  }
+  document.getElementById("liste-dossiers").replaceChildren(...files.data.items.map(fileItem));
+  show("dossiers");
+}
+
+document.getElementById("form-connexion").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  clearErrors(form);
+  const result = await candidateApi("POST", "/api/candidat/sessions", {
+    email: form.email.value, mot_de_passe: form.mot_de_passe.value,
+  });
+  if (!result.ok) {
+    say(region(), result.data.message, "erreur");
+    showFieldErrors(form, result.data.fields);
+    return;
+  }
+  candidateSession.save(result.data.jeton);
+  say(region(), "Vous êtes connecté(e).", "succes");
+  load();
+});
+
+for (const form of document.querySelectorAll("#verification form")) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    const result = await candidateApi("POST", "/api/candidat/compte/verification", {
+      canal: form.dataset.canal, code: form.code.value.trim(),
+    });
+    if (!result.ok) {
+      say(region(), result.data.message, "erreur");
+      showFieldErrors(form, result.data.fields);
+      return;
+    }
+    say(region(), form.dataset.canal === "email" ? "Votre adresse e-mail est vérifiée." : "Votre téléphone est vérifié.", "succes");
+    form.reset();
+    load();
+  });
+  form.querySelector(".renvoi").addEventListener("click", async () => {
+    const result = await candidateApi("POST", "/api/candidat/compte/codes", { canal: form.dataset.canal });
+    say(region(), result.ok ? "Un nouveau code vous a été envoyé." : result.data.message, result.ok ? "succes" : "erreur");
+  });
+}
+
+load();
