@@ -73,14 +73,18 @@ class NotifierApplication(ServiceApplication):
         url = self.settings.public_url
         candidate = payload["candidate_id"]
         if payload.get("email"):
-            subject, body = texts.candidate_activation_email(payload, url)
+            subject, body = texts.candidate_activation_email(
+                payload, url, self.clock.now()
+            )
             return [
                 self.compose(
                     event, EMAIL, "candidat", candidate, payload["email"], subject, body
                 )
             ]
         if payload.get("address") and payload.get("birth_name"):
-            subject, body = texts.candidate_activation_letter(payload, url)
+            subject, body = texts.candidate_activation_letter(
+                payload, url, self.clock.now()
+            )
             recipient = {
                 "name": f"{payload['given_names']} {payload['birth_name']}",
                 **payload["address"],

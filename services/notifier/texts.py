@@ -14,6 +14,7 @@ from services.common.documents import (
     short_date,
     when,
 )
+from services.notifier.deadlines import confirm_before
 
 
 def secret_link(public_url: str, path: str, **secrets: str) -> str:
@@ -38,7 +39,7 @@ def _school(payload: dict[str, Any]) -> str:
 
 
 def candidate_activation_email(
-    payload: dict[str, Any], public_url: str
+    payload: dict[str, Any], public_url: str, now: datetime
 ) -> tuple[str, str]:
     subject = "Votre dossier d'inscription à l'examen du code de la route"
     link = secret_link(
@@ -53,15 +54,14 @@ def candidate_activation_email(
         f"code de la route (NEPH {payload['neph']}).\n\n"
         "Pour vérifier les informations saisies et confirmer votre dossier, "
         f"cliquez sur ce lien :\n{link}\n\n"
-        "Sans confirmation de votre part dans les 7 jours, le dossier sera "
-        "supprimé.\n\n"
+        f"{confirm_before(payload['expires_at'], now)}\n\n"
         "Passer mon code\n"
     )
     return subject, body
 
 
 def candidate_activation_letter(
-    payload: dict[str, Any], public_url: str
+    payload: dict[str, Any], public_url: str, now: datetime
 ) -> tuple[str, str]:
     subject = "Votre dossier d'inscription à l'examen du code de la route"
     body = (
@@ -72,9 +72,8 @@ def candidate_activation_letter(
         f"rendez-vous sur {public_url}/candidat/activation et saisissez :\n"
         f"  - votre NEPH : {payload['neph']}\n"
         f"  - votre code d'activation : {payload['code']}\n\n"
-        "Sans confirmation de votre part dans les 7 jours, le dossier sera "
-        "supprimé. Votre convocation et vos résultats vous seront envoyés par "
-        "courrier.\n\n"
+        f"{confirm_before(payload['expires_at'], now)} Votre convocation et "
+        "vos résultats vous seront envoyés par courrier.\n\n"
         "Passer mon code"
     )
     return subject, body

@@ -4,9 +4,11 @@ that their school created the file; once, and only on a French mobile."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import requests
 
+from tests.e2e.test_erasure import _signed_in_again
 from tests.helpers import mails_to, sms_to, wait_for
 
 
@@ -60,3 +62,31 @@ def test_a_landline_gets_the_email_and_no_sms(
     wait_for(lambda: mails_to(mail_folder, email), timeout=30)
     time.sleep(2)
     assert sms_to(sms_folder, "+33142685300") == []
+
+
+def test_a_link_sent_again_says_the_days_that_really_remain(
+    gateway, mail_folder, new_school, travel
+):
+    school = new_school()
+    email = "jours.restants@example.fr"
+    answer = requests.post(
+        f"{gateway}/api/candidats",
+        json=_candidate("130000000613", email, "06 55 44 33 22"),
+        headers=school["headers"],
+    )
+    assert answer.status_code == 201, answer.text
+    first = wait_for(lambda: mails_to(mail_folder, email), timeout=30)[0]
+    assert "Il vous reste 7 jours pour confirmer votre dossier" in first.get_content()
+
+    travel(timedelta(days=3, hours=1))
+    school = _signed_in_again(gateway, school)
+    resent = requests.post(
+        f"{gateway}/api/candidats/{answer.json()['id']}/renvoi",
+        headers=school["headers"],
+    )
+    assert resent.status_code == 200, resent.text
+    mails = wait_for(lambda: mails_to(mail_folder, email)[1:], timeout=30)
+    body = mails[0].get_content()
+    # Not 7 days more: the file's first deadline still holds.
+    assert "Il vous reste 4 jours pour confirmer votre dossier" in body
+    assert "7 jours" not in body
