@@ -11,6 +11,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from services.candidates import rules, transfer
+from services.candidates.contact_changes import VALIDATED_EMAIL, validated_email
 from services.candidates.documents import render_receipt
 from services.candidates.domain import (
     ACTIVATED,
@@ -248,6 +249,9 @@ class CandidatesApplication(ServiceApplication):
         email_changed = bool(contact["email"]) and contact["email"] != current.get(
             "email"
         )
+        kept = validated_email(file.status, file.email_to_validate, current)
+        if email_changed and kept:
+            contact = {**contact, VALIDATED_EMAIL: kept}
         sealed = self.vault.seal(file.id, {**current, **contact})
         file.change_contact(
             personal=sealed,
@@ -396,8 +400,13 @@ class CandidatesApplication(ServiceApplication):
 
     def contact(self, candidate_id: UUID) -> dict[str, Any]:
         """How to reach a candidate (for the notifier's convocations)."""
-        view = self.view(self._get(candidate_id))
+        file = self._get(candidate_id)
+        view = self.view(file)
         keys = ("civility", "birth_name", "given_names", "email", "address", "contact")
+        if file.email_to_validate:
+            # CA-5: a new address is used once proved; until then, the old one.
+            personal = self._personal(file) or {}
+            view["email"] = personal.get(VALIDATED_EMAIL) or view["email"]
         return {k: view[k] for k in keys}
 
     def booking_view(self, school_id: str, neph: str) -> dict[str, Any]:
