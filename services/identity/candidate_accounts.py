@@ -118,6 +118,23 @@ class CandidateAccounts:
         )
         return {**session, "account": self._view(account)}
 
+    def on_file_created(self, event: Delivered) -> None:
+        """A school filed for someone who has an account (the same address):
+        the file shows in their space, awaiting their confirmation."""
+        email = event.payload.get("email")
+        account = None
+        if email and not event.erased:
+            account = self._find_digest(
+                self.app.email_digest(rules.normalise_email(email))
+            )
+        candidate_id = event.payload["candidate_id"]
+        if account is None or account.closed or candidate_id in account.files:
+            self.app.record_processed(event.tracking)
+            return
+        account.add_file(candidate_id)
+        holder = FileHolder(candidate_id=candidate_id, account_id=account.id)
+        self.app.save(account, holder, tracking=event.tracking)
+
     def on_file_erased(self, event: Delivered) -> None:
         """An erased file leaves its account; the last one closes it and its
         key (the e-mail and phone it seals) is forgotten (TR-4)."""

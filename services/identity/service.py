@@ -147,6 +147,11 @@ class IdentityService:
         """A candidate's session (its token opens candidates' routes only)."""
         return CandidateAccounts(self.app).sign_in(email, password)
 
+    @consume("candidates", contracts.CandidateCreated)
+    def on_candidate_created(self, event: Delivered) -> None:
+        """A new file for an account's address joins it, awaiting confirmation."""
+        CandidateAccounts(self.app).on_file_created(event)
+
     @consume("candidates", contracts.CandidateErased)
     def on_candidate_erased(self, event: Delivered) -> None:
         """An erased file leaves the candidate's account; the last closes it."""

@@ -16,6 +16,7 @@ from tests.e2e.test_candidate_account import (
     _code_mail,
     _new_file,
     _open,
+    _person,
     _verify,
 )
 from tests.e2e.test_checkout_api import _pay, _statuses
@@ -136,3 +137,29 @@ def test_erasing_the_file_closes_the_account_and_forgets_its_data(
     assert own.status_code == 404, own.text
     # Neither the e-mail nor the phone is left in clear anywhere.
     assert where_found(settings, [candidate["email"], candidate["phone"]]) == set()
+
+
+def test_a_new_file_for_the_same_address_waits_in_the_space(
+    gateway, mail_folder, new_school
+):
+    first, second = new_school(), new_school()
+    candidate = _signed_in_candidate(gateway, mail_folder, first)
+    answer = requests.post(
+        f"{gateway}/api/candidats",
+        json={**_person(candidate["email"]), "phone": None},
+        headers=second["headers"],
+    )
+    assert answer.status_code == 201, answer.text
+    waiting = wait_for(
+        lambda: [
+            f for f in _own_files(gateway, candidate) if f["id"] == answer.json()["id"]
+        ],
+        timeout=30,
+    )[0]
+    assert waiting["status"] == "Dossier en attente de validation usager"
+    # Not confirmed: no receipt yet.
+    receipt = requests.get(
+        f"{gateway}/api/candidat/dossiers/{waiting['id']}/recu",
+        headers=candidate["headers"],
+    )
+    assert receipt.status_code in (400, 409), receipt.text
