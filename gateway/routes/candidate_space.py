@@ -75,7 +75,7 @@ class CandidateSpaceRoutes:
         opened = self.identity.open_candidate_account(
             candidate_id, file["email"], file.get("phone"), data["password"]
         )
-        self.candidates.confirm(candidate_id, data["token"])
+        self.candidates.confirm(candidate_id, data["token"], data["reuse_refused"])
         return {
             "token": opened.get("token"),
             "expires_at": opened.get("expires_at"),

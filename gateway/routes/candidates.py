@@ -229,7 +229,9 @@ class CandidateRoutes:
                 fields={"attestation": ["Cochez l'attestation sur l'honneur."]},
             )
         candidate_id = parse_uuid(data["candidate_id"], "Dossier")
-        confirmed = self.candidates.confirm(candidate_id, data["token"])
+        confirmed = self.candidates.confirm(
+            candidate_id, data["token"], data["reuse_refused"]
+        )
         return {
             **confirmed,
             "receipt_token": self.candidates.receipt_token(candidate_id),

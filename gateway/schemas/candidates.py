@@ -6,6 +6,7 @@ from marshmallow import fields
 
 from gateway.fields import (
     FR,
+    StrictBoolean,
     boolean,
     checked,
     text,
@@ -71,6 +72,7 @@ class Candidate(ApiSchema):
     phone = fields.String(allow_none=True)
     created_at = fields.String()
     expires_at = fields.String()
+    reuse_refused = fields.Boolean(data_key="refus_reutilisation")
 
 
 class Erasure(ApiSchema):
@@ -129,6 +131,14 @@ class CandidateConfirmation(CandidateLink):
     sworn = boolean(
         data_key="attestation",
         metadata={"description": "L'attestation sur l'honneur est cochée"},
+    )
+    # Seed 004: « n'accepte pas que ses données personnelles soient réutilisées
+    # à des fins d'information »; not ticked, not sent: not refused.
+    reuse_refused = StrictBoolean(
+        data_key="refus_reutilisation",
+        required=False,
+        load_default=False,
+        error_messages=FR,
     )
 
 

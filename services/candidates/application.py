@@ -207,12 +207,14 @@ class CandidatesApplication(ServiceApplication):
         file.check_link(file.activation_nonce, self.clock.now())
         return self.view(file)
 
-    def confirm(self, candidate_id: UUID, token: str) -> dict[str, Any]:
+    def confirm(
+        self, candidate_id: UUID, token: str, reuse_refused: bool = False
+    ) -> dict[str, Any]:
         file = self._by_link(candidate_id, token)
         if file.email_to_validate:
             file.validate_new_email(file.activation_nonce or "", self.clock.now())
         else:
-            file.confirm(file.activation_nonce or "", self.clock.now())
+            file.confirm(file.activation_nonce or "", self.clock.now(), reuse_refused)
         self.save(file)
         return self.view(file)
 
@@ -471,6 +473,7 @@ class CandidatesApplication(ServiceApplication):
             "email_to_validate": file.email_to_validate,
             "request_number": file.request_number,
             "expires_at": file.expires_at.isoformat(),
+            "reuse_refused": file.reuse_refused,
             "created_at": file.created_on.isoformat(),
             "civility": personal.get("civility"),
             "birth_name": personal.get("birth_name"),

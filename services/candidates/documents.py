@@ -39,6 +39,10 @@ def render_receipt(view: dict[str, Any]) -> bytes:
         ("Prénoms", view.get("given_names") or ""),
         ("Date de naissance", _date(view.get("birth_date"))),
         ("Adresse e-mail", view.get("email") or "—"),
+        (
+            "Réutilisation des données à des fins d'information",
+            "refusée" if view.get("reuse_refused") else "acceptée",
+        ),
     ]
     address = view.get("address")
     if address:

@@ -239,14 +239,21 @@ class CandidateFile(Aggregate):
         # For the school's message and the convocation (absent before).
         school_name: str = ""
         school_email: str = ""
+        # Seed 004: the candidate refused that their data be reused for
+        # information (absent before: not refused).
+        reuse_refused: bool = False
 
-    def confirm(self, nonce: str, at: datetime) -> None:
+    # A class default: files confirmed before the choice was offered.
+    reuse_refused = False
+
+    def confirm(self, nonce: str, at: datetime, reuse_refused: bool = False) -> None:
         """The candidate checked the data and swore it is right."""
         self._require(AWAITING_EMAIL)
         self.check_link(nonce, at)
         self.trigger_event(
             self.Confirmed,
             confirmed_at=at,
+            reuse_refused=reuse_refused,
             request_number=self.request_number,
             personal=self.personal,
             **self._school(),
@@ -254,7 +261,8 @@ class CandidateFile(Aggregate):
         )
 
     @event(Confirmed)
-    def _confirmed(self, confirmed_at: datetime) -> None:
+    def _confirmed(self, confirmed_at: datetime, reuse_refused: bool = False) -> None:
+        self.reuse_refused = reuse_refused
         self.status = ACTIVATED
         self.confirmed_at = confirmed_at
         self.activation_nonce = None

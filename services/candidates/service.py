@@ -116,9 +116,12 @@ class CandidatesService:
         return self.app.redeem_code(neph, code)
 
     @rpc
-    def confirm(self, candidate_id: str, token: str) -> dict[str, Any]:
-        """The candidate confirms the data, sworn statement ticked."""
-        return self.app.confirm(UUID(candidate_id), token)
+    def confirm(
+        self, candidate_id: str, token: str, reuse_refused: bool = False
+    ) -> dict[str, Any]:
+        """The candidate confirms the data, sworn statement ticked, and says
+        whether their data may be reused for information (seed 004)."""
+        return self.app.confirm(UUID(candidate_id), token, reuse_refused)
 
     @rpc
     def refuse(self, candidate_id: str, token: str) -> dict[str, Any]:

@@ -228,6 +228,11 @@ def test_another_candidates_link_or_a_forged_token_opens_nothing(
         requests.get(f"{gateway}/api/candidat/compte", headers=forged).status_code
         == 401
     )
+    # A choice that is not a JSON boolean is refused, and confirms nothing.
+    for bad in ("oui", 1, None, "true"):
+        answer = _open(gateway, {**mine["link"], "refus_reutilisation": bad})
+        assert answer.status_code == 400, (bad, answer.text)
+        assert "refus_reutilisation" in answer.json()["fields"]
     # A double click: the second confirmation finds the link used.
     assert _open(gateway, mine["link"]).status_code == 201
     assert _open(gateway, mine["link"]).status_code in (400, 409, 410)

@@ -25,9 +25,11 @@ from tests.helpers import one_line, pdf_text, wait_for
 
 
 def _signed_in_candidate(gateway, mail_folder, school, phone=None) -> dict:
-    """A file confirmed with an account, its e-mail proved, signed in."""
+    """A file confirmed with an account (data reuse refused), its e-mail
+    proved, signed in."""
     file = _new_file(gateway, mail_folder, school, phone)
-    token = _open(gateway, file["link"]).json()["jeton"]
+    link = {**file["link"], "refus_reutilisation": True}
+    token = _open(gateway, link).json()["jeton"]
     code = _code_mail(mail_folder, file["email"])
     assert _verify(gateway, token, "email", code).status_code == 200
     session = requests.post(
@@ -54,6 +56,7 @@ def test_the_candidate_sees_the_file_the_receipt_twice_and_the_convocation(
     [file] = _own_files(gateway, candidate)
     assert file["id"] == candidate["id"]
     assert file["status"] == "activé"
+    assert file["refus_reutilisation"] is True
     assert file["convocations"] == []
 
     receipt = f"{gateway}/api/candidat/dossiers/{candidate['id']}/recu"
@@ -63,6 +66,7 @@ def test_the_candidate_sees_the_file_the_receipt_twice_and_the_convocation(
         assert pdf.headers["Content-Type"] == "application/pdf"
         text = one_line(pdf_text(pdf.content))
         assert "Ce justificatif doit être enregistré et conservé." in text
+        assert "Réutilisation des données à des fins d'information : refusée" in text
         assert file["request_number"] in text
 
     # The school books and pays: the convocation shows in the space.

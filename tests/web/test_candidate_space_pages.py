@@ -10,7 +10,7 @@ from pathlib import Path
 import requests
 from playwright.sync_api import Page, expect
 
-from tests.helpers import link_in, mails_to, pdf_text, sms_to, wait_for
+from tests.helpers import link_in, mails_to, one_line, pdf_text, sms_to, wait_for
 
 
 def test_a_candidate_confirms_opens_an_account_and_downloads_the_receipt_twice(
@@ -40,9 +40,7 @@ def test_a_candidate_confirms_opens_an_account_and_downloads_the_receipt_twice(
     expect(page.locator("#form-confirmation")).to_contain_text(
         "ne pas faire l'objet d'une suspension du permis de conduire"
     )
-    expect(
-        page.get_by_label("n'accepte pas que ses données personnelles")
-    ).to_be_visible()
+    page.get_by_label("n'accepte pas que ses données personnelles").check()
     page.get_by_label("atteste sur l'honneur").check()
     page.get_by_label("Mot de passe").fill("court")
     page.get_by_role("button", name="Confirmer mon dossier").click()
@@ -85,8 +83,9 @@ def test_a_candidate_confirms_opens_an_account_and_downloads_the_receipt_twice(
     for _ in range(2):  # the receipt, again at any time
         with page.expect_download() as download:
             item.get_by_role("button", name="Télécharger mon récépissé (PDF)").click()
-        text = pdf_text(Path(download.value.path()).read_bytes())
+        text = one_line(pdf_text(Path(download.value.path()).read_bytes()))
         assert "Moreau" in text and "conservé" in text
+        assert "fins d'information : refusée" in text
 
     # Signed out (a new tab's session), the space asks to sign in.
     page.evaluate("() => sessionStorage.clear()")

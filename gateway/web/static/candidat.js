@@ -48,7 +48,9 @@ bindForm(document.getElementById("form-confirmation"), {
   check(form) {
     return form.attestation.checked ? null : { attestation: ["Cochez l'attestation sur l'honneur pour confirmer."] };
   },
-  body() { return { ...link, attestation: true }; },
+  body(form) {
+    return { ...link, attestation: true, refus_reutilisation: form.refus_reutilisation.checked };
+  },
   done(data, region) {
     say(region, `Votre dossier est activé. Numéro de demande : ${data.request_number}.`, "succes");
     finished();
@@ -69,6 +71,7 @@ document.getElementById("form-confirmation").addEventListener("submit", async (e
   const region = document.getElementById("dossier-message");
   const result = await api("POST", "/api/candidat/compte", {
     ...link, attestation: true, mot_de_passe: password,
+    refus_reutilisation: form.refus_reutilisation.checked,
   });
   if (!result.ok) {
     say(region, result.data.message || "Une erreur est survenue.", "erreur");
