@@ -72,9 +72,15 @@ class CandidateSpaceRoutes:
             )
         # The password is checked (and the account opened) before the file is
         # confirmed: a refused password leaves the file as it was.
-        opened = self.identity.open_candidate_account(
-            candidate_id, file["email"], file.get("phone"), data["password"]
-        )
+        try:
+            opened = self.identity.open_candidate_account(
+                candidate_id, file["email"], file.get("phone"), data["password"]
+            )
+        except PlatformError as refused:
+            # Named as this route's body names it.
+            if refused.fields and "password" in refused.fields:
+                refused.fields = {"mot_de_passe": refused.fields["password"]}
+            raise
         self.candidates.confirm(candidate_id, data["token"], data["reuse_refused"])
         return {
             "token": opened.get("token"),

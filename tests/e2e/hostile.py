@@ -211,6 +211,18 @@ def bases(attacker: dict) -> dict[tuple[str, str], dict[str, Any]]:
             "jeton": pending["token"],
             "attestation": True,
         },
+        # A password the rule refuses: no variant of the others can open an
+        # account or confirm the file.
+        ("post", "/api/candidat/compte"): {
+            "dossier": pending["id"],
+            "jeton": pending["token"],
+            "attestation": True,
+            "mot_de_passe": "court",
+        },
+        ("post", "/api/candidat/sessions"): {
+            "email": unknown,
+            "mot_de_passe": PASSWORD,
+        },
         ("post", "/api/candidat/refus"): {
             "dossier": pending["id"],
             "jeton": pending["token"],

@@ -105,7 +105,7 @@ def test_a_candidate_confirms_opens_an_account_proves_both_and_signs_in(
     # A password the rule refuses: nothing changes, the file waits still.
     weak = _open(gateway, file["link"], "court")
     assert weak.status_code == 400, weak.text
-    assert "password" in weak.json()["fields"]
+    assert "mot_de_passe" in weak.json()["fields"]
     status = requests.get(
         f"{gateway}/api/candidats/{file['id']}", headers=school["headers"]
     ).json()["status"]
