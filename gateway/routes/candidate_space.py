@@ -10,10 +10,11 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from gateway.api import endpoint
+from gateway.api import bearer_token, endpoint
 from gateway.http import download, parse_uuid
 from gateway.limits import SCHOOL, SIGN_IN_FAILURES, Limit, by_address
 from gateway.schemas import candidate_space as schemas
+from gateway.schemas.base import Message
 from services.common.errors import PlatformError
 from services.common.sessions import CANDIDATE
 from services.common.settings import Settings
@@ -157,6 +158,20 @@ class CandidateSpaceRoutes:
             if refused.status == 401:
                 self.limits.count(SIGN_IN_FAILURES, request, data)
             raise
+
+    @endpoint(
+        "DELETE",
+        "/api/candidat/sessions",
+        summary="Se déconnecter (espace candidat)",
+        tag=SPACE,
+        response=Message,
+        repeatable=True,
+        audience=CANDIDATE,
+    )
+    def candidate_sign_out(self, request: Request, account: dict) -> dict:
+        self.identity.end_session(bearer_token(request))
+        self.sessions.ended(account)
+        return {"message": "Vous êtes déconnecté(e)."}
 
     # -- the candidate's space: their files, receipts and convocations
 

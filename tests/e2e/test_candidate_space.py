@@ -116,6 +116,12 @@ def test_another_candidates_file_or_convocation_answers_404(
         assert answer.status_code == 401, path
     # The hostile calls changed nothing of one's own.
     assert [f["id"] for f in _own_files(gateway, mine)] == [mine["id"]]
+    # Signed out, the token opens nothing any more; the other's still works.
+    out = requests.delete(f"{gateway}/api/candidat/sessions", headers=mine["headers"])
+    assert out.status_code == 200, out.text
+    gone = requests.get(f"{gateway}/api/candidat/dossiers", headers=mine["headers"])
+    assert gone.status_code == 401
+    assert _own_files(gateway, theirs)[0]["id"] == theirs["id"]
 
 
 def test_erasing_the_file_closes_the_account_and_forgets_its_data(

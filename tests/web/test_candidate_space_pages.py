@@ -87,8 +87,9 @@ def test_a_candidate_confirms_opens_an_account_and_downloads_the_receipt_twice(
         assert "Moreau" in text and "conservé" in text
         assert "fins d'information : refusée" in text
 
-    # Signed out (a new tab's session), the space asks to sign in.
-    page.evaluate("() => sessionStorage.clear()")
+    # Signed out, the space asks to sign in again.
+    page.get_by_role("button", name="Me déconnecter").click()
+    expect(page.locator("#espace-message")).to_contain_text("déconnecté")
     page.reload()
     page.get_by_label("Adresse e-mail", exact=True).fill(email)
     page.get_by_label("Mot de passe").fill("Candidat2026")

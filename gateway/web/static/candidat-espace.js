@@ -122,4 +122,12 @@ for (const form of document.querySelectorAll("#verification form")) {
   });
 }
 
+document.getElementById("deconnexion").addEventListener("click", async () => {
+  await candidateApi("DELETE", "/api/candidat/sessions");
+  candidateSession.clear();
+  document.getElementById("liste-dossiers").replaceChildren();
+  say(region(), "Vous êtes déconnecté(e).", "succes");
+  show("connexion");
+});
+
 load();
