@@ -21,7 +21,7 @@ from gateway.http import (
     json_body,
     json_response,
 )
-from gateway.limits import Limit, RateLimited
+from gateway.limits import Limit, LimitsUnavailable, RateLimited
 from gateway.rpc import NotSent, calls
 from gateway.server import DEFAULT_MAX_BODY, http
 from gateway.sessions import NOT_AUTHENTICATED, NotReady
@@ -256,6 +256,9 @@ def endpoint(
                 return error_response(error)
             except RateLimited as limited:
                 return limited.response()
+            except LimitsUnavailable:
+                log.error("rate limit counters unreachable on %s %s", method, path)
+                return not_done(request)
             except NotReady:
                 log.warning("revocations not loaded yet on %s", path)
                 return not_done(request)

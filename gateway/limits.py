@@ -7,6 +7,13 @@ the gateway counts the same requests; a fixed window per limit, which is
 enough to stop a flood and costs one statement per limit checked. A counter's
 key is a keyed hash of what it counts (an address, an e-mail, a school): the
 table never holds an e-mail or a client's address in clear.
+
+When the counters cannot be reached within a couple of seconds, the limited
+route answers 503 « rien n'a été fait » at once (`LimitsUnavailable`): it fails
+closed. Failing open would leave sign-in guessing and e-mail floods unlimited
+exactly while the database is in trouble, and gains nothing: the counters share
+the PostgreSQL the services keep their data in, so a request let through would
+be refused by the service behind for the same reason.
 """
 
 from __future__ import annotations
@@ -14,13 +21,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import psycopg
 from nameko.extensions import DependencyProvider
 from psycopg import sql
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 from werkzeug.wrappers import Request, Response
 
 from gateway.http import refusal
@@ -35,6 +45,12 @@ TABLE = "rate_limits"
 KEPT = timedelta(days=1)
 # One check in this many also deletes the old rows.
 SWEEP_EVERY = 500
+# Seconds a check waits for the counters before the route answers 503.
+STORE_WAIT = 2.0
+
+
+class LimitsUnavailable(Exception):
+    """The counters could not be read or written in time: nothing is done."""
 
 
 class RateLimited(Exception):
@@ -106,10 +122,20 @@ class RateLimiter:
             conninfo,
             min_size=0,
             max_size=4,
-            kwargs={"autocommit": True},
+            kwargs={"autocommit": True, "connect_timeout": int(STORE_WAIT)},
             open=True,
             name="rate-limits",
         )
+
+    @contextmanager
+    def _store(self) -> Iterator[psycopg.Connection]:
+        """A connection to the counters, or LimitsUnavailable within
+        STORE_WAIT seconds (plus one statement's time)."""
+        try:
+            with self.pool.connection(timeout=STORE_WAIT) as conn:
+                yield conn
+        except (PoolTimeout, psycopg.OperationalError) as exc:
+            raise LimitsUnavailable() from exc
 
     def close(self) -> None:
         self.pool.close()
@@ -162,7 +188,7 @@ class RateLimiter:
             return
         now = self.clock.now()
         start = self._window_start(limit, now)
-        with self.pool.connection() as conn:
+        with self._store() as conn:
             row = conn.execute(
                 sql.SQL(
                     "SELECT hits FROM {} WHERE counter = %s AND window_start = %s"
@@ -213,7 +239,7 @@ class RateLimiter:
 
     def _hit(self, limit: Limit, value: str, now: datetime) -> int:
         """This request counted; how many the window holds now."""
-        with self.pool.connection() as conn:
+        with self._store() as conn:
             (hits,) = conn.execute(
                 sql.SQL(
                     "INSERT INTO {0} AS t (counter, window_start, hits)"
@@ -225,7 +251,7 @@ class RateLimiter:
         return int(hits)
 
     def _sweep(self, now: datetime) -> None:
-        with self.pool.connection() as conn:
+        with self._store() as conn:
             conn.execute(
                 sql.SQL("DELETE FROM {} WHERE window_start < %s").format(self.table),
                 (now - KEPT,),

@@ -1,7 +1,7 @@
 """Booking benchmark: prints figures, asserts nothing.
 
     python -m tests.benchmarks.booking [--clients 200] [--seconds 10] [--rounds 3]
-                                       [--rate 100]
+                                       [--rate 100] [--cpu]
 
 On the whole platform started as `pmc up` starts it, from one run:
 1. the one-RPC ceiling: a trivial authenticated request (GET /api/paiements:
@@ -17,6 +17,8 @@ On the whole platform started as `pmc up` starts it, from one run:
    school trying sessions until it holds a seat or all are full: the seconds
    until every seat is sold and every request answered;
 and the seats sold beyond capacity (must be 0), from booking's own store.
+With `--cpu`, each round also prints the CPU milliseconds per request of each
+process kind (a hold's include its relaying and its read models catching up).
 The notifier is halted during the run (its e-mails are not what is measured).
 """
 
@@ -45,6 +47,7 @@ from services.identity.domain import SCHOOL, Account, EmailClaim
 from services.scheduling.application import SchedulingApplication
 from services.scheduling.domain import COLLECTIVE, PARIS, ExamCentre, SchedulingError
 from tests.benchmarks import platform
+from tests.benchmarks.cpu import per_request as cpu_of
 from tests.benchmarks.load import Request, closed_loop, for_seconds, open_loop
 
 SEATS = 18
@@ -301,6 +304,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--rate", type=float, default=100)
     parser.add_argument("--schools", type=int, default=1000)
+    parser.add_argument(
+        "--cpu", action="store_true", help="CPU per request of each process kind"
+    )
     args = parser.parse_args()
     with platform.started("bb") as (launcher, settings):
         fixtures = Fixtures(settings)
@@ -332,16 +338,24 @@ def measure(args: argparse.Namespace, launcher: Launcher, fixtures: Fixtures) ->
     trivial = Request("GET", "/api/paiements", token)
     rounds: list[tuple[float, float]] = []
     for n in range(1, args.rounds + 1):
-        ceiling = closed_loop(base, clients, for_seconds(args.seconds, lambda: trivial))
+        with cpu_of(launcher, "one-RPC ceiling", args.cpu) as answered:
+            ceiling = closed_loop(
+                base, clients, for_seconds(args.seconds, lambda: trivial)
+            )
+            answered.append(len(ceiling.answers))
         print(ceiling.line(f"round {n}: one-RPC ceiling (GET /api/paiements)"))
-        saturation = closed_loop(
-            base,
-            clients,
-            for_seconds(args.seconds, lambda: hold(token, next(free), next(seat_of))),
-        )
+        with cpu_of(launcher, "holds, relayed and projected", args.cpu) as answered:
+            saturation = closed_loop(
+                base,
+                clients,
+                for_seconds(
+                    args.seconds, lambda: hold(token, next(free), next(seat_of))
+                ),
+            )
+            answered.append(len(saturation.answers))
+            settle(launcher)  # the holds' relay and read models caught up
         print(saturation.line(f"round {n}: holds at saturation"))
         rounds.append((ceiling.rate, saturation.rate))
-        settle(launcher)  # the holds' relay and read models caught up
     print(
         f"{clients} clients, median of {args.rounds} rounds:"
         f" one-RPC ceiling {statistics.median(c for c, _ in rounds):.0f}/s,"

@@ -3,6 +3,7 @@ school across every replica, windows that end, no e-mail kept in clear."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
@@ -14,6 +15,7 @@ from werkzeug.wrappers import Request
 
 from gateway.limits import (
     MAILS,
+    LimitsUnavailable,
     RateLimited,
     RateLimiter,
     by_address,
@@ -21,6 +23,7 @@ from gateway.limits import (
 )
 from services.common.clock import FrozenClock
 from services.common.db import connect
+from tests.benchmarks.platform import free_port
 
 
 class Limits:
@@ -106,3 +109,19 @@ def test_forwarded_addresses_count_only_behind_trusted_proxies(settings, schema,
     assert behind_ingress.client_address(_request("10.0.0.5")) == "10.0.0.5"
     trusting_none.close()
     behind_ingress.close()
+
+
+def test_unreachable_counters_refuse_the_request_within_seconds(clock):
+    """Fails closed, and soon: no request goes uncounted, none waits out its
+    whole deadline for a database that is not there."""
+    nowhere = f"host=127.0.0.1 port={free_port()} dbname=pmc user=pmc"
+    limiter = RateLimiter(nowhere, "limits", "k", clock, 0)
+    try:
+        started = time.monotonic()
+        with pytest.raises(LimitsUnavailable):
+            limiter.check(
+                (by_address("/api/sessions"),), Limits, _request(), None, None
+            )
+        assert time.monotonic() - started < 10
+    finally:
+        limiter.close()
