@@ -49,10 +49,13 @@ class Catalogue:
         self._scheduling = scheduling
 
     def candidate(self, school_id: str, neph: str) -> dict[str, Any]:
-        # Asked under the request's own acting-school context: candidates
-        # answers for that school alone, whatever `school_id` says.
+        # Asked under the request's own acting-school context, which names
+        # `school_id`: candidates answers with that school's file alone.
         with answer_in_time():
-            return self._candidates.booking_view(neph)
+            file = self._candidates.booking_view(neph)
+        if file.get("school_id") != school_id:
+            raise CandidateNotBookable()
+        return file
 
     def session(self, session_id: str) -> dict[str, Any]:
         with answer_in_time():

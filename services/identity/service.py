@@ -35,7 +35,10 @@ ERRORS = {
 
 
 class IdentityService:
-    """Accounts, sign-in and sessions (ID-1…ID-5)."""
+    """Accounts, sign-in and sessions (ID-1…ID-5).
+
+    A school is its account: the school-bound methods' `account_id` is the
+    school of the call's signed context (services/common/acting.py)."""
 
     name = "identity"
     errors = ERRORS
