@@ -22,6 +22,7 @@ from nameko.constants import (
     LOGIN_METHOD_CONFIG_KEY,
     SERIALIZER_CONFIG_KEY,
 )
+from nameko.exceptions import MalformedRequest
 from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 
 from services.common import acting
@@ -200,10 +201,12 @@ class SchoolRpc(ResilientRpc):
 
     def handle_message(self, body: Any, message: Any) -> None:
         context = self.unpack_message_headers(message).get(acting.ACTING_SCHOOL)
-        if isinstance(body, dict) and isinstance(body.get("args"), list | tuple):
-            school = self._school(context, message)
-            body = {**body, "args": [school, *body["args"]]}
-        super().handle_message(body, message)
+        school = self._school(context, message)
+        args = body.get("args") if isinstance(body, dict) else None
+        if not isinstance(args, list):
+            # Anything else (a mapping…) would let the caller fill the school.
+            raise MalformedRequest("Message `args` must be a list")
+        super().handle_message({**body, "args": [school, *args]}, message)
 
     def _school(self, context: Any, message: Any) -> str | None:
         if context is None and self.optional:

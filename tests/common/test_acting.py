@@ -8,8 +8,10 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import kombu
 import pytest
 from nameko.containers import ServiceContainer
+from nameko.rpc import get_rpc_exchange
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common import acting
@@ -143,3 +145,21 @@ def test_an_optional_school_is_none_without_context_but_never_forged(config, sec
     with cluster(config, forged) as bus, pytest.raises(PlatformError) as raised:
         bus.school_probe.by_link("jeton")
     assert raised.value.code == "contexte_invalide"
+
+
+def test_arguments_sent_as_a_mapping_cannot_fill_in_the_school(config, secret):
+    """JSON arguments as an object instead of a list would be spread into the
+    method's parameters, the school first: refused, nothing runs."""
+    CALLS.clear()
+    context = acting.sign("ecole-a", time.time() + 10, secret)
+    with kombu.Connection(config["AMQP_URI"]) as connection:
+        producer = kombu.Producer(connection, exchange=get_rpc_exchange(config))
+        producer.publish(
+            {"args": {"ecole-b": 0}, "kwargs": {}},
+            routing_key="school_probe.whoami",
+            headers={f"nameko.{acting.ACTING_SCHOOL}": context},
+            serializer="json",
+        )
+    with cluster(config, context) as bus:
+        assert bus.school_probe.whoami("après") == "ecole-a"
+    assert CALLS == [("ecole-a", "après")]
