@@ -12,6 +12,9 @@ pmc parked list|retry [SERVICE] [--id N]
 pmc mailcatcher             a local SMTP server that keeps every e-mail in a folder
 pmc card-simulator          the card simulator's hosted fields (development only)
 pmc keys check|rotate       check the key-encryption key; re-wrap every subject key
+pmc sepa-file DAY           the day's SEPA debits as pain.008
+pmc sepa-returns FILE       apply the bank's returned debits (camt.054, pain.002)
+pmc sepa-lift SCHOOL_ID     SEPA again for a school whose returns are settled
 """
 
 from __future__ import annotations
@@ -94,6 +97,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     sepa = sub.add_parser("sepa-file", help="the day's SEPA debits as pain.008")
     sepa.add_argument("day", help="AAAA-MM-JJ")
+    returns = sub.add_parser(
+        "sepa-returns", help="apply the bank's returned debits (camt.054, pain.002)"
+    )
+    returns.add_argument("file")
+    lift = sub.add_parser(
+        "sepa-lift", help="let a school pay by SEPA again once its returns are settled"
+    )
+    lift.add_argument("school_id")
+    lift.add_argument("--note", default="", help="why (kept in the school's history)")
 
     sub.add_parser(
         "card-simulator",

@@ -286,6 +286,18 @@ def sepa_file(args: argparse.Namespace) -> int:
     return 0
 
 
+def sepa_returns(args: argparse.Namespace) -> int:
+    from pmc.sepa import sepa_returns as run
+
+    return run(args)
+
+
+def sepa_lift(args: argparse.Namespace) -> int:
+    from pmc.sepa import sepa_lift as run
+
+    return run(args)
+
+
 def mailcatcher(args: argparse.Namespace) -> int:
     from pmc.mailcatcher import serve_forever
 
@@ -352,6 +364,8 @@ __all__ = [
     "relay",
     "replay",
     "sepa_file",
+    "sepa_lift",
+    "sepa_returns",
     "serve",
     "up",
 ]

@@ -79,6 +79,8 @@ class PaymentRow(ApiSchema):
     id = fields.String()
     method = fields.String()
     status = fields.String()
+    # Why it is « impayé » (a returned SEPA debit: the bank's reason), or "".
+    reason = fields.String()
     amount_cents = fields.Integer()
     seats = fields.Integer()
     invoice_number = fields.Integer(allow_none=True)

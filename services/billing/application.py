@@ -10,6 +10,8 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
+from services.billing.debit_returns import PUBLISHED as RETURNS_PUBLISHED
+from services.billing.debit_returns import DebitReturns
 from services.billing.domain import (
     ABANDONED,
     ALREADY_PAID,
@@ -78,12 +80,13 @@ def _captured(e: Checkout.Captured, app: Any) -> dict[str, Any]:
     }
 
 
-class BillingApplication(Reconciliation, ServiceApplication):
+class BillingApplication(DebitReturns, Reconciliation, ServiceApplication):
     """Checkouts and invoices."""
 
     name: ClassVar[str] = "billing"
     published: ClassVar = {
         Checkout.Captured: Publication(contracts.PaymentCaptured, _captured),
+        **RETURNS_PUBLISHED,
     }
     # A capture's invoice is sealed with its checkout's key (the relay reads
     # the keys of a batch at once).
@@ -195,6 +198,7 @@ class BillingApplication(Reconciliation, ServiceApplication):
         idempotency_key = inputs.require(
             {"cle": (inputs.IDEMPOTENCY_KEY, idempotency_key)}
         )["cle"]
+        self.check_sepa_allowed(school_id)  # card only after a returned debit
         details = check_bank_details(bank["iban"], bank["bic"], bank["holder"])
         checkout_id = Checkout.create_id(school_id, idempotency_key)
         mandate = {

@@ -19,6 +19,8 @@ CAPTURED = "payé"
 FAILED = "échec"
 # Left pending (a provider failure, a crash), then found never charged.
 ABANDONED = "abandonné"
+# A SEPA debit the bank gave back (returned or refused) after it was recorded.
+UNPAID = "impayé"
 
 # Means of payment.
 CARD = "carte"
@@ -208,6 +210,47 @@ class Checkout(Aggregate):
         self.capture_id = capture_id
         self.invoice_number = invoice_number
         self.paid_at = captured_at
+
+    class DebitReturned(Aggregate.Event):
+        """The bank gave the SEPA debit back. Carries what the relay publishes
+        (DebitReturned) from this event alone: the reservations it paid for,
+        and the sealed invoice that names their candidates to the school."""
+
+        reason_code: str
+        reason: str
+        returned_at: datetime
+        school_id: str
+        reservation_ids: list[str]
+        amount_cents: int
+        invoice_number: int
+        lines: list[dict]
+        invoice_sealed: str | None
+
+    def debit_returned(self, reason_code: str, reason: str, at: datetime) -> None:
+        """Once per payment: a second return of the same debit changes nothing
+        (the caller asks `is_returned` first and reports it)."""
+        if self.method != SEPA or self.status != CAPTURED:
+            raise CheckoutError(f"Ce paiement est « {self.status} ».")
+        assert self.invoice_number is not None
+        self.trigger_event(
+            self.DebitReturned,
+            reason_code=reason_code,
+            reason=reason,
+            returned_at=at,
+            school_id=self.school_id,
+            reservation_ids=list(self.reservation_ids),
+            amount_cents=self.amount_cents,
+            invoice_number=self.invoice_number,
+            lines=[dict(line) for line in self.lines],
+            invoice_sealed=self.invoice_sealed,
+        )
+
+    @event(DebitReturned)
+    def _debit_returned(
+        self, reason_code: str, reason: str, returned_at: datetime
+    ) -> None:
+        self.status = UNPAID
+        self.reason = f"{reason} ({reason_code})"
 
 
 class InvoiceSequence(Aggregate):

@@ -13,7 +13,14 @@ from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 from psycopg import sql
 
-from services.billing.domain import ABANDONED, CAPTURED, DECLINED, STARTED, Checkout
+from services.billing.domain import (
+    ABANDONED,
+    CAPTURED,
+    DECLINED,
+    STARTED,
+    UNPAID,
+    Checkout,
+)
 from services.common.projection import ReadModel, ReadModelView
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -29,7 +36,15 @@ class PaymentListView(ReadModelView):
                 " school_id text NOT NULL, method text NOT NULL, status text NOT NULL,"
                 " amount_cents int NOT NULL, seats int NOT NULL,"
                 " invoice_number int, created_at timestamptz NOT NULL, paid_on date)"
-            ).format(self.table("payment_list"))
+            ).format(self.table("payment_list")),
+            # Why a payment failed after the fact (a returned SEPA debit).
+            sql.SQL(
+                "ALTER TABLE {} ADD COLUMN IF NOT EXISTS"
+                " reason text NOT NULL DEFAULT ''"
+            ).format(self.table("payment_list")),
+            sql.SQL(
+                "CREATE INDEX IF NOT EXISTS payment_list_invoice ON {} (invoice_number)"
+            ).format(self.table("payment_list")),
         ]
 
     def add(self, row: dict[str, Any], tracking: Tracking) -> None:
@@ -54,6 +69,7 @@ class PaymentListView(ReadModelView):
                     "amount_cents": r["amount_cents"],
                     "seats": r["seats"],
                     "invoice_number": r["invoice_number"],
+                    "reason": r["reason"],
                     "created_at": r["created_at"].isoformat(),
                 }
                 for r in curs.fetchall()
@@ -69,6 +85,18 @@ class PaymentListView(ReadModelView):
                 (STARTED,),
             )
             return [r["checkout_id"] for r in curs.fetchall()]
+
+    def with_invoice(self, number: int) -> UUID | None:
+        """The checkout an invoice number was issued to (one at most)."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                sql.SQL("SELECT checkout_id FROM {} WHERE invoice_number = %s").format(
+                    self.table("payment_list")
+                ),
+                (number,),
+            )
+            row = curs.fetchone()
+            return row["checkout_id"] if row else None
 
     def sepa_paid_on(self, day: date) -> list[dict[str, Any]]:
         with self.datastore.transaction(commit=False) as curs:
@@ -91,6 +119,7 @@ class PaymentList(Projection[PaymentListView]):
             Checkout.Declined,
             Checkout.Captured,
             Checkout.Abandoned,
+            Checkout.DebitReturned,
         )
     )
 
@@ -130,6 +159,14 @@ class PaymentList(Projection[PaymentListView]):
                 "invoice_number": e.invoice_number,
                 "paid_on": e.captured_at.astimezone(PARIS).date(),
             },
+            tracking,
+        )
+
+    @process_event.register
+    def _(self, e: Checkout.DebitReturned, tracking: Tracking) -> None:
+        self.view.update(
+            e.originator_id,
+            {"status": UNPAID, "reason": f"{e.reason} ({e.reason_code})"},
             tracking,
         )
 

@@ -28,6 +28,7 @@ from services.booking.inventory import (
 )
 from services.booking.projections import ReservationList, reservation_row
 from services.booking.publications import PUBLISHED
+from services.booking.returned_debits import ReturnedDebits
 from services.booking.seats import SessionSeats
 from services.common import inputs
 from services.common.documents import render_convocation
@@ -53,7 +54,7 @@ class ReservationNotFound(LookupError):
         super().__init__("Cette réservation est introuvable.")
 
 
-class BookingApplication(Inventory):
+class BookingApplication(ReturnedDebits, Inventory):
     """Holds, releases and lists reservations; keeps each session's seats."""
 
     name: ClassVar[str] = "booking"

@@ -30,6 +30,9 @@ REMOVED = "retirée du panier"
 EXPIRED = "expirée"
 MOVED = "créneau modifié"
 CONFIRMED = "confirmée"
+# Paid by a SEPA debit the bank gave back: the seat is freed, the
+# convocation void.
+CANCELLED_UNPAID = "annulée (prélèvement impayé)"
 
 ALREADY_BOOKED = "Ce candidat a déjà une place réservée pour un examen à venir."
 NOT_BOOKABLE = "Aucun dossier activé ne correspond à ce NEPH dans votre auto-école."
@@ -125,6 +128,7 @@ class Reservation(Aggregate):
         self.school_name = school_name
         self.departement = departement
         self.status = IN_CART
+        self.checkout_id: UUID | None = None
 
     @classmethod
     def hold(
@@ -222,6 +226,33 @@ class Reservation(Aggregate):
         departement: str,
     ) -> None:
         self.status = CONFIRMED
+        self.checkout_id = checkout_id
+
+    class CancelledUnpaid(Aggregate.Event):
+        """The payment's debit came back: the seat is given back."""
+
+        checkout_id: UUID
+        reason: str
+        cancelled_at: datetime
+
+    def cancel_unpaid(self, checkout_id: UUID, reason: str, at: datetime) -> bool:
+        """Cancelled if this payment (and no other) paid for it and its exam is
+        still to come; False otherwise (cancelled already, paid otherwise,
+        exam passed), and nothing changes."""
+        if (
+            self.status != CONFIRMED
+            or self.checkout_id != checkout_id
+            or self.exam_starts_at <= at
+        ):
+            return False
+        self._cancelled_unpaid(checkout_id=checkout_id, reason=reason, cancelled_at=at)
+        return True
+
+    @event(CancelledUnpaid)
+    def _cancelled_unpaid(
+        self, checkout_id: UUID, reason: str, cancelled_at: datetime
+    ) -> None:
+        self.status = CANCELLED_UNPAID
 
     def is_overdue(self, at: datetime) -> bool:
         return self.status == IN_CART and at > self.expires_at

@@ -13,7 +13,13 @@ from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 from psycopg import sql
 
-from services.booking.domain import CONFIRMED, IN_CART, PARIS, Reservation
+from services.booking.domain import (
+    CANCELLED_UNPAID,
+    CONFIRMED,
+    IN_CART,
+    PARIS,
+    Reservation,
+)
 from services.booking.sealed import opened
 from services.booking.seats import BookableCandidate
 from services.common.projection import ReadModel, ReadModelView
@@ -165,6 +171,7 @@ class ReservationList(Projection[ReservationListView]):
         get_topic(Reservation.Held),
         get_topic(Reservation.Released),
         get_topic(Reservation.Confirmed),
+        get_topic(Reservation.CancelledUnpaid),
         get_topic(BookableCandidate.Erased),
     )
 
@@ -200,6 +207,10 @@ class ReservationList(Projection[ReservationListView]):
     @process_event.register
     def _(self, e: Reservation.Confirmed, tracking: Tracking) -> None:
         self.view.set_status(e.originator_id, CONFIRMED, tracking)
+
+    @process_event.register
+    def _(self, e: Reservation.CancelledUnpaid, tracking: Tracking) -> None:
+        self.view.set_status(e.originator_id, CANCELLED_UNPAID, tracking)
 
     @process_event.register
     def _(self, e: BookableCandidate.Erased, tracking: Tracking) -> None:

@@ -134,6 +134,11 @@ class BookingService:
         """A paid cart: its reservations become confirmed, exactly once."""
         self.app.on_payment_captured(event)
 
+    @consume("billing", contracts.DebitReturned)
+    def on_debit_returned(self, event: Delivered) -> None:
+        """A returned SEPA debit: the reservations it paid for are cancelled."""
+        self.app.on_debit_returned(event)
+
     @consume("scheduling", contracts.SessionScheduled)
     def on_session_scheduled(self, event: Delivered) -> None:
         """A new session: its seats are booking's to give."""

@@ -390,6 +390,36 @@ class PaymentCaptured(_ToTheSchool):
     sealed = _sealed()
 
 
+class DebitReturned(_ToTheSchool):
+    """The bank gave a SEPA debit back (returned or refused, BI-1): the
+    payment is unpaid; booking cancels the reservations it paid for whose exam
+    is to come, and the school is told which, and why."""
+
+    event_type = "DebitReturned"
+    version = 1
+    # The school's address and the candidates the payment was for: sealed
+    # with the school's key.
+    personal = ("school_email", "candidates")
+
+    checkout_id = fields.UUID(required=True)
+    school_id = fields.String(required=True)
+    reservation_ids = fields.List(fields.UUID(), required=True)
+    amount_cents = fields.Integer(required=True)
+    # As the invoice prints it (« F2026-000012 »).
+    invoice_number = fields.String(required=True)
+    # The ISO 20022 reason code, and its meaning in French.
+    reason_code = fields.String(
+        required=True, validate=validate.Regexp(r"^[A-Z0-9]{4}$")
+    )
+    reason = fields.String(required=True)
+    returned_at = fields.AwareDateTime(required=True)
+    school_email = _personal(fields.Email)
+    # One per reservation: reservation_id, candidate_name, neph, centre_name,
+    # exam_starts_at (ISO); names None once the checkout's key is gone.
+    candidates = fields.List(fields.Dict(), load_default=None, allow_none=True)
+    sealed = _sealed()
+
+
 ALL: tuple[type[Contract], ...] = (
     CandidateCreated,
     CandidateActivationRequested,
@@ -408,6 +438,7 @@ ALL: tuple[type[Contract], ...] = (
     SlotReserved,
     SlotReleased,
     PaymentCaptured,
+    DebitReturned,
     ReservationConfirmed,
 )
 

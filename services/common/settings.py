@@ -246,6 +246,11 @@ class Settings(BaseSettings):
     payment_reconcile_seconds: float = Field(
         300.0, ge=0, validation_alias="PMC_PAYMENT_RECONCILE_SECONDS"
     )
+    # BI-1: a school whose SEPA debit came back pays by card only until the
+    # back office lifts it (`pmc sepa-lift`); off, SEPA stays open to it.
+    sepa_card_only_after_return: bool = Field(
+        True, validation_alias="PMC_SEPA_CARD_ONLY_AFTER_RETURN"
+    )
     # Who charges cards (CARD_PROVIDERS); the simulator in development only.
     card_provider: str = Field(SIMULATOR, validation_alias="PMC_CARD_PROVIDER")
     # Where the simulator's hosted fields listen (`pmc card-simulator`): the

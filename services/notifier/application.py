@@ -144,6 +144,15 @@ class NotifierApplication(ServiceApplication):
             attachment=("invoice", invoice) if invoice else None,
         )
 
+    def on_debit_returned(self, event: Delivered) -> None:
+        """Tell the school its SEPA debit came back and what is cancelled."""
+        if not event.payload.get("school_email"):
+            self.record_processed(event.tracking)  # the school's key is gone
+            return
+        card_only = self.settings.sepa_card_only_after_return
+        subject, body = texts.debit_returned(event.payload, card_only)
+        self._to_school(event, subject, body)
+
     def on_reservation_confirmed(self, event: Delivered, contact: dict) -> None:
         """The candidate's convocation: by e-mail (PDF attached) or by post."""
         payload = {k: str(v) for k, v in event.payload.items() if v is not None}

@@ -89,6 +89,13 @@ class NotifierService:
             return
         self.app.on_payment_captured(event)
 
+    @consume("billing", contracts.DebitReturned)
+    def on_debit_returned(self, event: Delivered) -> None:
+        """Tell the school its SEPA debit came back, and what is cancelled."""
+        if self.app.skipped_erased(event):
+            return
+        self.app.on_debit_returned(event)
+
     @consume("booking", contracts.ReservationConfirmed)
     def on_reservation_confirmed(self, event: Delivered) -> None:
         """Send the candidate's convocation, by e-mail or by post (NO-4)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,6 +12,7 @@ from services.common.documents import (
     euros,
     long_date,
     short_date,
+    when,
 )
 
 
@@ -243,3 +245,58 @@ def convocation(payload: dict[str, Any], when: str) -> tuple[str, str]:
         + "\nPasser mon code\n"
     )
     return subject, body
+
+
+def debit_returned(payload: dict[str, Any], card_only: bool = True) -> tuple[str, str]:
+    """To the school: its SEPA debit came back; which reservations are cancelled
+    (those whose exam is to come, as booking cancels them), and why;
+    `card_only`: SEPA is closed to it until settled (a setting of billing's)."""
+    returned_at = payload["returned_at"]
+    to_come, passed = [], []
+    for line in payload.get("candidates") or []:
+        starts = line.get("exam_starts_at")
+        who = line.get("candidate_name") or "Candidat"
+        neph = f" (NEPH {line['neph']})" if line.get("neph") else ""
+        exam = f", examen du {when(str(starts))}" if starts else ""
+        where = f" — {line['centre_name']}" if line.get("centre_name") else ""
+        text = f"  - {who}{neph}{exam}{where}\n"
+        late = starts and _aware(str(starts)) <= returned_at
+        (passed if late else to_come).append(text)
+    subject = "Prélèvement SEPA impayé : réservations annulées"
+    body = (
+        "Bonjour,\n\n"
+        f"Votre banque a rejeté le prélèvement SEPA de la facture "
+        f"n° {payload['invoice_number']} ({euros(payload['amount_cents'])}), "
+        f"motif : {payload['reason']} (code {payload['reason_code']}).\n\n"
+        + (
+            "Les réservations de ces candidats sont annulées, leurs places "
+            "libérées, et leurs convocations ne sont plus valables :\n"
+            + "".join(to_come)
+            + "\n"
+            if to_come
+            else ""
+        )
+        + (
+            "Ces examens, déjà passés, ne sont pas annulés ; leur paiement reste "
+            "dû :\n" + "".join(passed) + "\n"
+            if passed
+            else ""
+        )
+        + "Vous pouvez réserver à nouveau ces places et les payer par carte "
+        "bancaire."
+        + (
+            " Le paiement par prélèvement SEPA n'est plus proposé à votre "
+            "auto-école tant que la situation n'est pas régularisée auprès de nos "
+            "services."
+            if card_only
+            else ""
+        )
+        + "\n\nPasser mon code\n"
+    )
+    return subject, body
+
+
+def _aware(value: str) -> datetime:
+    """An exam's start as the cart gave it; read as UTC if it has no offset."""
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

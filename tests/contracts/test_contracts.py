@@ -141,6 +141,14 @@ def scheduling_scenario(app: SchedulingApplication) -> None:
 def billing_scenario(app: BillingApplication) -> None:
     lines = [{"id": str(uuid4()), "candidate_name": "Emma Garcia"} for _ in range(2)]
     app.pay_by_card("ecole", "cle", lines, APPROVED_TOKEN)
+    bank = {"iban": "FR1420041010050500013M02606", "bic": "PSSTFRPP", "holder": "E"}
+    debited = [{"id": str(uuid4()), "candidate_name": "Léa Martin"}]
+    paid = app.pay_by_sepa("ecole", "cle-sepa", debited, bank)
+    # The return file is found through the read model (tests/billing); here,
+    # the payment records its return directly.
+    checkout = app.repository.get(UUID(paid["id"]))
+    checkout.debit_returned("AM04", "provision insuffisante", app.clock.now())
+    app.save(checkout)  # DebitReturned
 
 
 # One scenario per producing service: it must produce every event it publishes.

@@ -1,4 +1,9 @@
 const day = new Intl.DateTimeFormat("fr-FR", { dateStyle: "long", timeZone: "Europe/Paris" });
+// « impayé » says why: the bank's reason for returning the debit.
+function statusText(p) {
+  if (p.status === "en cours") return "en cours de vérification";
+  return p.reason && p.status === "impayé" ? `impayé : ${p.reason}` : p.status;
+}
 async function showPayments() {
   const result = await api("GET", "/api/paiements");
   const region = document.getElementById("paiements-message");
@@ -8,7 +13,7 @@ async function showPayments() {
   say(region, result.data.items.length ? "" : "Aucun paiement.", "succes");
   for (const p of result.data.items) {
     const tr = document.createElement("tr");
-    for (const text of [day.format(new Date(p.created_at)), p.method === "sepa" ? "Prélèvement SEPA" : "Carte bancaire", String(p.seats), money.format(p.amount_cents / 100), p.status === "en cours" ? "en cours de vérification" : p.status]) {
+    for (const text of [day.format(new Date(p.created_at)), p.method === "sepa" ? "Prélèvement SEPA" : "Carte bancaire", String(p.seats), money.format(p.amount_cents / 100), statusText(p)]) {
       const td = document.createElement("td");
       td.textContent = text;
       tr.append(td);

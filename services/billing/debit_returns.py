@@ -1,0 +1,171 @@
+"""Returned SEPA debits (BI-1): the bank's return file applied to payments,
+and the schools limited to card payments after a return.
+
+Each returned debit is matched to our payment by the end-to-end id the
+pain.008 carried (the invoice number without its dash, services/billing/sepa.py)
+and, when the file gives them, checked against the payment's mandate reference
+and amount: a line that names another payment's mandate or another amount is
+reported, never applied. A payment records its return once (`Checkout`'s
+status): the same file, or the same return in another file, applies nothing
+twice. The return and the school's restriction are saved in one transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from services.billing.domain import CAPTURED, SEPA, UNPAID, Checkout
+from services.billing.invoices import invoice_number
+from services.billing.returns import ReturnedDebit, parse
+from services.billing.standing import SepaStanding
+from services.common import contracts
+from services.common.store import Publication
+
+END_TO_END_ID = re.compile(r"^F(\d{4})(\d{6,9})$")
+APPLY_ATTEMPTS = 5
+
+# The outcomes of a returned debit, as the import reports them.
+APPLIED = "appliqué"
+ALREADY = "déjà enregistré"
+UNKNOWN = "référence inconnue"
+MISMATCH = "ne correspond pas au paiement"
+
+
+def _returned(e: Checkout.DebitReturned, app: Any) -> dict[str, Any]:
+    """The integration event, from the stored event alone: the school's
+    address and its candidates' names come from the sealed invoice."""
+    opened = app.vault.unseal(e.originator_id, e.invoice_sealed) or {}
+    invoice = opened.get("invoice") or {}
+    named = invoice.get("lines") or [{} for _ in e.lines]
+    return {
+        "checkout_id": e.originator_id,
+        "school_id": e.school_id,
+        "reservation_ids": [UUID(r) for r in e.reservation_ids],
+        "amount_cents": e.amount_cents,
+        "invoice_number": invoice.get("number") or str(e.invoice_number),
+        "reason_code": e.reason_code,
+        "reason": e.reason,
+        "returned_at": e.returned_at,
+        "school_email": opened.get("school_email"),
+        "candidates": [
+            {
+                "reservation_id": line.get("id"),
+                "candidate_name": person.get("candidate_name"),
+                "neph": person.get("neph"),
+                "centre_name": line.get("centre_name"),
+                "exam_starts_at": line.get("exam_starts_at"),
+            }
+            for line, person in zip(e.lines, named, strict=False)
+        ],
+    }
+
+
+PUBLISHED = {Checkout.DebitReturned: Publication(contracts.DebitReturned, _returned)}
+
+
+class DebitReturns:
+    """Part of BillingApplication: applies the bank's returns."""
+
+    def import_returns(self, content: bytes) -> dict[str, Any]:
+        """Apply a camt.054 or pain.002 file; ReturnFileRefused (nothing
+        applied) when it is not one or is malformed. A report, line by line."""
+        returns = parse(content)
+        lines = []
+        for debit in returns.returned:
+            outcome, detail = self._apply(debit)
+            lines.append(
+                {
+                    "position": debit.position,
+                    "end_to_end_id": debit.end_to_end_id,
+                    "reason_code": debit.reason_code,
+                    "reason": debit.reason,
+                    "outcome": outcome,
+                    "detail": detail,
+                }
+            )
+        return {"kind": returns.kind, "ignored": returns.ignored, "lines": lines}
+
+    def _apply(self, debit: ReturnedDebit) -> tuple[str, str]:
+        for _ in range(APPLY_ATTEMPTS):
+            checkout = self._returned_checkout(debit.end_to_end_id)
+            if checkout is None:
+                return UNKNOWN, "aucun prélèvement de la plateforme ne porte ce numéro"
+            refused = _mismatch(checkout, debit)
+            if refused:
+                return MISMATCH, refused
+            if checkout.status == UNPAID:
+                return ALREADY, checkout.reason
+            standing = self._standing(checkout.school_id)
+            checkout.debit_returned(debit.reason_code, debit.reason, self.clock.now())
+            standing.note_return(checkout.id, debit.reason_code)
+            try:
+                self.save(checkout, standing)
+            except IntegrityError:
+                continue  # another import wrote it meanwhile: look again
+            return APPLIED, checkout.reason
+        return MISMATCH, "paiement modifié pendant l'import : importez à nouveau"
+
+    def _returned_checkout(self, end_to_end_id: str) -> Checkout | None:
+        """Our SEPA payment whose pain.008 line carried this end-to-end id."""
+        match = END_TO_END_ID.match(end_to_end_id)
+        if match is None:
+            return None
+        found = self.views["payment_list"].with_invoice(int(match.group(2)))
+        if found is None:
+            return None
+        try:
+            checkout = self.repository.get(found)
+        except AggregateNotFoundError:
+            return None
+        if checkout.invoice_number is None or checkout.paid_at is None:
+            return None
+        ours = invoice_number(checkout.invoice_number, checkout.paid_at)
+        return checkout if ours.replace("-", "") == end_to_end_id else None
+
+    def _standing(self, school_id: str) -> SepaStanding:
+        try:
+            return self.repository.get(SepaStanding.create_id(school_id))
+        except AggregateNotFoundError:
+            return SepaStanding(school_id=school_id)
+
+    def check_sepa_allowed(self, school_id: str) -> None:
+        """CheckoutError when the school must pay by card (a return unsettled),
+        unless PMC_SEPA_CARD_ONLY_AFTER_RETURN is off."""
+        if not self.settings.sepa_card_only_after_return:
+            return
+        try:
+            standing = self.repository.get(SepaStanding.create_id(school_id))
+        except AggregateNotFoundError:
+            return
+        standing.check_sepa_allowed()
+
+    def lift_sepa_restriction(self, school_id: str, note: str) -> list[str]:
+        """Back office: the school settled its returns; SEPA is open again.
+        The payments it lifted (none: nothing to lift, nothing written)."""
+        try:
+            standing = self.repository.get(SepaStanding.create_id(school_id))
+        except AggregateNotFoundError:
+            return []
+        lifted = standing.lift(self.clock.now(), note)
+        if lifted:
+            self.save(standing)
+        return lifted
+
+
+def _mismatch(checkout: Checkout, debit: ReturnedDebit) -> str:
+    """Why this line cannot be this payment's return ("" when it can)."""
+    if checkout.method != SEPA:
+        return "ce paiement n'est pas un prélèvement SEPA"
+    reference = (checkout.mandate or {}).get("reference")
+    if debit.mandate_reference is not None and debit.mandate_reference != reference:
+        return "la référence de mandat est celle d'un autre paiement"
+    if debit.amount_cents is not None and debit.amount_cents != checkout.amount_cents:
+        return "le montant retourné diffère du montant prélevé"
+    if checkout.status not in (CAPTURED, UNPAID):
+        return f"ce paiement est « {checkout.status} »"
+    return ""
