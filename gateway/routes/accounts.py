@@ -147,7 +147,7 @@ class AccountRoutes:
         response=schemas.Profile,
     )
     def profile(self, request: Request, account: dict[str, Any]) -> dict[str, Any]:
-        return profile_of(self, account)
+        return profile_of(self)
 
     @endpoint(
         "PATCH",
@@ -160,7 +160,7 @@ class AccountRoutes:
     def update_profile(
         self, request: Request, data: dict[str, Any], account: dict[str, Any]
     ) -> dict[str, Any]:
-        return self.identity.update_profile(account["account_id"], data)
+        return self.identity.update_profile(data)
 
     @endpoint(
         "POST",
@@ -174,7 +174,6 @@ class AccountRoutes:
         self, request: Request, data: dict[str, Any], account: dict[str, Any]
     ) -> dict[str, Any]:
         session = self.identity.change_password(
-            account["account_id"],
             data["current_password"],
             data["new_password"],
             session_id=account["session_id"],

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
@@ -35,6 +36,8 @@ from services.common.envelope import Delivered
 from services.common.errors import UNCERTAIN, PlatformError
 from services.common.idempotency import Idempotent, first_answer, once
 from services.common.store import retry_on_conflict
+
+log = logging.getLogger(__name__)
 
 CHANGED_MEANWHILE = "Cette réservation vient d'être modifiée : réessayez."
 HOLD_ATTEMPTS = 10
@@ -254,7 +257,9 @@ class BookingApplication(ReturnedDebits, Inventory):
             reservations = [self._get(r) for r in payload["reservation_ids"]]
             now = self.now
             confirmed = [
-                r for r in reservations if r.confirm(payload["checkout_id"], now)
+                r
+                for r in self._paid_by(reservations, payload)
+                if r.confirm(payload["checkout_id"], now)
             ]
             # A line changed meanwhile (expiry sweep, removal): attempted again.
             self.save(*confirmed, tracking=event.tracking)
@@ -263,6 +268,24 @@ class BookingApplication(ReturnedDebits, Inventory):
         return retry_on_conflict(
             attempt, CONFIRM_ATTEMPTS, BookingError(CHANGED_MEANWHILE)
         )
+
+    @staticmethod
+    def _paid_by(
+        reservations: list[Reservation], payload: dict[str, Any]
+    ) -> list[Reservation]:
+        """The reservations of the school that paid: a payment never confirms
+        another school's seat, whatever ids it names."""
+        school_id = payload["school_id"]
+        foreign = [str(r.id) for r in reservations if r.school_id != school_id]
+        if foreign:
+            log.warning(
+                "payment %s of school %s names other schools' reservations %s: "
+                "left as they are",
+                payload["checkout_id"],
+                school_id,
+                foreign,
+            )
+        return [r for r in reservations if r.school_id == school_id]
 
     def sealed_subject(self, event: Any) -> UUID | None:
         """A confirmation opens its candidate's data; seats' events, nothing."""

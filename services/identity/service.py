@@ -7,7 +7,7 @@ from uuid import UUID
 
 from services.common.dependencies import ApplicationProvider, service_health
 from services.common.idempotency import IdempotencyConflict
-from services.common.rpc import rpc
+from services.common.rpc import rpc, school_rpc
 from services.identity.application import (
     AccountNotActive,
     AccountNotFound,
@@ -35,7 +35,10 @@ ERRORS = {
 
 
 class IdentityService:
-    """Accounts, sign-in and sessions (ID-1…ID-5)."""
+    """Accounts, sign-in and sessions (ID-1…ID-5).
+
+    A school is its account: the school-bound methods' `account_id` is the
+    school of the call's signed context (services/common/acting.py)."""
 
     name = "identity"
     errors = ERRORS
@@ -83,17 +86,17 @@ class IdentityService:
         """Follow a reset link with a new password."""
         self.app.reset_password(UUID(account_id), token, password)
 
-    @rpc
+    @school_rpc
     def profile(self, account_id: str) -> dict[str, Any]:
         """The account's profile."""
         return self.app.profile(UUID(account_id))
 
-    @rpc
+    @school_rpc
     def update_profile(self, account_id: str, data: dict[str, Any]) -> dict[str, Any]:
         """Change civility, names, phone, raison sociale or SIRET."""
         return self.app.update_profile(UUID(account_id), data)
 
-    @rpc
+    @school_rpc
     def change_password(
         self,
         account_id: str,
