@@ -17,6 +17,7 @@ from services.booking.domain import (
     AlreadyBooked,
     BookingError,
     CandidateNotBookable,
+    HoldLimitReached,
     SessionFull,
 )
 from services.booking.inventory import SessionNotFound
@@ -32,6 +33,7 @@ from services.common.rpc import RpcProxy, rpc
 
 ERRORS = {
     SessionFull: (409, "complet"),
+    HoldLimitReached: (409, "limite_atteinte"),
     AlreadyBooked: (409, "reservation_impossible"),
     BookingError: (409, "reservation_impossible"),
     CandidateNotBookable: (404, "dossier_introuvable"),
