@@ -20,9 +20,11 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
+from services.booking.carts import SchoolCart
 from services.booking.domain import (
     BookingError,
     CandidateNotBookable,
+    HoldLimits,
 )
 from services.booking.sealed import CandidateKeys
 from services.booking.seats import BookableCandidate, SessionSeats
@@ -239,6 +241,36 @@ class Inventory(ServiceApplication):
 
         with self.locks.held(session_id):
             retry_on_conflict(attempt, ATTEMPTS, BookingError(BUSY))
+
+    # -- the school's cart (issue 12) ----------------------------------------------
+
+    @property
+    def hold_limits(self) -> HoldLimits:
+        return HoldLimits(
+            per_school=self.settings.holds_per_school,
+            session_percent=self.settings.holds_session_percent,
+        )
+
+    def _cart(self, school_id: str) -> SchoolCart:
+        """The school's cart as booking counts it; a new one at its first hold."""
+        try:
+            cart = self._load(SchoolCart.create_id(school_id))
+        except AggregateNotFoundError:
+            return SchoolCart.of(school_id)
+        return cart
+
+    def _lines_left(self, reservations: list[Any]) -> list[SchoolCart]:
+        """The carts these reservations leave (paid, removed, moved, expired)."""
+        carts: dict[str, SchoolCart] = {}
+        for reservation in reservations:
+            school_id = reservation.school_id
+            if school_id not in carts:
+                try:
+                    carts[school_id] = self._load(SchoolCart.create_id(school_id))
+                except AggregateNotFoundError:
+                    continue  # held before carts were counted
+            carts[school_id].remove(reservation.id)
+        return list(carts.values())
 
     # -- copies in memory ------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from services.booking.domain import (
     AlreadyBooked,
     BookingError,
     CandidateNotBookable,
+    HoldLimitReached,
     SessionFull,
 )
 from services.booking.inventory import SessionNotFound
@@ -28,6 +29,7 @@ from services.common.rpc import RpcProxy, answer_in_time, rpc, school_rpc
 
 ERRORS = {
     SessionFull: (409, "complet"),
+    HoldLimitReached: (409, "limite_atteinte"),
     AlreadyBooked: (409, "reservation_impossible"),
     BookingError: (409, "reservation_impossible"),
     CandidateNotBookable: (404, "dossier_introuvable"),

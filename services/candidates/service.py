@@ -16,7 +16,10 @@ from services.candidates.application import (
 )
 from services.candidates.domain import CandidateFileError, CandidateFileStateError
 from services.candidates.projections import READ_MODELS
+from services.common import contracts
+from services.common.consumer import consume
 from services.common.dependencies import ApplicationProvider, service_health
+from services.common.envelope import Delivered
 from services.common.idempotency import IdempotencyConflict
 from services.common.rpc import RpcProxy, rpc, school_rpc
 
@@ -181,6 +184,14 @@ class CandidatesService:
     def purge_ended(self) -> None:
         """Erase refused and archived files kept past their retention period."""
         self.app.purge_ended(self.app.settings.candidate_retention_days)
+
+    @consume("identity", contracts.AccountActivationRequested)
+    def on_account_activation_requested(self, event: Delivered) -> None:
+        """A school's own address: no candidate's file may give it (issue 12)."""
+        p = event.payload
+        self.app.school_address_published(
+            str(p["account_id"]), p["email"], event.tracking
+        )
 
     @rpc
     def ping(self) -> str:

@@ -257,6 +257,23 @@ class PasswordResetRequested(Contract):
     because = fields.String(load_default="", dump_default="")
 
 
+class SignInFailuresReported(Contract):
+    """Many wrong passwords for this account within a window, from any
+    address: its owner is told by e-mail, once per window (issue 12)."""
+
+    event_type = "SignInFailuresReported"
+    version = 1
+    personal = ("email",)
+    subject_field = "account_id"
+
+    account_id = fields.UUID(required=True)
+    email = _personal(fields.Email)
+    sealed = _sealed()
+    attempts = fields.Integer(required=True, validate=validate.Range(min=1))
+    since = fields.AwareDateTime(required=True)
+    reported_at = fields.AwareDateTime(required=True)
+
+
 class SessionsRevoked(Contract):
     """A new password (changed or reset): the account's bearer tokens of a
     generation below `generation` no longer work. None is still valid after
@@ -431,6 +448,7 @@ ALL: tuple[type[Contract], ...] = (
     CandidateErased,
     AccountActivationRequested,
     PasswordResetRequested,
+    SignInFailuresReported,
     SessionsRevoked,
     SessionEnded,
     SessionScheduled,

@@ -200,6 +200,19 @@ class Settings(BaseSettings):
     limit_resends_per_school: int = Field(
         60, ge=1, validation_alias="PMC_LIMIT_RESENDS_PER_SCHOOL_PER_HOUR"
     )
+    # Caps on the seats one school holds (issue 12, booking): unpaid lines in
+    # its cart at once, and its share of one session's seats, held or paid,
+    # in percent, rounded up (33: 6 of a room's 18, 1 of an individual
+    # site's 1 or 2), so that one school cannot take a whole session.
+    holds_per_school: int = Field(50, ge=1, validation_alias="PMC_HOLDS_PER_SCHOOL")
+    holds_session_percent: int = Field(
+        33, ge=1, le=100, validation_alias="PMC_HOLDS_PER_SESSION_PERCENT"
+    )
+    # Failed sign-ins to one account, from any address, within an hour that
+    # get its owner one e-mail (issue 12); 0: no e-mail.
+    sign_in_alert_failures: int = Field(
+        10, ge=0, validation_alias="PMC_SIGN_IN_ALERT_FAILURES"
+    )
     # The account routes (sign-up, sign-in, reset, new link, activation)
     # answer no sooner than this: longer than the slowest of them takes on a
     # busy gateway (an argon2 hash, a write), so their timing tells nobody

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -107,6 +108,14 @@ class IdentityService:
         """Change the password; other sessions end, this one gets a new token."""
         return self.app.change_password(
             UUID(account_id), current_password, new_password, session_id
+        )
+
+    @rpc
+    def report_failed_sign_ins(self, email: str, attempts: int, since: str) -> None:
+        """Many wrong passwords for an address: its owner is told, once per
+        window (nothing for an address no account has)."""
+        self.app.report_failed_sign_ins(
+            email, int(attempts), datetime.fromisoformat(since)
         )
 
     @rpc
