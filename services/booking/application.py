@@ -69,7 +69,7 @@ class BookingApplication(ReturnedDebits, Inventory):
     # given after reading the store (`on_the_stores_word`).
     # A busy session collects many holds and releases: a miss (a restart, a
     # conflict) loads it from a snapshot.
-    snapshotting_intervals: ClassVar = {SessionSeats: 100}
+    snapshotting_intervals: ClassVar = {SessionSeats: 100, SchoolCart: 100}
     env: ClassVar = {
         "AGGREGATE_CACHE_MAXSIZE": "50000",
         "AGGREGATE_CACHE_FASTFORWARD": "n",

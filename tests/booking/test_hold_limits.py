@@ -153,6 +153,7 @@ def test_a_paid_cart_makes_room_for_new_holds(app):
         envelope=Envelope("billing", "PaymentCaptured", 1, 10**9, "2026-01-01"),
         payload={
             "checkout_id": uuid4(),
+            "school_id": ecole,
             "reservation_ids": [UUID(line["id"]) for line in lines],
         },
         attempt=1,
