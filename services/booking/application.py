@@ -102,12 +102,12 @@ class BookingApplication(ReturnedDebits, Inventory):
 
         # Asked to their owners (if ever) before the session's lock is taken:
         # a slow owner never holds up the other holds on the session.
-        self._known_candidate(school_id, neph, catalogue)
+        bookable_id = self._known_candidate(school_id, neph, catalogue)
         self._known_seats(session_id, catalogue)
 
         def act(mark: Any) -> dict[str, Any]:
             def attempt() -> Reservation:
-                candidate = self._candidate(school_id, neph)
+                candidate = self._bookable(bookable_id)
                 seats = self._seats(session_id)
                 cart = self._cart(school_id)
                 reservation = Reservation.hold(

@@ -90,12 +90,14 @@ class Inventory(ServiceApplication):
         """Candidates' keys of booking's own, in the key store."""
         return CandidateKeys(self.keystore, owner=self.name)
 
-    def _known_candidate(self, school_id: str, neph: str, catalogue: Catalogue) -> None:
+    def _known_candidate(self, school_id: str, neph: str, catalogue: Catalogue) -> UUID:
         """BO-1: that booking has a copy of the school's file for this NEPH;
-        asked to candidates only when the copy has not heard of it yet."""
+        asked to candidates only when the copy has not heard of it yet. The
+        copy's id (a name-based UUID, worth computing once per hold)."""
+        bookable_id = BookableCandidate.create_id(school_id, inputs.compact(neph))
         try:
-            self._candidate(school_id, neph, to_change=False)
-            return
+            self._load(bookable_id, to_change=False)
+            return bookable_id
         except AggregateNotFoundError:
             pass
         file = catalogue.candidate(school_id, neph)  # raises when not activated
@@ -108,6 +110,7 @@ class Inventory(ServiceApplication):
             birth_date=file.get("birth_date") or "",
             school_name=file.get("school_name") or "",
         )
+        return bookable_id
 
     def candidate_activated(
         self,
