@@ -46,6 +46,12 @@ def rpc_timeout() -> float:
     return Settings.from_env().rpc_timeout
 
 
+@functools.cache
+def context_secret() -> str:
+    """Signs the acting-school context of every call (PMC_CONTEXT_SECRET)."""
+    return Settings.from_env().context_secret.get_secret_value()
+
+
 @dataclass(frozen=True)
 class Route:
     method: str
@@ -157,13 +163,13 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
-def profile_of(service: Any, account: dict[str, Any]) -> dict[str, Any]:
+def profile_of(service: Any) -> dict[str, Any]:
     """The signed-in school's whole profile (e-mail, company, address…), for
     the few routes that need more than its id: one call to identity, which
     only reads, so a later timeout of this request still means "not done"
     unless another call may have acted."""
     before = calls.handed_over()
-    profile = service.identity.profile(account["account_id"])
+    profile = service.identity.profile()
     calls.handed = before
     return profile
 
@@ -231,6 +237,10 @@ def endpoint(
                     kwargs["account"] = self.sessions.account(
                         bearer_token(request), audience
                     )
+                    if audience == SCHOOL:  # a candidate acts for no school
+                        calls.act_for(
+                            str(kwargs["account"]["account_id"]), context_secret()
+                        )
                 if body is not None:
                     kwargs["data"] = _load(body, json_body(request, max_body))
                 if query is not None:

@@ -106,6 +106,12 @@ SIGN_IN_FAILURES = Limit(
     "limit_sign_in_failures",
     timedelta(minutes=15),
 )
+# Failed sign-ins to one account from any address: at the setting's count,
+# its owner is told by e-mail, once per window (issue 12). Counted per e-mail
+# whether or not an account has it: identity alone knows, and says nothing.
+SIGN_IN_ALERT = Limit(
+    "alerte-connexion", EMAIL, "sign_in_alert_failures", timedelta(hours=1)
+)
 
 
 class RateLimiter:
@@ -209,10 +215,16 @@ class RateLimiter:
         request: Request,
         data: dict[str, Any] | None,
         account: dict[str, Any] | None = None,
-    ) -> None:
+    ) -> int:
+        """This request counted: how many the window holds now (0: not counted)."""
         value = self._value(limit, request, data, account)
-        if value is not None:
-            self._hit(limit, value, self.clock.now())
+        if value is None:
+            return 0
+        return self._hit(limit, value, self.clock.now())
+
+    def window_start(self, limit: Limit) -> datetime:
+        """When the current window of `limit` began."""
+        return self._window_start(limit, self.clock.now())
 
     def _value(
         self,

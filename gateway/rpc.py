@@ -6,6 +6,8 @@ two apart (`gateway.api`), so this proxy records, per worker, whether a call
 was handed over, and turns a failure to hand it over into `NotSent`. A call
 also expires in its queue when its caller stops waiting, so that a service
 that was down never does, long after, what the client was told may have failed.
+Every call of a signed-in school's request carries its signed acting-school
+context (services/common/acting.py): the services believe nothing else.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from eventlet import corolocal
 from nameko import rpc
 from nameko.exceptions import UnknownService
 
+from services.common import acting
 from services.common import rpc as common_rpc
 
 # Failures raised before the broker took the message: connection refused or
@@ -44,11 +47,19 @@ class Calls(corolocal.local):
 
     deadline: float | None = None
     handed: bool = False
+    # The signed context of the school this request acts for, if signed in.
+    acting: str | None = None
 
     def begin(self, seconds: float) -> None:
         """A new request in this worker: it waits `seconds` at most."""
         self.deadline = time.monotonic() + seconds
         self.handed = False
+        self.acting = None
+
+    def act_for(self, school_id: str, secret: str) -> None:
+        """The request's calls act for `school_id` until its deadline."""
+        seconds = (self.deadline or time.monotonic()) - time.monotonic()
+        self.acting = acting.sign(school_id, time.time() + seconds, secret)
 
     def handed_over(self) -> bool:
         """Whether a call of this request may have reached its service."""
@@ -59,6 +70,12 @@ calls = Calls()
 
 
 class _MethodProxy(rpc.MethodProxy):
+    def get_message_headers(self, worker_ctx: Any) -> dict[str, Any]:
+        headers = super().get_message_headers(worker_ctx)
+        if calls.acting is not None:
+            headers[self._get_header_name(acting.ACTING_SCHOOL)] = calls.acting
+        return headers
+
     def _call(self, *args: Any, **kwargs: Any) -> Any:
         if calls.deadline is not None:
             self.publisher.expiration = max(calls.deadline - time.monotonic(), 0.001)

@@ -10,12 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from services.common.keystore import (
-    Keyring,
-    KeyStoreError,
-    PostgresKeyStore,
-    keystore_conninfo,
-)
+from services.common.keyring import Keyring, KeyStoreError
+from services.common.keystore import PostgresKeyStore, keystore_conninfo
 from services.common.settings import Settings
 
 

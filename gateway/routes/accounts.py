@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from werkzeug.wrappers import Request
@@ -10,11 +11,12 @@ from gateway import schemas, texts
 from gateway.api import bearer_token, endpoint, profile_of
 from gateway.http import parse_uuid
 from gateway.idempotency import idempotency_key
-from gateway.limits import MAILS, SIGN_IN_FAILURES, by_address
+from gateway.limits import MAILS, SIGN_IN_ALERT, SIGN_IN_FAILURES, by_address
 from services.common.errors import PlatformError
 from services.common.settings import Settings
 
 ACCOUNTS = "Comptes"
+log = logging.getLogger(__name__)
 
 
 class AccountRoutes:
@@ -86,15 +88,28 @@ class AccountRoutes:
         steady=True,
     )
     def sign_in(self, request: Request, data: dict[str, Any]) -> dict[str, Any]:
-        self.limits.refuse_if_used_up(
-            SIGN_IN_FAILURES, Settings.from_env(), request, data
-        )
+        settings = Settings.from_env()
+        self.limits.refuse_if_used_up(SIGN_IN_FAILURES, settings, request, data)
         try:
             return self.identity.sign_in(data["email"], data["password"])
         except PlatformError as refused:
             if refused.status == 401:
                 self.limits.count(SIGN_IN_FAILURES, request, data)
+                self._alert_owner(request, data, settings.sign_in_alert_failures)
             raise
+
+    def _alert_owner(self, request: Request, data: dict[str, Any], at: int) -> None:
+        """The `at`-th failure of the window, from any address: identity tells
+        the account's owner, if there is one. Asked alike for an unknown
+        address, under the answer's steady floor: nothing tells them apart."""
+        failures = self.limits.count(SIGN_IN_ALERT, request, data)
+        if not at or failures != at:
+            return
+        since = self.limits.window_start(SIGN_IN_ALERT).isoformat()
+        try:
+            self.identity.report_failed_sign_ins(data["email"], failures, since)
+        except Exception:  # the refusal is answered all the same
+            log.warning("the owner of an account could not be told of failures")
 
     @endpoint(
         "DELETE",
@@ -147,7 +162,7 @@ class AccountRoutes:
         response=schemas.Profile,
     )
     def profile(self, request: Request, account: dict[str, Any]) -> dict[str, Any]:
-        return profile_of(self, account)
+        return profile_of(self)
 
     @endpoint(
         "PATCH",
@@ -160,7 +175,7 @@ class AccountRoutes:
     def update_profile(
         self, request: Request, data: dict[str, Any], account: dict[str, Any]
     ) -> dict[str, Any]:
-        return self.identity.update_profile(account["account_id"], data)
+        return self.identity.update_profile(data)
 
     @endpoint(
         "POST",
@@ -174,7 +189,6 @@ class AccountRoutes:
         self, request: Request, data: dict[str, Any], account: dict[str, Any]
     ) -> dict[str, Any]:
         session = self.identity.change_password(
-            account["account_id"],
             data["current_password"],
             data["new_password"],
             session_id=account["session_id"],

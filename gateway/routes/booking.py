@@ -30,7 +30,7 @@ class BookingRoutes:
     def candidate_block(
         self, request: Request, query: dict[str, Any], account: dict[str, Any]
     ) -> dict[str, Any]:
-        return self.candidates.booking_view(account["account_id"], query["neph"])
+        return self.candidates.booking_view(query["neph"])
 
     @endpoint(
         "GET",
@@ -66,9 +66,7 @@ class BookingRoutes:
     ) -> dict[str, Any]:
         session_id = parse_uuid(data["session_id"], "Session")
         key = idempotency_key(request)
-        return self.booking.hold(
-            account["account_id"], data["neph"], session_id, idempotency_key=key
-        )
+        return self.booking.hold(data["neph"], session_id, idempotency_key=key)
 
     @endpoint(
         "GET",
@@ -78,7 +76,7 @@ class BookingRoutes:
         response=schemas.PricedCart,
     )
     def cart(self, request: Request, account: dict[str, Any]) -> dict[str, Any]:
-        items = self.booking.cart(account["account_id"])
+        items = self.booking.cart()
         # The price billing charges for each seat, shown before paying.
         price = Settings.from_env().seat_price_cents
         return {
@@ -104,9 +102,7 @@ class BookingRoutes:
     ) -> dict[str, Any]:
         reservation_id = parse_uuid(reservation_id, "Réservation")
         session_id = parse_uuid(data["session_id"], "Session")
-        return self.booking.change_slot(
-            account["account_id"], reservation_id, session_id
-        )
+        return self.booking.change_slot(reservation_id, session_id)
 
     @endpoint(
         "DELETE",
@@ -119,7 +115,7 @@ class BookingRoutes:
         self, request: Request, reservation_id: str, account: dict[str, Any]
     ) -> dict[str, Any]:
         reservation_id = parse_uuid(reservation_id, "Réservation")
-        return self.booking.remove(account["account_id"], reservation_id)
+        return self.booking.remove(reservation_id)
 
     @endpoint(
         "GET",
@@ -133,9 +129,7 @@ class BookingRoutes:
         self, request: Request, query: dict[str, Any], account: dict[str, Any]
     ) -> dict[str, Any]:
         exam_date = query["exam_date"].isoformat() if query["exam_date"] else None
-        found = self.booking.reservations(
-            account["account_id"], query.get("search", ""), exam_date
-        )
+        found = self.booking.reservations(query.get("search", ""), exam_date)
         return {"items": found}
 
     @endpoint(
@@ -148,5 +142,5 @@ class BookingRoutes:
         self, request: Request, reservation_id: str, account: dict[str, Any]
     ) -> Response:
         reservation_id = parse_uuid(reservation_id, "Réservation")
-        pdf = self.booking.convocation_pdf(account["account_id"], reservation_id)
+        pdf = self.booking.convocation_pdf(reservation_id)
         return download(base64.b64decode(pdf), "application/pdf", "convocation.pdf")

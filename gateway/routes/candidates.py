@@ -38,9 +38,8 @@ class CandidateRoutes:
     def create_candidate(
         self, request: Request, data: dict[str, Any], account: dict[str, Any]
     ) -> dict[str, Any]:
-        profile = profile_of(self, account)
+        profile = profile_of(self)
         return self.candidates.create_file(
-            account["account_id"],
             profile["email"],
             data,
             idempotency_key=idempotency_key(request),
@@ -58,9 +57,7 @@ class CandidateRoutes:
     def list_candidates(
         self, request: Request, query: dict[str, Any], account: dict[str, Any]
     ) -> dict[str, Any]:
-        found = self.candidates.list_files(
-            account["account_id"], query.get("search", "")
-        )
+        found = self.candidates.list_files(query.get("search", ""))
         return {"items": found}
 
     @endpoint(
@@ -78,9 +75,8 @@ class CandidateRoutes:
     def import_candidates(
         self, request: Request, data: dict[str, Any], account: dict[str, Any]
     ) -> dict[str, Any]:
-        profile = profile_of(self, account)
+        profile = profile_of(self)
         return self.candidates.import_csv(
-            account["account_id"],
             profile["email"],
             data["csv"],
             idempotency_key=idempotency_key(request),
@@ -94,7 +90,7 @@ class CandidateRoutes:
         tag=CANDIDATES,
     )
     def export_candidates(self, request: Request, account: dict[str, Any]) -> Response:
-        text = self.candidates.export_csv(account["account_id"])
+        text = self.candidates.export_csv()
         return download(text.encode("utf-8-sig"), "text/csv", "candidats.csv")
 
     @endpoint(
@@ -108,7 +104,7 @@ class CandidateRoutes:
         self, request: Request, candidate_id: str, account: dict[str, Any]
     ) -> dict[str, Any]:
         candidate_id = parse_uuid(candidate_id, "Dossier")
-        return self.candidates.get_file(account["account_id"], candidate_id)
+        return self.candidates.get_file(candidate_id)
 
     @endpoint(
         "PATCH",
@@ -126,7 +122,7 @@ class CandidateRoutes:
         account: dict[str, Any],
     ) -> dict[str, Any]:
         candidate_id = parse_uuid(candidate_id, "Dossier")
-        return self.candidates.change_contact(account["account_id"], candidate_id, data)
+        return self.candidates.change_contact(candidate_id, data)
 
     @endpoint(
         "POST",
@@ -140,7 +136,7 @@ class CandidateRoutes:
         self, request: Request, candidate_id: str, account: dict[str, Any]
     ) -> dict[str, Any]:
         candidate_id = parse_uuid(candidate_id, "Dossier")
-        return self.candidates.resend_link(account["account_id"], candidate_id)
+        return self.candidates.resend_link(candidate_id)
 
     @endpoint(
         "POST",
@@ -153,7 +149,7 @@ class CandidateRoutes:
         self, request: Request, candidate_id: str, account: dict[str, Any]
     ) -> dict[str, Any]:
         candidate_id = parse_uuid(candidate_id, "Dossier")
-        return self.candidates.archive(account["account_id"], candidate_id)
+        return self.candidates.archive(candidate_id)
 
     @endpoint(
         "POST",
@@ -167,7 +163,7 @@ class CandidateRoutes:
     ) -> dict[str, Any]:
         # Asking twice answers the same: no idempotency key is needed.
         candidate_id = parse_uuid(candidate_id, "Dossier")
-        return self.candidates.erase(account["account_id"], candidate_id)
+        return self.candidates.erase(candidate_id)
 
     @endpoint(
         "GET",
@@ -179,7 +175,7 @@ class CandidateRoutes:
         self, request: Request, candidate_id: str, account: dict[str, Any]
     ) -> Response:
         candidate_id = parse_uuid(candidate_id, "Dossier")
-        pdf = self.candidates.receipt_pdf(candidate_id, account["account_id"])
+        pdf = self.candidates.receipt_pdf(candidate_id)
         return download(base64.b64decode(pdf), "application/pdf", "recepisse.pdf")
 
     # -- candidates: the candidate's side (CA-3), no account needed
@@ -278,5 +274,5 @@ class CandidateRoutes:
     )
     def candidate_own_receipt(self, request: Request, data: dict[str, Any]) -> Response:
         candidate_id = parse_uuid(data["candidate_id"], "Dossier")
-        pdf = self.candidates.receipt_pdf(candidate_id, None, data["token"])
+        pdf = self.candidates.receipt_pdf(candidate_id, data["token"])
         return download(base64.b64decode(pdf), "application/pdf", "recepisse.pdf")

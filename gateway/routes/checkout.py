@@ -10,7 +10,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from gateway import schemas, texts
-from gateway.api import endpoint, profile_of
+from gateway.api import endpoint
 from gateway.http import download, json_response, parse_uuid
 from gateway.idempotency import idempotency_key
 from gateway.limits import PAYMENTS
@@ -46,14 +46,10 @@ class CheckoutRoutes:
         self, request: Request, data: dict[str, Any], account: dict[str, Any]
     ) -> dict[str, Any]:
         require_cgv(data)
-        # The cart as the school sees it now; billing keeps it with the payment.
-        lines = self.booking.cart(account["account_id"])
+        # Billing reads the cart from booking and the buyer from identity
+        # itself, for the school of this request's signed context.
         payment = self.billing.pay_by_card(
-            account["account_id"],
-            idempotency_key(request, data["idempotency_key"]),
-            lines,
-            data["card_token"],
-            buyer_of(profile_of(self, account)),
+            idempotency_key(request, data["idempotency_key"]), data["card_token"]
         )
         return paid(payment)
 
@@ -82,14 +78,9 @@ class CheckoutRoutes:
         self, request: Request, data: dict[str, Any], account: dict[str, Any]
     ) -> dict[str, Any]:
         require_cgv(data)
-        lines = self.booking.cart(account["account_id"])
         bank = {k: data[k] for k in ("iban", "bic", "holder")}
         payment = self.billing.pay_by_sepa(
-            account["account_id"],
-            idempotency_key(request, data["idempotency_key"]),
-            lines,
-            bank,
-            buyer_of(profile_of(self, account)),
+            idempotency_key(request, data["idempotency_key"]), bank
         )
         return paid(payment)
 
@@ -101,7 +92,7 @@ class CheckoutRoutes:
         response=schemas.PaymentList,
     )
     def payments(self, request: Request, account: dict[str, Any]) -> dict[str, Any]:
-        return {"items": self.billing.payments(account["account_id"])}
+        return {"items": self.billing.payments()}
 
     @endpoint(
         "GET",
@@ -113,7 +104,7 @@ class CheckoutRoutes:
         self, request: Request, checkout_id: str, account: dict[str, Any]
     ) -> Response:
         checkout_id = parse_uuid(checkout_id, "Facture")
-        pdf = self.billing.invoice_pdf(account["account_id"], checkout_id)
+        pdf = self.billing.invoice_pdf(checkout_id)
         return download(base64.b64decode(pdf), "application/pdf", "facture.pdf")
 
 
@@ -159,13 +150,3 @@ def require_cgv(data: dict[str, Any]) -> None:
             texts.CGV_REQUIRED,
             fields={"cgv": ["Cochez « J'accepte les conditions générales de vente »."]},
         )
-
-
-def buyer_of(account: dict[str, Any]) -> dict[str, Any]:
-    """The school as its invoices name it (BI-3)."""
-    return {
-        "company_name": account.get("company_name"),
-        "siret": account.get("siret"),
-        "address": account.get("address"),
-        "email": account.get("email"),
-    }

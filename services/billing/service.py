@@ -15,7 +15,7 @@ from services.billing.provider import ProviderError
 from services.billing.sepa import InvalidBankDetails
 from services.common.dependencies import ApplicationProvider, service_health
 from services.common.idempotency import IdempotencyConflict
-from services.common.rpc import rpc
+from services.common.rpc import RpcProxy, answer_in_time, rpc, school_rpc
 
 ERRORS = {
     CheckoutError: (409, "paiement_impossible"),
@@ -38,39 +38,42 @@ class BillingService:
     app: BillingApplication = ApplicationProvider(
         BillingApplication, read_models=READ_MODELS
     )
+    booking = RpcProxy("booking")
+    identity = RpcProxy("identity")
 
-    @rpc
+    @school_rpc
     def pay_by_card(
-        self,
-        school_id: str,
-        idempotency_key: str,
-        lines: list[dict[str, Any]],
-        card_token: str,
-        buyer: dict[str, Any],
+        self, school_id: str, idempotency_key: str, card_token: str
     ) -> dict[str, Any]:
-        """Pay the cart's lines with the provider's card token, once per key."""
+        """Pay the school's cart with the provider's card token, once per key."""
+        lines, buyer = self._cart_and_buyer()
         return self.app.pay_by_card(
             school_id, idempotency_key, lines, card_token, buyer
         )
 
-    @rpc
+    @school_rpc
     def pay_by_sepa(
-        self,
-        school_id: str,
-        idempotency_key: str,
-        lines: list[dict[str, Any]],
-        bank: dict[str, str],
-        buyer: dict[str, Any],
+        self, school_id: str, idempotency_key: str, bank: dict[str, str]
     ) -> dict[str, Any]:
-        """Pay the cart's lines by SEPA direct debit under a mandate signed now."""
+        """Pay the school's cart by SEPA direct debit under a mandate signed now."""
+        lines, buyer = self._cart_and_buyer()
         return self.app.pay_by_sepa(school_id, idempotency_key, lines, bank, buyer)
 
-    @rpc
+    def _cart_and_buyer(self) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """The cart as booking holds it now and the school as identity knows
+        it, asked under the request's own acting-school context: no caller
+        says what is paid for, nor for whom."""
+        with answer_in_time():
+            lines = self.booking.cart()
+            profile = self.identity.profile()
+        return lines, buyer_of(profile)
+
+    @school_rpc
     def payments(self, school_id: str) -> list[dict[str, Any]]:
         """The school's payments, newest first."""
         return self.app.payments(school_id)
 
-    @rpc
+    @school_rpc
     def invoice_pdf(self, school_id: str, checkout_id: str) -> str:
         """An invoice as PDF, base64-encoded for the RPC."""
         return base64.b64encode(
@@ -91,3 +94,13 @@ class BillingService:
     def health(self) -> dict:
         """Readiness: this service's read models and senders, parked events (TR-2)."""
         return service_health(self.name, self.app)
+
+
+def buyer_of(profile: dict[str, Any]) -> dict[str, Any]:
+    """The school as its invoices name it (BI-3)."""
+    return {
+        "company_name": profile.get("company_name"),
+        "siret": profile.get("siret"),
+        "address": profile.get("address"),
+        "email": profile.get("email"),
+    }

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
+from services.booking.carts import SchoolCart
 from services.booking.convocations import convocation_fields
 from services.booking.domain import (
     CONFIRMED,
@@ -35,6 +37,8 @@ from services.common.envelope import Delivered
 from services.common.errors import UNCERTAIN, PlatformError
 from services.common.idempotency import Idempotent, first_answer, once
 from services.common.store import retry_on_conflict
+
+log = logging.getLogger(__name__)
 
 CHANGED_MEANWHILE = "Cette réservation vient d'être modifiée : réessayez."
 HOLD_ATTEMPTS = 10
@@ -65,7 +69,7 @@ class BookingApplication(ReturnedDebits, Inventory):
     # given after reading the store (`on_the_stores_word`).
     # A busy session collects many holds and releases: a miss (a restart, a
     # conflict) loads it from a snapshot.
-    snapshotting_intervals: ClassVar = {SessionSeats: 100}
+    snapshotting_intervals: ClassVar = {SessionSeats: 100, SchoolCart: 100}
     env: ClassVar = {
         "AGGREGATE_CACHE_MAXSIZE": "50000",
         "AGGREGATE_CACHE_FASTFORWARD": "n",
@@ -98,23 +102,28 @@ class BookingApplication(ReturnedDebits, Inventory):
 
         # Asked to their owners (if ever) before the session's lock is taken:
         # a slow owner never holds up the other holds on the session.
-        self._known_candidate(school_id, neph, catalogue)
+        bookable_id = self._known_candidate(school_id, neph, catalogue)
         self._known_seats(session_id, catalogue)
 
         def act(mark: Any) -> dict[str, Any]:
             def attempt() -> Reservation:
-                candidate = self._candidate(school_id, neph)
+                candidate = self._bookable(bookable_id)
                 seats = self._seats(session_id)
-                reservation = Reservation.hold(uuid4(), candidate, seats, self.now)
+                cart = self._cart(school_id)
+                reservation = Reservation.hold(
+                    uuid4(), candidate, seats, cart, self.hold_limits, self.now
+                )
                 try:
                     self.group.save(
-                        reservation, candidate, seats, *mark(str(reservation.id))
+                        reservation, candidate, seats, cart, *mark(str(reservation.id))
                     )
                 except Exception as exc:
                     self._saved_after_all(reservation.id, exc)
                 return reservation
 
-            with self.locks.held(session_id):
+            # The school's cart too: its holds on other sessions wait here
+            # rather than meet its cart's version and retry.
+            with self.locks.held(session_id, SchoolCart.create_id(school_id)):
                 held = self.on_the_stores_word(
                     lambda: retry_on_conflict(
                         attempt, HOLD_ATTEMPTS, BookingError(BUSY)
@@ -169,23 +178,28 @@ class BookingApplication(ReturnedDebits, Inventory):
             old = self._get(reservation_id, school_id)
             old.release(MOVED, self.now)
             freed = self._given_back(old, MOVED)
+            # The ones whose claim and line were just freed, if they were.
+            given_back = {a.id: a for a in freed}
             candidate = self._bookable(old.bookable_id)
-            for aggregate in freed:
-                if aggregate.id == candidate.id:
-                    candidate = aggregate  # the one whose claim was just freed
+            candidate = given_back.get(candidate.id, candidate)
+            cart = given_back.get(SchoolCart.create_id(school_id))
+            cart = cart or self._cart(school_id)
             new_seats = self._seats(session_id)
             new = Reservation.hold(
                 uuid4(),
                 candidate,
                 new_seats,
+                cart,
+                self.hold_limits,
                 self.now,
                 expires_at=old.expires_at,  # a change never keeps a seat longer
             )
-            changed = {a.id: a for a in (*freed, candidate, new_seats)}
+            changed = {a.id: a for a in (*freed, candidate, cart, new_seats)}
             self.save(old, new, *changed.values())
             return new
 
-        with self.locks.held(current.session_id, session_id):
+        cart_id = SchoolCart.create_id(school_id)
+        with self.locks.held(current.session_id, session_id, cart_id):
             moved = self.on_the_stores_word(
                 lambda: retry_on_conflict(
                     attempt, HOLD_ATTEMPTS, BookingError(CHANGED_MEANWHILE)
@@ -195,7 +209,8 @@ class BookingApplication(ReturnedDebits, Inventory):
 
     def release(self, school_id: str | None, reservation_id: UUID, reason: str) -> dict:
         """Give a held seat back (removed from the cart, expired)."""
-        session_id = self._get(reservation_id, school_id).session_id
+        held = self._get(reservation_id, school_id)
+        session_id, cart_id = held.session_id, SchoolCart.create_id(held.school_id)
 
         def attempt() -> Reservation:
             reservation = self._get(reservation_id, school_id)
@@ -203,7 +218,7 @@ class BookingApplication(ReturnedDebits, Inventory):
             self.save(reservation, *self._given_back(reservation, reason))
             return reservation
 
-        with self.locks.held(session_id):
+        with self.locks.held(session_id, cart_id):
             released = self.on_the_stores_word(
                 lambda: retry_on_conflict(
                     attempt, HOLD_ATTEMPTS, BookingError(CHANGED_MEANWHILE)
@@ -212,9 +227,10 @@ class BookingApplication(ReturnedDebits, Inventory):
         return self._answer(released)
 
     def _given_back(self, reservation: Reservation, reason: str) -> list[Any]:
-        """The candidate's claim and the session's seat, freed. A reservation
-        written before seats were booking's has neither to free."""
-        freed: list[Any] = []
+        """The candidate's claim, the session's seat and the cart's line,
+        freed. A reservation written before seats (or carts) were booking's
+        has none to free."""
+        freed: list[Any] = [*self._lines_left([reservation])]
         try:
             candidate = self._bookable(reservation.bookable_id)
             candidate.free(reservation.id)
@@ -254,15 +270,36 @@ class BookingApplication(ReturnedDebits, Inventory):
             reservations = [self._get(r) for r in payload["reservation_ids"]]
             now = self.now
             confirmed = [
-                r for r in reservations if r.confirm(payload["checkout_id"], now)
+                r
+                for r in self._paid_by(reservations, payload)
+                if r.confirm(payload["checkout_id"], now)
             ]
             # A line changed meanwhile (expiry sweep, removal): attempted again.
-            self.save(*confirmed, tracking=event.tracking)
+            carts = self._lines_left(confirmed)
+            self.save(*confirmed, *carts, tracking=event.tracking)
             return [str(r.id) for r in confirmed]
 
         return retry_on_conflict(
             attempt, CONFIRM_ATTEMPTS, BookingError(CHANGED_MEANWHILE)
         )
+
+    @staticmethod
+    def _paid_by(
+        reservations: list[Reservation], payload: dict[str, Any]
+    ) -> list[Reservation]:
+        """The reservations of the school that paid: a payment never confirms
+        another school's seat, whatever ids it names."""
+        school_id = payload["school_id"]
+        foreign = [str(r.id) for r in reservations if r.school_id != school_id]
+        if foreign:
+            log.warning(
+                "payment %s of school %s names other schools' reservations %s: "
+                "left as they are",
+                payload["checkout_id"],
+                school_id,
+                foreign,
+            )
+        return [r for r in reservations if r.school_id == school_id]
 
     def sealed_subject(self, event: Any) -> UUID | None:
         """A confirmation opens its candidate's data; seats' events, nothing."""

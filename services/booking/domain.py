@@ -9,6 +9,7 @@ are in seats.py.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -20,6 +21,7 @@ from eventsourcing.domain import Aggregate, event
 from services.common.calendar import bookable_days
 
 if TYPE_CHECKING:  # a reservation is held on them; they live in seats.py
+    from services.booking.carts import SchoolCart
     from services.booking.seats import BookableCandidate, SessionSeats
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -48,6 +50,39 @@ class AlreadyBooked(BookingError):
 
 class SessionFull(BookingError):
     """No free seat left (SC-4)."""
+
+
+class HoldLimitReached(BookingError):
+    """One more seat would pass a cap on what one school holds (issue 12)."""
+
+
+@dataclass(frozen=True)
+class HoldLimits:
+    """What one school may hold (settings `PMC_HOLDS_*`): unpaid lines in its
+    cart at once, and a share of one session's seats (held or paid), so that
+    no school takes a whole session's seats and re-holds them unpaid."""
+
+    per_school: int
+    session_percent: int
+
+    def in_session(self, seats: int) -> int:
+        """The seats of a session of `seats` one school may have: its share,
+        rounded up, and at least one."""
+        return max(1, -(-seats * self.session_percent // 100))
+
+
+def cart_full(cap: int) -> HoldLimitReached:
+    return HoldLimitReached(
+        f"Votre panier compte déjà {cap} réservations non payées, le maximum "
+        "permis à une auto-école : payez-les ou retirez-en avant d'en ajouter."
+    )
+
+
+def session_share_reached(cap: int, seats: int) -> HoldLimitReached:
+    return HoldLimitReached(
+        f"Votre auto-école a déjà {cap} des {seats} places de cette session, le "
+        "maximum permis à une auto-école : choisissez un autre créneau."
+    )
 
 
 class CandidateNotBookable(LookupError):
@@ -136,12 +171,23 @@ class Reservation(Aggregate):
         reservation_id: UUID,
         candidate: BookableCandidate,
         seats: SessionSeats,
+        cart: SchoolCart,
+        limits: HoldLimits,
         now: datetime,
         expires_at: datetime | None = None,
     ) -> Reservation:
-        """A seat of `seats` for `candidate`: the three change together."""
+        """A seat of `seats` for `candidate`, a line in the school's `cart`:
+        the four change together, within the school's `limits`."""
         candidate.check_bookable()
-        seats.reserve(reservation_id, candidate.candidate_id, now)
+        expires_at = expires_at or now + HOLD_DURATION
+        seats.reserve(
+            reservation_id,
+            candidate.candidate_id,
+            now,
+            school_id=candidate.school_id,
+            school_cap=limits.in_session(seats.seats),
+        )
+        cart.add(reservation_id, expires_at, now, limits.per_school)
         candidate.claim(reservation_id, seats.starts_at, now)
         return cls(
             reservation_id=reservation_id,
@@ -154,7 +200,7 @@ class Reservation(Aggregate):
             centre_city=seats.centre_city,
             centre_address=seats.centre_address,
             exam_starts_at=seats.starts_at,
-            expires_at=expires_at or now + HOLD_DURATION,
+            expires_at=expires_at,
             school_name=candidate.school_name,
             departement=seats.departement,
         )

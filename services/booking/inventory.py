@@ -20,9 +20,11 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
+from services.booking.carts import SchoolCart
 from services.booking.domain import (
     BookingError,
     CandidateNotBookable,
+    HoldLimits,
 )
 from services.booking.sealed import CandidateKeys
 from services.booking.seats import BookableCandidate, SessionSeats
@@ -88,12 +90,14 @@ class Inventory(ServiceApplication):
         """Candidates' keys of booking's own, in the key store."""
         return CandidateKeys(self.keystore, owner=self.name)
 
-    def _known_candidate(self, school_id: str, neph: str, catalogue: Catalogue) -> None:
+    def _known_candidate(self, school_id: str, neph: str, catalogue: Catalogue) -> UUID:
         """BO-1: that booking has a copy of the school's file for this NEPH;
-        asked to candidates only when the copy has not heard of it yet."""
+        asked to candidates only when the copy has not heard of it yet. The
+        copy's id (a name-based UUID, worth computing once per hold)."""
+        bookable_id = BookableCandidate.create_id(school_id, inputs.compact(neph))
         try:
-            self._candidate(school_id, neph, to_change=False)
-            return
+            self._load(bookable_id, to_change=False)
+            return bookable_id
         except AggregateNotFoundError:
             pass
         file = catalogue.candidate(school_id, neph)  # raises when not activated
@@ -106,6 +110,7 @@ class Inventory(ServiceApplication):
             birth_date=file.get("birth_date") or "",
             school_name=file.get("school_name") or "",
         )
+        return bookable_id
 
     def candidate_activated(
         self,
@@ -239,6 +244,36 @@ class Inventory(ServiceApplication):
 
         with self.locks.held(session_id):
             retry_on_conflict(attempt, ATTEMPTS, BookingError(BUSY))
+
+    # -- the school's cart (issue 12) ----------------------------------------------
+
+    @property
+    def hold_limits(self) -> HoldLimits:
+        return HoldLimits(
+            per_school=self.settings.holds_per_school,
+            session_percent=self.settings.holds_session_percent,
+        )
+
+    def _cart(self, school_id: str) -> SchoolCart:
+        """The school's cart as booking counts it; a new one at its first hold."""
+        try:
+            cart = self._load(SchoolCart.create_id(school_id))
+        except AggregateNotFoundError:
+            return SchoolCart.of(school_id)
+        return cart
+
+    def _lines_left(self, reservations: list[Any]) -> list[SchoolCart]:
+        """The carts these reservations leave (paid, removed, moved, expired)."""
+        carts: dict[str, SchoolCart] = {}
+        for reservation in reservations:
+            school_id = reservation.school_id
+            if school_id not in carts:
+                try:
+                    carts[school_id] = self._load(SchoolCart.create_id(school_id))
+                except AggregateNotFoundError:
+                    continue  # held before carts were counted
+            carts[school_id].remove(reservation.id)
+        return list(carts.values())
 
     # -- copies in memory ------------------------------------------------------------
 

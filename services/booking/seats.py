@@ -19,6 +19,7 @@ from services.booking.domain import (
     CandidateNotBookable,
     SessionFull,
     check_bookable,
+    session_share_reached,
 )
 
 
@@ -117,24 +118,52 @@ class SessionSeats(CopiedCheaply, Aggregate):
                 "Cette session est complète : choisissez un autre créneau."
             )
 
+    @property
+    def schools(self) -> dict[str, str]:
+        """Reservation id → the school holding that seat. Seats taken before
+        schools were recorded, and snapshots of before, have none."""
+        return self.__dict__.setdefault("held_by", {})
+
+    def held_by_school(self, school_id: str) -> int:
+        return sum(1 for school in self.schools.values() if school == school_id)
+
     class SlotReserved(Aggregate.Event):
         reservation_id: UUID
         candidate_id: UUID
         free_seats: int
+        school_id: str = ""
 
-    def reserve(self, reservation_id: UUID, candidate_id: UUID, now: datetime) -> None:
+    def reserve(
+        self,
+        reservation_id: UUID,
+        candidate_id: UUID,
+        now: datetime,
+        school_id: str = "",
+        school_cap: int | None = None,
+    ) -> None:
+        """A seat for `candidate_id`, unless the session is closed or full, or
+        its school has `school_cap` of its seats already (issue 12)."""
         self.check_open(now)
+        if school_cap is not None and self.held_by_school(school_id) >= school_cap:
+            raise session_share_reached(school_cap, self.seats)
         self._slot_reserved(
             reservation_id=reservation_id,
             candidate_id=candidate_id,
             free_seats=self.free_seats - 1,
+            school_id=school_id,
         )
 
     @event(SlotReserved)
     def _slot_reserved(
-        self, reservation_id: UUID, candidate_id: UUID, free_seats: int
+        self,
+        reservation_id: UUID,
+        candidate_id: UUID,
+        free_seats: int,
+        school_id: str = "",
     ) -> None:
         self.holders[str(reservation_id)] = str(candidate_id)
+        if school_id:
+            self.schools[str(reservation_id)] = school_id
 
     class SlotReleased(Aggregate.Event):
         reservation_id: UUID
@@ -155,6 +184,7 @@ class SessionSeats(CopiedCheaply, Aggregate):
         self, reservation_id: UUID, reason: str, free_seats: int
     ) -> None:
         self.holders.pop(str(reservation_id), None)
+        self.schools.pop(str(reservation_id), None)
 
     class Closed(Aggregate.Event):
         cancelled_at: datetime

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import base64
-import contextlib
-from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
-import eventlet
 from nameko.timer import timer
 
 from services.booking import candidate_side
@@ -18,6 +15,7 @@ from services.booking.domain import (
     AlreadyBooked,
     BookingError,
     CandidateNotBookable,
+    HoldLimitReached,
     SessionFull,
 )
 from services.booking.inventory import SessionNotFound
@@ -27,12 +25,12 @@ from services.common import contracts
 from services.common.consumer import consume
 from services.common.dependencies import ApplicationProvider, service_health
 from services.common.envelope import Delivered
-from services.common.errors import NOT_DONE, PlatformError
 from services.common.idempotency import IdempotencyConflict
-from services.common.rpc import RpcProxy, rpc
+from services.common.rpc import RpcProxy, answer_in_time, rpc, school_rpc
 
 ERRORS = {
     SessionFull: (409, "complet"),
+    HoldLimitReached: (409, "limite_atteinte"),
     AlreadyBooked: (409, "reservation_impossible"),
     BookingError: (409, "reservation_impossible"),
     CandidateNotBookable: (404, "dossier_introuvable"),
@@ -45,11 +43,6 @@ ERRORS = {
 EXPIRY_SWEEP_SECONDS = 5
 
 
-# How long booking waits for an owner's answer about a file or a session it
-# has not heard of yet, before telling the school to try again.
-LOOKUP_SECONDS = 5
-
-
 class Catalogue:
     """What booking asks candidates and scheduling when its copies do not know
     a file or a session yet (see Inventory._known_candidate)."""
@@ -59,23 +52,18 @@ class Catalogue:
         self._scheduling = scheduling
 
     def candidate(self, school_id: str, neph: str) -> dict[str, Any]:
+        # Asked under the request's own acting-school context, which names
+        # `school_id`: candidates answers with that school's file alone.
         with answer_in_time():
-            return self._candidates.booking_view(school_id, neph)
+            file = self._candidates.booking_view(neph)
+        if file.get("school_id") != school_id:
+            raise CandidateNotBookable()
+        return file
 
     def session(self, session_id: str) -> dict[str, Any]:
         with answer_in_time():
             published = self._scheduling.published_session(session_id)
         return contracts.SessionScheduled().load(published)
-
-
-@contextlib.contextmanager
-def answer_in_time() -> Iterator[None]:
-    """An owner that does not answer is « réessayez », not a hold that waits."""
-    try:
-        with eventlet.Timeout(LOOKUP_SECONDS):
-            yield
-    except eventlet.Timeout:
-        raise PlatformError("service_indisponible", NOT_DONE, status=503) from None
 
 
 class BookingService:
@@ -93,7 +81,7 @@ class BookingService:
     def catalogue(self) -> Catalogue:
         return Catalogue(self.candidates, self.scheduling)
 
-    @rpc
+    @school_rpc
     def hold(
         self,
         school_id: str,
@@ -108,14 +96,14 @@ class BookingService:
         held = self.app.hold(school_id, neph, UUID(session_id), self.catalogue, request)
         return HELD_SEAT.dump(held)
 
-    @rpc
+    @school_rpc
     def remove(self, school_id: str, reservation_id: str) -> dict[str, Any]:
         """BO-3: take a reservation out of the cart; its seat is freed."""
         return HELD_SEAT.dump(
             self.app.release(school_id, UUID(reservation_id), REMOVED)
         )
 
-    @rpc
+    @school_rpc
     def change_slot(
         self, school_id: str, reservation_id: str, session_id: str
     ) -> dict[str, Any]:
@@ -125,12 +113,12 @@ class BookingService:
         )
         return HELD_SEAT.dump(moved)
 
-    @rpc
+    @school_rpc
     def cart(self, school_id: str) -> list[dict[str, Any]]:
         """BO-3: the school's held, unpaid reservations."""
         return RESERVATIONS.dump(self.app.cart(school_id))
 
-    @rpc
+    @school_rpc
     def reservations(
         self, school_id: str, search: str = "", exam_date: str | None = None
     ) -> list[dict[str, Any]]:
@@ -151,7 +139,7 @@ class BookingService:
         )
         return base64.b64encode(pdf).decode()
 
-    @rpc
+    @school_rpc
     def convocation_pdf(self, school_id: str, reservation_id: str) -> str:
         """A confirmed reservation's convocation, base64-encoded for the RPC."""
         pdf = self.app.convocation_pdf(school_id, UUID(reservation_id))

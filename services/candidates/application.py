@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cached_property
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
@@ -23,6 +24,7 @@ from services.candidates.domain import (
     CandidateFileError,
     NephClaim,
 )
+from services.candidates.mailboxes import SCHOOLS_OWN_ADDRESS, SchoolMailboxes
 from services.candidates.publications import ACTIVATION, PUBLISHED
 from services.common import inputs
 from services.common.idempotency import Idempotent, once
@@ -78,6 +80,18 @@ class CandidatesApplication(ServiceApplication):
         super().__init__(*args, **kwargs)
         self.links = LinkTokens(self.settings.secret_key.get_secret_value())
 
+    # -- the schools' own mailboxes (issue 12) ----------------------------------------
+
+    @cached_property
+    def mailboxes(self) -> SchoolMailboxes:
+        return SchoolMailboxes(self, self.keystore)
+
+    def school_address_published(
+        self, school_id: str, email: str | None, tracking: Any
+    ) -> None:
+        """Identity told a school's own address: no candidate's file gives it."""
+        self.mailboxes.heard(school_id, email, tracking)
+
     # -- creation (CA-1, CA-2) ------------------------------------------------------
 
     def today(self) -> Any:
@@ -117,6 +131,10 @@ class CandidatesApplication(ServiceApplication):
         school_name: str = "",
     ) -> dict[str, Any]:
         clean, errors = rules.check_new_file(data, self.today())
+        if self.mailboxes.is_schools(
+            school_id, clean["personal"]["email"], school_email
+        ):
+            errors["email"] = [SCHOOLS_OWN_ADDRESS]
         if not errors:
             holder = self._neph_holder(clean["neph"])
             if holder is not None:
@@ -246,6 +264,8 @@ class CandidatesApplication(ServiceApplication):
         current = self._personal(file) or {}
         merged = {k: data.get(k, current.get(k)) for k in rules.CONTACT_FIELDS}
         contact, errors = rules.check_contact(merged)
+        if self.mailboxes.is_schools(school_id, contact["email"]):
+            errors["email"] = [SCHOOLS_OWN_ADDRESS]
         if errors:
             raise InvalidCandidateFile(errors)
         email_changed = bool(contact["email"]) and contact["email"] != current.get(

@@ -17,9 +17,12 @@ from services.candidates.application import (
 )
 from services.candidates.domain import CandidateFileError, CandidateFileStateError
 from services.candidates.projections import READ_MODELS
+from services.common import contracts
+from services.common.consumer import consume
 from services.common.dependencies import ApplicationProvider, service_health
+from services.common.envelope import Delivered
 from services.common.idempotency import IdempotencyConflict
-from services.common.rpc import RpcProxy, rpc
+from services.common.rpc import RpcProxy, rpc, school_rpc
 
 ERRORS = {
     InvalidCandidateFile: (400, "dossier_invalide"),
@@ -46,7 +49,7 @@ class CandidatesService:
     )
     booking = RpcProxy("booking")
 
-    @rpc
+    @school_rpc
     def create_file(
         self,
         school_id: str,
@@ -60,34 +63,34 @@ class CandidatesService:
             school_id, school_email, data, idempotency_key, school_name
         )
 
-    @rpc
+    @school_rpc
     def get_file(self, school_id: str, candidate_id: str) -> dict[str, Any]:
         """One of the school's candidate files."""
         return self.app.get_file(UUID(candidate_id), school_id=school_id)
 
-    @rpc
+    @school_rpc
     def list_files(self, school_id: str, search: str = "") -> list[dict[str, Any]]:
         """The school's candidate files, searched by name or NEPH."""
         return self.app.list_files(school_id, search)
 
-    @rpc
+    @school_rpc
     def change_contact(
         self, school_id: str, candidate_id: str, data: dict[str, Any]
     ) -> dict[str, Any]:
         """New e-mail, postal address or phone (a new e-mail is proved again)."""
         return self.app.change_contact(school_id, UUID(candidate_id), data)
 
-    @rpc
+    @school_rpc
     def resend_link(self, school_id: str, candidate_id: str) -> dict[str, Any]:
         """Send the candidate a new activation link (or letter)."""
         return self.app.resend_link(school_id, UUID(candidate_id))
 
-    @rpc
+    @school_rpc
     def archive(self, school_id: str, candidate_id: str) -> dict[str, Any]:
         """Archive a file that is done with."""
         return self.app.archive(school_id, UUID(candidate_id))
 
-    @rpc
+    @school_rpc
     def erase(self, school_id: str, candidate_id: str) -> dict[str, str]:
         """Erase one of the school's files, unless its candidate holds a seat
         for an exam to come."""
@@ -128,9 +131,9 @@ class CandidatesService:
         """The candidate refuses the data."""
         return self.app.refuse(UUID(candidate_id), token)
 
-    @rpc
-    def receipt(self, candidate_id: str, school_id: str | None = None) -> dict:
-        """The activation receipt's data."""
+    @school_rpc
+    def receipt(self, school_id: str, candidate_id: str) -> dict:
+        """The activation receipt's data, for its school."""
         return self.app.receipt(UUID(candidate_id), school_id)
 
     @rpc
@@ -144,7 +147,7 @@ class CandidatesService:
         pdf = candidate_side.receipt_pdf(self.app, UUID(candidate_id))
         return base64.b64encode(pdf).decode()
 
-    @rpc
+    @school_rpc
     def import_csv(
         self,
         school_id: str,
@@ -158,16 +161,17 @@ class CandidatesService:
             school_id, school_email, text, idempotency_key, school_name
         )
 
-    @rpc
+    @school_rpc
     def export_csv(self, school_id: str) -> str:
         """The school's files as CSV (EX-1)."""
         return self.app.export_csv(school_id)
 
-    @rpc
+    @school_rpc(optional=True)
     def receipt_pdf(
-        self, candidate_id: str, school_id: str | None = None, token: str | None = None
+        self, school_id: str | None, candidate_id: str, token: str | None = None
     ) -> str:
-        """The activation receipt as PDF, base64-encoded for the RPC."""
+        """The activation receipt as PDF, base64-encoded for the RPC: for its
+        school, or for the candidate's link's token without a context."""
         pdf = self.app.receipt_pdf(UUID(candidate_id), school_id, token)
         return base64.b64encode(pdf).decode()
 
@@ -176,7 +180,7 @@ class CandidatesService:
         """The token that lets the candidate download their receipt."""
         return self.app.receipt_token(UUID(candidate_id))
 
-    @rpc
+    @school_rpc
     def booking_view(self, school_id: str, neph: str) -> dict[str, Any]:
         """BO-1: the activated file of this school for a NEPH."""
         return self.app.booking_view(school_id, neph)
@@ -195,6 +199,14 @@ class CandidatesService:
     def purge_ended(self) -> None:
         """Erase refused and archived files kept past their retention period."""
         self.app.purge_ended(self.app.settings.candidate_retention_days)
+
+    @consume("identity", contracts.AccountActivationRequested)
+    def on_account_activation_requested(self, event: Delivered) -> None:
+        """A school's own address: no candidate's file may give it (issue 12)."""
+        p = event.payload
+        self.app.school_address_published(
+            str(p["account_id"]), p["email"], event.tracking
+        )
 
     @rpc
     def ping(self) -> str:

@@ -34,7 +34,8 @@ from services.common.envelope import (
     Envelope,
 )
 from services.common.errors import AlreadyProcessed
-from services.common.keystore import KeyStore, KeyStoreError, keystore_from_settings
+from services.common.keyring import KeyStoreError
+from services.common.keystore import KeyStore, keystore_from_settings
 from services.common.sealing import open_message
 from services.common.settings import Settings
 from services.common.topology import Subscription, dead_letter_queue, retry_queue

@@ -266,6 +266,11 @@ def configure(process: str, level: int = logging.INFO) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.captureWarnings(True)  # warnings too, as JSON lines
+    # No line shows a thread's or process's name, and under eventlet asking
+    # for the current thread costs more than the rest of a record: not asked.
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     # An exception no one caught would be printed whole, text included: it
     # goes through the formatter instead, like every other.
     sys.excepthook = _uncaught

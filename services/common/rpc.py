@@ -1,13 +1,17 @@
 """The RPC entrypoint: domain and validation errors become PlatformError answers,
-and neither an undeliverable reply nor a lost ack stops a service."""
+and neither an undeliverable reply nor a lost ack stops a service. A
+school-bound method (`school_rpc`) acts for the school of the call's signed
+context only (services/common/acting.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
+import eventlet
 from marshmallow import ValidationError
 from nameko import rpc as nameko_rpc
 from nameko.amqp.publish import Publisher
@@ -18,10 +22,13 @@ from nameko.constants import (
     LOGIN_METHOD_CONFIG_KEY,
     SERIALIZER_CONFIG_KEY,
 )
+from nameko.exceptions import MalformedRequest
 from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 
-from services.common.errors import PlatformError
+from services.common import acting
+from services.common.errors import NOT_DONE, PlatformError
 from services.common.inputs import InvalidFields
+from services.common.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,6 +38,10 @@ Errors = Mapping[type[Exception], tuple[int, str]]
 log = logging.getLogger(__name__)
 
 INVALID_INPUT = "Certaines informations saisies sont incorrectes."
+
+# How long a service waits for another's answer before telling the school to
+# try again (nothing done).
+LOOKUP_SECONDS = 5
 
 
 def platform_error(exc: BaseException, errors: Errors) -> PlatformError | None:
@@ -170,6 +181,54 @@ def rpc(fn: F) -> F:
     return ResilientRpc.decorator(fn)
 
 
+class SchoolRpc(ResilientRpc):
+    """A ResilientRpc that acts for a school: the method's first argument is
+    the school of the call's signed acting-school context, never a value the
+    caller sent. A call without a valid context (none, forged, tampered,
+    expired) is refused with a 403 `contexte_invalide` and runs nothing.
+
+    `optional`: a call without any context runs with None as the school (a
+    candidate's link proves the right to act instead); a bad one is refused.
+    """
+
+    def __init__(self, optional: bool = False, **kwargs: Any) -> None:
+        self.optional = optional
+        super().__init__(**kwargs)
+
+    def setup(self) -> None:
+        super().setup()
+        self.secret = Settings.from_env().context_secret.get_secret_value()
+
+    def handle_message(self, body: Any, message: Any) -> None:
+        context = self.unpack_message_headers(message).get(acting.ACTING_SCHOOL)
+        school = self._school(context, message)
+        args = body.get("args") if isinstance(body, dict) else None
+        if not isinstance(args, list):
+            # Anything else (a mapping…) would let the caller fill the school.
+            raise MalformedRequest("Message `args` must be a list")
+        super().handle_message({**body, "args": [school, *args]}, message)
+
+    def _school(self, context: Any, message: Any) -> str | None:
+        if context is None and self.optional:
+            return None
+        try:
+            return acting.verify(context, self.secret)
+        except PlatformError:
+            routing_key = (getattr(message, "delivery_info", None) or {}).get(
+                "routing_key", "?"
+            )
+            log.warning("%s refused: no valid acting-school context", routing_key)
+            raise
+
+
+def school_rpc(fn: F | None = None, *, optional: bool = False) -> Any:
+    """A school-bound `rpc`: `@school_rpc`, or `@school_rpc(optional=True)`
+    (see SchoolRpc). Its first parameter, the school, is not the caller's."""
+    if fn is None:
+        return SchoolRpc.decorator(optional=optional)
+    return SchoolRpc.decorator(fn)
+
+
 class ResilientReplyListener(nameko_rpc.ReplyListener):
     """nameko's listener for RPC replies, except that a reply whose ack the
     broker can no longer take is still handed to its caller.
@@ -202,3 +261,14 @@ class RpcProxy(nameko_rpc.RpcProxy):
     def __init__(self, target_service: str, **options: Any) -> None:
         options.setdefault("delivery_mode", TRANSIENT)
         super().__init__(target_service, **options)
+
+
+@contextlib.contextmanager
+def answer_in_time(seconds: float = LOOKUP_SECONDS) -> Iterator[None]:
+    """A service asked by another that does not answer is « réessayez », not
+    a worker that waits forever."""
+    try:
+        with eventlet.Timeout(seconds):
+            yield
+    except eventlet.Timeout:
+        raise PlatformError("service_indisponible", NOT_DONE, status=503) from None

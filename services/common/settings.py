@@ -6,8 +6,8 @@ with a line naming the variable (`SettingsError`). Secrets are `SecretStr`:
 the settings' repr, and so any log line or traceback that prints them, shows
 stars. Outside development mode (`PMC_MODE`, the default on a laptop, `pmc
 up` and the tests; the image and the manifests say `production`) the
-platform fails closed: no start without a strong `PMC_SECRET_KEY`, nor with
-the card provider's simulator.
+platform fails closed: no start without a strong `PMC_SECRET_KEY` and a
+strong, different `PMC_CONTEXT_SECRET`, nor with the card provider's simulator.
 """
 
 from __future__ import annotations
@@ -48,6 +48,8 @@ DEVELOPMENT = "development"
 PRODUCTION = "production"
 # Signs links and bearer tokens on a laptop; refused in production.
 DEVELOPMENT_SECRET_KEY = "dev-only-secret-change-me"
+# Signs the acting-school context of RPC calls on a laptop; refused in production.
+DEVELOPMENT_CONTEXT_SECRET = "dev-only-context-secret-change-me"
 # 32 bytes: what `secrets.token_urlsafe(32)` or `openssl rand -hex 32` give.
 SECRET_KEY_BITS = 256
 # zlib's header, checksum and block headers, in bytes: not the key's entropy.
@@ -88,14 +90,14 @@ Url = Annotated[str, AfterValidator(lambda url: url.rstrip("/"))]
 Address = Annotated[str, Field(pattern=r"^[^\s:]*:[0-9]{1,5}$")]
 
 
-def secret_key_weakness(key: str) -> str | None:
+def secret_key_weakness(key: str, default: str = DEVELOPMENT_SECRET_KEY) -> str | None:
     """Why `key` cannot sign tokens in production, or None if it is strong.
 
     Its entropy is estimated as its length times the bits of the smallest
     alphabet it is drawn from (hexadecimal, base64, printable ASCII), and
     bounded by what remains of it compressed: a repeated pattern is refused
     whatever its length."""
-    if key == DEVELOPMENT_SECRET_KEY:
+    if key == default:
         return "it is unset (the development default)"
     body = key.rstrip("=")
     alphabets = (
@@ -200,6 +202,19 @@ class Settings(BaseSettings):
     limit_resends_per_school: int = Field(
         60, ge=1, validation_alias="PMC_LIMIT_RESENDS_PER_SCHOOL_PER_HOUR"
     )
+    # Caps on the seats one school holds (issue 12, booking): unpaid lines in
+    # its cart at once, and its share of one session's seats, held or paid,
+    # in percent, rounded up (33: 6 of a room's 18, 1 of an individual
+    # site's 1 or 2), so that one school cannot take a whole session.
+    holds_per_school: int = Field(50, ge=1, validation_alias="PMC_HOLDS_PER_SCHOOL")
+    holds_session_percent: int = Field(
+        33, ge=1, le=100, validation_alias="PMC_HOLDS_PER_SESSION_PERCENT"
+    )
+    # Failed sign-ins to one account, from any address, within an hour that
+    # get its owner one e-mail (issue 12); 0: no e-mail.
+    sign_in_alert_failures: int = Field(
+        10, ge=0, validation_alias="PMC_SIGN_IN_ALERT_FAILURES"
+    )
     # The account routes (sign-up, sign-in, reset, new link, activation)
     # answer no sooner than this: longer than the slowest of them takes on a
     # busy gateway (an argon2 hash, a write), so their timing tells nobody
@@ -217,6 +232,12 @@ class Settings(BaseSettings):
     # to start without a strong one.
     secret_key: SecretStr = Field(
         SecretStr(DEVELOPMENT_SECRET_KEY), validation_alias="PMC_SECRET_KEY"
+    )
+    # Signs the acting-school context the gateway gives every RPC of a
+    # signed-in school's request (services/common/acting.py); the services
+    # check it. Its own secret, shared by the gateway and the services only.
+    context_secret: SecretStr = Field(
+        SecretStr(DEVELOPMENT_CONTEXT_SECRET), validation_alias="PMC_CONTEXT_SECRET"
     )
     session_hours: Positive = Field(8.0, validation_alias="PMC_SESSION_HOURS")
     # The key store (services/common/keystore.py): its schema (prefixed like
@@ -321,6 +342,7 @@ class Settings(BaseSettings):
                 f"PMC_SECRET_KEY: production needs a strong secret key and {weakness}"
                 f"; generate one with {SECRET_KEY_HINT}"
             )
+        self._context_secret_is_strong()
         if self.card_provider == SIMULATOR:
             raise ValueError(
                 "PMC_CARD_PROVIDER: the card simulator approves test cards for "
@@ -328,6 +350,18 @@ class Settings(BaseSettings):
                 "a real card provider"
             )
         return self
+
+    def _context_secret_is_strong(self) -> None:
+        context = self.context_secret.get_secret_value()
+        weakness = secret_key_weakness(context, DEVELOPMENT_CONTEXT_SECRET)
+        if weakness is None and context == self.secret_key.get_secret_value():
+            weakness = "it is PMC_SECRET_KEY (each secret signs its own things)"
+        if weakness:
+            raise ValueError(
+                "PMC_CONTEXT_SECRET: production needs a strong secret for the "
+                f"acting-school context and {weakness}; generate one with "
+                f"{SECRET_KEY_HINT}"
+            )
 
     @property
     def development(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
@@ -15,7 +15,7 @@ from eventsourcing.persistence import IntegrityError
 
 from services.common.idempotency import Idempotent, once
 from services.common.sessions import SessionTokens
-from services.common.store import ServiceApplication
+from services.common.store import ServiceApplication, retry_on_conflict
 from services.identity import rules
 from services.identity.domain import (
     CONTACT_FIELDS,
@@ -225,6 +225,25 @@ class IdentityApplication(ServiceApplication):
             raise AccountNotActive()
         session = self.sessions.issue(account.id, account.session_generation, now)
         return {**session, "account": self._profile(account)}
+
+    def report_failed_sign_ins(
+        self, email: str, attempts: int, since: datetime
+    ) -> None:
+        """The gateway counted `attempts` wrong passwords for this address
+        since `since`: its owner gets one e-mail for that window. For an
+        address no account has, nothing (the gateway asks either way)."""
+
+        def attempt() -> None:
+            account = self._find(rules.normalise_email(email))
+            if account is None:
+                return
+            self._sealing(account)
+            account.report_failed_sign_ins(attempts, since, at=self.clock.now())
+            if account.pending_events:
+                self.save(account)
+
+        # Another write to the account meanwhile: decided again on it.
+        retry_on_conflict(attempt, 3, IntegrityError())
 
     # -- sessions --------------------------------------------------------------------
 

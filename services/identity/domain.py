@@ -87,6 +87,8 @@ class Account(Aggregate):
     # The contact's data, sealed (None: stored before sealing, see
     # `legacy_contact`). A class default: snapshots of before lack it.
     personal: str | None = None
+    # The start of the last window of failed sign-ins its owner was told of.
+    failures_reported_since: datetime | None = None
 
     @staticmethod
     def create_id(account_id: UUID | None = None) -> UUID:
@@ -250,6 +252,36 @@ class Account(Aggregate):
         if self.failures or self.locked_until is not None:
             self._signed_in(signed_in_at=at)  # clears a lock of before
         return SignInOutcome.SIGNED_IN
+
+    class FailedSignInsReported(Aggregate.Event):
+        """Many wrong passwords since `since` (counted by the gateway, from
+        any address): the owner is told by e-mail (issue 12)."""
+
+        attempts: int
+        since: datetime
+        reported_at: datetime
+        # The contact's sealed data, for the relay (as a reset link's).
+        personal: str | None = None
+
+    def report_failed_sign_ins(
+        self, attempts: int, since: datetime, at: datetime
+    ) -> None:
+        """Once per window: told twice (a retry, another gateway), once."""
+        reported = self.failures_reported_since
+        if self.active and (reported is None or since > reported):
+            self._failed_sign_ins_reported(
+                attempts=attempts, since=since, reported_at=at, personal=self.personal
+            )
+
+    @event(FailedSignInsReported)
+    def _failed_sign_ins_reported(
+        self,
+        attempts: int,
+        since: datetime,
+        reported_at: datetime,
+        personal: str | None = None,
+    ) -> None:
+        self.failures_reported_since = since
 
     # Failures and locks as accounts recorded them before: replayed, never
     # written any more.

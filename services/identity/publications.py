@@ -77,6 +77,21 @@ def _code_requested(
     }
 
 
+def _failures_reported(
+    e: Account.FailedSignInsReported, app: IdentityApplication
+) -> dict[str, Any] | None:
+    email = _email_of(e, app)
+    if email is None:
+        return None
+    return {
+        "account_id": e.originator_id,
+        "email": email,
+        "attempts": e.attempts,
+        "since": e.since,
+        "reported_at": e.reported_at,
+    }
+
+
 def _sessions_revoked(e: Any, app: IdentityApplication) -> dict[str, Any] | None:
     revoked = new_generation(e)
     if revoked is None:
@@ -107,6 +122,9 @@ PUBLISHED: dict[type, Publication] = {
     ),
     Account.PasswordResetRequested: Publication(
         contracts.PasswordResetRequested, _reset_requested
+    ),
+    Account.FailedSignInsReported: Publication(
+        contracts.SignInFailuresReported, _failures_reported
     ),
     Account.PasswordChanged: Publication(contracts.SessionsRevoked, _sessions_revoked),
     Account.PasswordReset: Publication(contracts.SessionsRevoked, _sessions_revoked),

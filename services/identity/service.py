@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -10,7 +11,7 @@ from services.common.consumer import consume
 from services.common.dependencies import ApplicationProvider, service_health
 from services.common.envelope import Delivered
 from services.common.idempotency import IdempotencyConflict
-from services.common.rpc import rpc
+from services.common.rpc import rpc, school_rpc
 from services.identity.application import (
     AccountNotActive,
     AccountNotFound,
@@ -49,7 +50,10 @@ ERRORS = {
 
 
 class IdentityService:
-    """Accounts, sign-in and sessions (ID-1…ID-5)."""
+    """Accounts, sign-in and sessions (ID-1…ID-5).
+
+    A school is its account: the school-bound methods' `account_id` is the
+    school of the call's signed context (services/common/acting.py)."""
 
     name = "identity"
     errors = ERRORS
@@ -97,17 +101,17 @@ class IdentityService:
         """Follow a reset link with a new password."""
         self.app.reset_password(UUID(account_id), token, password)
 
-    @rpc
+    @school_rpc
     def profile(self, account_id: str) -> dict[str, Any]:
         """The account's profile."""
         return self.app.profile(UUID(account_id))
 
-    @rpc
+    @school_rpc
     def update_profile(self, account_id: str, data: dict[str, Any]) -> dict[str, Any]:
         """Change civility, names, phone, raison sociale or SIRET."""
         return self.app.update_profile(UUID(account_id), data)
 
-    @rpc
+    @school_rpc
     def change_password(
         self,
         account_id: str,
@@ -161,6 +165,14 @@ class IdentityService:
     def candidate_account(self, account_id: str) -> dict[str, Any]:
         """The candidate's account: contact, what is proved, their files."""
         return CandidateAccounts(self.app).account(UUID(account_id))
+
+    @rpc
+    def report_failed_sign_ins(self, email: str, attempts: int, since: str) -> None:
+        """Many wrong passwords for an address: its owner is told, once per
+        window (nothing for an address no account has)."""
+        self.app.report_failed_sign_ins(
+            email, int(attempts), datetime.fromisoformat(since)
+        )
 
     @rpc
     def ping(self) -> str:

@@ -222,6 +222,11 @@ class NotifierApplication(ServiceApplication):
         subject, body = texts.password_reset(event.payload, self.settings.public_url)
         self._to_account(event, subject, body)
 
+    def on_sign_in_failures_reported(self, event: Delivered) -> None:
+        url = self.settings.public_url
+        subject, body = texts.failed_sign_ins(event.payload, url)
+        self._to_account(event, subject, body)
+
     def _to_account(self, event: Delivered, subject: str, body: str) -> None:
         payload = event.payload
         self.queue(

@@ -90,6 +90,13 @@ class NotifierService:
             return
         self.app.on_candidate_code_requested(event)
 
+    @consume("identity", contracts.SignInFailuresReported)
+    def on_sign_in_failures_reported(self, event: Delivered) -> None:
+        """Tell an account's owner of many wrong passwords (issue 12)."""
+        if self.app.skipped_erased(event):
+            return
+        self.app.on_sign_in_failures_reported(event)
+
     @consume("billing", contracts.PaymentCaptured)
     def on_payment_captured(self, event: Delivered) -> None:
         """Confirm the school's inscriptions by e-mail (BO-4)."""

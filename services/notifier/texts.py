@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from services.common.documents import (
     CHANGE_RULES,
     EXAM_NAME,
+    PARIS,
     euros,
     long_date,
     short_date,
@@ -141,6 +142,28 @@ def password_reset(payload: dict[str, Any], public_url: str) -> tuple[str, str]:
         "2 heures.\n\n"
         "Si vous n'avez pas demandé de nouveau mot de passe, ignorez cet e-mail : "
         "votre mot de passe actuel reste valable.\n\n"
+        "Passer mon code\n"
+    )
+    return subject, body
+
+
+def failed_sign_ins(payload: dict[str, Any], public_url: str) -> tuple[str, str]:
+    """To an account's owner, when many wrong passwords were tried (issue 12)."""
+    since = datetime.fromisoformat(str(payload["since"])).astimezone(PARIS)
+    at = datetime.fromisoformat(str(payload["reported_at"])).astimezone(PARIS)
+    subject = "Tentatives de connexion à votre compte Passer mon code"
+    body = (
+        "Bonjour,\n\n"
+        f"Le {long_date(at)} à {at:%H} h {at:%M}, nous avons compté "
+        f"{payload['attempts']} tentatives de connexion à votre compte avec un "
+        f"mot de passe erroné depuis {since:%H} h {since:%M}.\n\n"
+        "Si ce n'était pas vous, quelqu'un essaie peut-être de deviner votre mot "
+        "de passe : nous vous conseillons de le réinitialiser dès maintenant "
+        f"(« Mot de passe oublié ? » : {public_url}/mot-de-passe-oublie) et d'en "
+        "choisir un que vous n'utilisez sur aucun autre site.\n\n"
+        "Votre compte n'est pas bloqué : vous pouvez toujours vous connecter avec "
+        "votre mot de passe. Nous vous écrivons à ce sujet une fois par heure "
+        "au plus.\n\n"
         "Passer mon code\n"
     )
     return subject, body

@@ -1,13 +1,14 @@
 """Booking benchmark: prints figures, asserts nothing.
 
     python -m tests.benchmarks.booking [--clients 200] [--seconds 10] [--rounds 3]
-                                       [--rate 100] [--cpu]
+                                       [--rate 100] [--busy-schools 200] [--cpu]
 
 On the whole platform started as `pmc up` starts it, from one run:
 1. the one-RPC ceiling: a trivial authenticated request (GET /api/paiements:
    one RPC, one small read) through the gateway, with the same number of
    closed-loop clients;
-2. holds/s at saturation with those clients (POST /api/panier), and its
+2. holds/s at saturation with those clients (POST /api/panier), from
+   `--busy-schools` schools in turn, and its
    ratio to the ceiling; 1 and 2 alternate for `--rounds` rounds of
    `--seconds` each (the machine is shared and its speed drifts within
    minutes): every round is printed, and the medians;
@@ -304,6 +305,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--rate", type=float, default=100)
     parser.add_argument("--schools", type=int, default=1000)
+    parser.add_argument("--busy-schools", type=int, default=200)
     parser.add_argument(
         "--cpu", action="store_true", help="CPU per request of each process kind"
     )
@@ -320,37 +322,47 @@ def measure(args: argparse.Namespace, launcher: Launcher, fixtures: Fixtures) ->
     """Each figure of the module's docstring, printed as it is measured."""
     launcher.halt("notifier")
     base = launcher.gateway_url
-    (token,) = fixtures.schools(1)
-    school_id = school_of(token)
     clients = args.clients
+    # Schools book in bursts, many at once: the saturation rounds spread their
+    # requests over `--busy-schools` schools (each school's own holds queue
+    # behind its cart, as a secretary's clicks would).
+    tokens = fixtures.schools(args.busy_schools)
+    token, school_id = tokens[0], school_of(tokens[0])
 
     # Enough seats and files for the saturation rounds and the open loop.
     expected = int(600 * args.seconds * args.rounds) + int(args.rate * args.seconds)
     sessions = fixtures.sessions(expected // SEATS + 1)
-    nephs = fixtures.files(school_id, expected)
-    fixtures.wait_known([school_id] * len(nephs), nephs, sessions)
+    files = {
+        t: fixtures.files(school_of(t), expected // len(tokens) + 1) for t in tokens
+    }
+    owners = [school_of(t) for t, nephs in files.items() for _ in nephs]
+    fixtures.wait_known(
+        owners, [n for nephs in files.values() for n in nephs], sessions
+    )
     settle(launcher)
     seat_of = itertools.cycle(sessions)
-    free = iter(nephs)
+    unheld = {t: iter(nephs) for t, nephs in files.items()}
+    busy = itertools.cycle(tokens)
+
+    def next_hold() -> Request:
+        school = next(busy)
+        return hold(school, next(unheld[school]), next(seat_of))
 
     # One RPC and one small read (billing's list of the school's payments):
     # the cart would also wait for booking's list to catch up with holds.
-    trivial = Request("GET", "/api/paiements", token)
+    trivial = [Request("GET", "/api/paiements", t) for t in tokens]
+    reads = itertools.cycle(trivial)
     rounds: list[tuple[float, float]] = []
     for n in range(1, args.rounds + 1):
         with cpu_of(launcher, "one-RPC ceiling", args.cpu) as answered:
             ceiling = closed_loop(
-                base, clients, for_seconds(args.seconds, lambda: trivial)
+                base, clients, for_seconds(args.seconds, lambda: next(reads))
             )
             answered.append(len(ceiling.answers))
         print(ceiling.line(f"round {n}: one-RPC ceiling (GET /api/paiements)"))
         with cpu_of(launcher, "holds, relayed and projected", args.cpu) as answered:
             saturation = closed_loop(
-                base,
-                clients,
-                for_seconds(
-                    args.seconds, lambda: hold(token, next(free), next(seat_of))
-                ),
+                base, clients, for_seconds(args.seconds, next_hold)
             )
             answered.append(len(saturation.answers))
             settle(launcher)  # the holds' relay and read models caught up
@@ -363,10 +375,7 @@ def measure(args: argparse.Namespace, launcher: Launcher, fixtures: Fixtures) ->
         f" holds / ceiling {statistics.median(h / c for c, h in rounds):.2f}"
     )
 
-    offered = [
-        hold(token, next(free), next(seat_of))
-        for _ in range(int(args.rate * args.seconds))
-    ]
+    offered = [next_hold() for _ in range(int(args.rate * args.seconds))]
     steady = open_loop(base, args.rate, offered)
     print(steady.line(f"open loop at {args.rate:.0f} holds/s offered"))
     print(f"oversold seats: {fixtures.oversold(sessions)}")

@@ -33,7 +33,7 @@ def _cpu_of(pid: int) -> tuple[str, float] | None:
 def snapshot(launcher: Launcher) -> Counter[str]:
     """CPU seconds used so far, per process kind (`booking`, `relay`, …)."""
     used: Counter[str] = Counter()
-    mine = {process.pid: label for label, process in launcher.processes().items()}
+    mine = {process.pid: label for label, process in launcher.processes.items()}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue

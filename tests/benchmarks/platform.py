@@ -35,6 +35,9 @@ UNLIMITED = {
     "PMC_LIMIT_SIGN_IN_FAILURES": "100000000",
     "PMC_LIMIT_MAILS_PER_EMAIL_PER_HOUR": "100000000",
     "PMC_STEADY_ANSWER_SECONDS": "0",
+    # One school takes every seat of a session in some rounds.
+    "PMC_HOLDS_PER_SESSION_PERCENT": "100",
+    "PMC_HOLDS_PER_SCHOOL": "100000000",
 }
 
 

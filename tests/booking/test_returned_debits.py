@@ -20,7 +20,9 @@ from tests.booking.test_seats import NOBODY, activated, open_session, school
 
 @pytest.fixture(scope="module")
 def app(settings):
-    app = BookingApplication(settings=settings)
+    # One school takes every seat of a session here (see test_hold_limits.py).
+    uncapped = settings.model_copy(update={"holds_session_percent": 100})
+    app = BookingApplication(settings=uncapped)
     yield app
     app.close()
 

@@ -12,6 +12,7 @@ import eventlet
 import pytest
 
 from services.booking.application import BookingApplication
+from services.booking.carts import SchoolCart
 from services.booking.domain import (
     IN_CART,
     MOVED,
@@ -29,7 +30,10 @@ from services.common.idempotency import IdempotencyConflict
 
 @pytest.fixture(scope="module")
 def app(settings):
-    app = BookingApplication(settings=settings)
+    # One school takes every seat of a session here: the caps on a school's
+    # share have their own tests (test_hold_limits.py).
+    uncapped = settings.model_copy(update={"holds_session_percent": 100})
+    app = BookingApplication(settings=uncapped)
     yield app
     app.close()
 
@@ -119,12 +123,14 @@ def test_a_hold_takes_the_seat_the_candidate_and_the_cart_line_at_once(app):
     assert seats.free_seats == 17 and line["id"] in seats.holders
     candidate = app.repository.get(BookableCandidate.create_id(ecole, neph))
     assert str(candidate.reservation_id) == line["id"]
-    # One commit: the three aggregates' events share one transaction's ids.
-    events = app.recorder.select_notifications(start=log_size(app) - 2, limit=3)
+    # One commit: the four aggregates' events share one transaction's ids
+    # (the school's cart opened and counting the line: two).
+    events = app.recorder.select_notifications(start=log_size(app) - 4, limit=5)
     assert {n.originator_id for n in events} == {
         UUID(line["id"]),
         candidate.id,
         seats.id,
+        SchoolCart.create_id(ecole),
     }
 
 

@@ -12,13 +12,8 @@ from psycopg import sql
 
 from pmc.cli import main as pmc
 from services.common.db import connect
-from services.common.keystore import (
-    Keyring,
-    KeyStoreError,
-    PostgresKeyStore,
-    WrongKeyEncryptionKey,
-    keystore_conninfo,
-)
+from services.common.keyring import Keyring, KeyStoreError, WrongKeyEncryptionKey
+from services.common.keystore import PostgresKeyStore, keystore_conninfo
 from services.common.personal import seal_with
 from services.common.settings import Settings
 

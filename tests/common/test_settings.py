@@ -17,6 +17,7 @@ from services.common.settings import (
 )
 
 STRONG = secrets.token_urlsafe(32)
+OTHER_STRONG = secrets.token_urlsafe(32)
 
 
 def test_a_laptop_needs_no_setting_at_all() -> None:
@@ -73,10 +74,11 @@ def test_secrets_never_show_in_the_settings_repr_or_errors() -> None:
             "AMQP_URI": "amqp://pmc:secret-du-courtier@rabbit:5672/pmc",
             "POSTGRES_PASSWORD": password,
             "PMC_SECRET_KEY": key,
+            "PMC_CONTEXT_SECRET": OTHER_STRONG,
         }
     )
     for shown in (repr(settings), str(settings), f"{settings}"):
-        for secret in ("secret-du-courtier", password, key):
+        for secret in ("secret-du-courtier", password, key, OTHER_STRONG):
             assert secret not in shown
     # What the code needs is still there, asked for explicitly.
     assert settings.amqp_uri.startswith("amqp://pmc:secret-du-courtier@")
@@ -124,8 +126,24 @@ def test_production_needs_a_strong_secret_key() -> None:
         Settings.from_env({"PMC_MODE": "production", "PMC_SECRET_KEY": "motdepasse"})
 
 
+def test_production_needs_its_own_strong_context_secret() -> None:
+    """The acting-school context of RPC calls is signed with a secret of its
+    own: unset, weak or the secret key's, production does not start."""
+    keyed = {"PMC_MODE": "production", "PMC_SECRET_KEY": STRONG}
+    with pytest.raises(SettingsError, match=r"^PMC_CONTEXT_SECRET: .*unset"):
+        Settings.from_env(keyed)
+    with pytest.raises(SettingsError, match=r"^PMC_CONTEXT_SECRET: .*32 bytes"):
+        Settings.from_env({**keyed, "PMC_CONTEXT_SECRET": "motdepasse"})
+    with pytest.raises(SettingsError, match=r"^PMC_CONTEXT_SECRET: .*PMC_SECRET_KEY"):
+        Settings.from_env({**keyed, "PMC_CONTEXT_SECRET": STRONG})
+
+
 def test_production_refuses_the_card_simulator_and_unknown_providers() -> None:
-    strong = {"PMC_MODE": "production", "PMC_SECRET_KEY": STRONG}
+    strong = {
+        "PMC_MODE": "production",
+        "PMC_SECRET_KEY": STRONG,
+        "PMC_CONTEXT_SECRET": OTHER_STRONG,
+    }
     with pytest.raises(SettingsError, match=r"^PMC_CARD_PROVIDER: .*development"):
         Settings.from_env(strong)
     with pytest.raises(SettingsError, match=r"^PMC_CARD_PROVIDER: no such card"):
@@ -159,7 +177,12 @@ def test_every_process_refuses_to_start_in_production_without_a_key(
 def test_production_with_a_key_still_refuses_the_simulator(
     platform_env: dict[str, str],
 ) -> None:
-    env = {**platform_env, "PMC_MODE": "production", "PMC_SECRET_KEY": STRONG}
+    env = {
+        **platform_env,
+        "PMC_MODE": "production",
+        "PMC_SECRET_KEY": STRONG,
+        "PMC_CONTEXT_SECRET": OTHER_STRONG,
+    }
     ran = _pmc(env, "serve", "billing")
     assert ran.returncode == 2
     assert "refusing to start: PMC_CARD_PROVIDER: " in ran.stderr

@@ -89,6 +89,7 @@ def identity_scenario(app: IdentityApplication) -> None:
     nonce = app.repository.get(account_id).activation_nonce
     app.activate(account_id, app.links.token(ACCOUNT_ACTIVATION, account_id, nonce))
     app.end_session(app.sign_in(email, "Contrat2026")["token"])  # SessionEnded
+    app.report_failed_sign_ins(email, 10, datetime.now(PARIS))
     app.change_password(account_id, "Contrat2026", "Contrat2027")  # SessionsRevoked
     app.request_password_reset(email)
     nonce = app.repository.get(account_id).reset_nonce

@@ -14,10 +14,16 @@ from tests.deploy.conftest import ROOT, of_kind
 
 # Operators' generated secrets, and the secrets an operator creates by hand
 # (README.md, "Kubernetes"): the only secrets the manifests may reference.
+# Each process's own broker user: pmc-amqp-<process>.
+BROKER_USERS = {
+    f"pmc-amqp-{name}" for name in (*registry.APPLICATIONS, "relay", "gateway")
+}
 KNOWN_SECRETS = {
     "pmc-rabbitmq-default-user",
     "pmc-postgres-app",
     "pmc-secret-key",
+    "pmc-context-secret",
+    *BROKER_USERS,
     "pmc-key-encryption-key",
     "pmc-keystore",
     "pmc-keystore-role",
@@ -27,6 +33,8 @@ SECRET_SETTINGS = re.compile(r"PASSWORD|SECRET|KEY|TOKEN|AMQP_URI|CREDENTIAL")
 # Read by the probe server of every process (issue 16's probes and metrics),
 # written alongside these manifests: allowed before that code lands.
 PROBE_SETTINGS = {"PMC_PROBE_ADDRESS"}
+# Read by OpenSSL when a process checks the broker's certificate.
+OPENSSL_SETTINGS = {"SSL_CERT_FILE"}
 
 
 def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
@@ -149,7 +157,11 @@ def test_every_setting_the_manifests_give_is_one_the_code_reads(
     given = {key for c in of_kind(manifests, "ConfigMap") for key in c["data"]}
     for workload in of_kind(manifests, "Deployment") + of_kind(manifests, "Job"):
         given |= {env["name"] for env in _container(workload).get("env", [])}
-    unread = {name for name in given - PROBE_SETTINGS if f'"{name}"' not in code}
+    unread = {
+        name
+        for name in given - PROBE_SETTINGS - OPENSSL_SETTINGS
+        if f'"{name}"' not in code
+    }
     assert unread == set()
 
 
@@ -195,7 +207,8 @@ def test_network_policies_open_only_what_each_process_needs(
     (rabbit,) = of_kind(manifests, "RabbitmqCluster")
     (postgres,) = of_kind(manifests, "Cluster")
     # Reached by the labels the operators put on their pods.
-    broker = (_peer({"app.kubernetes.io/name": rabbit["metadata"]["name"]}), 5672)
+    # AMQP over TLS only (README.md, "Broker credentials").
+    broker = (_peer({"app.kubernetes.io/name": rabbit["metadata"]["name"]}), 5671)
     database = (_peer({"cnpg.io/cluster": postgres["metadata"]["name"]}), 5432)
     smtp = (_peer(None), 587)
     expected = {name: {broker, database} for name in registry.APPLICATIONS}
@@ -298,3 +311,24 @@ def test_the_keys_live_under_a_role_of_their_own(
         env = {e["name"]: e for e in _container(workload).get("env", [])}
         dsn = env["PMC_KEYSTORE_DSN"]["valueFrom"]["secretKeyRef"]["name"]
         assert dsn == "pmc-keystore", workload["metadata"]["name"]
+
+
+def test_each_process_talks_to_the_broker_as_its_own_user_over_tls(
+    manifests: list[dict[str, Any]],
+) -> None:
+    """Not the operator's administrator: each process its own broker user
+    (amqps, permissions of its own), and every process checks the broker's
+    certificate and the acting-school context's signature."""
+    (rabbit,) = of_kind(manifests, "RabbitmqCluster")
+    assert rabbit["spec"]["tls"]["secretName"]
+    users = set()
+    for workload in of_kind(manifests, "Deployment"):
+        env = {e["name"]: e for e in _container(workload).get("env", [])}
+        name = workload["metadata"]["name"]
+        user = env["AMQP_URI"]["valueFrom"]["secretKeyRef"]
+        assert user["name"] == name.replace("pmc-", "pmc-amqp-", 1), name
+        users.add(user["name"])
+        assert env["SSL_CERT_FILE"]["value"].startswith("/etc/pmc/rabbitmq-ca/")
+        secret = env["PMC_CONTEXT_SECRET"]["valueFrom"]["secretKeyRef"]
+        assert secret["name"] == "pmc-context-secret", name
+    assert users == BROKER_USERS

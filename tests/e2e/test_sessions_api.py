@@ -181,5 +181,8 @@ def _feed_connection() -> str | None:
             name = queue["name"]
             details = _management(f"queues/{{vhost}}/{quote(name, safe='')}").json()
             for consumer in details.get("consumer_details", []):
-                return consumer["channel_details"]["connection_name"]
+                # A channel that is closing shows its details as [].
+                channel = consumer.get("channel_details")
+                if isinstance(channel, dict) and channel.get("connection_name"):
+                    return channel["connection_name"]
     return None
