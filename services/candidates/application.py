@@ -24,6 +24,12 @@ from services.candidates.domain import (
     CandidateFileError,
     NephClaim,
 )
+from services.candidates.erasure import Erasure
+from services.candidates.errors import (
+    CandidateFileNotFound,
+    InvalidCandidateFile,
+    ReceiptLinkExpired,
+)
 from services.candidates.mailboxes import SCHOOLS_OWN_ADDRESS, SchoolMailboxes
 from services.candidates.publications import ACTIVATION, PUBLISHED
 from services.common import inputs
@@ -41,35 +47,9 @@ NEPH_UNAVAILABLE = (
 # The receipt's link is a capability: whoever holds it reads the file. It is
 # given at confirmation, to download at once; the school can hand it on later.
 RECEIPT_VALIDITY = timedelta(hours=24)
-# Why a file was erased (CandidateFile.Erased.reason).
-ON_REQUEST = "demande"
-END_OF_RETENTION = "conservation"
 
 
-class InvalidCandidateFile(ValueError):
-    """Fields are wrong or the candidate is not eligible; `fields` says which."""
-
-    def __init__(self, fields: dict[str, list[str]]) -> None:
-        self.fields = fields
-        super().__init__("Certaines informations saisies sont incorrectes.")
-
-
-class CandidateFileNotFound(LookupError):
-    def __init__(
-        self, message: str = "Ce dossier de candidat est introuvable."
-    ) -> None:
-        super().__init__(message)
-
-
-class ReceiptLinkExpired(LookupError):
-    def __init__(self) -> None:
-        super().__init__(
-            "Ce lien de récépissé a expiré. Votre auto-école peut télécharger "
-            "votre récépissé depuis son espace et vous le transmettre."
-        )
-
-
-class CandidatesApplication(ServiceApplication):
+class CandidatesApplication(Erasure, ServiceApplication):
     """The candidates service's application."""
 
     name: ClassVar[str] = "candidates"
@@ -288,80 +268,6 @@ class CandidatesApplication(ServiceApplication):
         file.archive(self.clock.now())
         self.save(file, self._release_neph(file))
         return self.view(file)
-
-    def expire_overdue(self) -> list[str]:
-        """Delete every file left unconfirmed past its 7 days (CA-4)."""
-        now = self.clock.now()
-        expired = []
-        for candidate_id in self.views["candidate_list"].overdue(now):
-            try:
-                file = self._get(candidate_id)
-            except CandidateFileNotFound:
-                continue  # expired already (a lagging read model, another replica)
-            if not file.is_overdue(now):
-                continue
-            file.expire(now)
-            try:
-                self.save(file, self._release_neph(file))
-            except IntegrityError:
-                continue  # another replica's sweep expired it a moment earlier
-            # Forgetting the subject's keys erases the sealed personal data
-            # everywhere: this service's events, every message on the bus.
-            self.vault.forget(file.id)
-            expired.append(str(file.id))
-        return expired
-
-    # -- erasure (TR-4) ------------------------------------------------------------
-
-    def get_erasable(self, candidate_id: UUID, school_id: str | None) -> bool:
-        """Whether erasing would change anything (another school's: not found)."""
-        return not self._load(candidate_id, school_id).is_erased
-
-    def erase(
-        self,
-        candidate_id: UUID,
-        school_id: str | None,
-        seat_upcoming: bool,
-        reason: str = ON_REQUEST,
-    ) -> dict[str, str]:
-        """Erase a file: its key is forgotten (every sealed copy becomes
-        unreadable), its list row deleted, and CandidateErased tells the other
-        services. Asking again answers the same (a double click, a retry)."""
-        file = self._load(candidate_id, school_id)
-        if not file.is_erased:
-            file.erase(self.clock.now(), reason, seat_upcoming)
-            try:
-                self.save(file, self._release_neph(file))
-            except IntegrityError:
-                # Erased a moment earlier by another request or the sweep.
-                file = self._load(candidate_id, school_id)
-        # Also after a crash between the save and here: forgetting is idempotent.
-        self.vault.forget(file.id)
-        return {"id": str(file.id), "status": ERASED}
-
-    def erasable_by_link(self, candidate_id: UUID, token: str) -> bool:
-        """Whether the candidate's erasure through their link would change
-        anything; a wrong link is refused."""
-        file = self._load(candidate_id)
-        if file.is_erased:
-            return False  # asked twice: the link died with the file
-        self._by_link(candidate_id, token)
-        return True
-
-    def purge_ended(self, retention_days: float) -> list[str]:
-        """Erase refused and archived files kept past their retention period."""
-        now = self.clock.now()
-        retention = timedelta(days=retention_days)
-        purged = []
-        for candidate_id in self.views["candidate_list"].ended_before(now - retention):
-            try:
-                file = self._get(candidate_id)
-            except CandidateFileNotFound:
-                continue  # erased already (a lagging read model, another replica)
-            if file.retention_over(now, retention):
-                self.erase(file.id, None, False, END_OF_RETENTION)
-                purged.append(str(file.id))
-        return purged
 
     def import_csv(
         self,

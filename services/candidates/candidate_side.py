@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from services.candidates.application import CandidateFileNotFound
 from services.candidates.documents import render_receipt
+from services.candidates.errors import CandidateFileNotFound
 
 if TYPE_CHECKING:
     from services.candidates.application import CandidatesApplication

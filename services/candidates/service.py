@@ -9,13 +9,13 @@ from uuid import UUID
 from nameko.timer import timer
 
 from services.candidates import candidate_side
-from services.candidates.application import (
+from services.candidates.application import CandidatesApplication
+from services.candidates.domain import CandidateFileError, CandidateFileStateError
+from services.candidates.errors import (
     CandidateFileNotFound,
-    CandidatesApplication,
     InvalidCandidateFile,
     ReceiptLinkExpired,
 )
-from services.candidates.domain import CandidateFileError, CandidateFileStateError
 from services.candidates.projections import READ_MODELS
 from services.common import contracts
 from services.common.consumer import consume

@@ -11,10 +11,7 @@ from services.candidates.application import (
     ACTIVATION,
     NEPH_UNAVAILABLE,
     RECEIPT_VALIDITY,
-    CandidateFileNotFound,
     CandidatesApplication,
-    InvalidCandidateFile,
-    ReceiptLinkExpired,
 )
 from services.candidates.domain import (
     ACTIVATED,
@@ -23,6 +20,11 @@ from services.candidates.domain import (
     REFUSED,
     CandidateFileError,
     CandidateFileStateError,
+)
+from services.candidates.errors import (
+    CandidateFileNotFound,
+    InvalidCandidateFile,
+    ReceiptLinkExpired,
 )
 from services.common.clock import FrozenClock
 
