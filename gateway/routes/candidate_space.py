@@ -13,6 +13,7 @@ from werkzeug.wrappers import Request, Response
 from gateway.api import bearer_token, endpoint
 from gateway.http import download, parse_uuid
 from gateway.limits import SCHOOL, SIGN_IN_FAILURES, Limit, by_address
+from gateway.routes.candidates import require_sworn
 from gateway.schemas import candidate_space as schemas
 from gateway.schemas.base import Message
 from services.common.errors import PlatformError
@@ -56,12 +57,7 @@ class CandidateSpaceRoutes:
         limits=(by_address("candidat"),),
     )
     def open_account(self, request: Request, data: dict[str, Any]) -> dict:
-        if data["sworn"] is not True:
-            raise PlatformError(
-                "attestation_manquante",
-                "Vous devez cocher l'attestation sur l'honneur.",
-                fields={"attestation": ["Cochez l'attestation sur l'honneur."]},
-            )
+        require_sworn(data)
         candidate_id = parse_uuid(data["candidate_id"], "Dossier")
         # The link is checked, and the file's contact read, before anything.
         file = self.candidates.for_candidate(candidate_id, data["token"])

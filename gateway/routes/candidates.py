@@ -19,6 +19,16 @@ CANDIDATES = "Candidats"
 CANDIDATE = "Espace candidat"
 
 
+def require_sworn(data: dict[str, Any]) -> None:
+    """A confirmation comes with the sworn statement ticked (seed 004)."""
+    if data["sworn"] is not True:
+        raise PlatformError(
+            "attestation_manquante",
+            "Vous devez cocher l'attestation sur l'honneur.",
+            fields={"attestation": ["Cochez l'attestation sur l'honneur."]},
+        )
+
+
 class CandidateRoutes:
     """Candidate files, for schools and for candidates."""
 
@@ -218,12 +228,7 @@ class CandidateRoutes:
         limits=(by_address("candidat"),),
     )
     def candidate_confirm(self, request: Request, data: dict[str, Any]) -> dict:
-        if data["sworn"] is not True:
-            raise PlatformError(
-                "attestation_manquante",
-                "Vous devez cocher l'attestation sur l'honneur.",
-                fields={"attestation": ["Cochez l'attestation sur l'honneur."]},
-            )
+        require_sworn(data)
         candidate_id = parse_uuid(data["candidate_id"], "Dossier")
         confirmed = self.candidates.confirm(
             candidate_id, data["token"], data["reuse_refused"]
