@@ -230,13 +230,9 @@ class CandidateRoutes:
     def candidate_confirm(self, request: Request, data: dict[str, Any]) -> dict:
         require_sworn(data)
         candidate_id = parse_uuid(data["candidate_id"], "Dossier")
-        confirmed = self.candidates.confirm(
+        return self.candidates.confirm(
             candidate_id, data["token"], data["reuse_refused"]
         )
-        return {
-            **confirmed,
-            "receipt_token": self.candidates.receipt_token(candidate_id),
-        }
 
     @endpoint(
         "POST",

@@ -123,8 +123,14 @@ class CandidatesService:
         self, candidate_id: str, token: str, reuse_refused: bool = False
     ) -> dict[str, Any]:
         """The candidate confirms the data, sworn statement ticked, and says
-        whether their data may be reused for information (seed 004)."""
-        return self.app.confirm(UUID(candidate_id), token, reuse_refused)
+        whether their data may be reused for information (seed 004). The
+        answer carries the receipt's link token: only whoever proved the
+        file's link gets one (no method hands one out on an id alone)."""
+        confirmed = self.app.confirm(UUID(candidate_id), token, reuse_refused)
+        return {
+            **confirmed,
+            "receipt_token": self.app.receipt_token(UUID(candidate_id)),
+        }
 
     @rpc
     def refuse(self, candidate_id: str, token: str) -> dict[str, Any]:
@@ -174,11 +180,6 @@ class CandidatesService:
         school, or for the candidate's link's token without a context."""
         pdf = self.app.receipt_pdf(UUID(candidate_id), school_id, token)
         return base64.b64encode(pdf).decode()
-
-    @rpc
-    def receipt_token(self, candidate_id: str) -> str:
-        """The token that lets the candidate download their receipt."""
-        return self.app.receipt_token(UUID(candidate_id))
 
     @school_rpc
     def booking_view(self, school_id: str, neph: str) -> dict[str, Any]:
