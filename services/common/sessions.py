@@ -20,6 +20,8 @@ ALGORITHM = "HS256"
 # the reverse. Tokens issued before kinds were named are schools'.
 SCHOOL = "auto-ecole"
 CANDIDATE = "candidat"
+# La Poste's back-office agents (ID-7): their tokens open their desks only.
+AGENT = "agent"
 
 
 @dataclass(frozen=True)

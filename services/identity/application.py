@@ -17,6 +17,7 @@ from services.common.idempotency import Idempotent, once
 from services.common.sessions import SessionTokens
 from services.common.store import ServiceApplication, retry_on_conflict
 from services.identity import rules
+from services.identity.digital_identity import DigitalIdentity
 from services.identity.domain import (
     CONTACT_FIELDS,
     SCHOOL,
@@ -96,6 +97,12 @@ class IdentityApplication(ServiceApplication):
     # Profile changes and links asked for add up over the years: load an
     # account from a snapshot.
     snapshotting_intervals: ClassVar = {Account: 100}
+
+    def sealed_subject(self, event: Any) -> UUID | None:
+        """A digital identity's messages open with its account's key (ID-7)."""
+        if isinstance(event, DigitalIdentity.Event):
+            return event.account_id if hasattr(event, "account_id") else None
+        return super().sealed_subject(event)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

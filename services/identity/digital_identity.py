@@ -144,6 +144,7 @@ class DigitalIdentity(Aggregate):
     # -- the verification mode -----------------------------------------------------
 
     class PostOfficeChosen(Aggregate.Event):
+        account_id: UUID  # whose key seals `personal`
         nonce: str
         deadline: datetime
         personal: str  # for the relay: the code goes to the user
@@ -159,11 +160,16 @@ class DigitalIdentity(Aggregate):
     def choose_post_office(self, nonce: str, at: datetime, contact: str) -> None:
         self._must_be(REQUESTED)
         self._post_office(
-            nonce=nonce, deadline=at + POST_OFFICE_VALIDITY, personal=contact
+            account_id=self.account_id,
+            nonce=nonce,
+            deadline=at + POST_OFFICE_VALIDITY,
+            personal=contact,
         )
 
     @event(PostOfficeChosen)
-    def _post_office(self, nonce: str, deadline: datetime, personal: str) -> None:
+    def _post_office(
+        self, account_id: UUID, nonce: str, deadline: datetime, personal: str
+    ) -> None:
         self._checking(POST_OFFICE, deadline)
         self.nonce = nonce
 
@@ -196,6 +202,7 @@ class DigitalIdentity(Aggregate):
         agent_id: UUID
 
     class Checked(Aggregate.Event):
+        account_id: UUID  # whose key seals `personal`
         agent_id: UUID
         mode: str
         checked_at: datetime
@@ -204,6 +211,7 @@ class DigitalIdentity(Aggregate):
         personal: str  # for the relay: the activation code goes to the user
 
     class Refused(Aggregate.Event):
+        account_id: UUID  # whose key seals `personal`
         agent_id: UUID | None
         reason: str
         ended_at: datetime
@@ -235,6 +243,7 @@ class DigitalIdentity(Aggregate):
                     "Le code présenté n'est pas celui de cette demande."
                 )
         self._checked(
+            account_id=self.account_id,
             agent_id=agent_id,
             mode=mode,
             checked_at=at,
@@ -250,6 +259,7 @@ class DigitalIdentity(Aggregate):
     @event(Checked)
     def _checked(
         self,
+        account_id: UUID,
         agent_id: UUID,
         mode: str,
         checked_at: datetime,
@@ -268,11 +278,22 @@ class DigitalIdentity(Aggregate):
     ) -> None:
         """An agent refuses the check, or a deadline passed (no agent)."""
         self._must_be(CHECKING)
-        self._refused(agent_id=agent_id, reason=reason, ended_at=at, personal=contact)
+        self._refused(
+            account_id=self.account_id,
+            agent_id=agent_id,
+            reason=reason,
+            ended_at=at,
+            personal=contact,
+        )
 
     @event(Refused)
     def _refused(
-        self, agent_id: UUID | None, reason: str, ended_at: datetime, personal: str
+        self,
+        account_id: UUID,
+        agent_id: UUID | None,
+        reason: str,
+        ended_at: datetime,
+        personal: str,
     ) -> None:
         self.status = ENDED
         self.reason = reason
@@ -325,6 +346,7 @@ class DigitalIdentity(Aggregate):
         pass
 
     class Locked(Aggregate.Event):
+        account_id: UUID  # whose key seals `personal`
         locked_at: datetime
         personal: str  # for the relay: the owner is told
 
@@ -338,7 +360,7 @@ class DigitalIdentity(Aggregate):
                 self._secret_accepted()
             return
         if self.failures + 1 >= SECRET_TRIES:
-            self._locked(locked_at=at, personal=contact)
+            self._locked(account_id=self.account_id, locked_at=at, personal=contact)
             raise IdentityLocked()
         self._secret_failed()
         left = SECRET_TRIES - self.failures
@@ -353,7 +375,7 @@ class DigitalIdentity(Aggregate):
         self.failures = 0
 
     @event(Locked)
-    def _locked(self, locked_at: datetime, personal: str) -> None:
+    def _locked(self, account_id: UUID, locked_at: datetime, personal: str) -> None:
         self.status = LOCKED
         self.failures = SECRET_TRIES
 

@@ -12,6 +12,12 @@ from services.identity.candidate_account import (
     CandidateAccount,
     account_code,
 )
+from services.identity.digital_identity import (
+    ACTIVATION_PURPOSE,
+    POST_OFFICE_PURPOSE,
+    DigitalIdentity,
+    identity_code,
+)
 from services.identity.domain import Account, EndedSession
 from services.identity.projections import new_generation
 from services.identity.secrets import ACTIVATION, RESET
@@ -113,7 +119,49 @@ def _session_ended(e: EndedSession.Ended, app: IdentityApplication) -> dict[str,
     }
 
 
+def _identity_notice(e: Any, app: IdentityApplication) -> dict[str, Any] | None:
+    """What a digital identity tells its owner (ID-7), and where it goes."""
+    contact = app.vault.unseal(e.account_id, e.personal)
+    if not contact:
+        return None  # erased: nobody to tell
+    notice: dict[str, Any] = {
+        "account_id": e.account_id,
+        "email": contact.get("email"),
+        "phone": contact.get("phone"),
+        "code": None,
+        "reason": None,
+        "expires_at": None,
+    }
+    if isinstance(e, DigitalIdentity.PostOfficeChosen):
+        code = identity_code(app.links, POST_OFFICE_PURPOSE, e.originator_id, e.nonce)
+        notice.update(notice="code_bureau_de_poste", code=code, expires_at=e.deadline)
+    elif isinstance(e, DigitalIdentity.Checked):
+        code = identity_code(
+            app.links, ACTIVATION_PURPOSE, e.originator_id, e.activation_nonce
+        )
+        notice.update(
+            notice="code_activation", code=code, expires_at=e.activation_expires_at
+        )
+    elif isinstance(e, DigitalIdentity.Refused):
+        notice.update(notice="demande_terminee", reason=e.reason)
+    else:
+        notice.update(notice="verrouillee")
+    return notice
+
+
 PUBLISHED: dict[type, Publication] = {
+    DigitalIdentity.PostOfficeChosen: Publication(
+        contracts.DigitalIdentityNotice, _identity_notice
+    ),
+    DigitalIdentity.Checked: Publication(
+        contracts.DigitalIdentityNotice, _identity_notice
+    ),
+    DigitalIdentity.Refused: Publication(
+        contracts.DigitalIdentityNotice, _identity_notice
+    ),
+    DigitalIdentity.Locked: Publication(
+        contracts.DigitalIdentityNotice, _identity_notice
+    ),
     Account.Registered: Publication(
         contracts.AccountActivationRequested, _activation_requested
     ),

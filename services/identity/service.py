@@ -28,6 +28,10 @@ from services.identity.candidate_account import (
     NoCodeToCheck,
 )
 from services.identity.candidate_accounts import CandidateAccounts
+from services.identity.digital_identity_service import (
+    IDENTITY_ERRORS,
+    DigitalIdentityRpc,
+)
 from services.identity.domain import AlreadyActive, LinkExpired, LinkInvalid
 from services.identity.projections import READ_MODELS
 
@@ -46,10 +50,11 @@ ERRORS = {
     CodeExpired: (410, "code_expire"),
     NoCodeToCheck: (409, "aucun_code_attendu"),
     AccountClosed: (409, "compte_ferme"),
+    **IDENTITY_ERRORS,
 }
 
 
-class IdentityService:
+class IdentityService(DigitalIdentityRpc):
     """Accounts, sign-in and sessions (ID-1…ID-5).
 
     A school is its account: the school-bound methods' `account_id` is the

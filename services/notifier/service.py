@@ -9,6 +9,7 @@ from services.common.consumer import consume
 from services.common.dependencies import ApplicationProvider, service_health
 from services.common.envelope import Delivered
 from services.common.rpc import RpcProxy, rpc
+from services.notifier import identity_notices
 from services.notifier.application import NotifierApplication
 from services.notifier.mailer import Mailer
 
@@ -89,6 +90,13 @@ class NotifierService:
         if self.app.skipped_erased(event):
             return
         self.app.on_candidate_code_requested(event)
+
+    @consume("identity", contracts.DigitalIdentityNotice)
+    def on_digital_identity_notice(self, event: Delivered) -> None:
+        """E-mail and text a digital identity's code or notice (ID-7)."""
+        if self.app.skipped_erased(event):
+            return
+        self.app._queue_all(event, identity_notices.messages(self.app, event))
 
     @consume("identity", contracts.SignInFailuresReported)
     def on_sign_in_failures_reported(self, event: Delivered) -> None:

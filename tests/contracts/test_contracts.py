@@ -24,6 +24,7 @@ from services.common.sealing import open_message
 from services.common.store import ServiceApplication
 from services.identity.application import IdentityApplication
 from services.identity.candidate_accounts import CandidateAccounts
+from services.identity.digital_identities import DigitalIdentities
 from services.identity.secrets import ACTIVATION as ACCOUNT_ACTIVATION
 from services.identity.secrets import RESET
 from services.scheduling.application import SchedulingApplication
@@ -69,6 +70,22 @@ def candidates_scenario(app: CandidatesApplication) -> None:
     app.erase(ids[2], "ecole", seat_upcoming=False)  # CandidateErased
 
 
+IDENTITY_REQUEST = {
+    "civilite": "M.",
+    "prenoms": ["Paul"],
+    "nom_naissance": "Blanc",
+    "date_naissance": "1990-01-01",
+    "commune_naissance": "Lyon",
+    "pays_naissance": "France",
+    "nationalite": "française",
+    "document": {
+        "type": "passeport",
+        "numero": "19AB12345",
+        "date_expiration": "2099-01-01",
+    },
+}
+
+
 def identity_scenario(app: IdentityApplication) -> None:
     email = "contrat@example.fr"
     app.sign_up(
@@ -97,9 +114,13 @@ def identity_scenario(app: IdentityApplication) -> None:
         account_id, app.links.token(RESET, account_id, nonce), "Contrat2028"
     )
     # A candidate's account: codes by e-mail and by SMS.
-    CandidateAccounts(app).open(
+    opened = CandidateAccounts(app).open(
         uuid4(), "candidat@example.fr", "+33612345678", "Contrat2026"
     )
+    # Their digital identity: the code to bring to the post office (ID-7).
+    identities = DigitalIdentities(app)
+    identities.request(UUID(opened["account_id"]), IDENTITY_REQUEST)
+    identities.choose_post_office(UUID(opened["account_id"]))
 
 
 def booking_scenario(app: BookingApplication) -> None:

@@ -32,6 +32,7 @@ from services.common.contracts.candidates import (
 from services.common.contracts.identity import (
     AccountActivationRequested,
     CandidateAccountCodeRequested,
+    DigitalIdentityNotice,
     PasswordResetRequested,
     SessionEnded,
     SessionsRevoked,
@@ -56,6 +57,7 @@ __all__ = [
     "CandidateRefused",
     "Contract",
     "DebitReturned",
+    "DigitalIdentityNotice",
     "Dumper",
     "EmailValidated",
     "PasswordResetRequested",
@@ -84,6 +86,7 @@ ALL: tuple[type[Contract], ...] = (
     AccountActivationRequested,
     PasswordResetRequested,
     CandidateAccountCodeRequested,
+    DigitalIdentityNotice,
     SignInFailuresReported,
     SessionsRevoked,
     SessionEnded,

@@ -102,3 +102,35 @@ class SessionEnded(Contract):
     account_id = fields.UUID(required=True)
     session_id = fields.String(required=True, validate=validate.Length(1, 64))
     expires_at = fields.AwareDateTime(required=True)
+
+
+class DigitalIdentityNotice(Contract):
+    """A candidate's digital identity tells its owner something (ID-7), by
+    e-mail and SMS: the code to bring to the post office, the activation code
+    once the identity is checked, a request ended (refused, or a deadline
+    missed) with its reason, or an identity locked by wrong secret codes.
+    Where it goes and the code travel sealed with the account's key."""
+
+    event_type = "DigitalIdentityNotice"
+    version = 1
+    personal = ("email", "phone", "code")
+    subject_field = "account_id"
+
+    account_id = fields.UUID(required=True)
+    notice = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            [
+                "code_bureau_de_poste",
+                "code_activation",
+                "demande_terminee",
+                "verrouillee",
+            ]
+        ),
+    )
+    email = personal_field(fields.Email)
+    phone = personal_field()
+    code = personal_field()
+    sealed = sealed_field()
+    reason = fields.String(load_default=None, allow_none=True)
+    expires_at = fields.AwareDateTime(load_default=None, allow_none=True)
