@@ -21,6 +21,7 @@ from gateway.routes.booking import BookingRoutes
 from gateway.routes.candidate_space import CandidateSpaceRoutes
 from gateway.routes.candidates import CandidateRoutes
 from gateway.routes.checkout import CheckoutRoutes
+from gateway.routes.digital_identity import DigitalIdentityRoutes
 from gateway.routes.pages import PageRoutes
 from gateway.rpc import RpcProxy
 from gateway.server import http
@@ -73,6 +74,7 @@ class GatewayService(
     AccountRoutes,
     CandidateRoutes,
     CandidateSpaceRoutes,
+    DigitalIdentityRoutes,
     BookingRoutes,
     CheckoutRoutes,
     PageRoutes,

@@ -185,7 +185,7 @@ class AgentDesk:
             "identity_id": str(identity.id),
             "statut": identity.status,
             "mode": identity.mode,
-            "creneau": identity.slot.isoformat() if identity.slot else None,
+            "creneau": identity.slot,
             "echeance": identity.deadline.isoformat() if identity.deadline else None,
             "motif": identity.reason,
             "donnees": data,

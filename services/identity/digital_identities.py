@@ -238,7 +238,7 @@ class DigitalIdentities:
             "statut": identity.status,
             "mode": identity.mode,
             "echeance": identity.deadline.isoformat() if identity.deadline else None,
-            "creneau": identity.slot.isoformat() if identity.slot else None,
+            "creneau": identity.slot,
             "motif": identity.reason,
             "demande": identity.request_number,
             "donnees": self.app.vault.unseal(account_id, identity.personal),

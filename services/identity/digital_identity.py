@@ -112,7 +112,7 @@ class DigitalIdentity(Aggregate):
         self.deadline: datetime | None = None
         self.nonce: str | None = None
         self.failures = 0
-        self.slot: date | None = None
+        self.slot: str | None = None
         self.uploads: list[str] = []
         self.reason: str | None = None
         self.decided_by: UUID | None = None
@@ -150,7 +150,7 @@ class DigitalIdentity(Aggregate):
         personal: str  # for the relay: the code goes to the user
 
     class CarrierChosen(Aggregate.Event):
-        slot: date
+        slot: str  # the day, ISO (dates are stored as text)
         deadline: datetime
 
     class OnlineSubmitted(Aggregate.Event):
@@ -175,10 +175,10 @@ class DigitalIdentity(Aggregate):
 
     def choose_carrier(self, slot: date, deadline: datetime) -> None:
         self._must_be(REQUESTED)
-        self._carrier(slot=slot, deadline=deadline)
+        self._carrier(slot=slot.isoformat(), deadline=deadline)
 
     @event(CarrierChosen)
-    def _carrier(self, slot: date, deadline: datetime) -> None:
+    def _carrier(self, slot: str, deadline: datetime) -> None:
         self._checking(MAIL_CARRIER, deadline)
         self.slot = slot
 

@@ -9,7 +9,7 @@ import base64
 import binascii
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
@@ -102,12 +102,6 @@ def review_deadline(at: datetime) -> datetime:
 
 class IdentityUpload(Aggregate):
     """One file of an online check, sealed; the identity refers to it."""
-
-    @staticmethod
-    def create_id(identity_id: UUID, request_number: int, part: str) -> UUID:
-        return uuid5(
-            NAMESPACE_URL, f"pmc-identity-upload:{identity_id}:{request_number}:{part}"
-        )
 
     class Stored(Aggregate.Created):
         identity_id: UUID
