@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from gateway.fields import text
+from gateway.fields import FR, checked, text
 from gateway.schemas.base import ApiSchema, Part
 from services.common import inputs
 
-SHORT = validate.Length(max=100)
 # ASCII digits only: « ١٢٣٤٥٦ » or full-width digits are refused, not read.
 SIX_DIGITS = inputs.Rule(6, r"^[0-9]{6}$", "Le code comporte 6 chiffres.")
 FOUR_DIGITS = inputs.Rule(4, r"^[0-9]{4}$", "Le code secret compte 4 chiffres.")
@@ -19,40 +18,50 @@ DOCUMENT_NUMBER = inputs.Rule(
     "Le numéro de la pièce compte de 8 à 12 lettres ou chiffres.",
 )
 MODE = inputs.Rule(15, r"^(bureau_de_poste|facteur)$", "Mode de vérification inconnu.")
+SHORT = inputs.Rule(60)
+DAY = inputs.Rule(10)
+# The base64 of a file: a photo of 2 Mo, a video of 8 Mo (identity checks
+# their real type and size once decoded).
+PHOTO = inputs.Rule(3 * 1024 * 1024, r"^[A-Za-z0-9+/=]*$", "Fichier illisible.")
+VIDEO = inputs.Rule(11 * 1024 * 1024, r"^[A-Za-z0-9+/=]*$", "Fichier illisible.")
+REASON = inputs.Rule(300)
 
 
 class Document(Part):
-    type = fields.String(required=True, validate=SHORT)
-    numero = fields.String(required=True, validate=SHORT)
-    date_expiration = fields.String(required=True, validate=SHORT)
-    date_delivrance = fields.String(load_default=None, allow_none=True, validate=SHORT)
+    type = checked(SHORT)
+    numero = checked(SHORT)
+    date_expiration = checked(DAY)
+    date_delivrance = checked(DAY, required=False)
 
 
 class IdentityRequest(ApiSchema):
-    civilite = fields.String(required=True, validate=SHORT)
+    civilite = checked(inputs.CIVILITY)
     prenoms = fields.List(
-        fields.String(validate=SHORT), required=True, validate=validate.Length(max=10)
+        checked(SHORT),
+        required=True,
+        validate=validate.Length(max=10, error="Pas plus de 10 prénoms."),
+        error_messages=FR,
     )
-    nom_naissance = fields.String(required=True, validate=SHORT)
-    nom_usage = fields.String(load_default=None, allow_none=True, validate=SHORT)
-    date_naissance = fields.String(required=True, validate=SHORT)
-    commune_naissance = fields.String(required=True, validate=SHORT)
-    pays_naissance = fields.String(required=True, validate=SHORT)
-    nationalite = fields.String(required=True, validate=SHORT)
-    document = fields.Nested(Document, required=True)
+    nom_naissance = checked(SHORT)
+    nom_usage = checked(SHORT, required=False)
+    date_naissance = checked(DAY)
+    commune_naissance = checked(SHORT)
+    pays_naissance = checked(SHORT)
+    nationalite = checked(SHORT)
+    document = fields.Nested(Document, required=True, error_messages=FR)
 
 
 class CheckChoice(ApiSchema):
     mode = text(MODE)
-    creneau = fields.String(load_default=None, allow_none=True, validate=SHORT)
+    creneau = checked(DAY, required=False)
 
 
 class OnlineFiles(ApiSchema):
     """The photos and the video, base64; their type is read from their bytes."""
 
-    recto = fields.String(required=True)
-    verso = fields.String(load_default=None, allow_none=True)
-    video = fields.String(required=True)
+    recto = checked(PHOTO)
+    verso = checked(PHOTO, required=False)
+    video = checked(VIDEO)
 
 
 class Activation(ApiSchema):
@@ -61,15 +70,13 @@ class Activation(ApiSchema):
 
 
 class StrongCredentials(ApiSchema):
-    telephone = fields.String(required=True, validate=validate.Length(max=30))
+    telephone = text(inputs.PHONE)
     code_secret = text(FOUR_DIGITS)
 
 
 class AgentCredentials(ApiSchema):
     email = text(inputs.EMAIL_LOOKUP, metadata={"format": "email"})
-    password = fields.String(
-        required=True, load_only=True, data_key="mot_de_passe", validate=SHORT
-    )
+    password = checked(inputs.PASSWORD, load_only=True, data_key="mot_de_passe")
 
 
 class CounterSearch(ApiSchema):
@@ -81,9 +88,11 @@ class CounterCheck(ApiSchema):
 
 
 class Decision(ApiSchema):
-    accepte = fields.Boolean(required=True)
-    motif = fields.String(load_default=None, allow_none=True, validate=SHORT)
+    accepte = fields.Boolean(
+        required=True, truthy={True}, falsy={False}, error_messages=FR
+    )
+    motif = checked(REASON, required=False)
 
 
 class Refusal(ApiSchema):
-    motif = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    motif = checked(REASON)

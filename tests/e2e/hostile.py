@@ -223,6 +223,14 @@ def bases(attacker: dict) -> dict[tuple[str, str], dict[str, Any]]:
             "email": unknown,
             "mot_de_passe": PASSWORD,
         },
+        ("post", "/api/agents/sessions"): {
+            "email": unknown,
+            "mot_de_passe": PASSWORD,
+        },
+        ("post", "/api/candidat/identite/sessions"): {
+            "telephone": "06 98 00 00 00",
+            "code_secret": "0000",
+        },
         ("post", "/api/candidat/refus"): {
             "dossier": pending["id"],
             "jeton": pending["token"],
