@@ -116,6 +116,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     keys.add_argument("action", choices=["check", "rotate"])
 
+    agent = sub.add_parser(
+        "create-agent",
+        help="a back-office agent's account (its password on the standard input)",
+    )
+    agent.add_argument("email")
+    agent.add_argument(
+        "--role",
+        action="append",
+        required=True,
+        choices=["guichet", "revue_en_ligne", "facteur"],
+    )
+
     mail = sub.add_parser("mailcatcher", help="local SMTP server for development")
     mail.add_argument("--port", type=int, default=None)
     mail.add_argument("--folder", default=None)

@@ -298,6 +298,12 @@ def sepa_lift(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def create_agent(args: argparse.Namespace) -> int:
+    from pmc.agents import create_agent as run
+
+    return run(args)
+
+
 def mailcatcher(args: argparse.Namespace) -> int:
     from pmc.mailcatcher import serve_forever
 

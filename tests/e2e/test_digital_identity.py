@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import re
 import secrets
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -25,26 +27,44 @@ from tests.e2e.test_candidate_account import (
 from tests.helpers import mails_to, sms_to, wait_for
 
 AGENT_PASSWORD = "Guichet2026"
+CREATE_AGENT = (sys.executable, "-m", "pmc.cli", "create-agent")
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 600
 MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 900
 
 
 @pytest.fixture(scope="module")
-def agents(settings):
-    """Agents' accounts, made as the operators' tools would, on the run's
-    schemas; each test gets its own."""
-    from services.identity.agent_desk import AgentDesk
-    from services.identity.application import IdentityApplication
-
-    app = IdentityApplication(settings=settings, env={"AGGREGATE_CACHE_MAXSIZE": ""})
+def agents(platform_env):
+    """Agents' accounts, made with the operators' `pmc create-agent`; each
+    test gets its own."""
 
     def make(*roles: str) -> dict:
         email = f"agent-{secrets.token_hex(4)}@laposte.example.fr"
-        AgentDesk(app).create_agent(email, AGENT_PASSWORD, list(roles))
+        role_args = [arg for role in roles for arg in ("--role", role)]
+        made = subprocess.run(
+            [*CREATE_AGENT, email, *role_args],
+            input=AGENT_PASSWORD + "\n",
+            env=platform_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert made.returncode == 0, made.stderr
         return {"email": email}
 
-    yield make
-    app.close()
+    return make
+
+
+def test_an_agent_needs_a_strong_password(platform_env):
+    weak = subprocess.run(
+        [*CREATE_AGENT, "a@laposte.example.fr", "--role", "guichet"],
+        input="court\n",
+        env=platform_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert weak.returncode == 2
+    assert "password" in weak.stderr
 
 
 def _agent_headers(gateway, agent) -> dict:
