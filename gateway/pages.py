@@ -25,6 +25,7 @@ PAGES = {
     "/candidat/activation": "candidat-activation.html",
     "/candidat/espace": "candidat-espace.html",
     "/cgv": "cgv.html",
+    "/agents/guichet": "agent-guichet.html",
 }
 
 

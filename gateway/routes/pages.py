@@ -73,6 +73,11 @@ class PageRoutes:
         """The candidate's own space: codes, files, receipts, convocations."""
         return pages.page("/candidat/espace")
 
+    @http("GET", "/agents/guichet")
+    def counter_desk_page(self, request: Request) -> Response:
+        """The counter agent's desk: find a request, check the code (ID-7)."""
+        return pages.page("/agents/guichet")
+
     @http("GET", "/cgv")
     def terms_page(self, request: Request) -> Response:
         """Conditions générales de vente, accepted before paying (BO-4)."""
