@@ -21,6 +21,7 @@ PUBLIC = [
     "/candidat/activation",
     "/candidat/espace",
     "/cgv",
+    "/agents/guichet",
     "/page-qui-n-existe-pas",
 ]
 SPACE = [
