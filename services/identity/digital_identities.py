@@ -8,10 +8,10 @@ import hashlib
 import hmac
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from services.common.sessions import CANDIDATE
@@ -28,10 +28,10 @@ from services.identity.digital_identity import (
     ACTIVE,
     POST_OFFICE_PURPOSE,
     DigitalIdentity,
-    DocumentHolder,
     IdentityError,
     identity_code,
 )
+from services.identity.identity_holders import DocumentHolder, PhoneHolder
 from services.identity.identity_rules import check_request
 from services.identity.identity_uploads import (
     IdentityUpload,
@@ -46,22 +46,6 @@ SECRET_LENGTH = 4
 
 class IdentityNotFound(LookupError):
     """No digital identity request for this account (or id)."""
-
-
-class PhoneHolder(Aggregate):
-    """Which active identity a phone number signs in (strong sign-in)."""
-
-    @staticmethod
-    def create_id(digest: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"pmc-identity-phone:{digest}")
-
-    class Recorded(Aggregate.Created):
-        digest: str
-        identity_id: UUID
-
-    @event(Recorded)
-    def __init__(self, digest: str, identity_id: UUID) -> None:
-        self.identity_id = identity_id
 
 
 def carrier_slots(today: date) -> list[date]:
@@ -105,15 +89,18 @@ class DigitalIdentities:
         else:
             identity.renew(sealed, digest, now)
         holder = self._document_holder(digest)
-        if holder is not None and holder.identity_id != identity.id:
-            raise IdentityError(
-                "Cette pièce d'identité sert déjà à une autre Identité Numérique."
-            )
         records: list[Aggregate] = [identity]
         if holder is None:
             records.append(
                 DocumentHolder(document_digest=digest, identity_id=identity.id)
             )
+        elif holder.identity_id != identity.id:
+            if not self._erased(holder.identity_id):
+                raise IdentityError(
+                    "Cette pièce d'identité sert déjà à une autre Identité Numérique."
+                )
+            holder.reassign(identity.id)
+            records.append(holder)
         try:
             self.app.save(*records)
         except IntegrityError:  # the same document a moment earlier
@@ -188,11 +175,23 @@ class DigitalIdentities:
         finally:
             if identity.pending_events and identity.status != ACTIVE:
                 self.app.save(identity)  # a wrong code counts even when refused
-        phone_holder = PhoneHolder(
-            digest=self._digest("phone", phone), identity_id=identity.id
-        )
+        records: list[Aggregate] = [identity]
+        digest = self._digest("phone", phone)
         try:
-            self.app.save(identity, phone_holder)
+            holder = self.app.repository.get(PhoneHolder.create_id(digest))
+        except AggregateNotFoundError:
+            records.append(PhoneHolder(digest=digest, identity_id=identity.id))
+        else:
+            if holder.identity_id != identity.id:
+                if not self._erased(holder.identity_id):
+                    raise IdentityError(
+                        "Ce numéro de téléphone sert déjà à une autre Identité "
+                        "Numérique."
+                    )
+                holder.reassign(identity.id)
+                records.append(holder)
+        try:
+            self.app.save(*records)
         except IntegrityError:
             raise IdentityError(
                 "Ce numéro de téléphone sert déjà à une autre Identité Numérique."
@@ -212,6 +211,9 @@ class DigitalIdentities:
         except AggregateNotFoundError:
             self.app.passwords.waste_time(str(secret))
             raise BadCredentials() from None
+        if self._erased(identity.id):
+            self.app.passwords.waste_time(str(secret))
+            raise BadCredentials()
         secret_ok = identity.secret_hash is not None and self.app.passwords.verify(
             identity.secret_hash, secret
         )
@@ -299,6 +301,15 @@ class DigitalIdentities:
         if holder is None:
             raise IdentityNotFound(number)
         return self.current(holder.identity_id)
+
+    def _erased(self, identity_id: UUID) -> bool:
+        """Whether an identity's account was closed with its data (TR-4)."""
+        identity = self.app.repository.get(identity_id)
+        try:
+            self._account(identity.account_id)
+        except AccountNotFound:
+            return True
+        return False
 
     def _account(self, account_id: UUID) -> CandidateAccount:
         try:

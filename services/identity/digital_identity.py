@@ -394,20 +394,3 @@ _NOT_NOW = {
     LOCKED: "Votre Identité Numérique est verrouillée.",
     ENDED: "Cette demande est terminée : faites une nouvelle demande.",
 }
-
-
-class DocumentHolder(Aggregate):
-    """Which identity an identity document serves: one document, one person's
-    identity (found by the document's keyed digest, at the counter too)."""
-
-    @staticmethod
-    def create_id(document_digest: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"pmc-identity-document:{document_digest}")
-
-    class Recorded(Aggregate.Created):
-        document_digest: str
-        identity_id: UUID
-
-    @event(Recorded)
-    def __init__(self, document_digest: str, identity_id: UUID) -> None:
-        self.identity_id = identity_id

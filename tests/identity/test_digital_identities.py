@@ -12,12 +12,13 @@ import pytest
 from services.common.clock import FrozenClock
 from services.identity.agent_desk import AgentDesk
 from services.identity.agents import MissingRole
-from services.identity.application import IdentityApplication
+from services.identity.application import BadCredentials, IdentityApplication
 from services.identity.candidate_accounts import CandidateAccounts
 from services.identity.digital_identities import DigitalIdentities
 from services.identity.digital_identity import (
     ACTIVATION_PURPOSE,
     DigitalIdentity,
+    IdentityError,
     identity_code,
 )
 from tests.e2e.test_digital_identity import JPEG, MP4, _request
@@ -97,3 +98,37 @@ def test_erasing_the_account_forgets_the_identity_data(app):
     app.vault.forget(account)
     identity = app.repository.get(DigitalIdentity.create_id(account))
     assert app.vault.unseal(account, identity.personal) is None
+
+
+def _active(app, phone: str, data: dict) -> UUID:
+    identities, desk = DigitalIdentities(app), AgentDesk(app)
+    account = _account(app, phone)
+    slot = identities.request(account, data)["creneaux"][0]
+    chosen = identities.choose_carrier(account, slot)
+    desk.confirm_visit(_agent(app, "facteur"), UUID(chosen["identity_id"]))
+    identities.activate(account, _activation_code(app, account), "2468")
+    return account
+
+
+def test_a_document_and_a_phone_serve_one_identity_until_its_account_is_erased(app):
+    identities = DigitalIdentities(app)
+    data = _request()
+    first = _active(app, "+33698765434", data)
+    other = _account(app, "+33698765434")
+    with pytest.raises(IdentityError, match="pièce d'identité sert déjà"):
+        identities.request(other, data)
+
+    # Erased (its last file gone, its key forgotten): it signs nobody in, and
+    # its document and phone may serve someone else.
+    account = app.repository.get(first)
+    account.remove_file(account.files[0])
+    app.save(account)
+    app.vault.forget(first)
+    with pytest.raises(BadCredentials):
+        identities.strong_sign_in("+33698765434", "2468")
+    identities.request(other, data)
+    slot = identities.view(other)["creneaux"][0]
+    chosen = identities.choose_carrier(other, slot)
+    AgentDesk(app).confirm_visit(_agent(app, "facteur"), UUID(chosen["identity_id"]))
+    identities.activate(other, _activation_code(app, other), "1111")
+    assert identities.strong_sign_in("+33698765434", "1111")["token"]
