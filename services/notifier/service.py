@@ -10,7 +10,7 @@ from services.common.dependencies import ApplicationProvider, service_health
 from services.common.envelope import Delivered
 from services.common.rpc import RpcProxy, rpc
 from services.notifier.application import NotifierApplication
-from services.notifier.mailer import Mailer
+from services.notifier.mailer import AccountMailer, Mailer
 
 # How often the print queue is looked at for letters past their retention.
 LETTER_SWEEP_SECONDS = 10
@@ -22,7 +22,7 @@ class NotifierService:
     name = "notifier"
     candidates = RpcProxy("candidates")
     app: NotifierApplication = ApplicationProvider(
-        NotifierApplication, followers=[Mailer.factory]
+        NotifierApplication, followers=[AccountMailer.factory, Mailer.factory]
     )
 
     @consume("candidates", contracts.CandidateCreated)
