@@ -18,9 +18,11 @@ if os.environ.get("PMC_TEST_PAGES") != "1":
 import contextlib
 import secrets
 import socket
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -36,15 +38,22 @@ _CONTAINERS = ExitStack()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
-    """PMC_TEST_SHARD=k/n keeps the test files whose place among the collected
-    ones is k modulo n: scripts/test.sh runs the end-to-end files in two
-    processes, each with a platform of its own (its RUN_ID)."""
+    """PMC_TEST_SHARD=k/n keeps the k-th of n shares of the test files:
+    scripts/test.sh runs the end-to-end files in two processes, each with a
+    platform of its own (its RUN_ID). A file weighs its test functions (a
+    parametrized one counts once: its cases are quick); files go, heaviest
+    first, to the lightest share so far, so that the shares end about
+    together. Every process collects the same items: the shares never overlap."""
     shard = os.environ.get("PMC_TEST_SHARD")
     if not shard:
         return
     index, count = (int(part) for part in shard.split("/"))
-    files = sorted({item.path for item in items})
-    kept = {path for place, path in enumerate(files) if place % count == index}
+    weight = Counter(path for path, _ in {(i.path, i.originalname) for i in items})
+    shares: list[list[Any]] = [[] for _ in range(count)]
+    for path in sorted(weight, key=lambda p: (-weight[p], str(p))):
+        lightest = min(shares, key=lambda share: sum(weight[p] for p in share))
+        lightest.append(path)
+    kept = set(shares[index])
     config.hook.pytest_deselected(items=[i for i in items if i.path not in kept])
     items[:] = [i for i in items if i.path in kept]
 

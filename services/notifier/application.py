@@ -14,7 +14,7 @@ from services.common.personal import school_subject
 from services.common.store import ServiceApplication
 from services.common.validation import is_french_mobile
 from services.notifier import candidate_texts, sms_texts, texts
-from services.notifier.domain import EMAIL, LETTER, SMS, Message
+from services.notifier.domain import EMAIL, LETTER, SMS, Message, new_message
 from services.notifier.letters import remove_letters_of, remove_letters_older_than
 
 # What the convocation prints (services/common/documents.py).
@@ -289,7 +289,7 @@ class NotifierApplication(ServiceApplication):
         if attachment is not None:
             kind, data = attachment
             content[kind] = data
-        return Message(
+        return new_message(
             cause=event.event_id,
             channel=channel,
             audience=audience,

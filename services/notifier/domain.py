@@ -5,6 +5,12 @@ never queue the same message twice, whatever the redeliveries (NO-3). What it
 says and to whom is sealed with the key of the person it concerns
 (services/common/personal.py): when that person's data is erased, the
 message's content is erased with it.
+
+Messages about a person's own account (activation link, password reset,
+sign-in alert, verification code) are `AccountMessage`s: someone is waiting
+for them on a page. Their own event topic puts them in a lane of their own,
+which a sender of their own follows (services/notifier/mailer.py), so that
+a school's bulk mail (a 1,000-line import) never delays another's account.
 """
 
 from __future__ import annotations
@@ -17,6 +23,9 @@ from eventsourcing.domain import Aggregate, event
 EMAIL = "email"
 LETTER = "courrier"
 SMS = "sms"
+
+# The audience of messages about a person's own account.
+ACCOUNT = "compte"
 
 
 class MessageStateError(ValueError):
@@ -76,3 +85,24 @@ class Message(Aggregate):
     @event(Abandoned)
     def _abandoned(self, reason: str) -> None:
         self.failure = reason
+
+
+class AccountMessage(Message):
+    """A message about a person's own account: sent in the account lane.
+
+    A subclass only for its event topic (`AccountMessage.Queued`): its id,
+    content and life are a `Message`'s."""
+
+
+def new_message(
+    cause: str, channel: str, audience: str, subject_id: UUID, sealed: str
+) -> Message:
+    """The message `cause` queues, in the lane its audience calls for."""
+    kind = AccountMessage if audience == ACCOUNT else Message
+    return kind(
+        cause=cause,
+        channel=channel,
+        audience=audience,
+        subject_id=subject_id,
+        sealed=sealed,
+    )

@@ -10,6 +10,18 @@ only e-mail a crash can send twice is the one in flight at that instant. Each
 e-mail carries a Message-ID derived from its message id, itself derived from
 (event, channel, recipient), so that one repeat is the same e-mail to whoever
 receives it (mailboxes fold messages that share a Message-ID).
+
+Two lanes, two senders. Messages about a person's own account (activation
+link, password reset, sign-in alert, verification code: someone waits for
+them on a page) have a topic of their own (`AccountMessage.Queued`), which
+`AccountMailer` follows; everything else (candidates' notices, convocations,
+payment confirmations, letters) is `Mailer`'s. Each is a follower of the same
+log with its own position, parked events and leader lock (`notifier.mailer`,
+`notifier.account-mailer`), so every guarantee above holds in each lane as it
+did for one sender, and a school's thousand notices never stand in front of
+another school's activation link. Splitting by topic, rather than skipping
+the other lane's messages as they are read, keeps each lane's lag (readiness)
+its own and lets the account sender read only its own events.
 """
 
 from __future__ import annotations
@@ -32,11 +44,13 @@ from services.common.documents import render_convocation
 from services.common.follower import LogFollower
 from services.common.invoice_pdf import render_invoice
 from services.notifier.application import NotifierApplication
-from services.notifier.domain import LETTER, SMS, Message
+from services.notifier.domain import LETTER, SMS, AccountMessage, Message
 from services.notifier.letters import letter_path, render_letter
 from services.notifier.sms import SmsRefused, sms_provider
 
+# Each lane's tracking name (its recorded position).
 MAILER = "notifier.mailer"
+ACCOUNT_MAILER = "notifier.account-mailer"
 # Tries, and seconds between them, to record a message the server accepted.
 RECORD_TRIES = 5
 RECORD_PAUSE = 1.0
@@ -54,20 +68,22 @@ def message_id_header(message: Message) -> str:
 
 
 class Mailer(LogFollower):
-    """The notifier's sender."""
+    """The notifier's sender of bulk messages (all but accounts')."""
 
     role = "mailer"
     parks = True  # a message that can never be sent must not hold the others
+    tracking_name = MAILER
+    queued: type[Message.Queued] = Message.Queued  # the lane's topic
 
     def __init__(self, app: NotifierApplication, **kwargs: Any) -> None:
-        topics = [get_topic(Message.Queued)]
+        topics = [get_topic(self.queued)]
         super().__init__(app, topics=topics, batch_size=50, **kwargs)
         self.notifier = app
         self._smtp: smtplib.SMTP | None = None
         self.sms = sms_provider(app.settings)
 
     def load_position(self, conn: psycopg.Connection) -> int:
-        return self.app.recorder.max_tracking_id(MAILER) or 0
+        return self.app.recorder.max_tracking_id(self.tracking_name) or 0
 
     def handle(self, notifications: Sequence[Notification]) -> None:
         try:
@@ -91,7 +107,7 @@ class Mailer(LogFollower):
         return self._smtp
 
     def _deliver(self, notification: Notification) -> None:
-        tracking = Tracking(MAILER, notification.id)
+        tracking = Tracking(self.tracking_name, notification.id)
         queued = self.app.mapper.to_domain_event(notification)
         message = self.notifier.get_message(queued.originator_id)
         if not message.is_pending:
@@ -190,3 +206,11 @@ class Mailer(LogFollower):
     @classmethod
     def factory(cls, app: NotifierApplication) -> Mailer:
         return cls(app, retry_wait=2.0)
+
+
+class AccountMailer(Mailer):
+    """The sender of messages about a person's own account: never behind bulk."""
+
+    role = "account-mailer"
+    tracking_name = ACCOUNT_MAILER
+    queued = AccountMessage.Queued

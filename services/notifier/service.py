@@ -11,7 +11,7 @@ from services.common.envelope import Delivered
 from services.common.rpc import RpcProxy, rpc
 from services.notifier import identity_notices
 from services.notifier.application import NotifierApplication
-from services.notifier.mailer import Mailer
+from services.notifier.mailer import AccountMailer, Mailer
 
 # How often the print queue is looked at for letters past their retention.
 LETTER_SWEEP_SECONDS = 10
@@ -23,7 +23,7 @@ class NotifierService:
     name = "notifier"
     candidates = RpcProxy("candidates")
     app: NotifierApplication = ApplicationProvider(
-        NotifierApplication, followers=[Mailer.factory]
+        NotifierApplication, followers=[AccountMailer.factory, Mailer.factory]
     )
 
     @consume("candidates", contracts.CandidateCreated)

@@ -28,7 +28,7 @@ from services.common.relay import Relay
 from services.common.search_hashes import neph_hash
 from services.notifier.application import NotifierApplication
 from services.notifier.domain import EMAIL
-from services.notifier.mailer import Mailer
+from services.notifier.mailer import AccountMailer, Mailer
 from services.scheduling.application import SchedulingApplication
 from services.scheduling.domain import COLLECTIVE, PARIS, ExamCentre
 from services.scheduling.projections import SessionBoard, SessionBoardView
@@ -334,12 +334,19 @@ def mail_server(settings, tmp_path):
     server.wait()
 
 
+@pytest.mark.parametrize(
+    ("lane", "audience", "event_type"),
+    [
+        (Mailer, "auto-ecole", "Message.Queued"),
+        (AccountMailer, "compte", "AccountMessage.Queued"),
+    ],
+)
 def test_a_message_that_can_never_be_sent_is_parked_the_next_ones_sent(
-    mail_server,
+    mail_server, lane, audience, event_type
 ):
     settings, folder = mail_server
     notifier = NotifierApplication(settings=settings)
-    mailer = Mailer(notifier)
+    mailer = lane(notifier)
     try:
         mailer.run_until_caught_up()
         for recipient in ("bad@example.fr\nBcc: all@example.fr", "good@example.fr"):
@@ -348,7 +355,7 @@ def test_a_message_that_can_never_be_sent_is_parked_the_next_ones_sent(
             notifier.queue(
                 Delivered(envelope, {}, 1),
                 EMAIL,
-                "compte",
+                audience,
                 uuid4(),
                 recipient,
                 "Objet",
@@ -358,7 +365,7 @@ def test_a_message_that_can_never_be_sent_is_parked_the_next_ones_sent(
 
         wait_for(lambda: mails_to(folder, "good@example.fr"), timeout=10)
         (parked,) = mailer.parking.events(mailer.role)
-        assert parked.event_type == "Message.Queued"
+        assert parked.event_type == event_type
         assert parked.error.startswith("ValueError")
         assert mails_to(folder, "bad@example.fr\nBcc: all@example.fr") == []
     finally:

@@ -82,8 +82,7 @@ def sign_up_school(gateway: str, mail_folder, email: str | None = None) -> dict:
     email = email or f"ecole-{_secrets.token_hex(4)}@example.fr"
     created = requests.post(f"{gateway}/api/comptes", json=sign_up_payload(email))
     assert created.status_code == 201, created.text
-    # The mail may queue behind another test's 1,000-line import's e-mails.
-    mail = wait_for(lambda: mails_to(mail_folder, email), timeout=90)[0]
+    mail = wait_for(lambda: mails_to(mail_folder, email), timeout=30)[0]
     activated = requests.post(
         f"{gateway}/api/comptes/activation", json=link_params(mail, "activation")
     )

@@ -107,6 +107,13 @@ def relay_keys(settings: Settings) -> list[str]:
     ]
 
 
+def mailer_keys(settings: Settings) -> list[str]:
+    """The advisory lock of each of the notifier's senders: one per lane, bulk
+    and accounts (services/notifier/mailer.py)."""
+    schema = settings.schema("notifier")
+    return [f"{schema}.mailer", f"{schema}.account-mailer"]
+
+
 def leaders(settings: Settings, keys: list[str]) -> dict[str, str | None]:
     """The process (its label, as its application_name) holding each lock."""
     query = """
@@ -262,7 +269,7 @@ def _run(launcher: Launcher, settings: Settings, fixtures: Fixtures) -> None:
 
     print(f"killed {sorted(victims.values())}; requests retried: {dict(RETRIED)}")
     survivors = {kind: _other(label) for kind, label in victims.items()}
-    # The standby relay and mail sender lead now, every lock of theirs.
+    # The standby relay and mail senders lead now, every lock of theirs.
     wait_for(
         lambda: (
             set(leaders(settings, relay_keys(settings)).values())
@@ -270,9 +277,11 @@ def _run(launcher: Launcher, settings: Settings, fixtures: Fixtures) -> None:
         ),
         timeout=30,
     )
-    mailer = f"{settings.schema('notifier')}.mailer"
     wait_for(
-        lambda: leaders(settings, [mailer])[mailer] == survivors["notifier"],
+        lambda: (
+            set(leaders(settings, mailer_keys(settings)).values())
+            == {survivors["notifier"]}
+        ),
         timeout=30,
     )
     _check_outcome(settings, fixtures, schools, sessions)
@@ -284,7 +293,8 @@ def _kill_one_of_each(launcher: Launcher, settings: Settings) -> dict[str, str]:
     relay = Counter(leaders(settings, relay_keys(settings)).values())
     relay.pop(None, None)
     assert relay, "no relay leads"
-    mailer = f"{settings.schema('notifier')}.mailer"
+    # The bulk lane's sender: the one sending the burst.
+    mailer = mailer_keys(settings)[0]
     victims = {name: f"{name}#1" for name in registry.SERVICE_CLASSES}
     victims["relay"] = relay.most_common(1)[0][0]
     victims["notifier"] = leaders(settings, [mailer])[mailer] or "notifier#1"

@@ -84,3 +84,23 @@ def test_search_results_and_map_fit_a_phone(browser, gateway: str, new_school):
         assert serious_violations(page) == []
     finally:
         context.close()
+
+
+def test_on_a_phone_the_menu_fits_and_inscription_is_a_few_screens_tall(
+    browser, gateway: str, new_school
+):
+    # Before: the menu ran to 788 px wide and Inscription to 9,474 px tall.
+    context = browser.new_context(
+        locale="fr-FR", viewport={"width": 390, "height": 844}
+    )
+    page = context.new_page()
+    try:
+        sign_in_as(page, gateway, new_school())
+        page.goto(f"{gateway}/espace/inscription")
+        page.wait_for_load_state("networkidle")
+        menu = page.get_by_role("navigation", name="Espace client").bounding_box()
+        assert menu["x"] >= 0 and menu["x"] + menu["width"] <= 390
+        height = page.evaluate("() => document.documentElement.scrollHeight")
+        assert height <= 3 * 844, f"Inscription is {height} px tall"
+    finally:
+        context.close()

@@ -134,3 +134,13 @@ def test_a_school_resets_its_password_from_the_emailed_link(
     login.get_by_label("Mot de passe").fill("Nouveau2027")
     login.get_by_role("button", name="Se connecter").click()
     expect(page).to_have_url(f"{gateway}/espace")
+
+    # The link, used once, is refused the second time with a way to a new one.
+    page.goto(link)
+    page.get_by_label("Nouveau mot de passe").fill("Autre2027x")
+    page.get_by_label("Confirmez le mot de passe").fill("Autre2027x")
+    page.get_by_role("button", name="Enregistrer").click()
+    message = page.locator("#reinit-message")
+    expect(message).to_contain_text("Ce lien de réinitialisation n'est pas valide.")
+    message.get_by_role("link", name="Demander un nouveau lien").click()
+    expect(page).to_have_url(f"{gateway}/mot-de-passe-oublie")

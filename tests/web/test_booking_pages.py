@@ -12,7 +12,7 @@ from services.candidates.application import CandidatesApplication
 from services.scheduling.application import SchedulingApplication
 from services.scheduling.domain import COLLECTIVE
 from tests.e2e.test_booking_api import activated_files, centre, next_weekday
-from tests.web.pages_tour import serious_violations
+from tests.web.pages_tour import serious_violations, sideways_overflow
 from tests.web.test_candidate_pages import sign_in_as
 
 
@@ -143,6 +143,15 @@ def test_school_pays_by_card_and_downloads_convocation_and_invoice(
     with page.expect_download() as listed_invoice:
         row.get_by_role("button", name="Télécharger la facture").click()
     assert listed_invoice.value.suggested_filename == "facture.pdf"
+
+    # Filled with a row, the tables still pass axe and fit a phone.
+    for path in ("/espace/paiements", "/espace/reservations"):
+        page.goto(f"{gateway}{path}")
+        expect(page.locator("tbody tr").first).to_be_visible()
+        assert serious_violations(page) == [], path
+        page.set_viewport_size({"width": 360, "height": 740})
+        assert sideways_overflow(page) == 0, path
+        page.set_viewport_size({"width": 1200, "height": 900})
 
 
 def test_the_cart_shows_prices_total_and_time_left_and_changes_a_slot(

@@ -11,6 +11,7 @@ import requests
 from playwright.sync_api import Page, expect
 
 from tests.helpers import link_in, mails_to, one_line, pdf_text, sms_to, wait_for
+from tests.web.pages_tour import serious_violations, sideways_overflow
 
 
 def test_a_candidate_confirms_opens_an_account_and_downloads_the_receipt_twice(
@@ -37,6 +38,9 @@ def test_a_candidate_confirms_opens_an_account_and_downloads_the_receipt_twice(
     page.goto(link_in(mail, "candidat/activation"))
     expect(page.locator("#donnees")).to_contain_text("Moreau")
     expect(page.get_by_role("note")).to_contain_text("Relisez-vous !")
+    # Each state of the candidate's pages passes axe, not only the empty ones
+    # the tour of every page sees.
+    assert serious_violations(page) == []
     expect(page.locator("#form-confirmation")).to_contain_text(
         "ne pas faire l'objet d'une suspension du permis de conduire"
     )
@@ -51,6 +55,8 @@ def test_a_candidate_confirms_opens_an_account_and_downloads_the_receipt_twice(
         "votre compte personnel est créé"
     )
     page.get_by_role("link", name="Vérifier mon e-mail et mon téléphone").click()
+    expect(page.locator("#verification")).to_be_visible()
+    assert serious_violations(page) == []
 
     coded = wait_for(
         lambda: [
@@ -80,6 +86,10 @@ def test_a_candidate_confirms_opens_an_account_and_downloads_the_receipt_twice(
     item = page.locator("#liste-dossiers li")
     expect(item).to_contain_text("État : activé")
     expect(item).to_contain_text("190000000611")
+    assert serious_violations(page) == []
+    page.set_viewport_size({"width": 360, "height": 740})
+    assert sideways_overflow(page) == 0
+    page.set_viewport_size({"width": 1200, "height": 900})
     for _ in range(2):  # the receipt, again at any time
         with page.expect_download() as download:
             item.get_by_role("button", name="Télécharger mon récépissé (PDF)").click()

@@ -156,6 +156,51 @@ def test_a_candidate_refusing_their_file_is_asked_to_confirm(
     candidate.close()
 
 
+def test_a_candidate_erasing_their_file_is_asked_to_confirm(
+    page: Page, browser, gateway: str, mail_folder, new_school
+):
+    neph = a_neph()
+    email = f"effacement-{neph}@example.fr"
+    sign_in_as(page, gateway, new_school())
+    page.goto(f"{gateway}/espace/candidats")
+    create_from_page(
+        page,
+        neph,
+        {
+            "civility": "MME",
+            "birth_name": "Roussel",
+            "given_names": "Inès",
+            "birth_date": "11/07/2006",
+            "email": email,
+        },
+    )
+    mail = wait_for(lambda: mails_to(mail_folder, email), 30)[0]
+    candidate = browser.new_page()
+    candidate.goto(link_in(mail, "candidat/activation"))
+    expect(candidate.locator("#donnees")).to_contain_text("Roussel")
+    erase = candidate.get_by_role("button", name="Effacer mon dossier et mes données")
+    erase.click()
+    question = candidate.get_by_role("dialog")
+    expect(question).to_contain_text("Effacer votre dossier ?")
+    question.get_by_role("button", name="Annuler").click()
+    # Cancelled: nothing was erased, the file is still there to confirm.
+    expect(candidate.locator("#donnees")).to_contain_text("Roussel")
+    expect(candidate.locator("#form-confirmation")).to_be_visible()
+    erase.click()
+    candidate.get_by_role("dialog").get_by_role(
+        "button", name="Effacer mon dossier"
+    ).click()
+    expect(candidate.locator("#dossier-message")).to_contain_text(
+        "Votre dossier et vos données personnelles ont été effacés."
+    )
+    expect(candidate.locator("#donnees")).not_to_contain_text("Roussel")
+    candidate.close()
+
+    # The school's list no longer shows the erased file.
+    page.reload()
+    expect(page.locator(f"#liste tbody tr[data-neph='{neph}']")).to_have_count(0)
+
+
 def test_an_empty_phone_or_siret_is_called_missing_not_wrong(page: Page, gateway: str):
     page.goto(f"{gateway}/")
     fill_sign_up(page, f"vide-{secrets.token_hex(3)}@example.fr")

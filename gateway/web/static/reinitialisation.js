@@ -10,4 +10,10 @@ bindForm(document.getElementById("form-reinit"), {
   body(form) {
     return { compte: link.get("compte") || "", jeton: link.get("jeton") || "", password: form.password.value };
   },
+  failed(result, region) {
+    // A used, expired or mistyped link: say where to ask for a new one.
+    if (result.data.code === "lien_invalide" || result.data.code === "lien_expire") {
+      sayWithLink(region, result.data.message, "erreur", "Demander un nouveau lien", "/mot-de-passe-oublie");
+    }
+  },
 });
