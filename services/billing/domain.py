@@ -231,7 +231,8 @@ class Checkout(Aggregate):
         (the caller asks `is_returned` first and reports it)."""
         if self.method != SEPA or self.status != CAPTURED:
             raise CheckoutError(f"Ce paiement est « {self.status} ».")
-        assert self.invoice_number is not None
+        if self.invoice_number is None:  # captured payments all have one
+            raise CheckoutError("Ce paiement n'a pas de facture.")
         self.trigger_event(
             self.DebitReturned,
             reason_code=reason_code,
