@@ -9,6 +9,8 @@ Which writes take a key, and why:
 - sign-up, candidate creation, CSV import, hold: a retry would make a second
   thing, or be refused for the first one (« adresse déjà utilisée », « NEPH
   déjà utilisé », « déjà une place réservée »);
+- cancelling a paid reservation: a retry gets the first answer, where a
+  second cancellation without the key is refused (« déjà annulée »);
 - card and SEPA payments: the body's « cle » (kept for compatibility) or
   this header; both given must be equal;
 - not the others: removing a line, changing a slot, archiving, activating,

@@ -26,6 +26,7 @@ PAGES = {
     "/candidat/espace": "candidat-espace.html",
     "/cgv": "cgv.html",
     "/agents/guichet": "agent-guichet.html",
+    "/agents/revue": "agent-revue.html",
 }
 
 

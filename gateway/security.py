@@ -30,6 +30,10 @@ def content_security_policy(card_provider_url: str) -> str:
             "style-src 'self'",
             # Leaflet's marker images are files; its cluster icons are drawn.
             "img-src 'self' data:",
+            # The online reviewer's page plays the candidate's video from a
+            # blob: URL the page's own script makes of the bytes the API sent;
+            # no media from anywhere else, nor data: URLs markup could carry.
+            "media-src blob:",
             f"connect-src 'self' {origin(card_provider_url)}",
             "base-uri 'none'",
             "form-action 'self'",

@@ -22,7 +22,10 @@ from gateway.routes.candidate_space import CandidateSpaceRoutes
 from gateway.routes.candidates import CandidateRoutes
 from gateway.routes.checkout import CheckoutRoutes
 from gateway.routes.digital_identity import DigitalIdentityRoutes
+from gateway.routes.exports import ExportRoutes
 from gateway.routes.pages import PageRoutes
+from gateway.routes.results import ResultRoutes
+from gateway.routes.waiting_list import WaitingListRoutes
 from gateway.rpc import RpcProxy
 from gateway.server import http
 from gateway.sessions import Sessions
@@ -37,6 +40,7 @@ READY_SERVICES = (
     "booking",
     "billing",
     "notifier",
+    "results",
 )
 # All services are asked at once; readiness answers within this, whatever is
 # down (a probe's own timeout is 1 s by default in Kubernetes).
@@ -76,7 +80,10 @@ class GatewayService(
     CandidateSpaceRoutes,
     DigitalIdentityRoutes,
     BookingRoutes,
+    WaitingListRoutes,
     CheckoutRoutes,
+    ExportRoutes,
+    ResultRoutes,
     PageRoutes,
 ):
     """JSON API and web pages for schools and candidates."""
@@ -91,6 +98,7 @@ class GatewayService(
     booking = RpcProxy("booking")
     billing = RpcProxy("billing")
     notifier = RpcProxy("notifier")
+    results = RpcProxy("results")
 
     @http("GET", "/health/live")
     def live(self, request: Request) -> Response:

@@ -4,7 +4,8 @@ pmc up                      every service, the relays, the gateway, demo data
 pmc serve NAME              one nameko service (what `up` and Kubernetes run)
 pmc relay [SERVICE ...]     the outbox relays (default: every publishing service)
 pmc migrate                 create every service's schema and tables, then exit
-pmc history AGGREGATE_ID    an aggregate's events, in order, with their times
+pmc history AGGREGATE_ID    an aggregate's events, in order, with their times;
+                            a reservation's steps as a table (--raw: its events)
 pmc replay SERVICE MODEL    rebuild a read model from the log
 pmc dead-letters list|replay [QUEUE]
 pmc parked list|retry [SERVICE] [--id N]
@@ -13,8 +14,14 @@ pmc mailcatcher             a local SMTP server that keeps every e-mail in a fol
 pmc card-simulator          the card simulator's hosted fields (development only)
 pmc keys check|rotate       check the key-encryption key; re-wrap every subject key
 pmc sepa-file DAY           the day's SEPA debits as pain.008
+pmc sepa-transfers DAY      the SEPA refunds due by DAY as pain.001 transfers
 pmc sepa-returns FILE       apply the bank's returned debits (camt.054, pain.002)
 pmc sepa-lift SCHOOL_ID     SEPA again for a school whose returns are settled
+pmc cancel-session SESSION_ID [--reason TEXT]
+                            cancel an exam session; its seats cancelled, refunded
+pmc import-results FILE     record a centre's results (reservation;note)
+pmc registered-letter list|show|accept|refuse TARGET
+                            the registered e-letter simulator's recipient
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ if len(sys.argv) > 1 and sys.argv[1] == "serve":
 import argparse
 import logging
 
-from pmc import commands
+from pmc import commands, registered_letters, results, sessions
 from services.common import logs
 from services.common.settings import Settings, SettingsError
 
@@ -64,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     history = sub.add_parser("history", help="an aggregate's events in order")
     history.add_argument("aggregate_id")
+    history.add_argument(
+        "--raw", action="store_true", help="a reservation's events, not its steps"
+    )
 
     replay = sub.add_parser("replay", help="rebuild a read model from the log")
     replay.add_argument("service")
@@ -97,6 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sepa = sub.add_parser("sepa-file", help="the day's SEPA debits as pain.008")
     sepa.add_argument("day", help="AAAA-MM-JJ")
+    transfers = sub.add_parser(
+        "sepa-transfers", help="the SEPA refunds due by DAY as pain.001 transfers"
+    )
+    transfers.add_argument("day", help="AAAA-MM-JJ")
     returns = sub.add_parser(
         "sepa-returns", help="apply the bank's returned debits (camt.054, pain.002)"
     )
@@ -127,6 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         choices=["guichet", "revue_en_ligne", "facteur"],
     )
+
+    registered_letters.add_parser(sub)
+    results.add_parser(sub)
+    sessions.add_parser(sub)
 
     mail = sub.add_parser("mailcatcher", help="local SMTP server for development")
     mail.add_argument("--port", type=int, default=None)

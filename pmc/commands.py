@@ -9,7 +9,6 @@ import logging
 import signal
 import sys
 import threading
-from uuid import UUID
 
 from pmc import registry
 from services.common import inputs
@@ -122,34 +121,11 @@ def migrate(args: argparse.Namespace) -> int:
 
 
 def history(args: argparse.Namespace) -> int:
-    try:
-        # UUID() reads full-width digits as hex digits: ASCII text first.
-        aggregate_id = UUID(inputs.TOKEN.clean(args.aggregate_id, required=True))
-    except ValueError:
-        print(f"not an aggregate id: {args.aggregate_id}", file=sys.stderr)
-        return 2
-    settings = _settings()
-    for name in registry.APPLICATIONS:
-        app = registry.application_class(name)(settings=settings)
-        events = app.aggregate_history(aggregate_id)
-        if not events:
-            continue
-        print(f"{name} · {type(events[-1]).__qualname__.split('.')[0]} {aggregate_id}")
-        for event in events:
-            fields = {
-                k: v
-                for k, v in event.__dict__.items()
-                if k not in ("originator_id", "originator_version", "timestamp")
-                and not k.startswith("originator_topic")
-            }
-            print(
-                f"  v{event.originator_version:<3} {event.timestamp.isoformat()}  "
-                f"{type(event).__qualname__}  "
-                + json.dumps(fields, default=str, ensure_ascii=False)
-            )
-        return 0
-    print(f"no events for {aggregate_id}", file=sys.stderr)
-    return 1
+    """An aggregate's events in order; a reservation's steps as a table
+    (its events with --raw)."""
+    from pmc.history import history as run
+
+    return run(args)
 
 
 def replay(args: argparse.Namespace) -> int:
@@ -286,8 +262,20 @@ def sepa_file(args: argparse.Namespace) -> int:
     return 0
 
 
+def import_results(args: argparse.Namespace) -> int:
+    from pmc.results import import_results as run
+
+    return run(args)
+
+
 def sepa_returns(args: argparse.Namespace) -> int:
     from pmc.sepa import sepa_returns as run
+
+    return run(args)
+
+
+def sepa_transfers(args: argparse.Namespace) -> int:
+    from pmc.sepa import sepa_transfers as run
 
     return run(args)
 
@@ -300,6 +288,18 @@ def sepa_lift(args: argparse.Namespace) -> int:
 
 def create_agent(args: argparse.Namespace) -> int:
     from pmc.agents import create_agent as run
+
+    return run(args)
+
+
+def cancel_session(args: argparse.Namespace) -> int:
+    from pmc.sessions import cancel_session as run
+
+    return run(args)
+
+
+def registered_letter(args: argparse.Namespace) -> int:
+    from pmc.registered_letters import run
 
     return run(args)
 
@@ -372,6 +372,7 @@ __all__ = [
     "sepa_file",
     "sepa_lift",
     "sepa_returns",
+    "sepa_transfers",
     "serve",
     "up",
 ]

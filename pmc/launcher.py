@@ -200,12 +200,14 @@ class Launcher:
                     if now - child.started_at >= STABLE_AFTER:
                         child.delay = FIRST_DELAY
                     child.restart_at = now + child.delay
-                    print(
+                    said = (
                         f"pmc up: {label} stopped (exit code {code}), "
-                        f"restarting in {child.delay:g}s",
-                        file=sys.stderr,
-                        flush=True,
+                        f"restarting in {child.delay:g}s"
                     )
+                    print(said, file=sys.stderr, flush=True)
+                    if child.log is not None:  # beside what the process said last
+                        child.log.write(f"{said}\n".encode())
+                        child.log.flush()
                     child.delay = min(child.delay * 2, MAX_DELAY)
                 elif now >= child.restart_at:
                     child.process = self._restart(child)
@@ -271,6 +273,8 @@ class Launcher:
                 f"  services: {', '.join(registry.SERVICE_CLASSES)} + relay\n"
                 f"  e-mails: {self.settings.mail_folder}/ (mailcatcher)\n"
                 f"  SMS: {self.settings.sms_folder}/ (SMS catcher)\n"
+                f"  registered e-letters: {self.settings.registered_letter_folder}/"
+                " (simulator; pmc registered-letter)\n"
                 f"  letters: {self.settings.print_folder}/ (print queue)\n"
                 "  a process that stops is restarted; Ctrl-C stops everything.\n"
                 "  probes and metrics (/health/live, /health/ready, /metrics):\n"

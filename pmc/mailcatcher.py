@@ -8,6 +8,7 @@ again but noted, one line each, in `duplicates.log`, so tests can count them.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -16,6 +17,11 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 DUPLICATES = "duplicates.log"
+# Mail to this domain is accepted only after SLOW_DELAY seconds, as from a busy
+# real server: a test's backlog then lasts whatever the machine's speed
+# (tests/e2e/test_mail_lanes.py), where a fast catcher could drain it first.
+SLOW_DOMAIN = "@lent.example.fr"
+SLOW_DELAY = 0.02
 
 
 class FolderHandler:
@@ -32,6 +38,8 @@ class FolderHandler:
                 self.seen.add(message_id)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if any(to.lower().endswith(SLOW_DOMAIN) for to in envelope.rcpt_tos):
+            await asyncio.sleep(SLOW_DELAY)
         content = envelope.original_content or envelope.content
         parsed = message_from_bytes(content, policy=policy.default)
         message_id = str(parsed["Message-ID"] or "").strip()

@@ -19,6 +19,7 @@ SERVICE_CLASSES: dict[str, str] = {
     "booking": "services.booking.service:BookingService",
     "billing": "services.billing.service:BillingService",
     "notifier": "services.notifier.service:NotifierService",
+    "results": "services.results.service:ResultsService",
     "gateway": "gateway.service:GatewayService",
 }
 
@@ -29,6 +30,7 @@ APPLICATIONS: dict[str, str] = {
     "booking": "services.booking.application:BookingApplication",
     "billing": "services.billing.application:BillingApplication",
     "notifier": "services.notifier.application:NotifierApplication",
+    "results": "services.results.application:ResultsApplication",
 }
 
 READ_MODELS: dict[str, str] = {
@@ -37,6 +39,7 @@ READ_MODELS: dict[str, str] = {
     "scheduling": "services.scheduling.projections:READ_MODELS",
     "booking": "services.booking.projections:READ_MODELS",
     "billing": "services.billing.projections:READ_MODELS",
+    "results": "services.results.projections:READ_MODELS",
 }
 
 NOT_YET_BUILT = tuple(s for s in PLANNED_SERVICES if s not in SERVICE_CLASSES)

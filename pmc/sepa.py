@@ -1,5 +1,6 @@
 """`pmc sepa-returns` and `pmc sepa-lift`: the bank's returned debits, applied
-by the back office (BI-1)."""
+by the back office (BI-1); `pmc sepa-transfers`: the refunds' transfer file
+for the bank (BI-4)."""
 
 from __future__ import annotations
 
@@ -17,14 +18,14 @@ from services.common.settings import Settings
 DONE, REPORTED, REFUSED = 0, 1, 2
 
 
-def _billing() -> Any:
+def _billing(read_model: str = "payment_list") -> Any:
     from services.billing.application import BillingApplication
     from services.billing.projections import READ_MODELS
 
     app = BillingApplication(settings=Settings.from_env())
-    # Returns are found by invoice number in the payments' read model, which
-    # the running service keeps current.
-    app.views["payment_list"] = READ_MODELS["payment_list"].follower(app).view
+    # Returns are found by invoice number in the payments' read model, refunds
+    # to pay back in the SEPA refunds' one: the running service keeps both.
+    app.views[read_model] = READ_MODELS[read_model].follower(app).view
     return app
 
 
@@ -81,3 +82,38 @@ def sepa_lift(args: argparse.Namespace) -> int:
             f"Prélèvement SEPA de nouveau possible ({len(lifted)} impayé(s) réglé(s))."
         )
     return DONE
+
+
+def sepa_transfers(args: argparse.Namespace) -> int:
+    """DAY's refunds by SEPA transfer as a pain.001 file on the standard
+    output (the same file each time DAY is asked); the refunds withheld from
+    it on the error output."""
+    from services.billing.domain import CheckoutError
+    from services.billing.transfers import NothingToTransfer
+
+    try:
+        day = inputs.day(args.day)
+    except inputs.InputError as exc:
+        print(f"DAY: {exc}", file=sys.stderr)
+        return REFUSED
+    app = _billing("sepa_refunds")
+    try:
+        report = app.sepa_transfers(day)
+    except NothingToTransfer as exc:
+        _withheld(exc.withheld)
+        print(exc, file=sys.stderr)
+        return REPORTED
+    except CheckoutError as exc:
+        print(exc, file=sys.stderr)
+        return REFUSED
+    finally:
+        app.close()
+    sys.stdout.buffer.write(report.xml)
+    _withheld(report.withheld)
+    print(f"{report.transfers} remboursement(s) à virer.", file=sys.stderr)
+    return DONE
+
+
+def _withheld(withheld: list[tuple[str, str]]) -> None:
+    for note, why in withheld:
+        print(f"  avoir {note} non viré : {why}", file=sys.stderr)

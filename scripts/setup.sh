@@ -64,8 +64,11 @@ ensure_postgres() {
 ensure_postgres_connections() {
   # The whole platform (seven services, their read models and senders, the
   # relay) plus the tests' own applications and second gateways need more than
-  # PostgreSQL's default 100 connections. Raised once, on a local cluster only.
-  local want=300 current version
+  # PostgreSQL's default 100 connections: two end-to-end shards side by side
+  # peaked near 300 once their pools had grown, and a service refused a
+  # connection answers « résultat incertain » to every write. Raised once, on a
+  # local cluster only.
+  local want=800 current version
   [ "$PG_HOST" = 127.0.0.1 ] && command -v pg_ctlcluster >/dev/null && command -v psql >/dev/null \
     || return 0
   current="$(psql -h "$PG_HOST" -p "$PG_PORT" -U "${POSTGRES_USER:-postgres}" -d postgres \

@@ -37,18 +37,64 @@ VHOST = f"pmc-test-{RUN_ID}"
 _CONTAINERS = ExitStack()
 
 
+# The end-to-end files that take long, in seconds, as CI's slowest durations
+# showed them on a 2-core machine (sleeps waiting for sweeps, thousand-line
+# imports, fuzzing): counted by test functions alone, they all fell in one
+# share, which ended minutes after the other. Refresh when a file grows.
+E2E_SECONDS = {
+    "test_erasure.py": 70,
+    "test_api_fuzz.py": 65,
+    "test_identity_deadlines.py": 100,
+    "test_mail_lanes.py": 48,
+    "test_sessions_api.py": 45,
+    "test_waiting_list_api.py": 45,
+    "test_skeleton.py": 40,
+    "test_hostile_inputs.py": 35,
+    "test_http_edge.py": 35,
+    "test_candidate_account.py": 35,
+    "test_sepa_returns.py": 30,
+    "test_letters_and_reminders.py": 20,
+    "test_digital_identity.py": 30,
+    "test_candidates_api.py": 30,
+    "test_concurrent_holds.py": 30,
+    "test_change_of_slot.py": 30,
+    "test_reservation_history.py": 28,
+    "test_sepa_refunds.py": 25,
+    "test_cancellation_burst.py": 25,
+    "test_session_cancellation.py": 25,
+    "test_late_payment.py": 20,
+    "test_sign_in_alert.py": 20,
+    "test_hold_limits.py": 18,
+    "test_mail_server_down.py": 17,
+    "test_checkout_api.py": 16,
+    "test_registered_letters.py": 15,
+    "test_booking_sealed.py": 15,
+    "test_quiet_logs.py": 12,
+    "test_rate_limits.py": 12,
+    "test_parked_events.py": 11,
+    "test_exports.py": 12,
+    "test_results_api.py": 27,
+}
+SECONDS_PER_FUNCTION = 3.5
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
     """PMC_TEST_SHARD=k/n keeps the k-th of n shares of the test files:
     scripts/test.sh runs the end-to-end files in two processes, each with a
-    platform of its own (its RUN_ID). A file weighs its test functions (a
-    parametrized one counts once: its cases are quick); files go, heaviest
-    first, to the lightest share so far, so that the shares end about
-    together. Every process collects the same items: the shares never overlap."""
+    platform of its own (its RUN_ID). A file weighs the seconds it took
+    (`E2E_SECONDS`), or 3.5 s per test function (a parametrized one counts
+    once: its cases are quick); files go, heaviest first, to the lightest
+    share so far, so that the shares end about together. Every process
+    collects the same items: the shares never overlap."""
     shard = os.environ.get("PMC_TEST_SHARD")
     if not shard:
         return
     index, count = (int(part) for part in shard.split("/"))
-    weight = Counter(path for path, _ in {(i.path, i.originalname) for i in items})
+    functions = Counter(path for path, _ in {(i.path, i.originalname) for i in items})
+    weight = {
+        path: E2E_SECONDS.get(path.name, SECONDS_PER_FUNCTION * tests)
+        for path, tests in functions.items()
+    }
     shares: list[list[Any]] = [[] for _ in range(count)]
     for path in sorted(weight, key=lambda p: (-weight[p], str(p))):
         lightest = min(shares, key=lambda share: sum(weight[p] for p in share))
@@ -124,9 +170,15 @@ def platform_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
         "PMC_MAIL_FOLDER": str(workdir / "mail"),
         "PMC_PRINT_FOLDER": str(workdir / "print-queue"),
         "PMC_SMS_FOLDER": str(workdir / "sms"),
+        "PMC_REGISTERED_LETTER_FOLDER": str(workdir / "lettres-recommandees"),
         "WEB_SERVER_ADDRESS": f"127.0.0.1:{gateway_port}",
         "PMC_PUBLIC_URL": f"http://127.0.0.1:{gateway_port}",
         "PMC_RETRY_DELAYS": "0.2,0.4",
+        # Requests past their deadline end within a second of the clock's move.
+        "PMC_IDENTITY_DEADLINE_SWEEP_SECONDS": "1",
+        # Reminders two days before an exam go within a second of the clock's move.
+        "PMC_REMINDER_SWEEP_SECONDS": "1",
+        "PMC_RESULTS_RELEASE_SWEEP_SECONDS": "1",
         "PMC_CLOCK_OFFSET_FILE": str(workdir / "clock-offset"),
         # The card simulator's hosted fields (the page's tokens), run by the
         # stack as `pmc up` runs them.
@@ -141,6 +193,10 @@ def platform_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
         # Every test signs up and in: a shorter floor than production's keeps
         # the suite's time (the floor itself is the same code).
         "PMC_STEADY_ANSWER_SECONDS": "0.05",
+        # Argon2's cheapest parameters: the same code, without 0.2 s of CPU
+        # for each of the suite's sign-ups, sign-ins and wrong passwords
+        # (tests/benchmarks keep production's).
+        "PMC_PASSWORD_HASHING": "CHEAPEST",
     }
     if endpoints.in_containers:
         env["PMC_TEST_IN_CONTAINERS"] = "1"
@@ -167,3 +223,8 @@ def mail_folder(settings: Settings) -> Path:
 @pytest.fixture
 def sms_folder(settings: Settings) -> Path:
     return Path(settings.sms_folder)
+
+
+@pytest.fixture
+def registered_letter_folder(settings: Settings) -> Path:
+    return Path(settings.registered_letter_folder)

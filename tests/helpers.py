@@ -65,8 +65,11 @@ def publish_event(
     payload: dict[str, Any],
     position: int,
     times: int = 1,
+    keystore: Any = None,
 ) -> None:
-    """Publish one integration event as a relay would, `times` times over."""
+    """Publish one integration event as a relay would, `times` times over
+    (its personal fields sealed, as the relay seals them, given the key
+    store)."""
     envelope = Envelope(
         source=source,
         event_type=contract.event_type,
@@ -75,6 +78,10 @@ def publish_event(
         occurred_at=datetime.now(UTC).isoformat(),
     )
     body = contract().dump(payload)
+    if keystore is not None:
+        from services.common.sealing import seal_message
+
+        body = seal_message(contract, body, keystore)
     options = {"confirm_publish": True}
     with kombu.Connection(amqp_uri, transport_options=options) as conn:
         channel = conn.channel()

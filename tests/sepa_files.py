@@ -1,8 +1,20 @@
-"""Return files as a bank writes them (camt.054, pain.002), for the tests."""
+"""Return files as a bank writes them (camt.054, pain.002), and the
+transfers of our pain.001, for the tests."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from xml.etree.ElementTree import fromstring
+
+import xmlschema
+from sepaxml import validation
+
+# The pain.001 schema as sepaxml ships it.
+PAIN001 = xmlschema.XMLSchema(
+    Path(validation.__file__).parent / "schemas" / "pain.001.001.03.xsd"
+)
+PAIN001_NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
 
 CAMT054_NS = "urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"
 PAIN002_NS = "urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"
@@ -102,3 +114,19 @@ BILLION_LAUGHS = (
     b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
     b'<Document xmlns="' + PAIN002_NS.encode() + b'">&lol3;</Document>'
 )
+
+
+def transfers(xml: str | bytes) -> list[tuple[str, str, str, str]]:
+    """A pain.001's transfers (end-to-end id, amount, IBAN, remittance
+    information), once it is valid against its schema."""
+    text = xml.decode() if isinstance(xml, bytes) else xml
+    PAIN001.validate(text)
+    return [
+        (
+            tx.findtext("p:PmtId/p:EndToEndId", namespaces=PAIN001_NS),
+            tx.findtext("p:Amt/p:InstdAmt", namespaces=PAIN001_NS),
+            tx.findtext("p:CdtrAcct/p:Id/p:IBAN", namespaces=PAIN001_NS),
+            tx.findtext("p:RmtInf/p:Ustrd", namespaces=PAIN001_NS),
+        )
+        for tx in fromstring(text).iterfind(".//p:CdtTrfTxInf", PAIN001_NS)
+    ]

@@ -134,6 +134,98 @@ class BookingRoutes:
 
     @endpoint(
         "GET",
+        "/api/reservations/<string:reservation_id>",
+        summary="Une réservation et son historique (chaque étape, quand, par qui)",
+        tag=BOOKING,
+        response=schemas.ReservationDetail,
+    )
+    def reservation(
+        self, request: Request, reservation_id: str, account: dict[str, Any]
+    ) -> dict[str, Any]:
+        reservation_id = parse_uuid(reservation_id, "Réservation")
+        return self.booking.reservation(reservation_id)
+
+    @endpoint(
+        "POST",
+        "/api/reservations/<string:reservation_id>/annulation",
+        summary=(
+            "Annuler une réservation payée, jusqu'à 3 jours ouvrés avant "
+            "l'examen : la place est libérée et le paiement remboursé"
+        ),
+        tag=BOOKING,
+        response=schemas.CartLine,
+        idempotent=True,
+    )
+    def cancel_reservation(
+        self, request: Request, reservation_id: str, account: dict[str, Any]
+    ) -> dict[str, Any]:
+        reservation_id = parse_uuid(reservation_id, "Réservation")
+        key = idempotency_key(request)
+        return self.booking.cancel(reservation_id, idempotency_key=key)
+
+    @endpoint(
+        "POST",
+        "/api/reservations/<string:reservation_id>/modification",
+        summary=(
+            "Modifier le créneau d'une réservation payée, jusqu'à 3 jours ouvrés "
+            "avant l'examen : même réservation, même prix, nouvelle convocation"
+        ),
+        tag=BOOKING,
+        body=schemas.ReservationChange,
+        response=schemas.CartLine,
+        idempotent=True,
+    )
+    def change_reservation(
+        self,
+        request: Request,
+        reservation_id: str,
+        data: dict[str, Any],
+        account: dict[str, Any],
+    ) -> dict[str, Any]:
+        return self._change_slot(request, reservation_id, data)
+
+    @endpoint(
+        "PUT",
+        "/api/reservations/<string:reservation_id>",
+        summary="Modifier le créneau d'une réservation payée (comme …/modification)",
+        tag=BOOKING,
+        body=schemas.ReservationChange,
+        response=schemas.CartLine,
+        idempotent=True,
+    )
+    def put_reservation(
+        self,
+        request: Request,
+        reservation_id: str,
+        data: dict[str, Any],
+        account: dict[str, Any],
+    ) -> dict[str, Any]:
+        # The issue's contract names this route; same change, same rules.
+        return self._change_slot(request, reservation_id, data)
+
+    def _change_slot(
+        self, request: Request, reservation_id: str, data: dict[str, Any]
+    ) -> dict[str, Any]:
+        reservation_id = parse_uuid(reservation_id, "Réservation")
+        session_id = parse_uuid(data["session_id"], "Session")
+        key = idempotency_key(request)
+        return self.booking.change(reservation_id, session_id, idempotency_key=key)
+
+    @endpoint(
+        "GET",
+        "/api/reservations/<string:reservation_id>/avoir",
+        summary="Télécharger la facture d'avoir d'une réservation annulée (PDF)",
+        tag=BOOKING,
+    )
+    def credit_note(
+        self, request: Request, reservation_id: str, account: dict[str, Any]
+    ) -> Response:
+        reservation_id = parse_uuid(reservation_id, "Réservation")
+        pdf = self.billing.credit_note_pdf(reservation_id)
+        return download(base64.b64decode(pdf), "application/pdf", "avoir.pdf")
+
+    @endpoint(
+        "GET",
         "/api/reservations/<string:reservation_id>/convocation",
         summary="Télécharger la convocation d'une réservation payée (PDF)",
         tag=BOOKING,

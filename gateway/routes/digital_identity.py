@@ -53,7 +53,8 @@ class DigitalIdentityRoutes:
     @endpoint(
         "POST",
         "/api/candidat/identite/verification",
-        summary="Choisir la vérification au bureau de poste ou par le facteur",
+        summary="Choisir la vérification au bureau de poste, par le facteur "
+        "ou en ligne",
         tag=IDENTITY,
         body=schemas.CheckChoice,
         audience=CANDIDATE,
@@ -169,6 +170,16 @@ class DigitalIdentityRoutes:
         return self.identity.agent_confirm_visit(
             account["account_id"], parse_uuid(identity_id, "Demande")
         )
+
+    @endpoint(
+        "GET",
+        "/api/agents/revue",
+        summary="Les demandes en ligne à examiner, la plus urgente d'abord",
+        tag=DESK,
+        audience=AGENT,
+    )
+    def agent_review_queue(self, request: Request, account: dict) -> dict:
+        return self.identity.agent_review_queue(account["account_id"])
 
     @endpoint(
         "GET",

@@ -78,6 +78,11 @@ class PageRoutes:
         """The counter agent's desk: find a request, check the code (ID-7)."""
         return pages.page("/agents/guichet")
 
+    @http("GET", "/agents/revue")
+    def online_review_page(self, request: Request) -> Response:
+        """The online reviewer's desk: the queue, the photos and video (ID-7)."""
+        return pages.page("/agents/revue")
+
     @http("GET", "/cgv")
     def terms_page(self, request: Request) -> Response:
         """Conditions générales de vente, accepted before paying (BO-4)."""

@@ -37,6 +37,8 @@ from gateway.schemas.booking import (  # noqa: F401
     Place,
     PlaceChoice,
     PricedCart,
+    ReservationChange,
+    ReservationDetail,
     ReservationSearch,
     SearchResult,
     SessionSearch,
@@ -69,4 +71,10 @@ from gateway.schemas.checkout import (  # noqa: F401
     PaymentList,
     PaymentRow,
     SepaPayment,
+)
+from gateway.schemas.results import ExamResult, ExamResults  # noqa: F401
+from gateway.schemas.waiting_list import (  # noqa: F401
+    WaitingEntries,
+    WaitingEntry,
+    WaitingListRequest,
 )

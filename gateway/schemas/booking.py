@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from typing import Any
+
+from marshmallow import fields, pre_load, validate
 
 from gateway.fields import (
     FR,
@@ -113,6 +115,19 @@ class SlotChange(ApiSchema):
     session_id = text(inputs.TOKEN, data_key="session")
 
 
+class ReservationChange(ApiSchema):
+    """BO-6: the session to move a paid reservation to, as `session_id` (or
+    `session`, the name a hold uses)."""
+
+    session_id = text(inputs.TOKEN)
+
+    @pre_load
+    def _either_name(self, data: Any, **kwargs: Any) -> Any:
+        if isinstance(data, dict) and "session_id" not in data and "session" in data:
+            return {**data, "session_id": data["session"]}
+        return data
+
+
 class CartLine(ApiSchema):
     id = fields.String()
     candidate_id = fields.String()
@@ -124,6 +139,21 @@ class CartLine(ApiSchema):
     exam_starts_at = fields.String()
     expires_at = fields.String()
     status = fields.String()
+    # BO-6, BO-7: until when a change or a cancellation is allowed (ISO 8601),
+    # null once past or while not confirmed.
+    changes_allowed_until = fields.String(allow_none=True)
+
+
+class HistoryStep(ApiSchema):
+    at = fields.String()
+    step = fields.String()
+    by = fields.String()
+
+
+class ReservationDetail(CartLine):
+    """A reservation and every step of its history, oldest first (BO-8)."""
+
+    history = fields.List(fields.Nested(HistoryStep))
 
 
 class Cart(ApiSchema):

@@ -17,7 +17,9 @@ DOCUMENT_NUMBER = inputs.Rule(
     r"^[A-Za-z0-9]{8,12}$",
     "Le numéro de la pièce compte de 8 à 12 lettres ou chiffres.",
 )
-MODE = inputs.Rule(15, r"^(bureau_de_poste|facteur)$", "Mode de vérification inconnu.")
+MODE = inputs.Rule(
+    15, r"^(bureau_de_poste|facteur|en_ligne)$", "Mode de vérification inconnu."
+)
 SHORT = inputs.Rule(60)
 DAY = inputs.Rule(10)
 # The base64 of a file: a photo of 2 Mo, a video of 8 Mo (identity checks

@@ -10,6 +10,8 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
+from services.billing.credit_notes import PUBLISHED as REFUNDS_PUBLISHED
+from services.billing.credit_notes import Refunds
 from services.billing.debit_returns import PUBLISHED as RETURNS_PUBLISHED
 from services.billing.debit_returns import DebitReturns
 from services.billing.domain import (
@@ -37,8 +39,10 @@ from services.billing.sealed import (
     seal_checkout,
     seal_invoice,
 )
+from services.billing.sepa import SEPA_COLLECTION_DAYS as COLLECTION_DAYS
 from services.billing.sepa import check_bank_details, debit, pain008
 from services.billing.simulator import PostgresLedger
+from services.billing.transfers import Transfers
 from services.common import contracts, inputs
 from services.common.idempotency import IdempotencyConflict, fingerprint
 from services.common.invoice_pdf import render_invoice
@@ -50,9 +54,15 @@ from services.common.store import (
     retry_on_conflict,
 )
 
-# Days between the SEPA file and the debit (the scheme's minimum for a first one).
-SEPA_COLLECTION_DAYS = 5
 NUMBER_ATTEMPTS = 100
+# A line expiring sooner than this is not charged: its confirmation, a
+# moment after the capture, would come too late (see booking's
+# `refund_unheld` for when it does all the same).
+LAST_PAYABLE_MOMENT = timedelta(minutes=1)
+EXPIRES_NOW = (
+    "Certaines places du panier expirent dans moins d'une minute : rien n'a "
+    "été débité. Réservez-les à nouveau une fois expirées."
+)
 
 log = logging.getLogger(__name__)
 
@@ -75,18 +85,22 @@ def _captured(e: Checkout.Captured, app: Any) -> dict[str, Any]:
         "amount_cents": e.amount_cents,
         "invoice_number": e.invoice_number,
         "captured_at": e.captured_at,
+        "method": getattr(e, "method", None),
         # Opened here, sealed again for the bus with the school's key.
         **opened_capture(app.vault, e),
     }
 
 
-class BillingApplication(DebitReturns, Reconciliation, ServiceApplication):
+class BillingApplication(
+    Refunds, Transfers, DebitReturns, Reconciliation, ServiceApplication
+):
     """Checkouts and invoices."""
 
     name: ClassVar[str] = "billing"
     published: ClassVar = {
         Checkout.Captured: Publication(contracts.PaymentCaptured, _captured),
         **RETURNS_PUBLISHED,
+        **REFUNDS_PUBLISHED,
     }
     # A capture's invoice is sealed with its checkout's key (the relay reads
     # the keys of a batch at once).
@@ -225,7 +239,7 @@ class BillingApplication(DebitReturns, Reconciliation, ServiceApplication):
         if not debits:
             raise CheckoutError(f"Aucun prélèvement SEPA le {day:%d/%m/%Y}.")
         today = self.clock.now().astimezone(PARIS).date()
-        return pain008(debits, max(day, today) + timedelta(days=SEPA_COLLECTION_DAYS))
+        return pain008(debits, max(day, today) + timedelta(days=COLLECTION_DAYS))
 
     def _start(
         self,
@@ -249,16 +263,19 @@ class BillingApplication(DebitReturns, Reconciliation, ServiceApplication):
         if not lines:
             raise EmptyCart()
         now = self.clock.now()
-        late = [
-            line
+        expiry = [
+            datetime.fromisoformat(line["expires_at"])
             for line in lines
             if line.get("expires_at")
-            and datetime.fromisoformat(line["expires_at"]) <= now
         ]
-        if late:
+        if any(at <= now for at in expiry):
             raise CheckoutError(
                 "Certaines places du panier ont expiré : réservez-les à nouveau."
             )
+        # Charged now, confirmed by booking a moment later: a line that could
+        # expire in between would be paid for nothing (then refunded).
+        if any(at <= now + LAST_PAYABLE_MOMENT for at in expiry):
+            raise CheckoutError(EXPIRES_NOW)
         price = self.settings.seat_price_cents
         kept = ("id", "candidate_name", "neph", "exam_starts_at", "centre_name")
         sealed = seal_checkout(

@@ -19,10 +19,12 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from services.billing.domain import CAPTURED, SEPA, UNPAID, Checkout
+from services.billing.credit_notes import credit_note_number
+from services.billing.domain import CAPTURED, SEPA, UNPAID, Checkout, Refund
 from services.billing.invoices import invoice_number
 from services.billing.returns import ReturnedDebit, parse
 from services.billing.standing import SepaStanding
+from services.billing.transfers import RefundTransfer
 from services.common import contracts
 from services.common.store import Publication
 
@@ -107,8 +109,28 @@ class DebitReturns:
                 self.save(checkout, standing)
             except IntegrityError:
                 continue  # another import wrote it meanwhile: look again
-            return APPLIED, checkout.reason
+            return APPLIED, checkout.reason + self._paid_back_already(checkout)
         return MISMATCH, "paiement modifié pendant l'import : importez à nouveau"
+
+    def _paid_back_already(self, checkout: Checkout) -> str:
+        """What of this payment was already transferred back to the school
+        (a cancelled seat's refund in an earlier transfer file): the back
+        office claims it with the unpaid debit. Refunds not yet in a file
+        are withheld from them instead (transfers.py)."""
+        notes = []
+        for reservation_id in checkout.reservation_ids:
+            refund_id = Refund.create_id(reservation_id)
+            try:
+                self.repository.get(RefundTransfer.create_id(refund_id))
+            except AggregateNotFoundError:
+                continue
+            refund = self.repository.get(refund_id)
+            notes.append(
+                credit_note_number(refund.credit_note_number, refund.refunded_at)
+            )
+        if not notes:
+            return ""
+        return f" ; déjà remboursé par virement (avoir {', '.join(notes)}) : à réclamer"
 
     def _returned_checkout(self, end_to_end_id: str) -> Checkout | None:
         """Our SEPA payment whose pain.008 line carried this end-to-end id."""

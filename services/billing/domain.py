@@ -175,6 +175,8 @@ class Checkout(Aggregate):
         # The invoice and the buyer's e-mail address, sealed with the
         # checkout's own key, which is kept as long as the invoice must be.
         invoice_sealed: str | None = None
+        # « carte » or « sepa » (absent before): booking refunds by it.
+        method: str | None = None
 
     def capture(
         self, capture_id: str, invoice_number: int, at: datetime, invoice_sealed: str
@@ -193,6 +195,7 @@ class Checkout(Aggregate):
             school_email=None,
             invoice=None,
             invoice_sealed=invoice_sealed,
+            method=self.method,
         )
 
     @event(Captured)
@@ -253,6 +256,21 @@ class Checkout(Aggregate):
         self.status = UNPAID
         self.reason = f"{reason} ({reason_code})"
 
+    class RefundFiled(Aggregate.Event):
+        """One of its refunds went into a transfer file: a return of its debit
+        applied meanwhile meets a version check, not a refund paid back."""
+
+        refund_id: UUID
+
+    def refund_filed(self, refund_id: UUID) -> None:
+        if self.method != SEPA or self.status != CAPTURED:
+            raise CheckoutError(f"Ce paiement est « {self.status} ».")
+        self._refund_filed(refund_id=refund_id)
+
+    @event(RefundFiled)
+    def _refund_filed(self, refund_id: UUID) -> None:
+        pass  # nothing of the checkout changes: its version does
+
 
 class InvoiceSequence(Aggregate):
     """The one sequence of invoice numbers (BI-3): each number is issued in the
@@ -280,6 +298,65 @@ class InvoiceSequence(Aggregate):
     @event(NumberIssued)
     def _number_issued(self, number: int, checkout_id: UUID) -> None:
         self.last = number
+
+
+class CreditNoteSequence(InvoiceSequence):
+    """The credit notes' own gapless sequence (BI-4), issued as invoice
+    numbers are: in the same transaction as the refund it numbers."""
+
+    @staticmethod
+    def create_id() -> UUID:
+        return uuid5(NAMESPACE_URL, "pmc-credit-note-sequence")
+
+
+class Refund(Aggregate):
+    """A cancelled reservation's refund (BI-4): one per reservation, its id
+    drawn from the reservation's, so a redelivered cancellation finds it."""
+
+    @staticmethod
+    def create_id(reservation_id: str) -> UUID:
+        return uuid5(NAMESPACE_URL, f"pmc-refund:{reservation_id}")
+
+    class Issued(Aggregate.Created):
+        """Refunded by the provider and credited: carries what `RefundIssued`
+        publishes; the credit note (which names the buyer and the candidate)
+        is sealed with its checkout's key, as the invoice is."""
+
+        reservation_id: str
+        checkout_id: UUID
+        school_id: str
+        method: str
+        amount_cents: int
+        provider_refund_id: str
+        credit_note_number: int
+        invoice_number: int
+        refunded_at: datetime
+        credit_note_sealed: str
+
+    @event(Issued)
+    def __init__(
+        self,
+        reservation_id: str,
+        checkout_id: UUID,
+        school_id: str,
+        method: str,
+        amount_cents: int,
+        provider_refund_id: str,
+        credit_note_number: int,
+        invoice_number: int,
+        refunded_at: datetime,
+        credit_note_sealed: str,
+    ) -> None:
+        self.reservation_id = reservation_id
+        self.checkout_id = checkout_id
+        self.school_id = school_id
+        self.method = method
+        self.amount_cents = amount_cents
+        self.provider_refund_id = provider_refund_id
+        self.credit_note_number = credit_note_number
+        self.invoice_number = invoice_number
+        self.refunded_at = refunded_at
+        self.credit_note_sealed = credit_note_sealed
 
 
 class LinePayment(Aggregate):

@@ -18,7 +18,12 @@ PARIS = ZoneInfo("Europe/Paris")
 
 
 def invoice_number(number: int, at: datetime) -> str:
-    return f"F{at.astimezone(PARIS):%Y}-{number:06d}"
+    return invoice_of_year(number, at.astimezone(PARIS).year)
+
+
+def invoice_of_year(number: int, year: int) -> str:
+    """The number as the invoice prints it, from its Paris year of payment."""
+    return f"F{year}-{number:06d}"
 
 
 def excluding_vat(cents: int, rate_percent: float) -> int:

@@ -1,4 +1,5 @@
-"""The school's payments, for « Paiements et factures » (BI-3)."""
+"""The school's payments, for « Paiements et factures » (BI-3); the SEPA
+refunds not yet in a transfer file (BI-4)."""
 
 from __future__ import annotations
 
@@ -17,10 +18,14 @@ from services.billing.domain import (
     ABANDONED,
     CAPTURED,
     DECLINED,
+    SEPA,
     STARTED,
     UNPAID,
     Checkout,
+    Refund,
 )
+from services.billing.invoices import invoice_of_year
+from services.billing.transfers import RefundTransfer
 from services.common.projection import ReadModel, ReadModelView
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -71,6 +76,7 @@ class PaymentListView(ReadModelView):
                     "invoice_number": r["invoice_number"],
                     "reason": r["reason"],
                     "created_at": r["created_at"].isoformat(),
+                    **_paid(r["invoice_number"], r["paid_on"]),
                 }
                 for r in curs.fetchall()
             ]
@@ -108,6 +114,14 @@ class PaymentListView(ReadModelView):
                 (CAPTURED, day),
             )
             return [{"id": str(r["checkout_id"])} for r in curs.fetchall()]
+
+
+def _paid(number: int | None, day: date | None) -> dict[str, str | None]:
+    """The Paris day a payment was captured and its invoice's number as
+    printed (F2027-000017), for the export (EX-1); None before."""
+    if number is None or day is None:
+        return {"paid_on": None, "invoice": None}
+    return {"paid_on": day.isoformat(), "invoice": invoice_of_year(number, day.year)}
 
 
 class PaymentList(Projection[PaymentListView]):
@@ -171,4 +185,70 @@ class PaymentList(Projection[PaymentListView]):
         )
 
 
-READ_MODELS = {"payment_list": ReadModel(PaymentList, PaymentListView)}
+class SepaRefundsView(ReadModelView):
+    """Refunds of SEPA payments, and the day of the transfer file each went
+    in (none yet: still to pay back, or withheld)."""
+
+    tables = ("sepa_refunds",)
+
+    def create_statements(self) -> list[sql.Composable]:
+        return [
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} (refund_id uuid PRIMARY KEY,"
+                " refunded_on date NOT NULL, file_day date)"
+            ).format(self.table("sepa_refunds")),
+            sql.SQL(
+                "CREATE INDEX IF NOT EXISTS sepa_refunds_unfiled ON {} (refunded_on)"
+                " WHERE file_day IS NULL"
+            ).format(self.table("sepa_refunds")),
+        ]
+
+    def add(self, row: dict[str, Any], tracking: Tracking) -> None:
+        self.insert_row("sepa_refunds", row, tracking)
+
+    def filed(self, refund_id: UUID, day: str, tracking: Tracking) -> None:
+        self.update_row(
+            "sepa_refunds", ("refund_id", refund_id), {"file_day": day}, tracking
+        )
+
+    def unfiled(self, day: date) -> list[UUID]:
+        """Refunds recorded by `day` and in no transfer file yet, oldest first."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                sql.SQL(
+                    "SELECT refund_id FROM {} WHERE file_day IS NULL"
+                    " AND refunded_on <= %s ORDER BY refunded_on, refund_id"
+                ).format(self.table("sepa_refunds")),
+                (day,),
+            )
+            return [r["refund_id"] for r in curs.fetchall()]
+
+
+class SepaRefunds(Projection[SepaRefundsView]):
+    name = "sepa_refunds"
+    topics = tuple(get_topic(c) for c in (Refund.Issued, RefundTransfer.Filed))
+
+    @singledispatchmethod
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.view.insert_tracking(tracking)
+
+    @process_event.register
+    def _(self, e: Refund.Issued, tracking: Tracking) -> None:
+        if e.method != SEPA:  # refunded to the card there and then
+            self.view.insert_tracking(tracking)
+            return
+        row = {
+            "refund_id": e.originator_id,
+            "refunded_on": e.refunded_at.astimezone(PARIS).date(),
+        }
+        self.view.add(row, tracking)
+
+    @process_event.register
+    def _(self, e: RefundTransfer.Filed, tracking: Tracking) -> None:
+        self.view.filed(e.refund_id, e.file_day, tracking)
+
+
+READ_MODELS = {
+    "payment_list": ReadModel(PaymentList, PaymentListView),
+    "sepa_refunds": ReadModel(SepaRefunds, SepaRefundsView),
+}

@@ -158,6 +158,13 @@ class MemoryLedger:
     def put_refund(self, row: dict[str, Any]) -> None:
         self.refunds[row["refund_key"]] = dict(row)
 
+    def refunded(self, capture_id: str) -> int:
+        return sum(
+            r["amount_cents"]
+            for r in self.refunds.values()
+            if r["capture_id"] == capture_id
+        )
+
     def behaviour(self, token: str) -> str | None:
         return self.tokens.get(token)
 
@@ -271,9 +278,13 @@ class SimulatedCardProvider:
             return True
 
     def refund(self, capture_id: str, amount_cents: int, idempotency_key: str) -> str:
+        """Give back part or all of a capture; the same key gives the same
+        refund back and never a second one. As a real provider does, a refund
+        of an unknown capture, or beyond what it took, is refused."""
         with self.ledger.transaction() as tx:
             row = tx.refund(idempotency_key)
             if row is None:
+                self._check_refundable(tx, capture_id, amount_cents)
                 row = {
                     "refund_key": idempotency_key,
                     "capture_id": capture_id,
@@ -282,6 +293,18 @@ class SimulatedCardProvider:
                 }
                 tx.put_refund(row)
         return row["refund_id"]
+
+    @staticmethod
+    def _check_refundable(tx: Any, capture_id: str, amount_cents: int) -> None:
+        payment = tx.payment("capture_id", capture_id)
+        if payment is None or payment["status"] != PAYMENT_CAPTURED:
+            raise ProviderError(f"capture inconnue : {capture_id}")
+        given = tx.refunded(capture_id)
+        if amount_cents <= 0 or given + amount_cents > payment["amount_cents"]:
+            raise ProviderError(
+                f"remboursement de {amount_cents} centimes refusé : "
+                f"{payment['amount_cents'] - given} restent remboursables"
+            )
 
     def lookup(self, idempotency_key: str) -> ProviderPayment | None:
         with self.ledger.transaction() as tx:

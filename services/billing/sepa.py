@@ -1,13 +1,14 @@
-"""SEPA direct debit (BI-1): bank details checked, mandates, the pain.008 file."""
+"""SEPA (BI-1, BI-4): bank details checked, mandates, the pain.008 file of
+the debits, and the pain.001 file of the refunds by credit transfer."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
-from sepaxml import SepaDD
+from sepaxml import SepaDD, SepaTransfer
 
 from services.common import inputs
 
@@ -20,6 +21,14 @@ CREDITOR = {
     "creditor_id": "FR12ZZZ123456",
     "currency": "EUR",
 }
+# Days between the SEPA file and the debit (the scheme's minimum for a first one).
+SEPA_COLLECTION_DAYS = 5
+# Days after its collection during which the debtor's bank may still return
+# a debit (the scheme's return period, in business days, rounded up).
+SEPA_RETURN_DAYS = 5
+# The same account, as the payer of the refunds' transfers.
+DEBTOR = {k: CREDITOR[k] for k in ("name", "IBAN", "BIC", "batch", "currency")}
+TRANSFER_SCHEMA = "pain.001.001.03"
 
 
 class InvalidBankDetails(ValueError):
@@ -94,6 +103,63 @@ def pain008(debits: list[dict[str, Any]], collection_date: date) -> bytes:
                 "mandate_date": date.fromisoformat(debit["mandate_signed_on"]),
                 "description": debit["description"],
                 "endtoend_id": debit["end_to_end_id"],
+            }
+        )
+    return file.export(validate=True)
+
+
+def transfer(
+    mandate: dict[str, Any], amount_cents: int, credit_note: str, invoice: str
+) -> dict[str, Any]:
+    """One refund of the bank's transfer file, to the account the debit of
+    `invoice` was taken from (`mandate`, opened for the file only); its
+    remittance information names the credit note."""
+    return {
+        "holder": mandate["holder"],
+        "iban": mandate["iban"],
+        "bic": mandate["bic"],
+        "amount_cents": amount_cents,
+        "description": f"Passer mon code, avoir {credit_note} (facture {invoice})",
+        "end_to_end_id": credit_note.replace("-", ""),
+    }
+
+
+class _SameEveryTime(SepaTransfer):
+    """sepaxml draws the file's identifiers at random and dates it now: a
+    file asked for again must be the same file, so both are given."""
+
+    def __init__(self, message_id: str, created_at: datetime) -> None:
+        super().__init__(dict(DEBTOR), schema=TRANSFER_SCHEMA, clean=True)
+        self.msg_id = message_id
+        header = self._xml.find(self.root_el).find("GrpHdr")
+        header.find("MsgId").text = message_id
+        header.find("CreDtTm").text = created_at.strftime("%Y-%m-%dT%H:%M:%S")
+
+    def _finalize_batch(self) -> None:
+        super()._finalize_batch()
+        for n, node in enumerate(self._xml.iter("PmtInfId"), start=1):
+            node.text = f"{self.msg_id}-{n}"
+
+
+def pain001(
+    transfers: list[dict[str, Any]],
+    message_id: str,
+    created_at: datetime,
+    execution_date: date,
+) -> bytes:
+    """The refunds' file for the bank, validated against the pain.001.001.03
+    schema: the same arguments give the same bytes."""
+    file = _SameEveryTime(message_id, created_at)
+    for one in transfers:
+        file.add_payment(
+            {
+                "name": one["holder"],
+                "IBAN": one["iban"],
+                "BIC": one["bic"],
+                "amount": one["amount_cents"],
+                "execution_date": execution_date,
+                "description": one["description"],
+                "endtoend_id": one["end_to_end_id"],
             }
         )
     return file.export(validate=True)

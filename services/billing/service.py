@@ -9,11 +9,15 @@ from uuid import UUID
 from nameko.timer import timer
 
 from services.billing.application import BillingApplication, InvoiceNotFound
+from services.billing.credit_notes import CreditNoteNotFound
 from services.billing.domain import CheckoutError
 from services.billing.projections import READ_MODELS
 from services.billing.provider import ProviderError
 from services.billing.sepa import InvalidBankDetails
+from services.common import contracts
+from services.common.consumer import consume
 from services.common.dependencies import ApplicationProvider, service_health
+from services.common.envelope import Delivered
 from services.common.idempotency import IdempotencyConflict
 from services.common.rpc import RpcProxy, answer_in_time, rpc, school_rpc
 
@@ -21,6 +25,7 @@ ERRORS = {
     CheckoutError: (409, "paiement_impossible"),
     ProviderError: (503, "paiement_indisponible"),
     InvoiceNotFound: (404, "facture_introuvable"),
+    CreditNoteNotFound: (404, "avoir_introuvable"),
     InvalidBankDetails: (400, "coordonnees_bancaires_invalides"),
     IdempotencyConflict: (422, "cle_deja_utilisee"),
 }
@@ -79,6 +84,17 @@ class BillingService:
         return base64.b64encode(
             self.app.invoice_pdf(school_id, UUID(checkout_id))
         ).decode()
+
+    @school_rpc
+    def credit_note_pdf(self, school_id: str, reservation_id: str) -> str:
+        """A refunded reservation's credit note as PDF, base64-encoded (BI-4)."""
+        pdf = self.app.credit_note_pdf(school_id, UUID(reservation_id))
+        return base64.b64encode(pdf).decode()
+
+    @consume("booking", contracts.ReservationCancelled)
+    def on_reservation_cancelled(self, event: Delivered) -> None:
+        """A cancelled reservation is refunded once, with its credit note."""
+        self.app.on_reservation_cancelled(event)
 
     @timer(interval=RECONCILE_SWEEP_SECONDS)
     def reconcile(self) -> None:

@@ -150,6 +150,17 @@ class _Transaction:
     def refund(self, key: str) -> dict[str, Any] | None:
         return self._one("refunds", "refund_key", key)
 
+    def refunded(self, capture_id: str) -> int:
+        """What the refunds of one capture gave back so far, in cents."""
+        self.curs.execute(
+            sql.SQL(
+                "SELECT COALESCE(SUM(amount_cents), 0) AS total FROM {}"
+                " WHERE capture_id = %s"
+            ).format(self.ledger._table("refunds")),
+            (capture_id,),
+        )
+        return int(self.curs.fetchone()["total"])
+
     def behaviour(self, token: str) -> str | None:
         row = self._one("tokens", "token", token)
         return None if row is None else row["behaviour"]

@@ -10,41 +10,47 @@ from uuid import UUID, uuid4
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
+from services.booking.cancellations import Cancellations
 from services.booking.carts import SchoolCart
+from services.booking.changes import Changes
 from services.booking.convocations import convocation_fields
-from services.booking.domain import (
-    CONFIRMED,
-    EXPIRED,
-    IN_CART,
-    MOVED,
-    REMOVED,
-    BookingError,
-    Reservation,
-)
+from services.booking.deadlines import CONFIRMED
+from services.booking.domain import Reservation
 from services.booking.inventory import (
     BUSY,
     Catalogue,
     Inventory,
     SessionNotFound,
 )
+from services.booking.paid_carts import PaidCarts
 from services.booking.projections import ReservationList, reservation_row
 from services.booking.publications import PUBLISHED
+from services.booking.queueing import WaitingLists
+from services.booking.reminders import Reminders
+from services.booking.reported_steps import ReportedSteps
 from services.booking.returned_debits import ReturnedDebits
+from services.booking.rules import (
+    CHANGED_MEANWHILE,
+    EXPIRED,
+    IN_CART,
+    MOVED,
+    REMOVED,
+    BookingError,
+)
 from services.booking.seats import SessionSeats
+from services.booking.session_cancellations import SessionCancellations
+from services.booking.waiting_list import WaitingList
 from services.common import inputs
 from services.common.documents import render_convocation
-from services.common.envelope import Delivered
 from services.common.errors import UNCERTAIN, PlatformError
 from services.common.idempotency import Idempotent, first_answer, once
 from services.common.store import retry_on_conflict
 
 log = logging.getLogger(__name__)
 
-CHANGED_MEANWHILE = "Cette réservation vient d'être modifiée : réessayez."
 HOLD_ATTEMPTS = 10
 # How long a cart read waits for the list to show the last writes.
 LIST_CATCH_UP_SECONDS = 2.0
-CONFIRM_ATTEMPTS = 20
 ERASED_FILE = (
     "La convocation n'est plus disponible : le dossier du candidat a été effacé."
 )
@@ -55,7 +61,17 @@ class ReservationNotFound(LookupError):
         super().__init__("Cette réservation est introuvable.")
 
 
-class BookingApplication(ReturnedDebits, Inventory):
+class BookingApplication(
+    Reminders,
+    WaitingLists,
+    PaidCarts,
+    Cancellations,
+    Changes,
+    ReturnedDebits,
+    ReportedSteps,
+    SessionCancellations,
+    Inventory,
+):
     """Holds, releases and lists reservations; keeps each session's seats."""
 
     name: ClassVar[str] = "booking"
@@ -69,7 +85,11 @@ class BookingApplication(ReturnedDebits, Inventory):
     # given after reading the store (`on_the_stores_word`).
     # A busy session collects many holds and releases: a miss (a restart, a
     # conflict) loads it from a snapshot.
-    snapshotting_intervals: ClassVar = {SessionSeats: 100, SchoolCart: 100}
+    snapshotting_intervals: ClassVar = {
+        SessionSeats: 100,
+        SchoolCart: 100,
+        WaitingList: 100,
+    }
     env: ClassVar = {
         "AGGREGATE_CACHE_MAXSIZE": "50000",
         "AGGREGATE_CACHE_FASTFORWARD": "n",
@@ -242,8 +262,11 @@ class BookingApplication(ReturnedDebits, Inventory):
             seats.release(reservation.id, reason)
             freed.append(seats)
         except SessionNotFound:
-            pass
-        return freed
+            return freed
+        # EX-2: the seat goes to the first in line, in the same commit.
+        changed = {a.id: a for a in freed}
+        self._offer_freed_seat(seats, changed)
+        return list(changed.values())
 
     def expire_holds(self) -> list[str]:
         """BO-3: unpaid holds older than 30 minutes free their seats."""
@@ -258,52 +281,9 @@ class BookingApplication(ReturnedDebits, Inventory):
                 continue  # released meanwhile by its school or another replica
         return expired
 
-    def on_payment_captured(self, event: Delivered) -> list[str]:
-        """The saga's step: a paid cart's reservations become confirmed, once.
-
-        A line that left the cart before the payment (expired, removed) stays as
-        it is; the refund it is owed comes with cancellations (BO-7, BI-4).
-        """
-        payload = event.payload
-
-        def attempt() -> list[str]:
-            reservations = [self._get(r) for r in payload["reservation_ids"]]
-            now = self.now
-            confirmed = [
-                r
-                for r in self._paid_by(reservations, payload)
-                if r.confirm(payload["checkout_id"], now)
-            ]
-            # A line changed meanwhile (expiry sweep, removal): attempted again.
-            carts = self._lines_left(confirmed)
-            self.save(*confirmed, *carts, tracking=event.tracking)
-            return [str(r.id) for r in confirmed]
-
-        return retry_on_conflict(
-            attempt, CONFIRM_ATTEMPTS, BookingError(CHANGED_MEANWHILE)
-        )
-
-    @staticmethod
-    def _paid_by(
-        reservations: list[Reservation], payload: dict[str, Any]
-    ) -> list[Reservation]:
-        """The reservations of the school that paid: a payment never confirms
-        another school's seat, whatever ids it names."""
-        school_id = payload["school_id"]
-        foreign = [str(r.id) for r in reservations if r.school_id != school_id]
-        if foreign:
-            log.warning(
-                "payment %s of school %s names other schools' reservations %s: "
-                "left as they are",
-                payload["checkout_id"],
-                school_id,
-                foreign,
-            )
-        return [r for r in reservations if r.school_id == school_id]
-
     def sealed_subject(self, event: Any) -> UUID | None:
         """A confirmation opens its candidate's data; seats' events, nothing."""
-        if isinstance(event, Reservation.Confirmed):
+        if isinstance(event, Reservation.Confirmed | Reservation.Changed):
             return event.candidate_id
         return None
 
@@ -311,7 +291,9 @@ class BookingApplication(ReturnedDebits, Inventory):
 
     def cart(self, school_id: str) -> list[dict[str, Any]]:
         self._list_caught_up()
-        return self.views["reservation_list"].search(school_id, status=IN_CART)
+        return self.views["reservation_list"].search(
+            school_id, status=IN_CART, now=self.now
+        )
 
     def on_candidate_erased(
         self, school_id: str, neph: str, candidate_id: UUID, tracking: Any
@@ -354,7 +336,7 @@ class BookingApplication(ReturnedDebits, Inventory):
                 raise inputs.InvalidFields({"date": [str(exc)]}) from None
         self._list_caught_up()
         return self.views["reservation_list"].search(
-            school_id, text=search, exam_date=exam_date
+            school_id, text=search, exam_date=exam_date, now=self.now
         )
 
     def convocation_pdf(self, school_id: str, reservation_id: UUID) -> bytes:
@@ -390,7 +372,9 @@ class BookingApplication(ReturnedDebits, Inventory):
         keys = self.candidate_keys
         open_ = keys.opened_recent if just_held else keys.opened
         return reservation_row(
-            reservation, open_(reservation.candidate_id, reservation.personal)
+            reservation,
+            open_(reservation.candidate_id, reservation.personal),
+            self.now,
         )
 
     def _get(self, reservation_id: UUID, school_id: str | None = None) -> Reservation:

@@ -10,7 +10,7 @@ from uuid import UUID
 from psycopg import sql
 
 from services.booking.application import ReservationNotFound
-from services.booking.domain import CONFIRMED
+from services.booking.deadlines import CONFIRMED
 
 if TYPE_CHECKING:
     from services.booking.application import BookingApplication

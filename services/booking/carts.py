@@ -12,7 +12,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from services.booking.domain import cart_full
+from services.booking.rules import cart_full
 from services.booking.seats import CopiedCheaply
 
 

@@ -7,25 +7,13 @@ seat (BO-6, BO-7)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
 from typing import Any
 
-from services.common.calendar import last_day_with_working_days_before
-from services.common.documents import PARIS, verification_code
+# The rule lives in deadlines.py; re-exported here, where it was first.
+from services.booking.deadlines import change_deadline
+from services.common.documents import verification_code
 
-# BO-6: a change or a cancellation needs this many whole working days left.
-WORKING_DAYS_BEFORE_EXAM = 3
-
-
-def change_deadline(exam_starts_at: datetime, departement: str) -> date | None:
-    """The last day to change or cancel; unknown without the centre's
-    département (its holidays count: Alsace-Moselle has two more)."""
-    if not departement:
-        return None
-    exam_day = exam_starts_at.astimezone(PARIS).date()
-    return last_day_with_working_days_before(
-        exam_day, WORKING_DAYS_BEFORE_EXAM, departement
-    )
+__all__ = ["change_deadline", "convocation_fields"]
 
 
 def convocation_fields(

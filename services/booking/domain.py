@@ -1,4 +1,5 @@
-"""Reservations, and the rules and wording of holding a seat (BO-1…BO-5, SC-4).
+"""Reservations and their events (BO-1…BO-8, SC-4); the rules and wording of
+holding a seat are in rules.py, what a paid one goes through in after_payment.py.
 
 Booking owns the seat inventory: a hold writes the reservation, the candidate's
 one upcoming seat and the session's seat in one commit, so two holds racing for
@@ -9,105 +10,35 @@ are in seats.py.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from eventsourcing.domain import Aggregate, event
 
-# Pure date arithmetic, shared with scheduling's search window.
-from services.common.calendar import bookable_days
+from services.booking.after_payment import AfterPayment
+
+# The rule a reservation records when it is paid (EX-4).
+from services.booking.deadlines import (
+    CONFIRMED,
+    REFUND_PERCENT,
+    WORKING_DAYS_BEFORE_EXAM,
+)
+from services.booking.rules import (
+    CANCELLED,
+    CANCELLED_UNPAID,
+    HOLD_DURATION,
+    IN_CART,
+    BookingError,
+    HoldLimits,
+)
 
 if TYPE_CHECKING:  # a reservation is held on them; they live in seats.py
     from services.booking.carts import SchoolCart
     from services.booking.seats import BookableCandidate, SessionSeats
 
-PARIS = ZoneInfo("Europe/Paris")
-HOLD_DURATION = timedelta(minutes=30)
 
-IN_CART = "dans le panier"
-REMOVED = "retirée du panier"
-EXPIRED = "expirée"
-MOVED = "créneau modifié"
-CONFIRMED = "confirmée"
-# Paid by a SEPA debit the bank gave back: the seat is freed, the
-# convocation void.
-CANCELLED_UNPAID = "annulée (prélèvement impayé)"
-
-ALREADY_BOOKED = "Ce candidat a déjà une place réservée pour un examen à venir."
-NOT_BOOKABLE = "Aucun dossier activé ne correspond à ce NEPH dans votre auto-école."
-
-
-class BookingError(ValueError):
-    """A booking rule says no."""
-
-
-class AlreadyBooked(BookingError):
-    """The candidate already holds an upcoming seat (BO-2)."""
-
-
-class SessionFull(BookingError):
-    """No free seat left (SC-4)."""
-
-
-class HoldLimitReached(BookingError):
-    """One more seat would pass a cap on what one school holds (issue 12)."""
-
-
-@dataclass(frozen=True)
-class HoldLimits:
-    """What one school may hold (settings `PMC_HOLDS_*`): unpaid lines in its
-    cart at once, and a share of one session's seats (held or paid), so that
-    no school takes a whole session's seats and re-holds them unpaid."""
-
-    per_school: int
-    session_percent: int
-
-    def in_session(self, seats: int) -> int:
-        """The seats of a session of `seats` one school may have: its share,
-        rounded up, and at least one."""
-        return max(1, -(-seats * self.session_percent // 100))
-
-
-def cart_full(cap: int) -> HoldLimitReached:
-    return HoldLimitReached(
-        f"Votre panier compte déjà {cap} réservations non payées, le maximum "
-        "permis à une auto-école : payez-les ou retirez-en avant d'en ajouter."
-    )
-
-
-def session_share_reached(cap: int, seats: int) -> HoldLimitReached:
-    return HoldLimitReached(
-        f"Votre auto-école a déjà {cap} des {seats} places de cette session, le "
-        "maximum permis à une auto-école : choisissez un autre créneau."
-    )
-
-
-class CandidateNotBookable(LookupError):
-    """No activated file of this school for this NEPH (BO-1)."""
-
-    def __init__(self) -> None:
-        super().__init__(NOT_BOOKABLE)
-
-
-def check_bookable(exam_starts_at: datetime, now: datetime) -> None:
-    """BO-2: from 3 months ahead until midnight (Paris) the day before."""
-    first, last = bookable_days(now.astimezone(PARIS).date())
-    exam_day = exam_starts_at.astimezone(PARIS).date()
-    if exam_day < first:
-        raise BookingError(
-            "Les réservations ferment à minuit la veille de l'examen : "
-            "choisissez une date à partir de demain."
-        )
-    if exam_day > last:
-        raise BookingError(
-            "Les sessions ne sont ouvertes à la réservation que 3 mois à l'avance."
-        )
-
-
-class Reservation(Aggregate):
+class Reservation(AfterPayment, Aggregate):
     """One candidate's seat in one session, from the cart onwards (BO-2…BO-5).
 
     Who it is for is the bookable file's sealed copy (`personal`), carried as
@@ -164,6 +95,10 @@ class Reservation(Aggregate):
         self.departement = departement
         self.status = IN_CART
         self.checkout_id: UUID | None = None
+        self.price_cents: int | None = None
+        self.method: str | None = None
+        self.working_days = WORKING_DAYS_BEFORE_EXAM
+        self.refund_percent = REFUND_PERCENT
 
     @classmethod
     def hold(
@@ -234,9 +169,22 @@ class Reservation(Aggregate):
         exam_starts_at: datetime
         school_name: str
         departement: str
+        # EX-4, absent from confirmations recorded before: what was paid, how,
+        # and the cancellation rule then in force.
+        price_cents: int | None = None
+        method: str | None = None
+        working_days: int | None = None
+        refund_percent: int | None = None
 
-    def confirm(self, checkout_id: UUID, at: datetime) -> bool:
-        """Paid: the seat is the candidate's. False if it left the cart before."""
+    def confirm(
+        self,
+        checkout_id: UUID,
+        at: datetime,
+        price_cents: int | None = None,
+        method: str | None = None,
+    ) -> bool:
+        """Paid: the seat is the candidate's, with the price and the
+        cancellation rule of now (EX-4). False if it left the cart before."""
         if self.status != IN_CART:
             return False
         self._confirmed(
@@ -252,6 +200,10 @@ class Reservation(Aggregate):
             exam_starts_at=self.exam_starts_at,
             school_name=self.school_name,
             departement=self.departement,
+            price_cents=price_cents,
+            method=method,
+            working_days=WORKING_DAYS_BEFORE_EXAM,
+            refund_percent=REFUND_PERCENT,
         )
         return True
 
@@ -270,9 +222,19 @@ class Reservation(Aggregate):
         exam_starts_at: datetime,
         school_name: str,
         departement: str,
+        price_cents: int | None = None,
+        method: str | None = None,
+        working_days: int | None = None,
+        refund_percent: int | None = None,
     ) -> None:
         self.status = CONFIRMED
         self.checkout_id = checkout_id
+        self.price_cents = price_cents
+        self.method = method
+        self.working_days = working_days or WORKING_DAYS_BEFORE_EXAM
+        self.refund_percent = (
+            REFUND_PERCENT if refund_percent is None else refund_percent
+        )
 
     class CancelledUnpaid(Aggregate.Event):
         """The payment's debit came back: the seat is given back."""
@@ -300,5 +262,119 @@ class Reservation(Aggregate):
     ) -> None:
         self.status = CANCELLED_UNPAID
 
+    class Cancelled(Aggregate.Event):
+        """Cancelled by its school before the deadline (BO-7). Carries what
+        `ReservationCancelled` publishes, from this event alone."""
+
+        cancelled_at: datetime
+        cancelled_by: str
+        school_id: str
+        candidate_id: UUID
+        session_id: UUID
+        checkout_id: UUID
+        centre_name: str
+        centre_city: str
+        exam_starts_at: datetime
+        price_cents: int | None
+        refund_cents: int | None
+        # The operator's words when the session was cancelled (SC-2).
+        reason: str = ""
+
+    @event(Cancelled)
+    def _cancelled(self, cancelled_at: datetime, cancelled_by: str) -> None:
+        self.status = CANCELLED
+
+    class Changed(Aggregate.Event):
+        """Moved to another slot before the deadline (BO-6): same id, price
+        and rule. Carries what `ReservationChanged` publishes (the new
+        convocation, who it is for sealed), from this event alone."""
+
+        changed_at: datetime
+        changed_by: str
+        school_id: str
+        candidate_id: UUID
+        personal: str
+        school_name: str
+        previous_session_id: UUID
+        previous_centre_name: str
+        previous_exam_starts_at: datetime
+        session_id: UUID
+        centre_name: str
+        centre_address: str
+        centre_city: str
+        departement: str
+        exam_starts_at: datetime
+
+    @event(Changed)
+    def _changed(
+        self,
+        session_id: UUID,
+        centre_name: str,
+        centre_address: str,
+        centre_city: str,
+        departement: str,
+        exam_starts_at: datetime,
+    ) -> None:
+        # The exam, the centre and so the deadline follow the new session;
+        # the price and the rule paid for (EX-4) stay.
+        self.session_id = session_id
+        self.centre_name = centre_name
+        self.centre_address = centre_address
+        self.centre_city = centre_city
+        self.departement = departement
+        self.exam_starts_at = exam_starts_at
+
     def is_overdue(self, at: datetime) -> bool:
         return self.status == IN_CART and at > self.expires_at
+
+    # -- steps other services report (BO-8) -------------------------------------------
+    # Neither changes the reservation's state: each is a step of its history,
+    # recorded once per refund or message, whatever the redeliveries.
+
+    class Refunded(Aggregate.Event):
+        """Billing refunded it (its `RefundIssued`), with a credit note."""
+
+        refund_id: UUID
+        amount_cents: int
+        method: str
+        credit_note_number: str
+        refunded_at: datetime
+        refunded_by: str
+
+    @event(Refunded)
+    def _refunded(self, refund_id: UUID) -> None:
+        self.steps_told = self._told() | {refund_id}
+
+    class ConvocationSent(Aggregate.Event):
+        """The notifier sent its candidate's convocation (its `ConvocationSent`)."""
+
+        message_id: UUID
+        channel: str
+        exam_starts_at: datetime
+        sent_at: datetime
+        sent_by: str
+
+    @event(ConvocationSent)
+    def _convocation_sent(self, message_id: UUID) -> None:
+        self.steps_told = self._told() | {message_id}
+
+    # -- the reminder (EX-3) ----------------------------------------------------------
+
+    class ReminderDue(Aggregate.Event):
+        """Its exam is two days away: the candidate is to be reminded, once
+        per exam date (a change of slot makes a new date to remind of).
+        Carries what `ReminderDue` publishes: ids and the exam, nobody's name."""
+
+        reminded_at: datetime
+        school_id: str
+        candidate_id: UUID
+        session_id: UUID
+        school_name: str
+        centre_name: str
+        centre_address: str
+        centre_city: str
+        exam_starts_at: datetime
+
+    @event(ReminderDue)
+    def _reminder_due(self, exam_starts_at: datetime) -> None:
+        self.reminded_for = exam_starts_at

@@ -21,11 +21,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from services.booking.carts import SchoolCart
-from services.booking.domain import (
-    BookingError,
-    CandidateNotBookable,
-    HoldLimits,
-)
+from services.booking.rules import BookingError, CandidateNotBookable, HoldLimits
 from services.booking.sealed import CandidateKeys
 from services.booking.seats import BookableCandidate, SessionSeats
 from services.common import inputs

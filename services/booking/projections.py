@@ -13,23 +13,22 @@ from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 from psycopg import sql
 
-from services.booking.domain import (
-    CANCELLED_UNPAID,
-    CONFIRMED,
-    IN_CART,
-    PARIS,
-    Reservation,
-)
+from services.booking.deadlines import CONFIRMED, allowed_until
+from services.booking.domain import Reservation
+from services.booking.rules import CANCELLED, CANCELLED_UNPAID, IN_CART, PARIS
 from services.booking.sealed import opened
 from services.booking.seats import BookableCandidate
 from services.common.projection import ReadModel, ReadModelView
 from services.common.text import fold
 
 
-def reservation_row(source: Any, who: Mapping[str, str]) -> dict[str, Any]:
+def reservation_row(
+    source: Any, who: Mapping[str, str], now: datetime
+) -> dict[str, Any]:
     """A reservation as every answer shows it, from the aggregate (attributes)
     or from a row of the list (columns), and its candidate as opened
-    (services/booking/sealed.py): one shape, written once."""
+    (services/booking/sealed.py): one shape, written once. `now` says whether
+    it can still be changed or cancelled (BO-6, BO-7)."""
     if isinstance(source, Mapping):
         value = source.__getitem__
         reservation_id = source["reservation_id"]
@@ -47,7 +46,16 @@ def reservation_row(source: Any, who: Mapping[str, str]) -> dict[str, Any]:
         "exam_starts_at": value("exam_starts_at").isoformat(),
         "expires_at": value("expires_at").isoformat(),
         "status": value("status"),
+        "changes_allowed_until": _instant(
+            allowed_until(
+                value("status"), value("exam_starts_at"), value("departement"), now
+            )
+        ),
     }
+
+
+def _instant(at: datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
 
 
 class ReservationListView(ReadModelView):
@@ -64,7 +72,7 @@ class ReservationListView(ReadModelView):
                 "CREATE TABLE IF NOT EXISTS {} (reservation_id uuid PRIMARY KEY,"
                 " school_id text NOT NULL, candidate_id uuid NOT NULL,"
                 " personal text, session_id uuid NOT NULL,"
-                " centre_name text, centre_city text,"
+                " centre_name text, centre_city text, departement text,"
                 " exam_starts_at timestamptz NOT NULL, expires_at timestamptz NOT NULL,"
                 " status text NOT NULL, created_at timestamptz NOT NULL)"
             ).format(self.table("reservation_list")),
@@ -76,6 +84,13 @@ class ReservationListView(ReadModelView):
     def set_status(self, reservation_id: Any, status: str, tracking: Tracking) -> None:
         key = ("reservation_id", reservation_id)
         self.update_row("reservation_list", key, {"status": status}, tracking)
+
+    def move(
+        self, reservation_id: Any, slot: dict[str, Any], tracking: Tracking
+    ) -> None:
+        """A change of slot (BO-6): the row follows the new session."""
+        key = ("reservation_id", reservation_id)
+        self.update_row("reservation_list", key, slot, tracking)
 
     def forget_candidate(self, candidate_id: Any, tracking: Tracking) -> None:
         """An erased file's rows keep the seat, its session and status (the
@@ -118,6 +133,8 @@ class ReservationListView(ReadModelView):
         text: str = "",
         exam_date: str | None = None,
         status: str | None = None,
+        *,
+        now: datetime,
     ) -> list[dict[str, Any]]:
         """BO-5: by candidate name, NEPH, exam date. Names and NEPHs are
         compared once opened: a school's own list, read in full anyway."""
@@ -138,7 +155,9 @@ class ReservationListView(ReadModelView):
         keys = self.vault.keys_of({r["candidate_id"] for r in rows if r["personal"]})
         shown = [
             reservation_row(
-                r, opened(keys.get(r["candidate_id"]), r["candidate_id"], r["personal"])
+                r,
+                opened(keys.get(r["candidate_id"]), r["candidate_id"], r["personal"]),
+                now,
             )
             for r in rows
         ]
@@ -152,6 +171,19 @@ class ReservationListView(ReadModelView):
             if (r["neph"] and r["neph"].startswith(needle))
             or (folded and folded in fold(r["candidate_name"]))
         ]
+
+    def exams_between(self, start: datetime, end: datetime) -> list[Any]:
+        """Confirmed reservations whose exam starts after `start`, by `end`
+        (EX-3's candidates for a reminder; each aggregate has the last word)."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                sql.SQL(
+                    "SELECT reservation_id FROM {} WHERE status = %s"
+                    " AND exam_starts_at > %s AND exam_starts_at <= %s"
+                ).format(self.table("reservation_list")),
+                (CONFIRMED, start, end),
+            )
+            return [r["reservation_id"] for r in curs.fetchall()]
 
     def overdue(self, now: datetime) -> list[Any]:
         with self.datastore.transaction(commit=False) as curs:
@@ -172,6 +204,8 @@ class ReservationList(Projection[ReservationListView]):
         get_topic(Reservation.Released),
         get_topic(Reservation.Confirmed),
         get_topic(Reservation.CancelledUnpaid),
+        get_topic(Reservation.Cancelled),
+        get_topic(Reservation.Changed),
         get_topic(BookableCandidate.Erased),
     )
 
@@ -192,6 +226,7 @@ class ReservationList(Projection[ReservationListView]):
                 "session_id": e.session_id,
                 "centre_name": e.centre_name,
                 "centre_city": e.centre_city,
+                "departement": getattr(e, "departement", None) or None,
                 "exam_starts_at": e.exam_starts_at,
                 "expires_at": e.expires_at,
                 "status": IN_CART,
@@ -213,18 +248,38 @@ class ReservationList(Projection[ReservationListView]):
         self.view.set_status(e.originator_id, CANCELLED_UNPAID, tracking)
 
     @process_event.register
+    def _(self, e: Reservation.Cancelled, tracking: Tracking) -> None:
+        self.view.set_status(e.originator_id, CANCELLED, tracking)
+
+    @process_event.register
+    def _(self, e: Reservation.Changed, tracking: Tracking) -> None:
+        slot = {
+            "session_id": e.session_id,
+            "centre_name": e.centre_name,
+            "centre_city": e.centre_city,
+            "departement": e.departement,
+            "exam_starts_at": e.exam_starts_at,
+        }
+        self.view.move(e.originator_id, slot, tracking)
+
+    @process_event.register
     def _(self, e: BookableCandidate.Erased, tracking: Tracking) -> None:
         self.view.forget_candidate(e.candidate_id, tracking)
 
 
 def _drop_list_in_clear(schema: str, tracking_table: str) -> sql.Composable:
-    """A list built by an earlier version kept names and NEPHs in clear:
-    dropped, with its position, so that it is built again from the log."""
+    """A list built by an earlier version kept names and NEPHs in clear, or
+    lacked the centre's département (the deadline's holidays): dropped, with
+    its position, so that it is built again from the log."""
     return sql.SQL(
         "DO $$ BEGIN IF EXISTS (SELECT 1 FROM information_schema.columns"
         " WHERE table_schema = {schema} AND table_name = 'reservation_list'"
-        " AND column_name = 'candidate_name') THEN"
-        " DROP TABLE {table}; TRUNCATE {tracking}; END IF; END $$"
+        " AND column_name = 'candidate_name') OR (EXISTS (SELECT 1 FROM"
+        " information_schema.tables WHERE table_schema = {schema}"
+        " AND table_name = 'reservation_list') AND NOT EXISTS (SELECT 1 FROM"
+        " information_schema.columns WHERE table_schema = {schema}"
+        " AND table_name = 'reservation_list' AND column_name = 'departement'))"
+        " THEN DROP TABLE {table}; TRUNCATE {tracking}; END IF; END $$"
     ).format(
         schema=sql.Literal(schema),
         table=sql.Identifier(schema, "reservation_list"),

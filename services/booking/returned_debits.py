@@ -9,8 +9,9 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from services.booking.domain import CANCELLED_UNPAID, BookingError, Reservation
+from services.booking.domain import Reservation
 from services.booking.inventory import SessionNotFound
+from services.booking.rules import CANCELLED_UNPAID, BookingError
 from services.common.envelope import Delivered
 from services.common.store import retry_on_conflict
 
@@ -37,7 +38,7 @@ class ReturnedDebits:
                     continue
                 if reservation.cancel_unpaid(checkout_id, reason, now):
                     changed[reservation.id] = reservation
-                    self._free_seat(reservation, changed)
+                    self._free_seat(reservation, changed, CANCELLED_UNPAID)
             cancelled = [
                 str(i) for i, a in changed.items() if isinstance(a, Reservation)
             ]
@@ -58,7 +59,9 @@ class ReturnedDebits:
             return None  # not one of booking's: nothing to cancel
         return found if isinstance(found, Reservation) else None
 
-    def _free_seat(self, reservation: Reservation, changed: dict[UUID, Any]) -> None:
+    def _free_seat(
+        self, reservation: Reservation, changed: dict[UUID, Any], reason: str
+    ) -> None:
         """Its session's seat and its candidate's claim, freed; each aggregate
         changed once per commit when two reservations share it."""
         try:
@@ -73,7 +76,9 @@ class ReturnedDebits:
             seats = changed.get(reservation.session_id) or self._seats(
                 reservation.session_id
             )
-            seats.release(reservation.id, CANCELLED_UNPAID)
+            seats.release(reservation.id, reason)
             changed[seats.id] = seats
         except SessionNotFound:
-            pass
+            return
+        # EX-2: the seat goes to the first in line, in the same commit.
+        self._offer_freed_seat(seats, changed)

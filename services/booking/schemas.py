@@ -21,8 +21,28 @@ class HeldSeat(Schema):
     exam_starts_at = fields.String(required=True)
     expires_at = fields.String(required=True)
     status = fields.String(required=True)
+    # BO-6, BO-7: an ISO 8601 instant, null once past or unless confirmed.
+    changes_allowed_until = fields.String(allow_none=True)
+
+
+class HistoryStep(Schema):
+    """One step of a reservation's history (BO-8)."""
+
+    class Meta:
+        ordered = True
+
+    at = fields.String(required=True)
+    step = fields.String(required=True)
+    by = fields.String(required=True)
+
+
+class ReservationDetail(HeldSeat):
+    """One reservation and its whole history, oldest step first."""
+
+    history = fields.List(fields.Nested(HistoryStep), required=True)
 
 
 # Built once: a schema costs more to build than to dump with.
 HELD_SEAT = HeldSeat()
 RESERVATIONS = HeldSeat(many=True)
+RESERVATION_DETAIL = ReservationDetail()

@@ -12,7 +12,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import register_topic
 
-from services.booking.domain import (
+from services.booking.rules import (
     ALREADY_BOOKED,
     AlreadyBooked,
     BookingError,
@@ -325,6 +325,13 @@ class BookableCandidate(CopiedCheaply, Aggregate):
     def _seat_claimed(self, reservation_id: UUID, exam_starts_at: datetime) -> None:
         self.reservation_id = reservation_id
         self.exam_starts_at = exam_starts_at
+
+    def move(self, reservation_id: UUID, exam_starts_at: datetime) -> None:
+        """The seat it holds moved to another date (BO-6): its claim follows."""
+        if self.reservation_id == reservation_id:
+            self._seat_claimed(
+                reservation_id=reservation_id, exam_starts_at=exam_starts_at
+            )
 
     class SeatFreed(Aggregate.Event):
         reservation_id: UUID

@@ -10,7 +10,9 @@ from nameko.timer import timer
 
 from services.booking import candidate_side
 from services.booking.application import BookingApplication, ReservationNotFound
-from services.booking.domain import (
+from services.booking.inventory import SessionNotFound
+from services.booking.projections import READ_MODELS
+from services.booking.rules import (
     REMOVED,
     AlreadyBooked,
     BookingError,
@@ -18,17 +20,19 @@ from services.booking.domain import (
     HoldLimitReached,
     SessionFull,
 )
-from services.booking.inventory import SessionNotFound
-from services.booking.projections import READ_MODELS
-from services.booking.schemas import HELD_SEAT, RESERVATIONS
+from services.booking.schemas import HELD_SEAT, RESERVATION_DETAIL, RESERVATIONS
+from services.booking.waiting_list import WaitingEntryNotFound, WaitingListError
 from services.common import contracts
 from services.common.consumer import consume
 from services.common.dependencies import ApplicationProvider, service_health
 from services.common.envelope import Delivered
 from services.common.idempotency import IdempotencyConflict
 from services.common.rpc import RpcProxy, answer_in_time, rpc, school_rpc
+from services.common.timers import setting_timer
 
 ERRORS = {
+    WaitingListError: (409, "liste_attente_impossible"),
+    WaitingEntryNotFound: (404, "inscription_introuvable"),
     SessionFull: (409, "complet"),
     HoldLimitReached: (409, "limite_atteinte"),
     AlreadyBooked: (409, "reservation_impossible"),
@@ -114,6 +118,68 @@ class BookingService:
         return HELD_SEAT.dump(moved)
 
     @school_rpc
+    def cancel(
+        self,
+        school_id: str,
+        reservation_id: str,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """BO-7: cancel a paid reservation before the deadline; refunded by billing.
+
+        Once per idempotency key: a retry gets the first answer back."""
+        request = self.app.cancel_request(school_id, reservation_id, idempotency_key)
+        cancelled = self.app.cancel(school_id, UUID(reservation_id), request)
+        return HELD_SEAT.dump(cancelled)
+
+    @school_rpc
+    def change(
+        self,
+        school_id: str,
+        reservation_id: str,
+        session_id: str,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """BO-6: move a paid reservation to another slot before the deadline;
+        the candidate gets a new convocation. Once per idempotency key."""
+        request = self.app.change_request(
+            school_id, reservation_id, session_id, idempotency_key
+        )
+        changed = self.app.change(
+            school_id, UUID(reservation_id), UUID(session_id), self.catalogue, request
+        )
+        return HELD_SEAT.dump(changed)
+
+    @school_rpc
+    def join_waiting_list(
+        self,
+        school_id: str,
+        neph: str,
+        session_id: str,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """EX-2: queue a candidate on a full session. Once per idempotency key."""
+        request = self.app.queue_request(school_id, neph, session_id, idempotency_key)
+        return self.app.join_waiting_list(
+            school_id, neph, UUID(session_id), self.catalogue, request
+        )
+
+    @school_rpc
+    def waiting_list(self, school_id: str) -> list[dict[str, Any]]:
+        """EX-2: the school's candidates in line, with their rank."""
+        return self.app.waiting_entries(school_id)
+
+    @school_rpc
+    def leave_waiting_list(self, school_id: str, entry_id: str) -> dict[str, Any]:
+        """EX-2: take one of the school's candidates out of a line."""
+        return self.app.leave_waiting_list(school_id, UUID(entry_id))
+
+    @school_rpc
+    def reservation(self, school_id: str, reservation_id: str) -> dict[str, Any]:
+        """BO-8: one of the school's reservations with its whole history."""
+        found = self.app.reservation(school_id, UUID(reservation_id))
+        return RESERVATION_DETAIL.dump(found)
+
+    @school_rpc
     def cart(self, school_id: str) -> list[dict[str, Any]]:
         """BO-3: the school's held, unpaid reservations."""
         return RESERVATIONS.dump(self.app.cart(school_id))
@@ -155,6 +221,16 @@ class BookingService:
         """A returned SEPA debit: the reservations it paid for are cancelled."""
         self.app.on_debit_returned(event)
 
+    @consume("billing", contracts.RefundIssued)
+    def on_refund_issued(self, event: Delivered) -> None:
+        """A cancelled reservation refunded: a step of its history (BO-8)."""
+        self.app.on_refund_issued(event)
+
+    @consume("notifier", contracts.ConvocationSent)
+    def on_convocation_sent(self, event: Delivered) -> None:
+        """A reservation's convocation sent: a step of its history (BO-8)."""
+        self.app.on_convocation_sent(event)
+
     @consume("scheduling", contracts.SessionScheduled)
     def on_session_scheduled(self, event: Delivered) -> None:
         """A new session: its seats are booking's to give."""
@@ -162,8 +238,16 @@ class BookingService:
 
     @consume("scheduling", contracts.SessionCancelled)
     def on_session_cancelled(self, event: Delivered) -> None:
-        """A cancelled session: no new seat is taken in it."""
-        self.app.session_cancelled(event.payload["session_id"], event.tracking)
+        """A cancelled session (SC-2): no new seat is taken in it, and every
+        reservation in it is ended: paid ones cancelled and refunded in full,
+        unpaid ones released from their carts."""
+        self.app.on_session_cancelled(event)
+
+    @rpc
+    def session_holders(self, session_id: str) -> dict[str, int]:
+        """SC-2, asked by scheduling before a cancellation: the seats taken in
+        a session, paid and unpaid."""
+        return self.app.session_holders(UUID(session_id))
 
     @consume("candidates", contracts.CandidateActivated)
     def on_candidate_activated(self, event: Delivered) -> None:
@@ -204,6 +288,11 @@ class BookingService:
     def expire_holds(self) -> None:
         """Free the seats of holds left unpaid for 30 minutes."""
         self.app.expire_holds()
+
+    @setting_timer("reminder_sweep_seconds")
+    def send_reminders(self) -> None:
+        """Remind candidates of their exam two days before, once (EX-3)."""
+        self.app.send_reminders()
 
     @rpc
     def ping(self) -> str:

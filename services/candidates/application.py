@@ -335,7 +335,8 @@ class CandidatesApplication(Erasure, ServiceApplication):
             # CA-5: a new address is used once proved; until then, the old one.
             personal = self._personal(file) or {}
             view["email"] = personal.get(VALIDATED_EMAIL) or view["email"]
-        return {k: view[k] for k in keys}
+        # The school that filed it, told of a change of slot (BO-6).
+        return {**{k: view[k] for k in keys}, "school_email": file.school_email}
 
     def booking_view(self, school_id: str, neph: str) -> dict[str, Any]:
         """BO-1: the school's activated file for a NEPH, as the booking shows it."""

@@ -26,6 +26,11 @@ _SUBDIVISIONS: dict[str, str] = {
 }
 
 
+# No département in particular: the public holidays of all of France
+# (what a nationwide service such as the mail carrier's visits keeps).
+NATIONAL = "national"
+
+
 class UnknownDepartement(ValueError):
     """The code is not a French département."""
 

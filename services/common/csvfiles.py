@@ -6,9 +6,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from services.common import inputs
+
+# Dates and times a school reads are Paris's, whatever the server's zone.
+PARIS = ZoneInfo("Europe/Paris")
 
 # A cell starting with one of these is a formula to a spreadsheet (OWASP "CSV
 # injection"): `=HYPERLINK(…)` typed as a name must come back as text.
@@ -77,3 +82,38 @@ def write_rows(header: list[str], rows: Iterable[list[Any]]) -> str:
     for row in rows:
         writer.writerow([safe_cell(cell) for cell in row])
     return out.getvalue()
+
+
+def spreadsheet_file(header: list[str], rows: Iterable[list[Any]]) -> bytes:
+    """The bytes of a download a French spreadsheet opens right: UTF-8 with
+    a BOM (without it, accents come out garbled), `;`, CRLF, cells safe."""
+    return write_rows(header, rows).encode("utf-8-sig")
+
+
+def _paris(at: str | datetime) -> datetime:
+    moment = datetime.fromisoformat(at) if isinstance(at, str) else at
+    return moment.astimezone(PARIS)
+
+
+def day_cell(at: str | datetime | date | None) -> str:
+    """An instant (ISO 8601 with its offset) as its Paris day, dd/mm/yyyy; a
+    day (a `date`) as it is."""
+    if not at:
+        return ""
+    if isinstance(at, date) and not isinstance(at, datetime):
+        return f"{at:%d/%m/%Y}"
+    return f"{_paris(at):%d/%m/%Y}"
+
+
+def time_cell(at: str | datetime | None) -> str:
+    """An instant as its Paris time of day, hh:mm."""
+    return f"{_paris(at):%H:%M}" if at else ""
+
+
+def amount_cell(cents: int | None) -> str:
+    """Cents as euros with a decimal comma (30,00): a number to a French
+    spreadsheet, where 30.00 would be text or a date."""
+    if cents is None:
+        return ""
+    euros, rest = divmod(abs(cents), 100)
+    return f"{'-' if cents < 0 else ''}{euros},{rest:02d}"

@@ -103,9 +103,16 @@ def code_matches(secret: str, reservation_id: UUID | str, code: str) -> bool:
 
 
 def render_convocation(data: dict[str, Any]) -> bytes:
-    """Candidate (name, birth date, NEPH), school, exam, centre and its address,
-    date and time, what to bring, the change rules and a verification code."""
+    """The convocation as a PDF of its own (an e-mail's attachment)."""
     doc = Document()
+    write_convocation(doc, data)
+    return doc.to_bytes()
+
+
+def write_convocation(doc: Document, data: dict[str, Any]) -> None:
+    """Candidate (name, birth date, NEPH), school, exam, centre and its address,
+    date and time, what to bring, the change rules and a verification code,
+    from the current page of `doc` (a letter encloses it as pages of its own)."""
     doc.paragraph("Convocation à l'examen du code de la route", size=16, bold=True)
     doc.ln(4)
     doc.paragraph(f"Candidat : {data['candidate_name']}")
@@ -138,4 +145,3 @@ def render_convocation(data: dict[str, Any]) -> bytes:
     doc.paragraph(f"Réservation n° {data['reservation_id']}")
     if data.get("verification_code"):
         doc.paragraph(f"Code de vérification : {data['verification_code']}", bold=True)
-    return doc.to_bytes()

@@ -172,6 +172,13 @@ class LogFollower:
         conn, self._leader = self._leader, None
         if conn is not None:
             try:
+                # Given back now: closing alone leaves the lock held until the
+                # server's backend has exited, after close() returns, and a
+                # process taking over at once would find it still led.
+                conn.execute("SELECT pg_advisory_unlock_all()")
+            except Exception:
+                log.debug("unlocking %s failed (closed with it)", self.lock_key)
+            try:
                 conn.close()
             except Exception:
                 log.debug("closing %s's connection failed", self.lock_key)

@@ -119,7 +119,7 @@ class GroupCommit:
         }
         try:
             with self.app.mapper.correlated(correlations):
-                self.app.save(*events)
+                self.app.save_collected(events)
         except Exception:
             self.app.forget(*aggregates)  # another writer changed them
             raise

@@ -44,6 +44,43 @@ def render_invoice(data: dict[str, Any]) -> bytes:
     doc.paragraph(f"Facture n° {data['number']}", size=16, bold=True)
     doc.paragraph(f"Date de facture : {short_date(data['date'])}")
     doc.ln(4)
+    _body(doc, data)
+    method = METHODS.get(data["method"], data["method"])
+    if data.get("paid_on"):
+        doc.paragraph(
+            f"Facture acquittée le {short_date(data['paid_on'])} par {method}.",
+            bold=True,
+        )
+    _footer(doc, data)
+    return doc.to_bytes()
+
+
+def render_credit_note(data: dict[str, Any]) -> bytes:
+    """A credit note (facture d'avoir, BI-4): like an invoice, it names the
+    invoice it cancels in part, and says how the amount was refunded."""
+    doc = Document()
+    doc.paragraph(f"Facture d'avoir n° {data['number']}", size=16, bold=True)
+    doc.paragraph(f"Date de l'avoir : {short_date(data['date'])}")
+    invoice_date = data.get("invoice_date")
+    doc.paragraph(
+        f"Avoir sur la facture n° {data['invoice_number']}"
+        + (f" du {short_date(invoice_date)}" if invoice_date else "")
+        + " : annulation d'une réservation."
+    )
+    doc.ln(4)
+    _body(doc, data)
+    method = METHODS.get(data["method"], data["method"])
+    doc.paragraph(
+        f"Montant remboursé le {short_date(data['refunded_on'])} par {method} : "
+        f"{euros(data['total_cents'])}.",
+        bold=True,
+    )
+    _footer(doc, data)
+    return doc.to_bytes()
+
+
+def _body(doc: Document, data: dict[str, Any]) -> None:
+    """Parties, lines and totals, as invoices and credit notes print them."""
     _parties(doc, data["seller"], data["buyer"])
     doc.ln(4)
     _lines(doc, data)
@@ -53,12 +90,9 @@ def render_invoice(data: dict[str, Any]) -> bytes:
     doc.paragraph(f"TVA {rate} : {euros(data['vat_cents'])}")
     doc.paragraph(f"Total TTC : {euros(data['total_cents'])}", bold=True)
     doc.ln(4)
-    method = METHODS.get(data["method"], data["method"])
-    if data.get("paid_on"):
-        doc.paragraph(
-            f"Facture acquittée le {short_date(data['paid_on'])} par {method}.",
-            bold=True,
-        )
+
+
+def _footer(doc: Document, data: dict[str, Any]) -> None:
     doc.ln(2)
     doc.paragraph(PENALTIES, size=8)
     seller = data["seller"]
@@ -67,7 +101,6 @@ def render_invoice(data: dict[str, Any]) -> bytes:
         f"{seller['capital']} — {seller['rcs']} — SIRET {seller['siret']}",
         size=8,
     )
-    return doc.to_bytes()
 
 
 def _parties(doc: Document, seller: dict[str, Any], buyer: dict[str, Any]) -> None:

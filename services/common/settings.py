@@ -161,6 +161,11 @@ class Settings(BaseSettings):
     mail_folder: str = Field("var/mail", validation_alias="PMC_MAIL_FOLDER")
     # Where the SMS catcher (development and tests only) keeps each SMS.
     sms_folder: str = Field("var/sms", validation_alias="PMC_SMS_FOLDER")
+    # Where the registered e-letter simulator (development and tests only)
+    # keeps each letter (services/notifier/registered_letters.py).
+    registered_letter_folder: str = Field(
+        "var/lettres-recommandees", validation_alias="PMC_REGISTERED_LETTER_FOLDER"
+    )
     # The postal print queue: letters (PDF) for candidates without an e-mail.
     print_folder: str = Field("var/print-queue", validation_alias="PMC_PRINT_FOLDER")
     public_url: Url = Field("http://localhost:8000", validation_alias="PMC_PUBLIC_URL")
@@ -210,6 +215,11 @@ class Settings(BaseSettings):
     holds_session_percent: int = Field(
         33, ge=1, le=100, validation_alias="PMC_HOLDS_PER_SESSION_PERCENT"
     )
+    # How long a seat freed on a full session stays held in the cart of the
+    # school first in its waiting list (EX-2, booking) before it passes on.
+    waiting_list_offer_minutes: int = Field(
+        120, ge=1, le=1440, validation_alias="PMC_WAITING_LIST_OFFER_MINUTES"
+    )
     # Failed sign-ins to one account, from any address, within an hour that
     # get its owner one e-mail (issue 12); 0: no e-mail.
     sign_in_alert_failures: int = Field(
@@ -221,6 +231,13 @@ class Settings(BaseSettings):
     # whether an account has an address.
     steady_answer_seconds: float = Field(
         0.4, ge=0, le=5, validation_alias="PMC_STEADY_ANSWER_SECONDS"
+    )
+    # Argon2id's cost for passwords and secret codes (argon2-cffi's profiles):
+    # RFC 9106's low-memory one (64 MiB, 3 passes, 4 lanes: about 0.2 s of
+    # CPU a hash). CHEAPEST is for tests, whose thousands of sign-ups would
+    # spend minutes hashing; production refuses it.
+    password_hashing: Literal["RFC_9106_LOW_MEMORY", "CHEAPEST"] = Field(
+        "RFC_9106_LOW_MEMORY", validation_alias="PMC_PASSWORD_HASHING"
     )
     # Proxies in front of the gateway that append to X-Forwarded-For (1 behind
     # the ingress); 0 trusts no such header.
@@ -260,6 +277,21 @@ class Settings(BaseSettings):
     # finished if it was captured, abandoned (its seats payable again) if not.
     payment_reconcile_seconds: float = Field(
         300.0, ge=0, validation_alias="PMC_PAYMENT_RECONCILE_SECONDS"
+    )
+    # ID-7: how often identity looks for digital-identity requests whose
+    # deadline passed (15 days at the post office, 48 working hours online,
+    # the carrier's day) and ends them, so the user is told without looking.
+    identity_deadline_sweep_seconds: Positive = Field(
+        60.0, validation_alias="PMC_IDENTITY_DEADLINE_SWEEP_SECONDS"
+    )
+    # EX-3: how often booking looks for exams two days away whose candidate
+    # is not reminded yet (each reminded once, whatever the replicas).
+    reminder_sweep_seconds: Positive = Field(
+        60.0, validation_alias="PMC_REMINDER_SWEEP_SECONDS"
+    )
+    # RE-1: how often results releases those 24 hours past their exam.
+    results_release_sweep_seconds: Positive = Field(
+        60.0, validation_alias="PMC_RESULTS_RELEASE_SWEEP_SECONDS"
     )
     # BI-1: a school whose SEPA debit came back pays by card only until the
     # back office lifts it (`pmc sepa-lift`); off, SEPA stays open to it.
@@ -343,6 +375,11 @@ class Settings(BaseSettings):
                 f"; generate one with {SECRET_KEY_HINT}"
             )
         self._context_secret_is_strong()
+        if self.password_hashing == "CHEAPEST":
+            raise ValueError(
+                "PMC_PASSWORD_HASHING: CHEAPEST makes passwords quick to guess "
+                "and only runs with PMC_MODE=development"
+            )
         if self.card_provider == SIMULATOR:
             raise ValueError(
                 "PMC_CARD_PROVIDER: the card simulator approves test cards for "

@@ -24,6 +24,7 @@ from eventsourcing.persistence import (
     Transcoder,
 )
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
+from eventsourcing.utils import get_topic
 from psycopg import sql
 
 from services.common import logs
@@ -38,6 +39,7 @@ from services.common.db import (
 from services.common.errors import AlreadyProcessed
 from services.common.keystore import KeyStore, MemoryKeyStore, keystore_from_settings
 from services.common.personal import KeyStoreVault, Vault, move_legacy_keys
+from services.common.recorder import ColumnarProcessRecorder
 from services.common.sealing import seal_message
 from services.common.settings import Settings
 
@@ -166,6 +168,7 @@ def store_env(settings: Settings, service: str) -> dict[str, str]:
         "CREATE_TABLE": "y",
         # Its database functions path ignores tracking records: never take it.
         "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+        "PROCESS_RECORDER_TOPIC": get_topic(ColumnarProcessRecorder),
     }
 
 
@@ -284,6 +287,17 @@ class ServiceApplication(Application):
                 raise AlreadyProcessed(tracking) from None
             self.forget(*objs)
             raise
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        return recordings
+
+    def save_collected(self, events: list[Any]) -> list[Any]:
+        """Save events already collected from their aggregates, as `save`
+        would, without asking of each whether it is an event or an aggregate:
+        that runtime Protocol check cost a fiftieth of a hold's CPU."""
+        processing_event: ProcessingEvent[Any] = ProcessingEvent()
+        processing_event.events.extend(events)
+        recordings = self._record(processing_event)
         self._take_snapshots(processing_event)
         self._notify(recordings)
         return recordings

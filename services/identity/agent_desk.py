@@ -5,6 +5,7 @@ refuses the photos and video. Each decision is an event naming its agent."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -20,17 +21,23 @@ from services.identity.application import (
     IdentityApplication,
     InvalidFields,
 )
+from services.identity.checks_under_way import ChecksUnderWay
 from services.identity.digital_identities import DigitalIdentities
 from services.identity.digital_identity import (
     MAIL_CARRIER,
     ONLINE,
     POST_OFFICE,
     DigitalIdentity,
+    IdentityError,
 )
 from services.identity.identity_uploads import IdentityUpload
 from services.identity.secrets import new_nonce
 
 MAX_REASON = 300
+# The reviewer's queue: at most this many requests at a time, and how long
+# it waits for the read model to show requests submitted just before.
+QUEUE_LIMIT = 100
+QUEUE_CATCH_UP_SECONDS = 2.0
 
 
 class AgentDesk:
@@ -100,6 +107,30 @@ class AgentDesk:
         self._agent(agent_id).require(CARRIER)
         return self._check(agent_id, self.identities.current(identity_id), MAIL_CARRIER)
 
+    def review_queue(self, agent_id: UUID) -> dict[str, Any]:
+        """The online requests awaiting review, the nearest deadline first,
+        each with the time left (ids and times only: the data opens with
+        `review_files`)."""
+        self._agent(agent_id).require(ONLINE_REVIEW)
+        view = self.app.views["checks_under_way"]
+        # A request submitted a moment ago is shown; a view far behind shows
+        # what it has rather than nothing.
+        view.caught_up(self.app, ChecksUnderWay.topics, QUEUE_CATCH_UP_SECONDS)
+        now = self.app.clock.now()
+        return {
+            "demandes": [
+                {
+                    "identity_id": str(row["identity_id"]),
+                    "mode": row["mode"],
+                    "deposee_le": row["submitted_at"].isoformat(),
+                    "echeance": row["deadline"].isoformat(),
+                    "reste_secondes": int((row["deadline"] - now).total_seconds()),
+                    "reste": time_left(row["deadline"], now),
+                }
+                for row in view.online_queue(now, QUEUE_LIMIT)
+            ]
+        }
+
     def review_files(self, agent_id: UUID, identity_id: UUID) -> dict[str, Any]:
         """The reviewer sees the request and its photos and video."""
         self._agent(agent_id).require(ONLINE_REVIEW)
@@ -116,7 +147,10 @@ class AgentDesk:
                     "data": opened.get("data"),
                 }
             )
-        return {**self._case(identity), "fichiers": files}
+        # The digits the letter told the candidate to say: the reviewer hears
+        # them in the video, or refuses.
+        digits = self.identities.video_digits(identity)
+        return {**self._case(identity), "fichiers": files, "chiffres": digits}
 
     def review(
         self, agent_id: UUID, identity_id: UUID, accepted: bool, reason: Any
@@ -124,6 +158,8 @@ class AgentDesk:
         """The reviewer's decision on an online check."""
         self._agent(agent_id).require(ONLINE_REVIEW)
         identity = self.identities.current(identity_id)
+        if identity.mode != ONLINE:  # the counter's and the carrier's are theirs
+            raise IdentityError("Cette demande n'a pas choisi ce mode de vérification.")
         if accepted:
             return self._check(agent_id, identity, ONLINE)
         return self._refuse(agent_id, identity, reason)
@@ -148,7 +184,7 @@ class AgentDesk:
             identity.check(agent_id, mode, now, new_nonce(), contact, code_ok=code_ok)
         finally:
             if identity.pending_events:  # a wrong code counts even when refused
-                self.app.save(identity)
+                self.identities.save(identity)
         return self._case(identity)
 
     def _refuse(
@@ -165,7 +201,7 @@ class AgentDesk:
             )
         contact = self.app.repository.get(identity.account_id).personal
         identity.refuse(agent_id, text, self.app.clock.now(), contact)
-        self.app.save(identity)
+        self.identities.save(identity)
         return self._case(identity)
 
     def _agent(self, agent_id: UUID) -> Agent:
@@ -190,3 +226,15 @@ class AgentDesk:
             "motif": identity.reason,
             "donnees": data,
         }
+
+
+def time_left(deadline: datetime, now: datetime) -> str:
+    """What is left before a deadline, as the reviewer reads it."""
+    left = max(deadline - now, timedelta(0))
+    hours, rest = divmod(int(left.total_seconds()), 3600)
+    minutes = rest // 60
+    if hours >= 24:
+        return f"{hours // 24} j {hours % 24} h"
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    return f"{minutes} min"

@@ -111,7 +111,7 @@ class IdentityApplication(ServiceApplication):
             self.settings.secret_key.get_secret_value(),
             timedelta(hours=self.settings.session_hours),
         )
-        self.passwords = Passwords()
+        self.passwords = Passwords(self.settings.password_hashing)
 
     # -- sign-up and activation ---------------------------------------------------
 

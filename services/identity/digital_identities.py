@@ -14,6 +14,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
+from services.common.calendar import NATIONAL, is_working_day
 from services.common.sessions import CANDIDATE
 from services.common.validation import normalise_phone
 from services.identity.application import (
@@ -26,14 +27,17 @@ from services.identity.candidate_account import PHONE_CODE, CandidateAccount
 from services.identity.digital_identity import (
     ACTIVATION_PURPOSE,
     ACTIVE,
+    ONLINE,
     POST_OFFICE_PURPOSE,
     DigitalIdentity,
     IdentityError,
     identity_code,
+    video_digits,
 )
 from services.identity.identity_holders import DocumentHolder, PhoneHolder
 from services.identity.identity_rules import check_request
 from services.identity.identity_uploads import (
+    PARIS,
     IdentityUpload,
     check_uploads,
     review_deadline,
@@ -50,11 +54,11 @@ class IdentityNotFound(LookupError):
 
 def carrier_slots(today: date) -> list[date]:
     """The days the mail carrier can come: the next working days (Monday to
-    Friday) from the day after tomorrow."""
+    Friday, public holidays left out) from the day after tomorrow."""
     slots: list[date] = []
     day = today + timedelta(days=2)
     while len(slots) < CARRIER_SLOTS:
-        if day.weekday() < 5:
+        if is_working_day(day, NATIONAL):
             slots.append(day)
         day += timedelta(days=1)
     return slots
@@ -114,19 +118,29 @@ class DigitalIdentities:
         identity.choose_post_office(
             new_nonce(), self.app.clock.now(), self._contact(identity)
         )
-        self.app.save(identity)
+        self.save(identity)
         return self.view(account_id)
 
     def choose_carrier(self, account_id: UUID, slot: Any) -> dict[str, Any]:
         identity = self._current(account_id)
-        offered = carrier_slots(self.app.clock.now().date())
+        offered = carrier_slots(self._today())
         day = next((d for d in offered if d.isoformat() == slot), None)
         if day is None:
             raise InvalidFields({"creneau": ["Choisissez une des dates proposées."]})
         # The carrier confirms the visit until the end of the next day.
-        deadline = datetime.combine(day + timedelta(days=2), time(), tzinfo=self._tz())
+        deadline = datetime.combine(day + timedelta(days=2), time(), tzinfo=PARIS)
         identity.choose_carrier(day, deadline)
-        self.app.save(identity)
+        self.save(identity)
+        return self.view(account_id)
+
+    def choose_online(self, account_id: UUID) -> dict[str, Any]:
+        """A registered e-letter explains the procedure and gives the 3 digits
+        to pronounce in the video (the notifier sends it)."""
+        identity = self._current(account_id)
+        identity.choose_online(
+            new_nonce(), self.app.clock.now(), self._contact(identity)
+        )
+        self.save(identity)
         return self.view(account_id)
 
     def submit_online(self, account_id: UUID, files: Any) -> dict[str, Any]:
@@ -234,7 +248,7 @@ class DigitalIdentities:
         identity = self._find(account_id)
         if identity is None:
             return {"statut": None, "creneaux": self._slots()}
-        self._end_if_overdue(identity)
+        identity = self._end_if_overdue(identity)
         return {
             "identity_id": str(identity.id),
             "statut": identity.status,
@@ -250,17 +264,47 @@ class DigitalIdentities:
     # -- helpers -------------------------------------------------------------------
 
     def _slots(self) -> list[str]:
-        return [d.isoformat() for d in carrier_slots(self.app.clock.now().date())]
+        return [d.isoformat() for d in carrier_slots(self._today())]
 
-    def _tz(self) -> Any:
-        return self.app.clock.now().tzinfo
+    def _today(self) -> date:
+        """Today as the candidate and the carrier count days: in Paris."""
+        return self.app.clock.now().astimezone(PARIS).date()
 
-    def _end_if_overdue(self, identity: DigitalIdentity) -> None:
-        """A missed deadline ends the request when it is next looked at."""
-        reason = identity.missed_deadline(self.app.clock.now())
-        if reason is not None:
-            identity.refuse(None, reason, self.app.clock.now(), self._contact(identity))
+    def _end_if_overdue(self, identity: DigitalIdentity) -> DigitalIdentity:
+        """A missed deadline ends the request when it is looked at, even if
+        the sweep (services/identity/deadlines.py) has not come by yet: no
+        decision is ever taken on a request past its deadline."""
+        if identity.missed_deadline(self.app.clock.now()) is None:
+            return identity
+        if self.end_overdue(identity):
+            return identity
+        # Ended (or decided) elsewhere a moment earlier: the stored state.
+        return self.app.repository.get(identity.id)
+
+    def end_overdue(self, identity: DigitalIdentity) -> bool:
+        """End a request past its deadline (no agent, the domain's reason);
+        whether this call ended it. Ended by another process at the same
+        moment, the version check refuses this one: False, nothing written."""
+        now = self.app.clock.now()
+        reason = identity.missed_deadline(now)
+        if reason is None:
+            return False
+        identity.refuse(None, reason, now, self._contact(identity))
+        try:
             self.app.save(identity)
+        except IntegrityError:
+            return False
+        return True
+
+    def save(self, identity: DigitalIdentity) -> None:
+        """Save a step; another's step on the same request first (a double
+        click, two agents, the deadline sweep) is a clear refusal, not a 500."""
+        try:
+            self.app.save(identity)
+        except IntegrityError:
+            raise IdentityError(
+                "Cette demande vient d'être traitée par ailleurs : rechargez-la."
+            ) from None
 
     def current(self, identity_id: UUID) -> DigitalIdentity:
         """An identity by its id (for agents), overdue ones ended first."""
@@ -270,16 +314,14 @@ class DigitalIdentities:
             raise IdentityNotFound(identity_id) from None
         if not isinstance(identity, DigitalIdentity):
             raise IdentityNotFound(identity_id)
-        self._end_if_overdue(identity)
-        return identity
+        return self._end_if_overdue(identity)
 
     def _current(self, account_id: UUID) -> DigitalIdentity:
         self._account(account_id)
         identity = self._find(account_id)
         if identity is None:
             raise IdentityNotFound(account_id)
-        self._end_if_overdue(identity)
-        return identity
+        return self._end_if_overdue(identity)
 
     def _find(self, account_id: UUID) -> DigitalIdentity | None:
         try:
@@ -330,6 +372,12 @@ class DigitalIdentities:
             value.encode(),
             hashlib.sha256,
         ).hexdigest()
+
+    def video_digits(self, identity: DigitalIdentity) -> str | None:
+        """The 3 digits the online check's video must show being said."""
+        if identity.mode != ONLINE or identity.nonce is None:
+            return None
+        return video_digits(self.app.links, identity.id, identity.nonce)
 
     def post_office_code(self, identity: DigitalIdentity) -> str:
         return identity_code(

@@ -2,7 +2,9 @@
 001–003), as a state machine of events:
 
     demandée ─(mode chosen)→ en vérification ─(check)→ vérifiée ─(code)→ active
+    demandée ─(online chosen)→ en attente des fichiers ─(files)→ en vérification
     en vérification ─(refused, deadline missed)→ terminée
+    en attente des fichiers ─(deadline missed)→ terminée
     active ─(5 wrong secret codes)→ verrouillée
 
 Pure: times, nonces and hashes come in. The identity data and the document
@@ -22,6 +24,13 @@ from eventsourcing.domain import Aggregate, event
 
 from services.common.links import LinkTokens
 from services.identity.domain import AccountError
+from services.identity.identity_texts import (
+    CARRIER_MISSED,
+    NOT_NOW,
+    ONLINE_FILES_MISSED,
+    ONLINE_MISSED,
+    POST_OFFICE_MISSED,
+)
 
 POST_OFFICE = "bureau_de_poste"
 MAIL_CARRIER = "facteur"
@@ -29,6 +38,7 @@ ONLINE = "en_ligne"
 MODES = (POST_OFFICE, MAIL_CARRIER, ONLINE)
 
 REQUESTED = "demandee"
+FILES_AWAITED = "en_attente_fichiers"  # online: the registered e-letter sent
 CHECKING = "en_verification"
 VERIFIED = "verifiee"
 ACTIVE = "active"
@@ -36,22 +46,14 @@ LOCKED = "verrouillee"
 ENDED = "terminee"
 
 POST_OFFICE_VALIDITY = timedelta(days=15)
+# The registered e-letter waits 15 days for its recipient; so do the files.
+ONLINE_FILES_VALIDITY = timedelta(days=15)
 ACTIVATION_VALIDITY = timedelta(days=7)
 CODE_TRIES = 5
 SECRET_TRIES = 5
 POST_OFFICE_PURPOSE = "digital-identity-post-office"
 ACTIVATION_PURPOSE = "digital-identity-activation"
-
-# Why a request ends, in the words told to the user.
-POST_OFFICE_MISSED = (
-    "Le délai de 15 jours pour présenter votre pièce d'identité et votre code "
-    "au bureau de poste est dépassé."
-)
-ONLINE_MISSED = (
-    "Votre vérification en ligne n'a pas pu être examinée dans les 48 heures "
-    "ouvrées : recommencez votre demande."
-)
-CARRIER_MISSED = "Le facteur n'a pas pu vérifier votre identité à la date choisie."
+VIDEO_PURPOSE = "digital-identity-video"
 
 
 def identity_code(
@@ -61,6 +63,12 @@ def identity_code(
     token = links.token(purpose, identity_id, nonce)
     number = int.from_bytes(hashlib.sha256(token.encode()).digest()[:8], "big")
     return f"{number % 1_000_000:06d}"
+
+
+def video_digits(links: LinkTokens, identity_id: UUID, nonce: str) -> str:
+    """The 3 digits to pronounce in the online check's video: told by the
+    registered e-letter, shown to the reviewer who compares."""
+    return identity_code(links, VIDEO_PURPOSE, identity_id, nonce)[-3:]
 
 
 class IdentityError(AccountError):
@@ -153,6 +161,12 @@ class DigitalIdentity(Aggregate):
         slot: str  # the day, ISO (dates are stored as text)
         deadline: datetime
 
+    class OnlineChosen(Aggregate.Event):
+        account_id: UUID  # whose key seals `personal`
+        nonce: str  # the video's 3 digits derive from it
+        deadline: datetime
+        personal: str  # for the relay: the registered e-letter goes to the user
+
     class OnlineSubmitted(Aggregate.Event):
         uploads: list[str]
         deadline: datetime
@@ -182,8 +196,27 @@ class DigitalIdentity(Aggregate):
         self._checking(MAIL_CARRIER, deadline)
         self.slot = slot
 
-    def submit_online(self, uploads: list[str], deadline: datetime) -> None:
+    def choose_online(self, nonce: str, at: datetime, contact: str) -> None:
+        """A registered e-letter explains the procedure; the files follow."""
         self._must_be(REQUESTED)
+        self._online_chosen(
+            account_id=self.account_id,
+            nonce=nonce,
+            deadline=at + ONLINE_FILES_VALIDITY,
+            personal=contact,
+        )
+
+    @event(OnlineChosen)
+    def _online_chosen(
+        self, account_id: UUID, nonce: str, deadline: datetime, personal: str
+    ) -> None:
+        self.status = FILES_AWAITED
+        self.mode = ONLINE
+        self.deadline = deadline
+        self.nonce = nonce
+
+    def submit_online(self, uploads: list[str], deadline: datetime) -> None:
+        self._must_be(FILES_AWAITED)
         self._online(uploads=uploads, deadline=deadline)
 
     @event(OnlineSubmitted)
@@ -277,7 +310,8 @@ class DigitalIdentity(Aggregate):
         self, agent_id: UUID | None, reason: str, at: datetime, contact: str
     ) -> None:
         """An agent refuses the check, or a deadline passed (no agent)."""
-        self._must_be(CHECKING)
+        if agent_id is not None or self.status != FILES_AWAITED:
+            self._must_be(CHECKING)
         self._refused(
             account_id=self.account_id,
             agent_id=agent_id,
@@ -301,8 +335,11 @@ class DigitalIdentity(Aggregate):
 
     def missed_deadline(self, at: datetime) -> str | None:
         """The reason to end this request, once its deadline has passed."""
-        if self.status != CHECKING or self.deadline is None or at <= self.deadline:
+        waiting = self.status in (CHECKING, FILES_AWAITED)
+        if not waiting or self.deadline is None or at <= self.deadline:
             return None
+        if self.status == FILES_AWAITED:
+            return ONLINE_FILES_MISSED
         return {POST_OFFICE: POST_OFFICE_MISSED, ONLINE: ONLINE_MISSED}.get(
             self.mode or "", CARRIER_MISSED
         )
@@ -382,15 +419,5 @@ class DigitalIdentity(Aggregate):
     def _must_be(self, status: str) -> None:
         if self.status != status:
             raise IdentityError(
-                _NOT_NOW.get(self.status, "Cette étape n'est pas possible.")
+                NOT_NOW.get(self.status, "Cette étape n'est pas possible.")
             )
-
-
-_NOT_NOW = {
-    REQUESTED: "Choisissez d'abord un mode de vérification.",
-    CHECKING: "La vérification de votre identité est en cours.",
-    VERIFIED: "Votre identité est vérifiée : saisissez le code d'activation reçu.",
-    ACTIVE: "Votre Identité Numérique est déjà active.",
-    LOCKED: "Votre Identité Numérique est verrouillée.",
-    ENDED: "Cette demande est terminée : faites une nouvelle demande.",
-}

@@ -7,8 +7,10 @@ from typing import Any
 from uuid import UUID
 
 from services.common.rpc import rpc
+from services.common.timers import setting_timer
 from services.identity.agent_desk import AgentDesk
 from services.identity.agents import MissingRole
+from services.identity.deadlines import sweep_overdue
 from services.identity.digital_identities import DigitalIdentities, IdentityNotFound
 from services.identity.digital_identity import IdentityError, IdentityLocked
 
@@ -39,10 +41,13 @@ class DigitalIdentityRpc:
     def choose_identity_check(
         self, account_id: str, mode: str, slot: str | None = None
     ) -> dict[str, Any]:
-        """At the post office (a code valid 15 days) or by the mail carrier."""
+        """At the post office (a code valid 15 days), by the mail carrier, or
+        online (a registered e-letter explains how)."""
         identities = DigitalIdentities(self.app)
         if mode == "facteur":
             return identities.choose_carrier(UUID(account_id), slot)
+        if mode == "en_ligne":
+            return identities.choose_online(UUID(account_id))
         return identities.choose_post_office(UUID(account_id))
 
     @rpc
@@ -91,6 +96,11 @@ class DigitalIdentityRpc:
         return AgentDesk(self.app).confirm_visit(UUID(agent_id), UUID(identity_id))
 
     @rpc
+    def agent_review_queue(self, agent_id: str) -> dict[str, Any]:
+        """The online requests awaiting review, the most urgent first."""
+        return AgentDesk(self.app).review_queue(UUID(agent_id))
+
+    @rpc
     def agent_review_files(self, agent_id: str, identity_id: str) -> dict[str, Any]:
         return AgentDesk(self.app).review_files(UUID(agent_id), UUID(identity_id))
 
@@ -107,3 +117,8 @@ class DigitalIdentityRpc:
         self, agent_id: str, identity_id: str, reason: Any
     ) -> dict[str, Any]:
         return AgentDesk(self.app).refuse(UUID(agent_id), UUID(identity_id), reason)
+
+    @setting_timer("identity_deadline_sweep_seconds")
+    def end_overdue_identities(self) -> None:
+        """End the requests left past their deadline: their users are told."""
+        sweep_overdue(self.app)

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from eventsourcing.domain import Aggregate, event
+
+from services.common.calendar import NATIONAL, is_working_day
 
 PHOTO_LIMIT = 2 * 1024 * 1024
 VIDEO_LIMIT = 8 * 1024 * 1024
@@ -20,6 +23,7 @@ MIN_SIZE = 256
 REQUIRED = ("recto", "video")
 PARTS = ("recto", "verso", "video")
 ONLINE_REVIEW_HOURS = 48
+PARIS = ZoneInfo("Europe/Paris")
 
 
 def content_type(data: bytes) -> str | None:
@@ -80,23 +84,23 @@ def _decoded(raw: Any) -> bytes | None:
 
 
 def review_deadline(at: datetime) -> datetime:
-    """48 hours of working days after `at`: Saturdays and Sundays do not count
-    (a submission on Friday evening is reviewed by Tuesday evening)."""
+    """48 hours of working days after `at`, days as Paris counts them:
+    Saturdays, Sundays and public holidays do not count (files sent on a
+    Friday evening are reviewed by Tuesday evening, one day later when a
+    public holiday falls in between). Counted in UTC, so a change of summer
+    time neither adds nor takes an hour."""
     left = timedelta(hours=ONLINE_REVIEW_HOURS)
-    moment = at
+    moment = at.astimezone(UTC)
     while left > timedelta(0):
-        if moment.weekday() >= 5:  # skip to the next Monday, 00:00
-            days = 7 - moment.weekday()
-            moment = (moment + timedelta(days=days)).replace(
-                hour=0, minute=0, second=0, microsecond=0
-            )
-            continue
-        midnight = (moment + timedelta(days=1)).replace(
-            hour=0, minute=0, second=0, microsecond=0
-        )
-        step = min(left, midnight - moment)
-        moment += step
-        left -= step
+        day = moment.astimezone(PARIS).date()
+        midnight = datetime.combine(day + timedelta(days=1), time(), PARIS)
+        next_day = midnight.astimezone(UTC)
+        if is_working_day(day, NATIONAL):
+            step = min(left, next_day - moment)
+            moment += step
+            left -= step
+        else:
+            moment = next_day
     return moment
 
 

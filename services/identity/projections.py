@@ -1,5 +1,6 @@
 """Read models of identity: the sessions that were revoked, which every
-gateway loads when it starts or reconnects (its events follow on the bus)."""
+gateway loads when it starts or reconnects (its events follow on the bus);
+the digital-identity requests under check (services/identity/checks_under_way.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from eventsourcing.utils import get_topic
 from psycopg import sql
 
 from services.common.projection import ReadModel, ReadModelView
+from services.identity.checks_under_way import ChecksUnderWay, ChecksUnderWayView
 from services.identity.domain import Account, EndedSession
 
 # Ended sessions kept past their expiry, so that a clock set back a little
@@ -164,4 +166,7 @@ def new_generation(e: Any) -> tuple[int, datetime] | None:
     return generation, at
 
 
-READ_MODELS = {"revocations": ReadModel(Revocations, RevocationView)}
+READ_MODELS = {
+    "revocations": ReadModel(Revocations, RevocationView),
+    "checks_under_way": ReadModel(ChecksUnderWay, ChecksUnderWayView),
+}

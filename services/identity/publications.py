@@ -17,6 +17,7 @@ from services.identity.digital_identity import (
     POST_OFFICE_PURPOSE,
     DigitalIdentity,
     identity_code,
+    video_digits,
 )
 from services.identity.domain import Account, EndedSession
 from services.identity.projections import new_generation
@@ -131,16 +132,23 @@ def _identity_notice(e: Any, app: IdentityApplication) -> dict[str, Any] | None:
         "code": None,
         "reason": None,
         "expires_at": None,
+        "mode": None,
     }
     if isinstance(e, DigitalIdentity.PostOfficeChosen):
         code = identity_code(app.links, POST_OFFICE_PURPOSE, e.originator_id, e.nonce)
         notice.update(notice="code_bureau_de_poste", code=code, expires_at=e.deadline)
+    elif isinstance(e, DigitalIdentity.OnlineChosen):
+        code = video_digits(app.links, e.originator_id, e.nonce)
+        notice.update(notice="procedure_en_ligne", code=code, expires_at=e.deadline)
     elif isinstance(e, DigitalIdentity.Checked):
         code = identity_code(
             app.links, ACTIVATION_PURPOSE, e.originator_id, e.activation_nonce
         )
         notice.update(
-            notice="code_activation", code=code, expires_at=e.activation_expires_at
+            notice="code_activation",
+            code=code,
+            expires_at=e.activation_expires_at,
+            mode=e.mode,
         )
     elif isinstance(e, DigitalIdentity.Refused):
         notice.update(notice="demande_terminee", reason=e.reason)
@@ -151,6 +159,9 @@ def _identity_notice(e: Any, app: IdentityApplication) -> dict[str, Any] | None:
 
 PUBLISHED: dict[type, Publication] = {
     DigitalIdentity.PostOfficeChosen: Publication(
+        contracts.DigitalIdentityNotice, _identity_notice
+    ),
+    DigitalIdentity.OnlineChosen: Publication(
         contracts.DigitalIdentityNotice, _identity_notice
     ),
     DigitalIdentity.Checked: Publication(

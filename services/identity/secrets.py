@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from eventlet import tpool
 
@@ -24,15 +24,17 @@ RESET = "reset"
 
 
 class Passwords:
-    """Argon2id hashes (argon2-cffi's defaults).
+    """Argon2id hashes, with one of argon2-cffi's profiles (the setting
+    `PMC_PASSWORD_HASHING`; a hash keeps its own parameters, so one made under
+    another profile still verifies).
 
     Hashing takes tens of milliseconds of CPU in C: on the eventlet hub it would
     freeze every other request of the process, so it runs in eventlet's pool of
     real threads (argon2-cffi releases the GIL while it works).
     """
 
-    def __init__(self) -> None:
-        self._hasher = PasswordHasher()
+    def __init__(self, profile: str = "RFC_9106_LOW_MEMORY") -> None:
+        self._hasher = PasswordHasher.from_parameters(getattr(profiles, profile))
         # Verified when the e-mail is unknown, so that both cases take as long.
         self._decoy = self._hasher.hash(secrets.token_urlsafe(12))
 

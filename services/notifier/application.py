@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -13,9 +14,25 @@ from services.common.envelope import Delivered
 from services.common.personal import school_subject
 from services.common.store import ServiceApplication
 from services.common.validation import is_french_mobile
-from services.notifier import candidate_texts, sms_texts, texts
-from services.notifier.domain import EMAIL, LETTER, SMS, Message, new_message
+from services.notifier import (
+    cancellation_texts,
+    candidate_texts,
+    change_texts,
+    late_payments,
+    session_notices,
+    sms_texts,
+    texts,
+)
+from services.notifier.domain import (
+    EMAIL,
+    LETTER,
+    SMS,
+    ConvocationOf,
+    Message,
+    new_message,
+)
 from services.notifier.letters import remove_letters_of, remove_letters_older_than
+from services.notifier.publications import PUBLISHED
 
 # What the convocation prints (services/common/documents.py).
 CONVOCATION = (
@@ -35,10 +52,20 @@ CONVOCATION = (
 log = logging.getLogger(__name__)
 
 
+def _convocation_of(payload: dict[str, Any]) -> ConvocationOf:
+    """The reservation and exam a confirmation or change convenes for."""
+    starts = payload["exam_starts_at"]
+    if not isinstance(starts, datetime):
+        starts = datetime.fromisoformat(str(starts))
+    return ConvocationOf(UUID(str(payload["reservation_id"])), starts)
+
+
 class NotifierApplication(ServiceApplication):
     """Queues one message per event and recipient; the dispatcher sends them."""
 
     name: ClassVar[str] = "notifier"
+    # Convocations sent, for the reservation's history (BO-8).
+    published: ClassVar = PUBLISHED
 
     def skipped_erased(self, event: Delivered) -> bool:
         """Whether `event` was sealed for someone erased since, and so skipped:
@@ -147,7 +174,13 @@ class NotifierApplication(ServiceApplication):
             self.settings.print_folder, self.clock.now(), days
         )
 
-    def _to_school(self, event: Delivered, subject: str, body: str) -> None:
+    def _to_school(
+        self,
+        event: Delivered,
+        subject: str,
+        body: str,
+        attachment: tuple[str, Any] | None = None,
+    ) -> None:
         payload = event.payload
         self.queue(
             event,
@@ -157,6 +190,7 @@ class NotifierApplication(ServiceApplication):
             payload["school_email"],
             subject,
             body,
+            attachment=attachment,
         )
 
     # -- payments and convocations (BO-4, NO-4) -------------------------------------
@@ -168,16 +202,7 @@ class NotifierApplication(ServiceApplication):
             return
         subject, body = texts.school_payment_confirmed(payload)
         invoice = payload.get("invoice")
-        self.queue(
-            event,
-            EMAIL,
-            "auto-ecole",
-            school_subject(payload["school_id"]),
-            payload["school_email"],
-            subject,
-            body,
-            attachment=("invoice", invoice) if invoice else None,
-        )
+        self._to_school(event, subject, body, ("invoice", invoice) if invoice else None)
 
     def on_debit_returned(self, event: Delivered) -> None:
         """Tell the school its SEPA debit came back and what is cancelled."""
@@ -188,28 +213,86 @@ class NotifierApplication(ServiceApplication):
         subject, body = texts.debit_returned(event.payload, card_only)
         self._to_school(event, subject, body)
 
+    def on_refund_issued(self, event: Delivered) -> None:
+        """Tell the school its cancelled seat is refunded; the credit note attached."""
+        payload = event.payload
+        if not payload.get("school_email"):
+            self.record_processed(event.tracking)  # the school's key is gone
+            return
+        subject, body = cancellation_texts.refund_issued(payload)
+        note = payload.get("credit_note")
+        self._to_school(event, subject, body, ("credit_note", note) if note else None)
+
+    def on_reservation_cancelled(self, event: Delivered, contact: dict) -> None:
+        """Tell the candidate, by e-mail when they have an address, that the
+        school cancelled their seat."""
+        by = event.payload.get("cancelled_by")
+        if by == cancellation_texts.BY_OPERATOR:
+            self._queue_all(event, session_notices.messages(self, event, contact))
+            return
+        if by == late_payments.BY_PLATFORM:
+            self._queue_all(event, late_payments.messages(self, event, contact))
+            return
+        if not contact.get("email"):
+            self.record_processed(event.tracking)
+            return
+        subject, body = cancellation_texts.reservation_cancelled(event.payload)
+        candidate = event.payload["candidate_id"]
+        self.queue(event, EMAIL, "candidat", candidate, contact["email"], subject, body)
+
     def on_reservation_confirmed(self, event: Delivered, contact: dict) -> None:
         """The candidate's convocation: by e-mail (PDF attached) or by post."""
         payload = {k: str(v) for k, v in event.payload.items() if v is not None}
         subject, body = texts.convocation(payload, when(payload["exam_starts_at"]))
-        candidate = event.payload["candidate_id"]
-        convocation = {k: payload.get(k) for k in CONVOCATION}
-        if contact.get("email"):
-            self.queue(
-                event,
-                EMAIL,
-                "candidat",
-                candidate,
-                contact["email"],
-                subject,
-                body,
-                attachment=("convocation", convocation),
+        message = self._convocation(event, contact, subject, body)
+        self._queue_all(event, [message] if message else [])
+
+    def on_reservation_changed(self, event: Delivered, contact: dict) -> None:
+        """A change of slot (BO-6): the candidate's new convocation (e-mail
+        with the PDF, or by post) and the school told, in one save."""
+        payload = {k: str(v) for k, v in event.payload.items() if v is not None}
+        subject, body = change_texts.convocation_changed(payload)
+        message = self._convocation(event, contact, subject, body)
+        messages = [message] if message else []
+        if contact.get("school_email"):
+            subject, body = change_texts.school_told(payload)
+            school = school_subject(payload["school_id"])
+            messages.append(
+                self.compose(
+                    event,
+                    EMAIL,
+                    "auto-ecole",
+                    school,
+                    contact["school_email"],
+                    subject,
+                    body,
+                )
             )
+        self._queue_all(event, messages)
+
+    def _convocation(
+        self, event: Delivered, contact: dict, subject: str, body: str
+    ) -> Message | None:
+        """The candidate's convocation for the reservation `event` confirms
+        or moves: by e-mail (PDF attached) or by post (the letter enclosing
+        it); None when they have neither. Its sending is told
+        (ConvocationSent, BO-8)."""
+        payload = {k: str(v) for k, v in event.payload.items() if v is not None}
+        candidate = event.payload["candidate_id"]
+        of = _convocation_of(event.payload)
+        printed = ("convocation", {k: payload.get(k) for k in CONVOCATION})
+        if contact.get("email"):
+            channel, recipient = EMAIL, contact["email"]
         elif contact.get("address"):
+            # One PDF to print: the letter, then the convocation's pages.
+            channel = LETTER
             recipient = {"name": payload["candidate_name"], **contact["address"]}
-            self.queue(event, LETTER, "candidat", candidate, recipient, subject, body)
+            body = texts.enclosing(body, texts.CONVOCATION_ENCLOSED)
         else:
-            self.record_processed(event.tracking)
+            return None
+        return self.compose(
+            event, channel, "candidat", candidate, recipient, subject, body, printed, of
+        )
 
     # -- accounts ------------------------------------------------------------------
 
@@ -281,10 +364,12 @@ class NotifierApplication(ServiceApplication):
         subject: str,
         body: str,
         attachment: tuple[str, dict[str, Any]] | None = None,
+        convocation: ConvocationOf | None = None,
     ) -> Message:
         """A message, its content sealed with the key of whom it concerns.
         `attachment`: a document's kind (« convocation », « invoice ») and
-        its data; the mailer prints it as PDF when it sends."""
+        its data; the mailer prints it as PDF when it sends. `convocation`:
+        the reservation it convenes for, told once it is sent."""
         content = {"recipient": recipient, "subject": subject, "body": body}
         if attachment is not None:
             kind, data = attachment
@@ -295,6 +380,7 @@ class NotifierApplication(ServiceApplication):
             audience=audience,
             subject_id=subject_id,
             sealed=self.vault.seal(subject_id, content),
+            convocation=convocation,
         )
 
     def content(self, message: Message) -> dict[str, Any] | None:

@@ -15,6 +15,7 @@ a school's bulk mail (a 1,000-line import) never delays another's account.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -23,6 +24,9 @@ from eventsourcing.domain import Aggregate, event
 EMAIL = "email"
 LETTER = "courrier"
 SMS = "sms"
+# A registered e-letter (« lettre recommandée électronique »), through its
+# provider (services/notifier/registered_letters.py).
+REGISTERED_LETTER = "recommande_electronique"
 
 # The audience of messages about a person's own account.
 ACCOUNT = "compte"
@@ -45,16 +49,29 @@ class Message(Aggregate):
         audience: str
         subject_id: UUID
         sealed: str
+        # A convocation's (absent from messages queued before): the
+        # reservation and the exam it is for, so that its sending is told.
+        reservation_id: UUID | None = None
+        exam_starts_at: datetime | None = None
 
     @event(Queued)
     def __init__(
-        self, cause: str, channel: str, audience: str, subject_id: UUID, sealed: str
+        self,
+        cause: str,
+        channel: str,
+        audience: str,
+        subject_id: UUID,
+        sealed: str,
+        reservation_id: UUID | None = None,
+        exam_starts_at: datetime | None = None,
     ) -> None:
         self.cause = cause
         self.channel = channel
         self.audience = audience
         self.subject_id = subject_id
         self.sealed = sealed
+        self.reservation_id = reservation_id
+        self.exam_starts_at = exam_starts_at
         self.sent_at: datetime | None = None
         self.failure: str | None = None
 
@@ -65,13 +82,35 @@ class Message(Aggregate):
     class Sent(Aggregate.Event):
         sent_at: datetime
 
+    class ConvocationSent(Aggregate.Event):
+        """A convocation sent: carries what `ConvocationSent` publishes, so
+        that the relay builds it from this event alone."""
+
+        sent_at: datetime
+        reservation_id: UUID
+        channel: str
+        exam_starts_at: datetime
+
     def mark_sent(self, at: datetime) -> None:
         if not self.is_pending:
             raise MessageStateError(f"message {self.id} is no longer pending")
-        self._sent(sent_at=at)
+        if self.reservation_id is None or self.exam_starts_at is None:
+            self._sent(sent_at=at)
+        else:
+            self.trigger_event(
+                self.ConvocationSent,
+                sent_at=at,
+                reservation_id=self.reservation_id,
+                channel=self.channel,
+                exam_starts_at=self.exam_starts_at,
+            )
 
     @event(Sent)
     def _sent(self, sent_at: datetime) -> None:
+        self.sent_at = sent_at
+
+    @event(ConvocationSent)
+    def _convocation_sent(self, sent_at: datetime) -> None:
         self.sent_at = sent_at
 
     class Abandoned(Aggregate.Event):
@@ -94,8 +133,21 @@ class AccountMessage(Message):
     content and life are a `Message`'s."""
 
 
+@dataclass(frozen=True)
+class ConvocationOf:
+    """What makes a message a convocation: its reservation and exam."""
+
+    reservation_id: UUID
+    exam_starts_at: datetime
+
+
 def new_message(
-    cause: str, channel: str, audience: str, subject_id: UUID, sealed: str
+    cause: str,
+    channel: str,
+    audience: str,
+    subject_id: UUID,
+    sealed: str,
+    convocation: ConvocationOf | None = None,
 ) -> Message:
     """The message `cause` queues, in the lane its audience calls for."""
     kind = AccountMessage if audience == ACCOUNT else Message
@@ -105,4 +157,6 @@ def new_message(
         audience=audience,
         subject_id=subject_id,
         sealed=sealed,
+        reservation_id=convocation and convocation.reservation_id,
+        exam_starts_at=convocation and convocation.exam_starts_at,
     )

@@ -1,6 +1,10 @@
 """What a candidate's digital identity tells its owner (ID-7), by e-mail and
 by SMS to a mobile: the post office code, the activation code, a request
-ended with its reason, a locked identity."""
+ended with its reason, a locked identity. The online check goes by
+registered e-letter, as La Poste's with AR24 (seeds 001, 003): a first letter
+explains the procedure and gives the 3 digits to say in the video; once an
+agent accepted it, the activation code comes by a second letter and by SMS,
+not by ordinary e-mail."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from typing import Any
 from services.common.documents import when
 from services.common.envelope import Delivered
 from services.common.validation import is_french_mobile
-from services.notifier.domain import EMAIL, SMS, Message
+from services.notifier.domain import EMAIL, REGISTERED_LETTER, SMS, Message
 
 SIGNATURE = "\n\nPasser mon code\n"
 
@@ -33,6 +37,12 @@ def texts(payload: dict[str, Any]) -> tuple[str, str, str]:
             f"{_until(payload)} : {code}" + SIGNATURE,
             f"Passer mon code : présentez votre pièce d'identité et le code {code} "
             f"au bureau de poste avant le {_until(payload)}.",
+        )
+    if notice == "procedure_en_ligne":
+        return (
+            "Vérification de votre identité en ligne",
+            _online_procedure(payload),
+            "",
         )
     if notice == "code_activation":
         return (
@@ -64,19 +74,47 @@ def texts(payload: dict[str, Any]) -> tuple[str, str, str]:
     )
 
 
+def _online_procedure(payload: dict[str, Any]) -> str:
+    digits = " ".join(payload.get("code") or "")
+    return (
+        "Bonjour,\n\nVous avez choisi de faire vérifier votre Identité Numérique "
+        f"en ligne. Voici comment faire, avant le {_until(payload)} :\n\n"
+        "1. Prenez en photo votre pièce d'identité en cours de validité, recto "
+        "et verso.\n"
+        "2. Filmez une courte vidéo de votre visage, votre pièce d'identité "
+        f"devant vous, en prononçant ces trois chiffres : {digits}\n"
+        "3. Envoyez les photos et la vidéo depuis votre espace candidat, "
+        "rubrique « Identité Numérique ».\n\n"
+        "Un agent examinera votre demande dans les 48 heures ouvrées (hors "
+        "week-end). Vous recevrez ensuite votre code d'activation par lettre "
+        "recommandée électronique et par SMS.\n\n"
+        "Ne communiquez ces chiffres à personne." + SIGNATURE
+    )
+
+
+def _by_registered_letter(payload: dict[str, Any]) -> bool:
+    """The online check's letters go registered, as the seeds describe."""
+    notice = payload["notice"]
+    return notice == "procedure_en_ligne" or (
+        notice == "code_activation" and payload.get("mode") == "en_ligne"
+    )
+
+
 def messages(app: Any, event: Delivered) -> list[Message]:
-    """The e-mail and the SMS (to a mobile) one notice causes."""
+    """The e-mail (or registered e-letter) and the SMS (to a mobile) one
+    notice causes."""
     payload = event.payload
     account = payload["account_id"]
     subject, body, sms = texts(payload)
+    channel = REGISTERED_LETTER if _by_registered_letter(payload) else EMAIL
     found: list[Message] = []
     if payload.get("email"):
         found.append(
             app.compose(
-                event, EMAIL, "compte", account, payload["email"], subject, body
+                event, channel, "compte", account, payload["email"], subject, body
             )
         )
     phone = payload.get("phone")
-    if phone and is_french_mobile(phone):
+    if sms and phone and is_french_mobile(phone):
         found.append(app.compose(event, SMS, "compte", account, phone, "", sms))
     return found

@@ -12,12 +12,20 @@ from typing import Any
 from uuid import UUID
 
 from services.common.company import Company
-from services.common.documents import long_date
+from services.common.documents import long_date, write_convocation
 from services.common.pdf import Document
+
+# Documents a letter may enclose, as pages of its own PDF after the letter's
+# (one envelope, one file to print): the content's key and how it is drawn.
+# A later document (a result) is enclosed by adding its writer here.
+ENCLOSURES = {
+    "convocation": write_convocation,
+}
 
 
 def render_letter(content: dict[str, Any], at: datetime, sender: Company) -> bytes:
-    """A letter from `sender` (its full postal address) to the recipient."""
+    """A letter from `sender` (its full postal address) to the recipient,
+    then the documents it encloses (ENCLOSURES), each from a new page."""
     doc = Document()
     for text in (sender.name, sender.department, *sender.address_lines):
         doc.paragraph(text, size=10)
@@ -36,6 +44,10 @@ def render_letter(content: dict[str, Any], at: datetime, sender: Company) -> byt
     doc.paragraph(f"Objet : {content['subject']}", size=12, bold=True)
     doc.ln(4)
     doc.paragraph(content["body"])
+    for kind, write in ENCLOSURES.items():
+        if content.get(kind):
+            doc.add_page()
+            write(doc, content[kind])
     return doc.to_bytes()
 
 

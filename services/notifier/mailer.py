@@ -1,6 +1,7 @@
 """Sends queued messages, following the notifier's own log: e-mails over SMTP,
-SMS through the SMS provider (services/notifier/sms.py), letters as PDFs in the
-postal print queue.
+SMS through the SMS provider (services/notifier/sms.py), registered e-letters
+through theirs (services/notifier/registered_letters.py, the message's id as
+the idempotency key), letters as PDFs in the postal print queue.
 
 A mail server that is down pauses the sender on that message; it tries again
 and nothing is lost (NO-3). A message is marked sent, with the sender's log
@@ -42,10 +43,20 @@ from eventsourcing.utils import get_topic
 
 from services.common.documents import render_convocation
 from services.common.follower import LogFollower
-from services.common.invoice_pdf import render_invoice
+from services.common.invoice_pdf import render_credit_note, render_invoice
 from services.notifier.application import NotifierApplication
-from services.notifier.domain import LETTER, SMS, AccountMessage, Message
+from services.notifier.domain import (
+    LETTER,
+    REGISTERED_LETTER,
+    SMS,
+    AccountMessage,
+    Message,
+)
 from services.notifier.letters import letter_path, render_letter
+from services.notifier.registered_letters import (
+    RegisteredLetterRefused,
+    registered_letter_provider,
+)
 from services.notifier.sms import SmsRefused, sms_provider
 
 # Each lane's tracking name (its recorded position).
@@ -56,8 +67,16 @@ RECORD_TRIES = 5
 RECORD_PAUSE = 1.0
 
 # Documents a message may carry, printed when it is sent.
-ATTACHMENTS = {"convocation": render_convocation, "invoice": render_invoice}
-FILE_NAMES = {"convocation": "convocation", "invoice": "facture"}
+ATTACHMENTS = {
+    "convocation": render_convocation,
+    "invoice": render_invoice,
+    "credit_note": render_credit_note,
+}
+FILE_NAMES = {
+    "convocation": "convocation",
+    "invoice": "facture",
+    "credit_note": "avoir",
+}
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +100,7 @@ class Mailer(LogFollower):
         self.notifier = app
         self._smtp: smtplib.SMTP | None = None
         self.sms = sms_provider(app.settings)
+        self.registered = registered_letter_provider(app.settings, app.clock)
 
     def load_position(self, conn: psycopg.Connection) -> int:
         return self.app.recorder.max_tracking_id(self.tracking_name) or 0
@@ -128,6 +148,8 @@ class Mailer(LogFollower):
             return True
         if message.channel == SMS:
             return self._text(message, content, tracking)
+        if message.channel == REGISTERED_LETTER:
+            return self._register(message, content, tracking)
         return self._send(message, content, tracking)
 
     def _record_sent(self, message: Message, tracking: Tracking) -> None:
@@ -183,6 +205,21 @@ class Mailer(LogFollower):
         except SmsRefused as exc:
             self.notifier.abandon(message, str(exc), tracking)
             return False
+        return True
+
+    def _register(self, message: Message, content: dict[str, Any], tracking) -> bool:
+        """Send a registered e-letter; False when the provider will never take
+        it (then abandoned). The message's id is the idempotency key: a repeat
+        after a crash is the same letter. An unreachable provider (OSError)
+        pauses the sender, as SMTP does."""
+        try:
+            letter_id = self.registered.send(
+                message.id, content["recipient"], content["subject"], content["body"]
+            )
+        except RegisteredLetterRefused as exc:
+            self.notifier.abandon(message, str(exc), tracking)
+            return False
+        log.info("registered e-letter %s for message %s", letter_id, message.id)
         return True
 
     def _email(self, message: Message, content: dict[str, Any]) -> EmailMessage:

@@ -8,8 +8,9 @@ from services.common import contracts
 from services.common.consumer import consume
 from services.common.dependencies import ApplicationProvider, service_health
 from services.common.envelope import Delivered
+from services.common.errors import PlatformError
 from services.common.rpc import RpcProxy, rpc
-from services.notifier import identity_notices
+from services.notifier import identity_notices, reminders, seat_offers
 from services.notifier.application import NotifierApplication
 from services.notifier.mailer import AccountMailer, Mailer
 
@@ -126,6 +127,62 @@ class NotifierService:
             return
         contact = self.candidates.contact(str(event.payload["candidate_id"]))
         self.app.on_reservation_confirmed(event, contact)
+
+    @consume("billing", contracts.RefundIssued)
+    def on_refund_issued(self, event: Delivered) -> None:
+        """Tell the school a cancelled seat is refunded, with its credit note."""
+        if self.app.skipped_erased(event):
+            return
+        self.app.on_refund_issued(event)
+
+    @consume("booking", contracts.ReservationCancelled)
+    def on_reservation_cancelled(self, event: Delivered) -> None:
+        """Tell the candidate the school cancelled their seat (BO-7)."""
+        if self.app.skipped_erased(event):
+            return
+        # The school may cancel, then erase the file (as the README advises).
+        contact = self._contact_of_file(event)
+        if contact is not None:
+            self.app.on_reservation_cancelled(event, contact)
+
+    @consume("booking", contracts.ReservationChanged)
+    def on_reservation_changed(self, event: Delivered) -> None:
+        """A new convocation for the candidate, and the school told (BO-6)."""
+        if self.app.skipped_erased(event):
+            return
+        contact = self.candidates.contact(str(event.payload["candidate_id"]))
+        self.app.on_reservation_changed(event, contact)
+
+    @consume("booking", contracts.SeatOffered)
+    def on_seat_offered(self, event: Delivered) -> None:
+        """Tell the school a freed seat is held in its cart for its candidate
+        in line, until when (EX-2)."""
+        if self.app.skipped_erased(event):
+            return
+        contact = self._contact_of_file(event)
+        if contact is not None:
+            seat_offers.tell_the_school(self.app, event, contact)
+
+    @consume("booking", contracts.ReminderDue)
+    def on_reminder_due(self, event: Delivered) -> None:
+        """Remind the candidate of their exam, two days before (EX-3)."""
+        if self.app.skipped_erased(event):
+            return
+        contact = self._contact_of_file(event)
+        if contact is not None:
+            reminders.remind(self.app, event, contact)
+
+    def _contact_of_file(self, event: Delivered) -> dict | None:
+        """The candidate's contact (and the school's address) for an event
+        about their file; None, the event marked done, once the file is
+        erased: nobody is left to tell."""
+        try:
+            return self.candidates.contact(str(event.payload["candidate_id"]))
+        except PlatformError as exc:
+            if exc.status != 404:
+                raise
+            self.app.record_processed(event.tracking)
+            return None
 
     @rpc
     def ping(self) -> str:

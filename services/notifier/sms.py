@@ -38,7 +38,8 @@ class SmsCatcher:
 
     def send(self, message_id: UUID, to: str, text: str) -> None:
         if not is_french_mobile(to):
-            raise SmsRefused(f"pas un mobile français : {to}")
+            # Not the number itself: the reason is stored unsealed with the message.
+            raise SmsRefused("numéro refusé : pas un mobile français")
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"{message_id}.txt"
         temporary = path.with_suffix(".part")

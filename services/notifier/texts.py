@@ -269,6 +269,21 @@ def convocation(payload: dict[str, Any], when: str) -> tuple[str, str]:
     return subject, body
 
 
+# A convocation by post: the letter's PDF holds the convocation's pages.
+CONVOCATION_ENCLOSED = (
+    "Votre convocation est jointe à ce courrier (page suivante) : apportez-la, "
+    "imprimée, le jour de l'examen."
+)
+SIGNATURE = "\nPasser mon code\n"
+
+
+def enclosing(body: str, sentence: str) -> str:
+    """`body` saying, just before its signature, what the letter encloses."""
+    if body.endswith(SIGNATURE):
+        return f"{body[: -len(SIGNATURE)]}\n{sentence}\n{SIGNATURE}"
+    return f"{body}\n{sentence}\n"
+
+
 def debit_returned(payload: dict[str, Any], card_only: bool = True) -> tuple[str, str]:
     """To the school: its SEPA debit came back; which reservations are cancelled
     (those whose exam is to come, as booking cancels them), and why;

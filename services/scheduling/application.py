@@ -139,10 +139,14 @@ class SchedulingApplication(ServiceApplication):
         """SC-2: one session per line (centre code, start, seats, type)."""
         return transfer.import_sessions(text, self.schedule_session)
 
-    def cancel_session(self, session_id: UUID) -> dict[str, Any]:
-        """Withdraw a session from the catalogue: booking takes no new seat in it."""
+    def cancel_session(
+        self, session_id: UUID, holders: int = 0, reason: str = ""
+    ) -> dict[str, Any]:
+        """SC-2: withdraw a session from the catalogue, `holders` being
+        booking's count of its seats held or paid: booking takes no new seat
+        in it and ends every reservation in it."""
         session = self._session(session_id)
-        session.cancel(self.clock.now())
+        session.cancel(self.clock.now(), holders, reason)
         self.save(session)
         return self.session_view(session)
 
@@ -264,9 +268,12 @@ class SchedulingApplication(ServiceApplication):
 
     def _session(self, session_id: UUID) -> ExamSession:
         try:
-            return self.repository.get(session_id)
+            session = self.repository.get(session_id)
         except AggregateNotFoundError:
-            raise NotFound("Cette session d'examen n'existe pas.") from None
+            session = None
+        if not isinstance(session, ExamSession):  # a centre's id is no session
+            raise NotFound("Cette session d'examen n'existe pas.")
+        return session
 
     def _centre(self, centre_id: UUID) -> ExamCentre:
         try:

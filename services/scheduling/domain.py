@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from uuid import NAMESPACE_URL, UUID, uuid5
 from zoneinfo import ZoneInfo
 
@@ -14,6 +14,8 @@ COLLECTIVE = "collective"
 MAX_SEATS = {COLLECTIVE: 18, INDIVIDUAL: 2}
 OPENS, CLOSES = 8, 19  # hours, Paris time
 DEFAULT_DURATION = 60  # minutes
+# SC-2: a session someone holds a seat in is cancelled at least this early.
+CANCELLATION_NOTICE_DAYS = 7
 
 
 class SchedulingError(ValueError):
@@ -153,12 +155,43 @@ class ExamSession(Aggregate):
 
     class Cancelled(Aggregate.Event):
         cancelled_at: datetime
+        # The operator's words, told to the holders; absent from older events.
+        reason: str = ""
 
-    def cancel(self, at: datetime) -> None:
+    def cancel(self, at: datetime, holders: int = 0, reason: str = "") -> None:
+        """SC-2: the operator withdraws the session; `holders` is booking's
+        count of the seats held or paid in it (booking owns the seats)."""
         if self.cancelled:
             raise SchedulingError("Cette session est déjà annulée.")
-        self._cancelled(cancelled_at=at)
+        check_cancellable(self.starts_at, at, holders)
+        self._cancelled(cancelled_at=at, reason=reason)
 
     @event(Cancelled)
-    def _cancelled(self, cancelled_at: datetime) -> None:
+    def _cancelled(self, cancelled_at: datetime, reason: str = "") -> None:
         self.cancelled = True
+
+
+def last_cancellation_with_holders(starts_at: datetime) -> datetime:
+    """SC-2: from this instant a session someone holds a seat in may no
+    longer be cancelled: 7 days before it, at the same time of day in Paris
+    (a change to or from summer time in between moves it by an hour in UTC)."""
+    local = starts_at.astimezone(PARIS) - timedelta(days=CANCELLATION_NOTICE_DAYS)
+    # In UTC: two datetimes of one zone compare by their wall clocks.
+    return local.astimezone(UTC)
+
+
+def check_cancellable(starts_at: datetime, at: datetime, holders: int) -> None:
+    """SC-2: never once started; within 7 days only if nobody holds a seat."""
+    if at.astimezone(UTC) >= starts_at.astimezone(UTC):
+        raise SchedulingError(
+            "Cette session a déjà commencé : elle ne peut plus être annulée."
+        )
+    limit = last_cancellation_with_holders(starts_at)
+    if holders > 0 and at.astimezone(UTC) >= limit:
+        raise SchedulingError(
+            f"{holders} place(s) réservée(s) dans cette session, qui commence "
+            f"dans moins de {CANCELLATION_NOTICE_DAYS} jours : une session dont "
+            "des places sont réservées ne peut être "
+            f"annulée qu'avant le {limit.astimezone(PARIS):%d/%m/%Y à %H h %M} "
+            "(heure de Paris)."
+        )

@@ -33,7 +33,11 @@ def _scheduled(e: ExamSession.Scheduled, app: Any) -> dict[str, Any]:
 
 
 def _cancelled(e: ExamSession.Cancelled, app: Any) -> dict[str, Any]:
-    return {"session_id": e.originator_id, "cancelled_at": e.cancelled_at}
+    return {
+        "session_id": e.originator_id,
+        "cancelled_at": e.cancelled_at,
+        "reason": getattr(e, "reason", ""),
+    }
 
 
 PUBLISHED: dict[type, Publication] = {

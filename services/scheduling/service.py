@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from services.common import contracts
+from services.common import contracts, inputs
 from services.common.batches import consume_batches
 from services.common.dependencies import ApplicationProvider, service_health
 from services.common.envelope import Delivered
-from services.common.rpc import rpc
+from services.common.rpc import RpcProxy, answer_in_time, rpc
 from services.scheduling.application import (
     NotFound,
     SchedulingApplication,
@@ -36,6 +36,7 @@ class SchedulingService:
     app: SchedulingApplication = ApplicationProvider(
         SchedulingApplication, read_models=READ_MODELS
     )
+    booking = RpcProxy("booking")
 
     @rpc
     def register_centre(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -53,9 +54,23 @@ class SchedulingService:
         return self.app.published_session(UUID(session_id))
 
     @rpc
-    def cancel_session(self, session_id: str) -> dict[str, Any]:
-        """Withdraw a session: booking takes no new seat in it."""
-        return self.app.cancel_session(UUID(session_id))
+    def cancel_session(self, session_id: str, reason: str = "") -> dict[str, Any]:
+        """SC-2, for the operator: withdraw a session, unless someone holds a
+        seat in it and it starts within 7 days (booking, which owns the seats,
+        is asked); booking then ends every reservation in it."""
+        try:
+            session = UUID(str(session_id))
+        except ValueError:
+            raise NotFound("Cette session d'examen n'existe pas.") from None
+        try:
+            reason = inputs.SEARCH.clean(reason or "")
+        except inputs.InputError as exc:
+            raise SchedulingError(f"Motif refusé : {exc}") from None
+        with answer_in_time():
+            held = self.booking.session_holders(str(session))
+        holders = held["paid"] + held["unpaid"]
+        cancelled = self.app.cancel_session(session, holders, reason)
+        return {**cancelled, "holders": held}
 
     @rpc
     def search(self, query: dict[str, Any]) -> dict[str, Any]:

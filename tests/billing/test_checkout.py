@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from uuid import uuid4
 
 import eventlet
@@ -193,10 +194,20 @@ def test_a_key_stays_with_its_means_of_payment(billing):
         billing.pay_by_sepa(school, key, lines, SEPA)
 
 
-def test_expired_lines_are_not_charged(billing):
+def test_expired_lines_are_not_charged(billing, provider):
     line = {**cart(1)[0], "expires_at": "2020-01-01T00:00:00+00:00"}
     with pytest.raises(CheckoutError, match="expiré"):
         billing.pay_by_card("ecole-tard", f"k-{uuid4()}", [line], APPROVED_TOKEN)
+    # Nor one that would expire before booking confirms it.
+    soon = billing.clock.now() + timedelta(seconds=30)
+    line = {**cart(1)[0], "expires_at": soon.isoformat()}
+    with pytest.raises(CheckoutError, match="moins d'une minute : rien n'a été"):
+        billing.pay_by_card("ecole-tard", f"k-{uuid4()}", [line], APPROVED_TOKEN)
+    assert provider.captures == 0
+    later = billing.clock.now() + timedelta(minutes=2)
+    line = {**cart(1)[0], "expires_at": later.isoformat()}
+    paid = billing.pay_by_card("ecole-tard", f"k-{uuid4()}", [line], APPROVED_TOKEN)
+    assert paid["status"] == "payé"
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import pytest
 
 from services.booking.application import BookingApplication
 from services.booking.carts import SchoolCart
-from services.booking.domain import REMOVED, HoldLimitReached, HoldLimits
+from services.booking.rules import REMOVED, HoldLimitReached, HoldLimits
 from services.booking.seats import SessionSeats
 from services.common.envelope import Delivered, Envelope
 from tests.booking.test_seats import NOBODY, activated, log_size, open_session, school

@@ -25,15 +25,15 @@ def app(settings) -> Iterator[BookingApplication]:
 def lose_next_answer(app: BookingApplication, after_commit: bool) -> None:
     """The next save fails as a dropped connection does: once committed (the
     answer lost on the way back), or before anything was written."""
-    save = app.save
+    insert = app.recorder.insert_events
 
     def failing(*items: Any, **kwargs: Any) -> Any:
-        app.save = save  # once
+        app.recorder.insert_events = insert  # once
         if after_commit:
-            save(*items, **kwargs)
+            insert(*items, **kwargs)
         raise OperationalError("server closed the connection unexpectedly")
 
-    app.save = failing
+    app.recorder.insert_events = failing
 
 
 def test_a_hold_committed_whose_answer_was_lost_is_the_schools_seat(app):

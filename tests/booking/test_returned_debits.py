@@ -12,8 +12,9 @@ import pytest
 from eventsourcing.persistence import Tracking
 
 from services.booking.application import BookingApplication
-from services.booking.domain import CANCELLED_UNPAID, CONFIRMED, BookingError
+from services.booking.deadlines import CONFIRMED
 from services.booking.projections import READ_MODELS
+from services.booking.rules import CANCELLED_UNPAID, BookingError
 from services.booking.seats import BookableCandidate, SessionSeats
 from tests.booking.test_seats import NOBODY, activated, open_session, school
 
@@ -78,7 +79,7 @@ def test_the_returned_payments_reservations_are_cancelled_and_their_seats_freed(
     follower = READ_MODELS["reservation_list"].follower(app)
     try:
         follower.run_until_caught_up()
-        rows = {r["id"]: r["status"] for r in follower.view.search(ecole)}
+        rows = {r["id"]: r["status"] for r in follower.view.search(ecole, now=app.now)}
     finally:
         follower.release()
     assert rows[str(first)] == rows[str(second)] == CANCELLED_UNPAID

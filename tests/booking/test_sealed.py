@@ -12,8 +12,9 @@ import pytest
 from eventsourcing.persistence import Tracking
 
 from services.booking.application import ERASED_FILE, BookingApplication
-from services.booking.domain import BookingError, CandidateNotBookable, Reservation
+from services.booking.domain import Reservation
 from services.booking.publications import PUBLISHED
+from services.booking.rules import BookingError, CandidateNotBookable
 from services.booking.seats import BookableCandidate
 from services.common.contracts import SEALED
 from tests.booking.test_seats import NOBODY, new_neph, open_session, school

@@ -13,7 +13,8 @@ import pytest
 
 from services.booking.application import BookingApplication
 from services.booking.carts import SchoolCart
-from services.booking.domain import (
+from services.booking.publications import PUBLISHED
+from services.booking.rules import (
     IN_CART,
     MOVED,
     REMOVED,
@@ -22,7 +23,6 @@ from services.booking.domain import (
     CandidateNotBookable,
     SessionFull,
 )
-from services.booking.publications import PUBLISHED
 from services.booking.seats import BookableCandidate, SessionSeats
 from services.common.errors import PlatformError
 from services.common.idempotency import IdempotencyConflict

@@ -95,3 +95,31 @@ def test_a_write_alone_is_saved_at_once(app):
     note = Note(text="seule")
     group.save(note)
     assert app.repository.get(note.id).text == "seule"
+
+
+def test_one_commits_events_come_back_whole_and_in_their_order(app):
+    """Events are inserted one array per column (services/common/recorder.py):
+    each keeps its own state, however awkward its bytes, and the log's order
+    is the order they were saved in."""
+    texts = ['guillemets " et \\ barre', "accents é à ç, emoji 🚗", "\x00 nul", "{,}"]
+    notes = [Note(text) for text in texts]
+    recordings = app.save_collected([e for n in notes for e in n.collect_events()])
+    positions = [r.notification.id for r in recordings]
+    assert positions == sorted(positions)
+    assert [app.repository.get(n.id).text for n in notes] == texts
+    logged = app.recorder.select_notifications(positions[0], len(texts))
+    assert [n.originator_id for n in logged] == [n.id for n in notes]
+
+
+def test_a_conflict_in_a_columnwise_insert_writes_none_of_it(app):
+    first = Note("premier")
+    app.save(first)
+    stale = app.repository.get(first.id)
+    first.change("par un autre")
+    app.save(first)
+    stale.change("trop tard")
+    other = Note("ne doit pas être écrit")
+    with pytest.raises(IntegrityError):
+        app.save_collected([*stale.collect_events(), *other.collect_events()])
+    assert app.repository.get(first.id).text == "par un autre"
+    assert other.id not in app.repository

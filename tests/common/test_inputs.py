@@ -435,6 +435,13 @@ def test_an_exam_centre_registered_by_rpc_keeps_nothing_the_gateway_refuses():
             "DAY: La date doit être au format AAAA-MM-JJ.",
         ),
         (["sepa-file", "9999-12-31"], "DAY: La date doit être comprise entre"),
+        (["sepa-transfers", "2026-13-45"], "DAY: Cette date n'existe pas."),
+        (["sepa-transfers", ""], "DAY: La date doit être au format AAAA-MM-JJ."),
+        (
+            ["sepa-transfers", "2026-01-01'; DROP TABLE x"],
+            "DAY: Ce champ ne peut pas dépasser 10 caractères.",
+        ),
+        (["sepa-transfers", "9999-12-31"], "DAY: La date doit être comprise entre"),
         (["history", "１" * 32], "not an aggregate id"),
     ],
 )

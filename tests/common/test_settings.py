@@ -150,6 +150,19 @@ def test_production_refuses_the_card_simulator_and_unknown_providers() -> None:
         Settings.from_env({**strong, "PMC_CARD_PROVIDER": "banque-imaginaire"})
 
 
+def test_production_refuses_the_tests_cheap_password_hashing() -> None:
+    strong = {
+        "PMC_MODE": "production",
+        "PMC_SECRET_KEY": STRONG,
+        "PMC_CONTEXT_SECRET": OTHER_STRONG,
+        "PMC_PASSWORD_HASHING": "CHEAPEST",
+    }
+    with pytest.raises(SettingsError, match=r"^PMC_PASSWORD_HASHING: .*development"):
+        Settings.from_env(strong)
+    with pytest.raises(SettingsError, match="PMC_PASSWORD_HASHING"):
+        Settings.from_env({"PMC_PASSWORD_HASHING": "MD5"})
+
+
 def _pmc(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "pmc.cli", *args],
@@ -182,6 +195,7 @@ def test_production_with_a_key_still_refuses_the_simulator(
         "PMC_MODE": "production",
         "PMC_SECRET_KEY": STRONG,
         "PMC_CONTEXT_SECRET": OTHER_STRONG,
+        "PMC_PASSWORD_HASHING": "RFC_9106_LOW_MEMORY",  # the tests' is cheaper
     }
     ran = _pmc(env, "serve", "billing")
     assert ran.returncode == 2

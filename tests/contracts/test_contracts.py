@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
+from types import SimpleNamespace
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from eventsourcing.persistence import Tracking
 
 from pmc import registry
 from services.billing.application import BillingApplication
@@ -20,6 +22,7 @@ from services.billing.provider import APPROVED_TOKEN
 from services.booking.application import BookingApplication
 from services.candidates.application import ACTIVATION, CandidatesApplication
 from services.common import contracts
+from services.common.envelope import Delivered, Envelope
 from services.common.sealing import open_message
 from services.common.store import ServiceApplication
 from services.identity.application import IdentityApplication
@@ -27,6 +30,9 @@ from services.identity.candidate_accounts import CandidateAccounts
 from services.identity.digital_identities import DigitalIdentities
 from services.identity.secrets import ACTIVATION as ACCOUNT_ACTIVATION
 from services.identity.secrets import RESET
+from services.notifier.application import NotifierApplication
+from services.results.application import ResultsApplication
+from services.results.domain import ExamResult
 from services.scheduling.application import SchedulingApplication
 from services.scheduling.domain import COLLECTIVE, PARIS, ExamCentre
 
@@ -144,8 +150,32 @@ def booking_scenario(app: BookingApplication) -> None:
     app.release("ecole", UUID(held["id"]), "retirée du panier")
     paid = app.hold("ecole", "123456789012", session_id, catalogue=None)
     reservation = app.repository.get(UUID(paid["id"]))
-    reservation.confirm(uuid4(), app.clock.now())
+    reservation.confirm(uuid4(), app.clock.now(), 3000, "carte")
     app.save(reservation)
+    other = uuid4()
+    app.session_scheduled(
+        {
+            "session_id": other,
+            "centre_id": uuid4(),
+            "centre_name": "Centre de Villeurbanne",
+            "centre_address": "2 rue, 69100",
+            "centre_city": "Villeurbanne",
+            "departement": "69",
+            "kind": "collective",
+            "starts_at": app.clock.now() + timedelta(days=12),
+            "duration_minutes": 60,
+            "seats": 1,
+        }
+    )
+    app.change("ecole", reservation.id, other, catalogue=None)  # ReservationChanged
+    # Two days before its new exam date, its reminder (EX-3).
+    moved = app.repository.get(reservation.id)
+    moved.remind(app.clock.now() + timedelta(days=11), timedelta(days=2))
+    app.save(moved)  # ReminderDue
+    # Another school waits for a seat of the full session (EX-2).
+    app.candidate_activated("ecole-b", "123456789013", uuid4(), "Léa Martin")
+    app.join_waiting_list("ecole-b", "123456789013", other, catalogue=None)
+    app.cancel("ecole", reservation.id)  # ReservationCancelled, SeatOffered
 
 
 def scheduling_scenario(app: SchedulingApplication) -> None:
@@ -167,7 +197,17 @@ def scheduling_scenario(app: SchedulingApplication) -> None:
 
 def billing_scenario(app: BillingApplication) -> None:
     lines = [{"id": str(uuid4()), "candidate_name": "Emma Garcia"} for _ in range(2)]
-    app.pay_by_card("ecole", "cle", lines, APPROVED_TOKEN)
+    card = app.pay_by_card("ecole", "cle", lines, APPROVED_TOKEN)
+    cancelled = SimpleNamespace(
+        payload={
+            "reservation_id": UUID(card["reservation_ids"][0]),
+            "school_id": "ecole",
+            "checkout_id": UUID(card["id"]),
+            "refund_cents": 3000,
+        },
+        tracking=Tracking(application_name="booking", notification_id=1),
+    )
+    app.on_reservation_cancelled(cancelled)  # RefundIssued
     bank = {"iban": "FR1420041010050500013M02606", "bic": "PSSTFRPP", "holder": "E"}
     debited = [{"id": str(uuid4()), "candidate_name": "Léa Martin"}]
     paid = app.pay_by_sepa("ecole", "cle-sepa", debited, bank)
@@ -178,6 +218,45 @@ def billing_scenario(app: BillingApplication) -> None:
     app.save(checkout)  # DebitReturned
 
 
+def notifier_scenario(app: NotifierApplication) -> None:
+    confirmed = {
+        "reservation_id": uuid4(),
+        "school_id": "ecole",
+        "candidate_id": uuid4(),
+        "candidate_name": "Emma Garcia",
+        "neph": "123456789012",
+        "session_id": uuid4(),
+        "centre_name": "Centre de Lyon",
+        "centre_address": "1 rue, 69003",
+        "centre_city": "Lyon",
+        "exam_starts_at": "2026-12-07T09:00:00+01:00",
+        "checkout_id": uuid4(),
+        "confirmed_at": datetime.now(PARIS),
+    }
+    envelope = Envelope("booking", "ReservationConfirmed", 2, 1, "2026-11-24T09:00Z")
+    delivered = Delivered(envelope=envelope, payload=confirmed, attempt=1)
+    app.on_reservation_confirmed(delivered, {"email": "emma@example.fr"})
+    (queued,) = app.recorder.select_notifications(start=None, limit=10)
+    message = app.get_message(queued.originator_id)
+    app.mark_sent(message, Tracking("notifier.mailer", queued.id))  # ConvocationSent
+
+
+def results_scenario(app: ResultsApplication) -> None:
+    exam = datetime(2026, 12, 7, 9, 0, tzinfo=PARIS)
+    result = ExamResult(
+        reservation_id=uuid4(),
+        school_id="ecole",
+        candidate_id=uuid4(),
+        session_id=uuid4(),
+        centre_name="Centre de Lyon",
+        centre_city="Lyon",
+        exam_starts_at=exam,
+    )
+    result.record(36, exam + timedelta(hours=2))
+    result.publish(exam + timedelta(days=1))  # ResultPublished
+    app.save(result)
+
+
 # One scenario per producing service: it must produce every event it publishes.
 SCENARIOS: dict[str, Callable[[ServiceApplication], None]] = {
     "candidates": candidates_scenario,
@@ -185,6 +264,8 @@ SCENARIOS: dict[str, Callable[[ServiceApplication], None]] = {
     "booking": booking_scenario,
     "scheduling": scheduling_scenario,
     "billing": billing_scenario,
+    "notifier": notifier_scenario,
+    "results": results_scenario,
 }
 
 

@@ -11,11 +11,40 @@ import pytest
 
 from pmc.launcher import Launcher
 
+# The platforms' log folders, read back when a run fails (see below).
+LOG_FOLDERS = pytest.StashKey[list[Path]]()
+# What a failed run prints of each process's log: its last lines above info
+# and any line that is not JSON (a traceback, a crash before logging started).
+LOG_LINES_SHOWN = 12
+
+
+def _worth_showing(line: str) -> bool:
+    if line.startswith("{"):
+        return '"level": "info"' not in line and '"level": "debug"' not in line
+    # The mail catcher's own record of each message, not a complaint.
+    return bool(line.strip()) and not line.startswith(("mail kept", "mailcatcher on"))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """A failed run in CI leaves nothing behind but its output: say there
+    what each process of the platform complained of."""
+    if exitstatus == 0:
+        return
+    for folder in config.stash.get(LOG_FOLDERS, []):
+        for log in sorted(folder.glob("*.log")):
+            lines = log.read_text(errors="replace").splitlines()
+            shown = [line[:400] for line in lines if _worth_showing(line)]
+            if shown:
+                terminalreporter.write_sep("-", f"platform log: {log.name}")
+                for line in shown[-LOG_LINES_SHOWN:]:
+                    terminalreporter.write_line(line)
+
 
 @pytest.fixture(scope="session")
-def stack(settings, platform_env) -> Iterator[Launcher]:
+def stack(request, settings, platform_env) -> Iterator[Launcher]:
     # Each process's JSON log lines in a file of its own (see platform_logs).
     logs = Path(settings.mail_folder).parent / "logs"
+    request.config.stash.setdefault(LOG_FOLDERS, []).append(logs)
     launcher = Launcher(
         settings, demo=False, mail=True, env=platform_env, log_folder=logs
     )

@@ -2,7 +2,8 @@
 each verification mode runs to an active identity, each deadline ends its
 request, the refusals say why, strong sign-in works and five wrong secret
 codes lock it; and what a stranger, or an agent without the role, cannot do.
-Codes are read from the mail and SMS catchers."""
+Codes are read from the mail and SMS catchers and, online, from the registered
+e-letter simulator."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from datetime import timedelta
 import pytest
 import requests
 
+from tests.e2e import registered_letter_steps as letters
 from tests.e2e.test_candidate_account import (
     _bearer,
     _code_mail,
@@ -133,19 +135,27 @@ def _sms_with(sms_folder, phone: str, words: str) -> list[str]:
     )
 
 
-def _activate(gateway, sms_folder, mail_folder, candidate, secret="2468") -> None:
-    """The activation code, sent by SMS and by e-mail, and the secret code."""
+def _activation_sms(sms_folder, candidate) -> str:
     sms = _sms_with(sms_folder, candidate["phone"], "code d'activation")[-1]
-    code = re.search(r"est (\d{6})\.", sms).group(1)
-    mails = wait_for(
-        lambda: [
-            m
-            for m in mails_to(mail_folder, candidate["email"])
-            if "activation d'Identité" in m["Subject"]
-        ],
-        timeout=30,
-    )
-    assert code in mails[-1].get_content()
+    return re.search(r"est (\d{6})\.", sms).group(1)
+
+
+def _activate(
+    gateway, sms_folder, mail_folder, candidate, secret="2468", by_mail=True
+) -> None:
+    """The activation code, sent by SMS and by e-mail (or, online, by
+    registered e-letter: read by the caller), and the secret code."""
+    code = _activation_sms(sms_folder, candidate)
+    if by_mail:
+        mails = wait_for(
+            lambda: [
+                m
+                for m in mails_to(mail_folder, candidate["email"])
+                if "activation d'Identité" in m["Subject"]
+            ],
+            timeout=30,
+        )
+        assert code in mails[-1].get_content()
     wrong_secret = requests.post(
         f"{gateway}/api/candidat/identite/activation",
         json={"code": code, "code_secret": "１２３４"},  # full-width digits
@@ -311,12 +321,22 @@ def test_mail_carrier_visit_to_an_active_identity(
 
 
 def test_online_check_to_an_active_identity_and_lying_files_refused(
-    gateway, mail_folder, sms_folder, new_school, agents
+    gateway, mail_folder, sms_folder, new_school, agents, settings, pmc
 ):
     candidate = _candidate(gateway, mail_folder, sms_folder, new_school)
     _ask(gateway, candidate, _request())
     online = f"{gateway}/api/candidat/identite/en-ligne"
     b64 = lambda data: base64.b64encode(data).decode()  # noqa: E731
+    early = requests.post(
+        online,
+        json={"recto": b64(JPEG), "video": b64(MP4)},
+        headers=candidate["headers"],
+    )
+    assert early.status_code == 409  # the registered e-letter comes first
+    chosen = _choose_online(gateway, candidate)
+    assert chosen.status_code == 200, chosen.text
+    assert chosen.json()["statut"] == "en_attente_fichiers"
+    digits = letters.procedure_digits(pmc, settings, candidate["email"])
     lying = requests.post(
         online,
         json={"recto": b64(b"<svg>" + b"a" * 600), "video": b64(MP4)},
@@ -351,11 +371,26 @@ def test_online_check_to_an_active_identity_and_lying_files_refused(
     parts = {f["part"]: f for f in files.json()["fichiers"]}
     assert base64.b64decode(parts["recto"]["data"]) == JPEG
     assert parts["video"]["content_type"] == "video/mp4"
+    assert files.json()["chiffres"] == digits  # what the video must say
     decided = requests.post(
         f"{review}/decision", json={"accepte": True}, headers=reviewer
     )
     assert decided.status_code == 200, decided.text
-    _activate(gateway, sms_folder, mail_folder, candidate)
+    by_sms = _activation_sms(sms_folder, candidate)
+    code = letters.activation_code(pmc, settings, candidate["email"], by_sms)
+    assert code == by_sms
+    # Online, neither letter went as an ordinary e-mail.
+    subjects = [m["Subject"] for m in mails_to(mail_folder, candidate["email"])]
+    assert not [s for s in subjects if "Identité" in s or "en ligne" in s]
+    _activate(gateway, sms_folder, mail_folder, candidate, by_mail=False)
+
+
+def _choose_online(gateway, candidate) -> requests.Response:
+    return requests.post(
+        f"{gateway}/api/candidat/identite/verification",
+        json={"mode": "en_ligne"},
+        headers=candidate["headers"],
+    )
 
 
 def test_missed_deadlines_and_a_refusal_end_the_request_and_say_why(
@@ -373,6 +408,7 @@ def test_missed_deadlines_and_a_refusal_end_the_request_and_say_why(
             headers=candidate["headers"],
         )
     b64 = base64.b64encode
+    assert _choose_online(gateway, online).status_code == 200
     requests.post(
         f"{gateway}/api/candidat/identite/en-ligne",
         json={"recto": b64(JPEG).decode(), "video": b64(MP4).decode()},

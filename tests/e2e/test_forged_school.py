@@ -133,6 +133,8 @@ def _school_bound_calls(world: dict) -> dict[str, Any]:
         ),
         "reservations": lambda bus: bus.booking.reservations(),
         "convocation": lambda bus: bus.booking.convocation_pdf(world["paid_line"]),
+        "cancel": lambda bus: bus.booking.cancel(world["paid_line"]),
+        "credit_note": lambda bus: bus.billing.credit_note_pdf(world["paid_line"]),
         "files": lambda bus: bus.candidates.list_files(),
         "file": lambda bus: bus.candidates.get_file(file),
         "archive": lambda bus: bus.candidates.archive(file),

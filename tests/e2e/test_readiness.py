@@ -17,7 +17,15 @@ import requests
 from tests.conftest import free_port
 from tests.helpers import wait_for
 
-SERVICES = {"identity", "candidates", "scheduling", "booking", "billing", "notifier"}
+SERVICES = {
+    "identity",
+    "candidates",
+    "scheduling",
+    "booking",
+    "billing",
+    "notifier",
+    "results",
+}
 # What Kubernetes waits by default for a readiness probe.
 PROBE_TIMEOUT = 1.0
 

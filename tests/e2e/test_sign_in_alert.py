@@ -5,6 +5,7 @@ nothing; the owner still signs in from elsewhere."""
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 
@@ -30,6 +31,10 @@ def _burst(gateway: str, email: str, addresses: int, each: int) -> list:
     ]
 
 
+def _minutes_left_out(body: dict) -> dict:
+    return {**body, "message": re.sub(r"\d+ minutes", "N minutes", body["message"])}
+
+
 def _alerts(mail_folder, email: str) -> list:
     return [m for m in mails_to(mail_folder, email) if m["Subject"] == SUBJECT]
 
@@ -47,9 +52,11 @@ def test_a_burst_of_wrong_passwords_tells_the_owner_once(
         email: _burst(gateway, email, addresses, each)
         for email in (school["email"], unknown)
     }
-    # The same answers, body and status, whether the account exists or not.
+    # The same answers, body and status, whether the account exists or not
+    # (but for the minutes left of the limit's window: the second burst may
+    # come a minute after the first on a loaded machine).
     seen = {
-        email: [(a.status_code, a.json()) for a in got]
+        email: [(a.status_code, _minutes_left_out(a.json())) for a in got]
         for email, got in answers.items()
     }
     assert seen[school["email"]] == seen[unknown]

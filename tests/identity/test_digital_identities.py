@@ -20,6 +20,7 @@ from services.identity.digital_identity import (
     DigitalIdentity,
     IdentityError,
     identity_code,
+    video_digits,
 )
 from tests.e2e.test_digital_identity import JPEG, MP4, _request
 
@@ -67,10 +68,15 @@ def test_the_mail_carrier_and_online_modes_run_to_active(app):
     online = _account(app, "+33698765433")
     identities.request(online, _request())
     b64 = lambda data: base64.b64encode(data).decode()  # noqa: E731
+    chosen = identities.choose_online(online)
+    assert chosen["statut"] == "en_attente_fichiers"
     sent = identities.submit_online(online, {"recto": b64(JPEG), "video": b64(MP4)})
     reviewer = _agent(app, "revue_en_ligne")
-    files = desk.review_files(reviewer, UUID(sent["identity_id"]))["fichiers"]
-    assert {f["part"] for f in files} == {"recto", "video"}
+    case = desk.review_files(reviewer, UUID(sent["identity_id"]))
+    assert {f["part"] for f in case["fichiers"]} == {"recto", "video"}
+    identity = app.repository.get(UUID(sent["identity_id"]))
+    digits = video_digits(app.links, identity.id, identity.nonce)
+    assert case["chiffres"] == digits and len(digits) == 3 and digits.isdigit()
     desk.review(reviewer, UUID(sent["identity_id"]), True, None)
     code = _activation_code(app, online)
     assert identities.activate(online, code, "1357")["statut"] == "active"
@@ -81,6 +87,7 @@ def test_the_online_review_deadline_skips_the_weekend(app):
     identities = DigitalIdentities(app)
     account = _account(app)
     identities.request(account, _request())
+    identities.choose_online(account)
     b64 = lambda data: base64.b64encode(data).decode()  # noqa: E731
     sent = identities.submit_online(account, {"recto": b64(JPEG), "video": b64(MP4)})
     assert sent["statut"] == "en_verification"

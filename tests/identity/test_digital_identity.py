@@ -7,10 +7,12 @@ from uuid import uuid4
 
 import pytest
 
+from services.identity.digital_identities import carrier_slots
 from services.identity.digital_identity import (
     ACTIVE,
     CHECKING,
     ENDED,
+    FILES_AWAITED,
     LOCKED,
     MAIL_CARRIER,
     ONLINE,
@@ -22,6 +24,7 @@ from services.identity.digital_identity import (
     IdentityLocked,
 )
 from services.identity.identity_rules import check_request
+from services.identity.identity_uploads import review_deadline
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 TODAY = NOW.date()
@@ -147,8 +150,26 @@ def test_a_mode_cannot_be_checked_by_another_mode():
     assert identity.status == VERIFIED
 
 
+def test_online_the_files_follow_the_letter_or_the_request_ends():
+    identity = _identity()
+    with pytest.raises(IdentityError, match="mode de vérification"):
+        identity.submit_online(["u1"], NOW + timedelta(days=2))
+    identity.choose_online("n", NOW, "c")
+    assert identity.status == FILES_AWAITED and identity.mode == ONLINE
+    with pytest.raises(IdentityError, match="lettre recommandée"):
+        identity.check(AGENT, ONLINE, NOW, "a", "c")
+    with pytest.raises(IdentityError):  # no agent refuses files not sent
+        identity.refuse(AGENT, "Non", NOW, "c")
+    assert identity.missed_deadline(NOW + timedelta(days=15)) is None
+    reason = identity.missed_deadline(NOW + timedelta(days=15, seconds=1))
+    assert reason is not None and "15 jours" in reason
+    identity.refuse(None, reason, NOW + timedelta(days=16), "c")
+    assert identity.status == "terminee"
+
+
 def test_five_wrong_secret_codes_lock():
     identity = _identity()
+    identity.choose_online("n", NOW, "c")
     identity.submit_online(["u1", "u2"], NOW + timedelta(days=2))
     identity.check(AGENT, ONLINE, NOW, "a", "c")
     identity.activate(True, "hash", NOW)
@@ -161,3 +182,29 @@ def test_five_wrong_secret_codes_lock():
     assert identity.status == LOCKED
     with pytest.raises(IdentityLocked):
         identity.try_secret(True, NOW, "c")
+
+
+def test_the_mail_carrier_never_comes_on_a_weekend_or_a_public_holiday():
+    # From Sunday 27 April 2025: 1 and 8 May (Thursdays) and Ascension
+    # (29 May) are public holidays everywhere in France.
+    slots = carrier_slots(date(2025, 4, 27))
+    assert slots[0] == date(2025, 4, 29)  # the day after tomorrow, a Tuesday
+    assert date(2025, 5, 1) not in slots and date(2025, 5, 8) not in slots
+    assert all(day.weekday() < 5 for day in slots)
+    assert date(2025, 5, 2) in slots and len(slots) == 10
+    assert slots[-1] == date(2025, 5, 14)
+
+
+def test_the_online_review_counts_paris_working_days():
+    # Wednesday 13 May 2026, 12:00 in Paris; Thursday 14 is Ascension Day.
+    sent = datetime(2026, 5, 13, 10, 0, tzinfo=UTC)
+    assert review_deadline(sent) == datetime(2026, 5, 18, 10, 0, tzinfo=UTC)
+    # Friday 23:30 in Paris (21:30 UTC): the half hour left of Friday, then
+    # Monday and Tuesday; a Friday evening in UTC is already Saturday in Paris.
+    friday = datetime(2026, 6, 5, 21, 30, tzinfo=UTC)
+    assert review_deadline(friday) == datetime(2026, 6, 9, 21, 30, tzinfo=UTC)
+    saturday_in_paris = datetime(2026, 6, 5, 22, 30, tzinfo=UTC)
+    assert review_deadline(saturday_in_paris) == datetime(2026, 6, 9, 22, 0, tzinfo=UTC)
+    # Over the change to summer time (Sunday 29 March 2026): 48 real hours.
+    before = datetime(2026, 3, 27, 9, 0, tzinfo=UTC)  # Friday, 10:00 in Paris
+    assert review_deadline(before) == datetime(2026, 3, 31, 8, 0, tzinfo=UTC)

@@ -12,7 +12,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.conftest import gateway, new_school, stack  # noqa: F401
+# The stack's fixtures, and the hooks that keep its logs to show when a run fails.
+from tests.e2e.conftest import (  # noqa: F401
+    gateway,
+    new_school,
+    pytest_terminal_summary,
+    stack,
+)
 
 CHROMIUM = os.environ.get("PMC_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

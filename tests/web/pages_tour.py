@@ -22,6 +22,7 @@ PUBLIC = [
     "/candidat/espace",
     "/cgv",
     "/agents/guichet",
+    "/agents/revue",
     "/page-qui-n-existe-pas",
 ]
 SPACE = [

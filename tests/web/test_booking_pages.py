@@ -68,7 +68,7 @@ def test_school_books_a_seat_from_the_map_and_removes_it_from_the_cart(
     page.get_by_role("link", name="Réservations").click()
     page.get_by_label("Nom du candidat ou NEPH").fill("siège0")
     page.get_by_role("button", name="Rechercher").click()
-    row = page.locator("#reservations tbody tr")
+    row = page.locator("#reservations tbody tr[data-reservation]")
     expect(row).to_have_count(1)
     expect(row).to_contain_text("dans le panier")
     page.get_by_role("link", name="Inscription").click()

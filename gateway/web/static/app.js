@@ -263,27 +263,14 @@ async function requireAccount() {
   return result.data;
 }
 
-// Download a file the API serves to the signed-in school (PDF, CSV).
-async function downloadFile(path, filename) {
-  const response = await fetch(path, { headers: { Authorization: `Bearer ${session.token()}` } });
-  const link = document.createElement("a");
-  link.href = URL.createObjectURL(await response.blob());
-  link.download = filename;
-  link.click();
-}
-
-// Download a file the API answers to a POST (the candidate's receipt): its
-// token travels in the body, never in an address a server would log.
-// Resolves to "" once saved, else to why not (the API's French message).
 const DOWNLOAD_FAILED = "Le fichier n'a pas pu être téléchargé. Réessayez.";
-async function downloadPosted(path, body, filename) {
+
+// Save what a request for a file answers. Resolves to "" once saved, else to
+// why not (the API's French message).
+async function saveDownload(request, filename) {
   loading(1);
   try {
-    const response = await fetch(path, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-    });
+    const response = await request();
     if (!response.ok) {
       const data = await response.json().catch(() => ({}));
       return data.message || DOWNLOAD_FAILED;
@@ -300,9 +287,25 @@ async function downloadPosted(path, body, filename) {
   }
 }
 
+// Download a file the API serves to the signed-in school (PDF, CSV).
+function downloadFile(path, filename) {
+  return saveDownload(() => fetch(path, { headers: { Authorization: `Bearer ${session.token()}` } }), filename);
+}
+
+// Download a file the API answers to a POST (the candidate's receipt): its
+// token travels in the body, never in an address a server would log.
+function downloadPosted(path, body, filename) {
+  return saveDownload(() => fetch(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  }), filename);
+}
+
 // Ask before an action that cannot be undone; resolves to true when confirmed.
 // A modal <dialog>: focus stays in it, Échap cancels, the question is its name.
-function confirmAction(question, confirmLabel) {
+// keepLabel: the button that changes nothing, when « Annuler » would be ambiguous.
+function confirmAction(question, confirmLabel, keepLabel = "Annuler") {
   const dialog = document.createElement("dialog");
   dialog.className = "confirmation";
   dialog.setAttribute("aria-labelledby", "confirmation-question");
@@ -315,7 +318,7 @@ function confirmAction(question, confirmLabel) {
   const no = document.createElement("button");
   no.type = "button";
   no.className = "secondaire";
-  no.textContent = "Annuler";
+  no.textContent = keepLabel;
   dialog.append(text, yes, no);
   document.body.append(dialog);
   const opener = document.activeElement;

@@ -1,5 +1,6 @@
-// The candidate's space (ID-6): sign in, prove the e-mail and phone by code,
-// then the files, their receipts (again at any time) and convocations.
+// The candidate's space (ID-6): sign in (by e-mail and password, or strongly
+// with an active digital identity), prove the e-mail and phone by code, then
+// the files, their receipts (again at any time) and convocations.
 "use strict";
 
 const region = () => document.getElementById("espace-message");
@@ -12,6 +13,7 @@ function show(section) {
   document.getElementById("connexion").hidden = section !== "connexion";
   document.getElementById("verification").hidden = section !== "verification" && !phoneWaits;
   document.getElementById("dossiers").hidden = section !== "dossiers";
+  document.getElementById("identite").hidden = section !== "dossiers";
 }
 
 function frenchDate(iso) {
@@ -81,6 +83,7 @@ async function load() {
   }
   document.getElementById("liste-dossiers").replaceChildren(...files.data.items.map(fileItem));
   show("dossiers");
+  await loadIdentity();
 }
 
 document.getElementById("form-connexion").addEventListener("submit", async (event) => {
@@ -97,6 +100,27 @@ document.getElementById("form-connexion").addEventListener("submit", async (even
   }
   candidateSession.save(result.data.jeton);
   say(region(), "Vous êtes connecté(e).", "succes");
+  load();
+});
+
+// Strong sign-in (ID-7): an active digital identity's phone and secret code.
+// Five wrong secret codes lock the identity; each refusal says how many remain.
+document.getElementById("form-connexion-forte").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  clearErrors(form);
+  const result = await candidateApi("POST", "/api/candidat/identite/sessions", {
+    telephone: form.telephone.value.trim(), code_secret: form.code_secret.value,
+  });
+  form.code_secret.value = "";
+  if (!result.ok) {
+    say(region(), result.data.message, "erreur");
+    showFieldErrors(form, result.data.fields);
+    return;
+  }
+  candidateSession.save(result.data.token);
+  form.reset();
+  say(region(), "Vous êtes connecté(e) avec votre Identité Numérique.", "succes");
   load();
 });
 

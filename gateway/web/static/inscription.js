@@ -99,6 +99,7 @@ function renderSlots() {
       add.addEventListener("click", () => addToCart(slot));
     }
     li.append(add);
+    if (!moving && slot.free_seats < 1) li.append(" ", waitButton(slot, when));
     list.append(li);
   }
 }

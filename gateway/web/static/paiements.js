@@ -33,4 +33,8 @@ async function showPayments() {
     body.append(tr);
   }
 }
+document.getElementById("export-paiements").addEventListener("click", async () => {
+  const failed = await downloadFile("/api/paiements/export", "paiements.csv");
+  if (failed) say(document.getElementById("paiements-message"), failed, "erreur");
+});
 requireAccount().then((account) => { if (account) showPayments(); });

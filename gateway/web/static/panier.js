@@ -19,6 +19,38 @@ async function addToCart(slot) {
   showCart();
 }
 
+// EX-2: a full session's waiting list. The first in line gets a freed seat
+// in its cart for a while, with an e-mail.
+const waitKey = new ActionKey();  // one entry per click; a retry queues once
+
+function waitButton(slot, when) {
+  const wait = document.createElement("button");
+  wait.type = "button";
+  wait.className = "secondaire";
+  wait.textContent = "Liste d'attente";
+  wait.setAttribute("aria-label", `Mettre en liste d'attente : ${when}`);
+  wait.disabled = !candidate;
+  wait.addEventListener("click", () => joinWaitingList(slot));
+  return wait;
+}
+
+async function joinWaitingList(slot) {
+  const region = document.getElementById("panier-message");
+  const result = await keyedApi(waitKey, "POST", "/api/liste-attente", { neph: candidate.neph, session: slot.id });
+  if (result.ok) {
+    say(
+      region,
+      `${result.data.candidate_name} est en liste d'attente (rang ${result.data.rank}) : ` +
+        "si une place se libère, elle sera mise dans votre panier et vous serez prévenu par e-mail.",
+      "succes",
+    );
+    resetCandidate();
+  } else {
+    say(region, result.data.message, "erreur");
+  }
+  renderSlots();
+}
+
 // Lines removed from this page: the cart is a read model that may lag by a
 // moment, so they are not shown again meanwhile.
 const removedLines = new Set();

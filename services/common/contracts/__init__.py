@@ -13,9 +13,14 @@ from services.common.contracts.base import SEALED, Contract, Dumper, dumper
 from services.common.contracts.billing import (
     DebitReturned,
     PaymentCaptured,
+    RefundIssued,
 )
 from services.common.contracts.booking import (
+    ReminderDue,
+    ReservationCancelled,
+    ReservationChanged,
     ReservationConfirmed,
+    SeatOffered,
     SlotReleased,
     SlotReserved,
 )
@@ -38,6 +43,8 @@ from services.common.contracts.identity import (
     SessionsRevoked,
     SignInFailuresReported,
 )
+from services.common.contracts.notifier import ConvocationSent
+from services.common.contracts.results import ResultPublished
 from services.common.contracts.scheduling import (
     SessionCancelled,
     SessionScheduled,
@@ -56,13 +63,20 @@ __all__ = [
     "CandidateExpired",
     "CandidateRefused",
     "Contract",
+    "ConvocationSent",
     "DebitReturned",
     "DigitalIdentityNotice",
     "Dumper",
     "EmailValidated",
     "PasswordResetRequested",
     "PaymentCaptured",
+    "RefundIssued",
+    "ReminderDue",
+    "ReservationCancelled",
+    "ReservationChanged",
     "ReservationConfirmed",
+    "ResultPublished",
+    "SeatOffered",
     "SessionCancelled",
     "SessionEnded",
     "SessionScheduled",
@@ -97,6 +111,13 @@ ALL: tuple[type[Contract], ...] = (
     PaymentCaptured,
     DebitReturned,
     ReservationConfirmed,
+    ReservationCancelled,
+    ReservationChanged,
+    SeatOffered,
+    ReminderDue,
+    RefundIssued,
+    ConvocationSent,
+    ResultPublished,
 )
 
 

@@ -28,6 +28,33 @@ class PaymentCaptured(ToTheSchool):
     # attached to the school's confirmation; names the candidates it pays for.
     invoice = personal_field(fields.Dict)
     sealed = sealed_field()
+    # Added later (readers ignore it; absent from older captures): « carte » or
+    # « sepa », so that booking knows how a cancellation would be refunded.
+    method = fields.String(load_default=None, allow_none=True)
+
+
+class RefundIssued(ToTheSchool):
+    """A cancelled reservation's payment was refunded (BI-4), once, with its
+    credit note (facture d'avoir) numbered in its own gapless sequence."""
+
+    event_type = "RefundIssued"
+    version = 1
+    personal = ("school_email", "credit_note")
+
+    refund_id = fields.UUID(required=True)
+    reservation_id = fields.UUID(required=True)
+    checkout_id = fields.UUID(required=True)
+    school_id = fields.String(required=True)
+    amount_cents = fields.Integer(required=True)
+    method = fields.String(required=True)
+    # As printed: « A2026-000001 », and the invoice it refers to.
+    credit_note_number = fields.String(required=True)
+    invoice_number = fields.String(required=True)
+    refunded_at = fields.AwareDateTime(required=True)
+    school_email = personal_field(fields.Email)
+    # The credit note's figures, attached to the school's e-mail.
+    credit_note = personal_field(fields.Dict)
+    sealed = sealed_field()
 
 
 class DebitReturned(ToTheSchool):

@@ -106,13 +106,16 @@ class SessionEnded(Contract):
 
 class DigitalIdentityNotice(Contract):
     """A candidate's digital identity tells its owner something (ID-7), by
-    e-mail and SMS: the code to bring to the post office, the activation code
-    once the identity is checked, a request ended (refused, or a deadline
-    missed) with its reason, or an identity locked by wrong secret codes.
-    Where it goes and the code travel sealed with the account's key."""
+    e-mail and SMS: the code to bring to the post office, the online check's
+    procedure (by registered e-letter, `code` the 3 digits to say in the
+    video), the activation code once the identity is checked (`mode`: an
+    online check's goes by registered e-letter), a request ended (refused, or
+    a deadline missed) with its reason, or an identity locked by wrong secret
+    codes. Where it goes and the code travel sealed with the account's key."""
 
     event_type = "DigitalIdentityNotice"
-    version = 1
+    # v2: the online procedure, and the mode of the check.
+    version = 2
     personal = ("email", "phone", "code")
     subject_field = "account_id"
 
@@ -122,6 +125,7 @@ class DigitalIdentityNotice(Contract):
         validate=validate.OneOf(
             [
                 "code_bureau_de_poste",
+                "procedure_en_ligne",
                 "code_activation",
                 "demande_terminee",
                 "verrouillee",
@@ -134,3 +138,4 @@ class DigitalIdentityNotice(Contract):
     sealed = sealed_field()
     reason = fields.String(load_default=None, allow_none=True)
     expires_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    mode = fields.String(load_default=None, allow_none=True)

@@ -26,10 +26,13 @@ class SessionScheduled(Contract):
 
 
 class SessionCancelled(Contract):
-    """Scheduling cancelled an exam session: no new seat is taken in it."""
+    """The operator cancelled an exam session (SC-2): no new seat is taken in
+    it, and booking ends every reservation in it (paid ones refunded in full)."""
 
     event_type = "SessionCancelled"
     version = 1
 
     session_id = fields.UUID(required=True)
     cancelled_at = fields.AwareDateTime(required=True)
+    # The operator's words, told to the schools and candidates; "" if none.
+    reason = fields.String(load_default="")

@@ -1,0 +1,100 @@
+"""The school's lists as spreadsheet files (EX-1): reservations and payments,
+one row per line of the list the pages show, in French columns. The writing
+itself (BOM, `;`, dates, amounts, formula-safe cells) is
+services/common/csvfiles.py's, shared by every export."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from services.common.csvfiles import (
+    amount_cell,
+    day_cell,
+    spreadsheet_file,
+    time_cell,
+)
+
+RESERVATION_COLUMNS = [
+    "NEPH",
+    "Candidat",
+    "Date de l'examen",
+    "Heure",
+    "Centre",
+    "Ville",
+    "Statut",
+    "Modifiable jusqu'au",
+]
+
+PAYMENT_COLUMNS = [
+    "Date",
+    "Heure",
+    "Référence",
+    "Moyen de paiement",
+    "Places",
+    "Montant TTC",
+    "Statut",
+    "Payé le",
+    "Facture n°",
+]
+
+METHODS = {"carte": "Carte bancaire", "sepa": "Prélèvement SEPA"}
+
+
+def reservations_file(items: Iterable[dict[str, Any]]) -> bytes:
+    """The reservations as listed (booking's answer, names already opened)."""
+    return spreadsheet_file(
+        RESERVATION_COLUMNS,
+        (
+            [
+                r["neph"],
+                r["candidate_name"],
+                day_cell(r["exam_starts_at"]),
+                time_cell(r["exam_starts_at"]),
+                r["centre_name"],
+                r["centre_city"],
+                r["status"],
+                _day_and_time(r.get("changes_allowed_until")),
+            ]
+            for r in items
+        ),
+    )
+
+
+def payments_file(items: Iterable[dict[str, Any]]) -> bytes:
+    """The payments as billing lists them, newest first."""
+    return spreadsheet_file(
+        PAYMENT_COLUMNS,
+        (
+            [
+                day_cell(p["created_at"]),
+                time_cell(p["created_at"]),
+                p["id"],
+                METHODS.get(p["method"], p["method"]),
+                p["seats"],
+                amount_cell(p["amount_cents"]),
+                payment_status(p),
+                day_cell(_day(p.get("paid_on"))),
+                p.get("invoice") or "",
+            ]
+            for p in items
+        ),
+    )
+
+
+def payment_status(payment: dict[str, Any]) -> str:
+    """As the page says it: a returned debit with the bank's reason."""
+    if payment["status"] == "en cours":
+        return "en cours de vérification"
+    if payment["status"] == "impayé" and payment.get("reason"):
+        return f"impayé : {payment['reason']}"
+    return payment["status"]
+
+
+def _day(iso: str | None) -> date | None:
+    return date.fromisoformat(iso) if iso else None
+
+
+def _day_and_time(at: str | None) -> str:
+    return f"{day_cell(at)} {time_cell(at)}" if at else ""

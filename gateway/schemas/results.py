@@ -1,0 +1,27 @@
+"""A school's exam results (RE-1)."""
+
+from __future__ import annotations
+
+from marshmallow import fields
+
+from gateway.schemas.base import ApiSchema
+
+
+class ExamResult(ApiSchema):
+    reservation_id = fields.String()
+    candidate_id = fields.String()
+    session_id = fields.String()
+    centre_name = fields.String()
+    centre_city = fields.String()
+    exam_starts_at = fields.String()
+    # Out of 40; null when the candidate was absent.
+    score = fields.Integer(allow_none=True)
+    # « admis » (35 or more), « ajourné » or « absent ».
+    outcome = fields.String()
+    # The last day a pass counts (5 years); null otherwise.
+    valid_until = fields.String(allow_none=True)
+    published_at = fields.String()
+
+
+class ExamResults(ApiSchema):
+    items = fields.List(fields.Nested(ExamResult))

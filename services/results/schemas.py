@@ -1,0 +1,20 @@
+"""RPC payloads of the results service."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+
+class SchoolResult(Schema):
+    """One released result, as a school reads it."""
+
+    reservation_id = fields.String()
+    candidate_id = fields.String()
+    session_id = fields.String()
+    centre_name = fields.String()
+    centre_city = fields.String()
+    exam_starts_at = fields.String()
+    score = fields.Integer(allow_none=True)
+    outcome = fields.String()
+    valid_until = fields.String(allow_none=True)
+    published_at = fields.String()

@@ -1,0 +1,63 @@
+"""The results nameko service: thin entrypoints over ResultsApplication."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.common import contracts
+from services.common.consumer import consume
+from services.common.dependencies import ApplicationProvider, service_health
+from services.common.envelope import Delivered
+from services.common.rpc import rpc, school_rpc
+from services.common.timers import setting_timer
+from services.results.application import ResultsApplication
+from services.results.domain import ResultError
+from services.results.projections import READ_MODELS
+from services.results.schemas import SchoolResult
+
+ERRORS = {ResultError: (400, "resultat_invalide")}
+
+
+class ResultsService:
+    """Exam results: recorded from the centres, released after 24 hours (RE-1)."""
+
+    name = "results"
+    errors = ERRORS
+    app: ResultsApplication = ApplicationProvider(
+        ResultsApplication, read_models=READ_MODELS
+    )
+
+    @consume("booking", contracts.ReservationConfirmed)
+    def on_reservation_confirmed(self, event: Delivered) -> None:
+        """A paid seat: its result may be recorded once the exam starts."""
+        self.app.on_confirmed(event.payload, event.tracking)
+
+    @consume("booking", contracts.ReservationChanged)
+    def on_reservation_changed(self, event: Delivered) -> None:
+        """The seat moved to another exam: its result is that exam's."""
+        self.app.on_changed(event.payload, event.tracking)
+
+    @consume("booking", contracts.ReservationCancelled)
+    def on_reservation_cancelled(self, event: Delivered) -> None:
+        """No seat, no result."""
+        self.app.on_cancelled(event.payload, event.tracking)
+
+    @setting_timer("results_release_sweep_seconds")
+    def release_due_results(self) -> None:
+        """RE-1: release the results 24 hours past their exam, once."""
+        self.app.release_due()
+
+    @school_rpc
+    def school_results(self, school_id: str) -> list[dict[str, Any]]:
+        """The school's released results (never another school's)."""
+        return SchoolResult(many=True).dump(self.app.school_results(school_id))
+
+    @rpc
+    def ping(self) -> str:
+        """Readiness probe for the gateway."""
+        return "pong"
+
+    @rpc
+    def health(self) -> dict:
+        """Readiness: this service's read models and senders, parked events (TR-2)."""
+        return service_health(self.name, self.app)
