@@ -354,16 +354,16 @@ class LogFollower:
         deadline = time.monotonic() + timeout
         while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
             slice_ = min(left, STOP_CHECK_INTERVAL)
-            waiting = conn.notifies(timeout=slice_, stop_after=1)
-            first = next(waiting, None)
-            waiting.close()  # the generator holds the connection's lock
-            if first is not None:
+            # Read to the end: several notifications can come in one packet,
+            # and closing the generator after the first would drop the others
+            # (a retry request among them would wait for the next lead).
+            arrived = list(conn.notifies(timeout=slice_, stop_after=1))
+            if arrived:
                 # One read catches up with every commit notified so far:
                 # drop the rest instead of letting them pile up.
-                backlog = conn.notifies(timeout=0)
-                for notify in [first, *backlog]:
-                    if notify.payload == RETRY_SIGNAL:
-                        self._retry_wanted = True
+                arrived += conn.notifies(timeout=0)
+                if any(notify.payload == RETRY_SIGNAL for notify in arrived):
+                    self._retry_wanted = True
                 return
 
     def run(self, stop: threading.Event) -> None:

@@ -22,6 +22,7 @@ from services.candidates.application import CandidatesApplication
 from services.candidates.projections import CandidateList, CandidateListView
 from services.common.dependencies import service_health
 from services.common.envelope import Delivered, Envelope
+from services.common.follower import RETRY_SIGNAL
 from services.common.parking import is_event_error
 from services.common.projection import ProjectionFollower, ReadModel
 from services.common.relay import Relay
@@ -260,6 +261,34 @@ def test_the_running_leader_retries_when_asked(app, settings):
         report = _ask_leader(operator, [parked.notification_id], wait=10)
         assert report.applied == [parked.notification_id]
         assert neph in _listed(leader)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
+def test_a_retry_request_is_heard_among_other_notifications(app, settings):
+    """The request's NOTIFY can share a packet with commits' notifications."""
+    leader = _fresh(app, CandidateList, CandidateListView, idle_wait=30.0)
+    stop = threading.Event()
+    thread = threading.Thread(target=leader.run, args=(stop,))
+    thread.start()
+    try:
+        neph = _neph()
+        fix = _refuse_neph(leader, neph)
+        _file(app, neph)
+        wait_for(lambda: leader.parking.events(leader.role), timeout=10)
+        with leader.view.datastore.transaction(commit=True) as curs:
+            curs.execute(fix)
+        (parked,) = leader.parking.events(leader.role)
+        leader.parking.request_retry(leader.role, [parked.notification_id])
+        # Delivered together, the retry signal last: a reader that stops
+        # at the first notification of a packet never sees it.
+        channel = app.recorder.channel_name
+        with app.datastore.transaction(commit=True) as curs:
+            for payload in ("a commit", "another commit", RETRY_SIGNAL):
+                curs.execute("SELECT pg_notify(%s, %s)", (channel, payload))
+        wait_for(lambda: neph in _listed(leader), timeout=10)
+        assert leader.parking.events(leader.role) == []
     finally:
         stop.set()
         thread.join(timeout=10)
