@@ -18,11 +18,9 @@ if os.environ.get("PMC_TEST_PAGES") != "1":
 import contextlib
 import secrets
 import socket
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -30,6 +28,7 @@ import requests
 
 from services.common.db import drop_schemas_with_prefix, ensure_database
 from services.common.settings import Settings
+from tests import sharding
 from tests.containers import Endpoints, docker_available, port_open, start_containers
 
 RUN_ID = secrets.token_hex(4)
@@ -37,71 +36,15 @@ VHOST = f"pmc-test-{RUN_ID}"
 _CONTAINERS = ExitStack()
 
 
-# The end-to-end files that take long, in seconds, as CI's slowest durations
-# showed them on a 2-core machine (sleeps waiting for sweeps, thousand-line
-# imports, fuzzing): counted by test functions alone, they all fell in one
-# share, which ended minutes after the other. Refresh when a file grows.
-E2E_SECONDS = {
-    "test_erasure.py": 70,
-    "test_api_fuzz.py": 65,
-    "test_identity_deadlines.py": 100,
-    "test_mail_lanes.py": 48,
-    "test_sessions_api.py": 45,
-    "test_waiting_list_api.py": 45,
-    "test_skeleton.py": 40,
-    "test_hostile_inputs.py": 35,
-    "test_http_edge.py": 35,
-    "test_candidate_account.py": 35,
-    "test_sepa_returns.py": 30,
-    "test_letters_and_reminders.py": 20,
-    "test_digital_identity.py": 30,
-    "test_candidates_api.py": 30,
-    "test_concurrent_holds.py": 30,
-    "test_change_of_slot.py": 30,
-    "test_reservation_history.py": 28,
-    "test_sepa_refunds.py": 25,
-    "test_cancellation_burst.py": 25,
-    "test_session_cancellation.py": 25,
-    "test_late_payment.py": 20,
-    "test_sign_in_alert.py": 20,
-    "test_hold_limits.py": 18,
-    "test_mail_server_down.py": 17,
-    "test_checkout_api.py": 16,
-    "test_registered_letters.py": 15,
-    "test_booking_sealed.py": 15,
-    "test_quiet_logs.py": 12,
-    "test_rate_limits.py": 12,
-    "test_parked_events.py": 11,
-    "test_exports.py": 12,
-    "test_results_api.py": 27,
-}
-SECONDS_PER_FUNCTION = 3.5
+def pytest_configure(config: pytest.Config) -> None:
+    sharding.register_recorder(config)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
-    """PMC_TEST_SHARD=k/n keeps the k-th of n shares of the test files:
-    scripts/test.sh runs the end-to-end files in two processes, each with a
-    platform of its own (its RUN_ID). A file weighs the seconds it took
-    (`E2E_SECONDS`), or 3.5 s per test function (a parametrized one counts
-    once: its cases are quick); files go, heaviest first, to the lightest
-    share so far, so that the shares end about together. Every process
-    collects the same items: the shares never overlap."""
+    """PMC_TEST_SHARD=k/n keeps the k-th of n shares of the test files."""
     shard = os.environ.get("PMC_TEST_SHARD")
-    if not shard:
-        return
-    index, count = (int(part) for part in shard.split("/"))
-    functions = Counter(path for path, _ in {(i.path, i.originalname) for i in items})
-    weight = {
-        path: E2E_SECONDS.get(path.name, SECONDS_PER_FUNCTION * tests)
-        for path, tests in functions.items()
-    }
-    shares: list[list[Any]] = [[] for _ in range(count)]
-    for path in sorted(weight, key=lambda p: (-weight[p], str(p))):
-        lightest = min(shares, key=lambda share: sum(weight[p] for p in share))
-        lightest.append(path)
-    kept = set(shares[index])
-    config.hook.pytest_deselected(items=[i for i in items if i.path not in kept])
-    items[:] = [i for i in items if i.path in kept]
+    if shard:
+        sharding.keep_share(config, items, shard)
 
 
 def _endpoints() -> Endpoints:
