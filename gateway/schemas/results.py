@@ -11,6 +11,11 @@ class ExamResult(ApiSchema):
     reservation_id = fields.String()
     candidate_id = fields.String()
     session_id = fields.String()
+    # Who the result is for (opened from results' sealed copy).
+    candidate_name = fields.String()
+    neph = fields.String()
+    # ISO date; null when booking did not know it.
+    birth_date = fields.String(allow_none=True)
     centre_name = fields.String()
     centre_city = fields.String()
     exam_starts_at = fields.String()

@@ -1,5 +1,5 @@
-"""Documents sent to candidates (NO-4): the convocation; and the French ways of
-writing dates and amounts every document shares."""
+"""Documents sent to candidates (NO-4): the convocation and the result (RE-1);
+and the French ways of writing dates and amounts every document shares."""
 
 from __future__ import annotations
 
@@ -145,3 +145,43 @@ def write_convocation(doc: Document, data: dict[str, Any]) -> None:
     doc.paragraph(f"Réservation n° {data['reservation_id']}")
     if data.get("verification_code"):
         doc.paragraph(f"Code de vérification : {data['verification_code']}", bold=True)
+
+
+# RE-1: the outcomes as the centres' results are read.
+PASSED = "admis"
+RESULT_TITLE = "Résultat de l'examen du code de la route"
+
+
+def render_result(data: dict[str, Any]) -> bytes:
+    """The result document as a PDF of its own (an e-mail's attachment, a
+    school's download)."""
+    doc = Document()
+    write_result(doc, data)
+    return doc.to_bytes()
+
+
+def write_result(doc: Document, data: dict[str, Any]) -> None:
+    """Candidate (name, birth date, NEPH), exam date and time, centre and
+    city, score out of 40, outcome and, for a pass, the last day it counts
+    (RE-1: 5 years), from the current page of `doc` (a letter encloses it;
+    a session's results are one page each)."""
+    doc.paragraph(RESULT_TITLE, size=16, bold=True)
+    doc.ln(4)
+    doc.paragraph(f"Candidat : {data.get('candidate_name') or ''}")
+    if data.get("birth_date"):
+        doc.paragraph(f"Date de naissance : {short_date(data['birth_date'])}")
+    doc.paragraph(f"NEPH : {data.get('neph') or ''}")
+    doc.ln(3)
+    doc.paragraph(f"Épreuve : {EXAM_NAME}")
+    doc.paragraph(f"Date et heure : {when(str(data['exam_starts_at']))}")
+    doc.paragraph(f"Centre d'examen : {data['centre_name']}, {data['centre_city']}")
+    doc.ln(3)
+    score = data.get("score")
+    if score is not None and score != "":
+        doc.paragraph(f"Note : {score}/40", bold=True)
+    doc.paragraph(f"Résultat : {data['outcome']}", size=14, bold=True)
+    if data.get("outcome") == PASSED and data.get("valid_until"):
+        doc.paragraph(f"Valable jusqu'au {short_date(data['valid_until'])}")
+    if data.get("reservation_id"):
+        doc.ln(3)
+        doc.paragraph(f"Réservation n° {data['reservation_id']}")

@@ -12,14 +12,14 @@ from typing import Any
 from uuid import UUID
 
 from services.common.company import Company
-from services.common.documents import long_date, write_convocation
+from services.common.documents import long_date, write_convocation, write_result
 from services.common.pdf import Document
 
 # Documents a letter may enclose, as pages of its own PDF after the letter's
 # (one envelope, one file to print): the content's key and how it is drawn.
-# A later document (a result) is enclosed by adding its writer here.
 ENCLOSURES = {
     "convocation": write_convocation,
+    "result": write_result,
 }
 
 

@@ -41,7 +41,7 @@ import psycopg
 from eventsourcing.persistence import Notification, PersistenceError, Tracking
 from eventsourcing.utils import get_topic
 
-from services.common.documents import render_convocation
+from services.common.documents import render_convocation, render_result
 from services.common.follower import LogFollower
 from services.common.invoice_pdf import render_credit_note, render_invoice
 from services.notifier.application import NotifierApplication
@@ -71,11 +71,13 @@ ATTACHMENTS = {
     "convocation": render_convocation,
     "invoice": render_invoice,
     "credit_note": render_credit_note,
+    "result": render_result,
 }
 FILE_NAMES = {
     "convocation": "convocation",
     "invoice": "facture",
     "credit_note": "avoir",
+    "result": "resultat",
 }
 
 log = logging.getLogger(__name__)

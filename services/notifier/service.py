@@ -10,7 +10,12 @@ from services.common.dependencies import ApplicationProvider, service_health
 from services.common.envelope import Delivered
 from services.common.errors import PlatformError
 from services.common.rpc import RpcProxy, rpc
-from services.notifier import identity_notices, reminders, seat_offers
+from services.notifier import (
+    identity_notices,
+    reminders,
+    result_notices,
+    seat_offers,
+)
 from services.notifier.application import NotifierApplication
 from services.notifier.mailer import AccountMailer, Mailer
 
@@ -171,6 +176,22 @@ class NotifierService:
         contact = self._contact_of_file(event)
         if contact is not None:
             reminders.remind(self.app, event, contact)
+
+    @consume("results", contracts.ResultPublished)
+    def on_result_published(self, event: Delivered) -> None:
+        """RE-2: the school told by e-mail, the candidate sent the result
+        (e-mail with its PDF, or a letter enclosing it), once."""
+        if self.app.skipped_erased(event):
+            return
+        if not event.payload.get("candidate_name"):
+            # Released with nothing readable (erased before): nobody to tell.
+            self.app.record_processed(event.tracking)
+            return
+        contact = self._contact_of_file(event)
+        if contact is not None:
+            self.app._queue_all(
+                event, result_notices.messages(self.app, event, contact)
+            )
 
     def _contact_of_file(self, event: Delivered) -> dict | None:
         """The candidate's contact (and the school's address) for an event

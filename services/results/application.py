@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from functools import cached_property
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -11,9 +13,17 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, Tracking
 
 from services.common.store import ServiceApplication
-from services.results.domain import RELEASE_DELAY, ExamResult, ResultError
+from services.results.domain import (
+    RELEASE_DELAY,
+    ExamResult,
+    ResultError,
+    published_fields,
+    recorded_fields,
+)
+from services.results.downloads import ResultDownloads
 from services.results.imports import RefusedLine, ResultLine, read_lines
 from services.results.publications import PUBLISHED
+from services.results.sealed import ResultSeals
 
 # How many results one sweep releases: the next sweep takes the rest.
 SWEEP_BATCH = 500
@@ -24,15 +34,29 @@ class NotYetKnown(LookupError):
     the message is tried again later."""
 
 
-class ResultsApplication(ServiceApplication):
+class ResultsApplication(ResultDownloads, ServiceApplication):
     """One `ExamResult` per confirmed reservation."""
 
     name: ClassVar[str] = "results"
     published: ClassVar = PUBLISHED
+    # `ResultPublished` carries the candidate's result, opened by the relay.
+    publishes_sealed: ClassVar = True
+
+    @cached_property
+    def seals(self) -> ResultSeals:
+        return ResultSeals(self.keystore, owner=self.name)
+
+    def sealed_subject(self, event: Any) -> UUID | None:
+        """A released result opens with its candidate's key; others, nothing."""
+        if isinstance(event, ExamResult.Published):
+            return event.candidate_id
+        return None
 
     # -- booking's reservations, copied --
 
     def on_confirmed(self, payload: dict[str, Any], tracking: Tracking) -> None:
+        """A confirmed seat, who it is for sealed with results' own key."""
+        candidate_id = UUID(str(payload["candidate_id"]))
         result = ExamResult(
             reservation_id=payload["reservation_id"],
             school_id=payload["school_id"],
@@ -41,6 +65,7 @@ class ResultsApplication(ServiceApplication):
             centre_name=payload["centre_name"],
             centre_city=payload["centre_city"],
             exam_starts_at=_instant(payload["exam_starts_at"]),
+            personal=self.seals.seal_person(candidate_id, payload),
         )
         try:
             self.save(result, tracking=tracking)
@@ -107,7 +132,8 @@ class ResultsApplication(ServiceApplication):
             raise ResultError(
                 "Réservation inconnue (ou pas encore confirmée)."
             ) from None
-        result.record(line.score, now)
+        sealed = self.seals.seal(result.candidate_id, recorded_fields(line.score))
+        result.record(line.score, now, sealed)
         return result
 
     # -- release (RE-1) --
@@ -123,7 +149,7 @@ class ResultsApplication(ServiceApplication):
             result: ExamResult = self.repository.get(reservation_id)
             if not result.is_due(now):
                 continue  # released already; the board has not seen it yet
-            result.publish(now)
+            result.publish(now, self._released_result(result))
             try:
                 self.save(result)
             except IntegrityError:
@@ -131,25 +157,47 @@ class ResultsApplication(ServiceApplication):
             released += 1
         return released
 
+    def _released_result(self, result: ExamResult) -> str:
+        """What the released result says, sealed. For a candidate erased
+        since (nothing opens), "": the result is still released, once, so
+        that the sweep moves on instead of meeting it every time, but with
+        nothing in it; nobody is told (the notifier finds nobody to write to)
+        and the school's list leaves it out, as the school that erased the
+        file expects."""
+        recorded = self.seals.open(result.candidate_id, result.sealed_result)
+        if recorded is None:
+            return ""
+        person = self.seals.open(result.candidate_id, result.personal) or {}
+        fields = published_fields(person, result.exam_starts_at, recorded["score"])
+        return self.seals.seal(result.candidate_id, fields)
+
     # -- the schools' list --
 
     def school_results(self, school_id: str) -> list[dict[str, Any]]:
-        """The school's released results, and only those."""
-        return [
-            {
-                "reservation_id": str(row["reservation_id"]),
-                "candidate_id": str(row["candidate_id"]),
-                "session_id": str(row["session_id"]),
-                "centre_name": row["centre_name"],
-                "centre_city": row["centre_city"],
-                "exam_starts_at": row["exam_starts_at"].isoformat(),
-                "score": row["score"],
-                "outcome": row["outcome"],
-                "valid_until": row["valid_until"],
-                "published_at": row["published_at"].isoformat(),
-            }
-            for row in self.views["result_board"].published_for(school_id)
-        ]
+        """The school's released results, and only those; a result whose
+        candidate was erased is left out (nothing of it opens)."""
+        rows = self.views["result_board"].published_for(school_id)
+        return [school_row(row, opened) for row, opened in self.seals.open_all(rows)]
+
+
+def school_row(row: Mapping[str, Any], opened: dict[str, Any]) -> dict[str, Any]:
+    """A released result as the school reads it: the board's row and what
+    its sealed result says."""
+    return {
+        "reservation_id": str(row["reservation_id"]),
+        "candidate_id": str(row["candidate_id"]),
+        "session_id": str(row["session_id"]),
+        "candidate_name": opened["candidate_name"],
+        "neph": opened["neph"],
+        "birth_date": opened["birth_date"] or None,
+        "centre_name": row["centre_name"],
+        "centre_city": row["centre_city"],
+        "exam_starts_at": row["exam_starts_at"].isoformat(),
+        "score": opened["score"],
+        "outcome": opened["outcome"],
+        "valid_until": opened["valid_until"],
+        "published_at": row["published_at"].isoformat(),
+    }
 
 
 def _instant(value: Any) -> datetime:

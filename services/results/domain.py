@@ -66,6 +66,7 @@ class ExamResult(Aggregate):
         centre_name: str,
         centre_city: str,
         exam_starts_at: datetime,
+        personal: str = "",
     ) -> None:
         self.school_id = school_id
         self.candidate_id = candidate_id
@@ -73,10 +74,14 @@ class ExamResult(Aggregate):
         self.centre_name = centre_name
         self.centre_city = centre_city
         self.exam_starts_at = exam_starts_at
+        # Who the candidate is (name, NEPH, birth date), sealed with the
+        # candidate's key by the application: "" when booking sent nothing.
+        self.personal = personal
         self.cancelled = False
         self.recorded = False
-        self.score: int | None = None
-        self.absent = False
+        # The score and whether absent, then the published result: sealed.
+        self.sealed_result = ""
+        self.published_result = ""
         self.published_at: datetime | None = None
 
     @classmethod
@@ -110,16 +115,17 @@ class ExamResult(Aggregate):
         if self.recorded:
             raise ResultError("Un résultat est déjà enregistré pour cette réservation.")
 
-    def record(self, score: int | None, now: datetime) -> None:
-        """RE-1: a score out of 40, or absent (None); once."""
+    def record(self, score: int | None, now: datetime, sealed: str) -> None:
+        """RE-1: a score out of 40, or absent (None); once. The score is
+        checked here in clear and kept only as `sealed` (the application
+        seals it with the candidate's key: `recorded_fields`)."""
         self.check_recordable(score, now)
-        self._recorded(score=score, absent=score is None)
+        self._recorded(sealed=sealed)
 
     @event("Recorded")
-    def _recorded(self, score: int | None, absent: bool) -> None:
+    def _recorded(self, sealed: str) -> None:
         self.recorded = True
-        self.score = score
-        self.absent = absent
+        self.sealed_result = sealed
 
     @property
     def releases_at(self) -> datetime:
@@ -134,11 +140,11 @@ class ExamResult(Aggregate):
             and now >= self.releases_at
         )
 
-    def publish(self, now: datetime) -> None:
-        """RE-1: released once, 24 hours after the exam."""
+    def publish(self, now: datetime, sealed: str) -> None:
+        """RE-1: released once, 24 hours after the exam. `sealed`: what the
+        result says (`published_fields`), sealed by the application."""
         if not self.is_due(now):
             raise ResultError("Ce résultat ne peut pas être publié maintenant.")
-        until = valid_until(self.exam_starts_at, self.score)
         # Everything `ResultPublished` says, so the relay needs no aggregate.
         self._published(
             published_at=now,
@@ -148,9 +154,7 @@ class ExamResult(Aggregate):
             centre_name=self.centre_name,
             centre_city=self.centre_city,
             exam_starts_at=self.exam_starts_at,
-            score=self.score,
-            outcome=outcome(self.score),
-            valid_until=until.isoformat() if until else None,
+            sealed=sealed,
         )
 
     @event("Published")
@@ -163,8 +167,30 @@ class ExamResult(Aggregate):
         centre_name: str,
         centre_city: str,
         exam_starts_at: datetime,
-        score: int | None,
-        outcome: str,
-        valid_until: str | None,
+        sealed: str,
     ) -> None:
         self.published_at = published_at
+        self.published_result = sealed
+
+
+def recorded_fields(score: int | None) -> dict[str, object]:
+    """What a recorded result seals: the score, or absent."""
+    check_score(score)
+    return {"score": score, "absent": score is None}
+
+
+def published_fields(
+    person: dict[str, object], exam_starts_at: datetime, score: int | None
+) -> dict[str, object]:
+    """What a released result says (RE-1), the candidate's identity
+    (`person`: name, NEPH, birth date) beside it: sealed by the application,
+    as the school's list, the PDF and `ResultPublished` read it."""
+    until = valid_until(exam_starts_at, score)
+    return {
+        "candidate_name": person.get("candidate_name") or "",
+        "neph": person.get("neph") or "",
+        "birth_date": person.get("birth_date") or "",
+        "score": score,
+        "outcome": outcome(score),
+        "valid_until": until.isoformat() if until else None,
+    }

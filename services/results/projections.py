@@ -30,8 +30,14 @@ class ResultBoardView(ReadModelView):
                 " centre_city text NOT NULL, exam_starts_at timestamptz NOT NULL,"
                 " cancelled boolean NOT NULL DEFAULT false,"
                 " recorded boolean NOT NULL DEFAULT false,"
-                " score int, outcome text, valid_until text,"
-                " published_at timestamptz)"
+                " sealed text, published_at timestamptz)"
+            ).format(self.table(BOARD)),
+            # The released result, sealed with the candidate's key: a board
+            # made before kept it in clear (RE-1, erasure).
+            sql.SQL(
+                "ALTER TABLE {} ADD COLUMN IF NOT EXISTS sealed text,"
+                " DROP COLUMN IF EXISTS score, DROP COLUMN IF EXISTS outcome,"
+                " DROP COLUMN IF EXISTS valid_until"
             ).format(self.table(BOARD)),
             sql.SQL(
                 "CREATE INDEX IF NOT EXISTS result_board_school ON {} (school_id)"
@@ -59,18 +65,22 @@ class ResultBoardView(ReadModelView):
             )
             return [row["reservation_id"] for row in curs.fetchall()]
 
-    def published_for(self, school_id: str) -> list[dict[str, Any]]:
-        """One school's released results, the latest exams first."""
+    def published_for(
+        self, school_id: str, session_id: Any = None
+    ) -> list[dict[str, Any]]:
+        """One school's released results (of one session, if given), the
+        latest exams first; their results sealed."""
+        session = sql.SQL(" AND session_id = %s" if session_id else "")
+        params = (school_id, session_id) if session_id else (school_id,)
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(
                 sql.SQL(
                     "SELECT reservation_id, candidate_id, session_id, centre_name,"
-                    " centre_city, exam_starts_at, score, outcome, valid_until,"
-                    " published_at FROM {} WHERE school_id = %s"
-                    " AND published_at IS NOT NULL"
+                    " centre_city, exam_starts_at, sealed, published_at FROM {}"
+                    " WHERE school_id = %s AND published_at IS NOT NULL{}"
                     " ORDER BY exam_starts_at DESC, reservation_id"
-                ).format(self.table(BOARD)),
-                (school_id,),
+                ).format(self.table(BOARD), session),
+                params,
             )
             return list(curs.fetchall())
 
@@ -124,16 +134,11 @@ class ResultBoard(Projection[ResultBoardView]):
 
     @process_event.register
     def _(self, e: ExamResult.Recorded, tracking: Tracking) -> None:
-        changes = {"recorded": True, "score": e.score}
-        self.view.change(e.originator_id, changes, tracking)
+        self.view.change(e.originator_id, {"recorded": True}, tracking)
 
     @process_event.register
     def _(self, e: ExamResult.Published, tracking: Tracking) -> None:
-        changes = {
-            "published_at": e.published_at,
-            "outcome": e.outcome,
-            "valid_until": e.valid_until,
-        }
+        changes = {"published_at": e.published_at, "sealed": e.sealed}
         self.view.change(e.originator_id, changes, tracking)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
+from uuid import UUID
 
 from services.common import contracts
 from services.common.consumer import consume
@@ -12,10 +14,14 @@ from services.common.rpc import rpc, school_rpc
 from services.common.timers import setting_timer
 from services.results.application import ResultsApplication
 from services.results.domain import ResultError
+from services.results.downloads import ResultNotFound
 from services.results.projections import READ_MODELS
 from services.results.schemas import SchoolResult
 
-ERRORS = {ResultError: (400, "resultat_invalide")}
+ERRORS = {
+    ResultError: (400, "resultat_invalide"),
+    ResultNotFound: (404, "resultat_introuvable"),
+}
 
 
 class ResultsService:
@@ -51,6 +57,19 @@ class ResultsService:
     def school_results(self, school_id: str) -> list[dict[str, Any]]:
         """The school's released results (never another school's)."""
         return SchoolResult(many=True).dump(self.app.school_results(school_id))
+
+    @school_rpc
+    def result_pdf(self, school_id: str, reservation_id: str) -> str:
+        """One released result of the school, as a PDF, base64-encoded (RE-2)."""
+        pdf = self.app.result_pdf(school_id, UUID(reservation_id))
+        return base64.b64encode(pdf).decode()
+
+    @school_rpc
+    def session_results_pdf(self, school_id: str, session_id: str) -> str:
+        """The school's released results of one session, one page each, as
+        one PDF, base64-encoded (RE-2)."""
+        pdf = self.app.session_results_pdf(school_id, UUID(session_id))
+        return base64.b64encode(pdf).decode()
 
     @rpc
     def ping(self) -> str:

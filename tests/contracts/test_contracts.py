@@ -32,7 +32,7 @@ from services.identity.secrets import ACTIVATION as ACCOUNT_ACTIVATION
 from services.identity.secrets import RESET
 from services.notifier.application import NotifierApplication
 from services.results.application import ResultsApplication
-from services.results.domain import ExamResult
+from services.results.domain import ExamResult, published_fields, recorded_fields
 from services.scheduling.application import SchedulingApplication
 from services.scheduling.domain import COLLECTIVE, PARIS, ExamCentre
 
@@ -243,17 +243,27 @@ def notifier_scenario(app: NotifierApplication) -> None:
 
 def results_scenario(app: ResultsApplication) -> None:
     exam = datetime(2026, 12, 7, 9, 0, tzinfo=PARIS)
+    candidate = uuid4()
+    person = {
+        "candidate_name": "Emma Martin",
+        "neph": "123456789012",
+        "birth_date": "2005-03-14",
+    }
     result = ExamResult(
         reservation_id=uuid4(),
         school_id="ecole",
-        candidate_id=uuid4(),
+        candidate_id=candidate,
         session_id=uuid4(),
         centre_name="Centre de Lyon",
         centre_city="Lyon",
         exam_starts_at=exam,
+        personal=app.seals.seal_person(candidate, person),
     )
-    result.record(36, exam + timedelta(hours=2))
-    result.publish(exam + timedelta(days=1))  # ResultPublished
+    result.record(
+        36, exam + timedelta(hours=2), app.seals.seal(candidate, recorded_fields(36))
+    )
+    released = app.seals.seal(candidate, published_fields(person, exam, 36))
+    result.publish(exam + timedelta(days=1), released)  # ResultPublished
     app.save(result)
 
 

@@ -11,7 +11,13 @@ from eventsourcing.persistence import Tracking
 
 from services.common.clock import FrozenClock
 from services.results.application import NotYetKnown, ResultsApplication
-from services.results.domain import PARIS, ExamResult, ResultError, valid_until
+from services.results.domain import (
+    PARIS,
+    ExamResult,
+    ResultError,
+    published_fields,
+    valid_until,
+)
 from services.results.imports import MAX_LINES, ResultsFileRefused
 
 EXAM = datetime(2026, 12, 7, 9, 0, tzinfo=PARIS)
@@ -36,31 +42,37 @@ def seat(**changes) -> ExamResult:
     [(40, "admis"), (35, "admis"), (34, "ajourné"), (0, "ajourné")],
 )
 def test_a_pass_is_35_or_more_out_of_40(score, outcome):
-    result = seat()
-    result.record(score, EXAM)
-    result.publish(EXAM + timedelta(hours=24))
-    (published,) = [
-        e for e in result.collect_events() if type(e).__name__ == "Published"
-    ]
-    assert (published.score, published.outcome) == (score, outcome)
+    said = published_fields({"candidate_name": "Emma"}, EXAM, score)
+    assert (said["score"], said["outcome"]) == (score, outcome)
+    assert said["candidate_name"] == "Emma"
 
 
 @pytest.mark.parametrize("score", [41, -1, 100])
 def test_a_score_beyond_0_to_40_is_refused(score):
     with pytest.raises(ResultError, match="entre 0 et 40"):
-        seat().record(score, EXAM)
+        seat().record(score, EXAM, "")
 
 
 def test_an_absent_candidate_has_no_score_and_no_validity():
-    result = seat()
-    result.record(None, EXAM + timedelta(hours=1))
-    result.publish(EXAM + timedelta(days=2))
-    published = result.collect_events()[-1]
-    assert (published.score, published.outcome, published.valid_until) == (
+    said = published_fields({}, EXAM, None)
+    assert (said["score"], said["outcome"], said["valid_until"]) == (
         None,
         "absent",
         None,
     )
+    assert published_fields({}, EXAM, 35)["valid_until"] == "2031-12-07"
+
+
+def test_the_events_hold_the_result_only_sealed():
+    result = seat(personal="scellé-1")
+    result.record(36, EXAM + timedelta(hours=1), "scellé-2")
+    result.publish(EXAM + timedelta(days=2), "scellé-3")
+    confirmed, recorded, published = result.collect_events()
+    assert confirmed.personal == "scellé-1"
+    assert recorded.sealed == "scellé-2"
+    assert published.sealed == "scellé-3"
+    for event in (recorded, published):
+        assert not {"score", "outcome", "valid_until"} & set(vars(event))
 
 
 def test_a_pass_is_valid_five_years_from_the_exam_day():
@@ -72,42 +84,42 @@ def test_a_pass_is_valid_five_years_from_the_exam_day():
 
 def test_no_result_before_the_exam_starts():
     with pytest.raises(ResultError, match="pas encore commencé"):
-        seat().record(36, EXAM - timedelta(minutes=1))
+        seat().record(36, EXAM - timedelta(minutes=1), "")
 
 
 def test_a_result_is_recorded_once():
     result = seat()
-    result.record(36, EXAM)
+    result.record(36, EXAM, "")
     with pytest.raises(ResultError, match="déjà enregistré"):
-        result.record(30, EXAM)
+        result.record(30, EXAM, "")
 
 
 def test_no_result_for_a_cancelled_reservation():
     result = seat()
     result.cancel()
     with pytest.raises(ResultError, match="annulée"):
-        result.record(36, EXAM)
+        result.record(36, EXAM, "")
 
 
 def test_released_at_exactly_24_hours_after_the_start_and_once():
     result = seat()
-    result.record(36, EXAM + timedelta(hours=1))
+    result.record(36, EXAM + timedelta(hours=1), "")
     assert not result.is_due(EXAM + timedelta(hours=24) - timedelta(seconds=1))
     with pytest.raises(ResultError):
-        result.publish(EXAM + timedelta(hours=23, minutes=59))
+        result.publish(EXAM + timedelta(hours=23, minutes=59), "")
     assert result.is_due(EXAM + timedelta(hours=24))
-    result.publish(EXAM + timedelta(hours=24))
+    result.publish(EXAM + timedelta(hours=24), "")
     assert not result.is_due(EXAM + timedelta(days=3))
     with pytest.raises(ResultError):
-        result.publish(EXAM + timedelta(days=3))
+        result.publish(EXAM + timedelta(days=3), "")
 
 
 def test_a_moved_seat_is_released_24_hours_after_its_new_exam():
     result = seat()
     result.move(uuid4(), "Centre de Bron", "Bron", EXAM + timedelta(days=7))
     with pytest.raises(ResultError, match="pas encore commencé"):
-        result.record(36, EXAM + timedelta(days=1))
-    result.record(36, EXAM + timedelta(days=7))
+        result.record(36, EXAM + timedelta(days=1), "")
+    result.record(36, EXAM + timedelta(days=7), "")
     assert not result.is_due(EXAM + timedelta(days=7, hours=23))
     assert result.is_due(EXAM + timedelta(days=8))
 
@@ -127,6 +139,11 @@ def app(clock) -> ResultsApplication:
     )
 
 
+def recorded(app: ResultsApplication, reservation_id: UUID) -> dict | None:
+    result = app.repository.get(reservation_id)
+    return app.seals.open(result.candidate_id, result.sealed_result)
+
+
 def confirm(app: ResultsApplication, position: int, starts_at=EXAM) -> UUID:
     reservation_id = uuid4()
     payload = {
@@ -137,6 +154,9 @@ def confirm(app: ResultsApplication, position: int, starts_at=EXAM) -> UUID:
         "centre_name": "Centre de Lyon",
         "centre_city": "Lyon",
         "exam_starts_at": starts_at.isoformat(),
+        "candidate_name": "Emma Martin",
+        "neph": "123456789012",
+        "birth_date": "2005-03-14",
     }
     app.on_confirmed(payload, Tracking("booking", position))
     return reservation_id
@@ -174,13 +194,13 @@ def test_a_file_with_good_and_bad_lines_imports_the_good_ones(app):
     assert "note" in reasons[10]  # an invisible character
     assert "réservation invalide" in reasons[11]
     assert "colonnes" in reasons[12]
-    assert app.repository.get(first).score == 36
-    assert app.repository.get(second).absent
+    assert recorded(app, first) == {"score": 36, "absent": False}
+    assert recorded(app, second) == {"score": None, "absent": True}
     # A second file with a different result for the same seat is refused.
     again = app.import_results(f"reservation;note\n{first};20\n")
     assert again["imported"] == 0
     assert "déjà enregistré" in again["refused"][0]["reason"]
-    assert app.repository.get(first).score == 36
+    assert recorded(app, first)["score"] == 36
 
 
 def test_a_refused_file_imports_nothing(app):

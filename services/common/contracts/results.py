@@ -13,7 +13,14 @@ class ResultPublished(Contract):
 
     event_type = "ResultPublished"
     version = 1
-    personal = ("score", "outcome", "valid_until")
+    personal = (
+        "candidate_name",
+        "neph",
+        "birth_date",
+        "score",
+        "outcome",
+        "valid_until",
+    )
     subject_field = "candidate_id"
 
     reservation_id = fields.UUID(required=True)
@@ -23,6 +30,11 @@ class ResultPublished(Contract):
     centre_name = fields.String(required=True)
     centre_city = fields.String(required=True)
     exam_starts_at = fields.AwareDateTime(required=True)
+    # Who the result is for, as the result document prints it.
+    candidate_name = personal_field()
+    neph = personal_field()
+    # ISO date; None when booking did not know it.
+    birth_date = personal_field()
     # Out of 40; None when absent (and once erased).
     score = personal_field(fields.Integer)
     # « admis », « ajourné » or « absent ».
