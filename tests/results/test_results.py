@@ -239,3 +239,26 @@ def test_a_file_too_big_or_not_utf8_is_refused_whole(tmp_path, capsys):
     assert "UTF-8" in capsys.readouterr().err
     assert import_results(Namespace(file=str(tmp_path / "absent.csv"))) == REFUSED
     assert "Fichier illisible" in capsys.readouterr().err
+
+
+def test_what_is_released_is_sealed_and_empty_once_the_candidate_is_erased(app):
+    kept, erased = confirm(app, 1), confirm(app, 2)
+    assert app.import_results(f"reservation;note\n{kept};36\n{erased};12\n") == {
+        "imported": 2,
+        "refused": [],
+    }
+    result = app.repository.get(kept)
+    assert app.seals.open(result.candidate_id, app._released_result(result)) == {
+        "candidate_name": "Emma Martin",
+        "neph": "123456789012",
+        "birth_date": "2005-03-14",
+        "score": 36,
+        "outcome": "admis",
+        "valid_until": "2031-12-07",
+    }
+    gone = app.repository.get(erased)
+    app.keystore.forget(gone.candidate_id)
+    assert app._released_result(gone) == ""
+    assert app.seals.open(gone.candidate_id, gone.personal) is None
+    # No key is made again for someone erased.
+    assert app.keystore.key(gone.candidate_id, owner=app.name) is None
