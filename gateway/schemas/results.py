@@ -5,11 +5,19 @@ from __future__ import annotations
 from marshmallow import fields
 
 from gateway.schemas.base import ApiSchema
+from gateway.schemas.booking import ReservationSearch
+
+
+class ResultSearch(ReservationSearch):
+    """The same filters as the reservations' list: name or NEPH, exam date."""
 
 
 class ExamResult(ApiSchema):
     reservation_id = fields.String()
     candidate_id = fields.String()
+    # Opened for this answer; "" once the candidate's data was erased.
+    neph = fields.String()
+    candidate_name = fields.String()
     session_id = fields.String()
     centre_name = fields.String()
     centre_city = fields.String()
