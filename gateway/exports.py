@@ -1,6 +1,6 @@
-"""The school's lists as spreadsheet files (EX-1): reservations and payments,
-one row per line of the list the pages show, in French columns. The writing
-itself (BOM, `;`, dates, amounts, formula-safe cells) is
+"""The school's lists as spreadsheet files (EX-1): reservations, payments and
+results, one row per line of the list the pages show, in French columns. The
+writing itself (BOM, `;`, dates, amounts, formula-safe cells) is
 services/common/csvfiles.py's, shared by every export."""
 
 from __future__ import annotations
@@ -37,6 +37,18 @@ PAYMENT_COLUMNS = [
     "Statut",
     "Payé le",
     "Facture n°",
+]
+
+RESULT_COLUMNS = [
+    "NEPH",
+    "Candidat",
+    "Date de l'examen",
+    "Heure",
+    "Centre",
+    "Ville",
+    "Note sur 40",
+    "Résultat",
+    "Valable jusqu'au",
 ]
 
 METHODS = {"carte": "Carte bancaire", "sepa": "Prélèvement SEPA"}
@@ -79,6 +91,27 @@ def payments_file(items: Iterable[dict[str, Any]]) -> bytes:
                 p.get("invoice") or "",
             ]
             for p in items
+        ),
+    )
+
+
+def results_file(items: Iterable[dict[str, Any]]) -> bytes:
+    """The released results as listed; an absent candidate has no score."""
+    return spreadsheet_file(
+        RESULT_COLUMNS,
+        (
+            [
+                r["neph"],
+                r["candidate_name"],
+                day_cell(r["exam_starts_at"]),
+                time_cell(r["exam_starts_at"]),
+                r["centre_name"],
+                r["centre_city"],
+                "" if r["score"] is None else r["score"],
+                r["outcome"],
+                day_cell(_day(r.get("valid_until"))),
+            ]
+            for r in items
         ),
     )
 

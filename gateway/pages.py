@@ -22,6 +22,7 @@ PAGES = {
     "/espace/inscription": "inscription.html",
     "/espace/reservations": "reservations.html",
     "/espace/paiements": "paiements.html",
+    "/espace/resultats": "resultats.html",
     "/candidat/activation": "candidat-activation.html",
     "/candidat/espace": "candidat-espace.html",
     "/cgv": "cgv.html",

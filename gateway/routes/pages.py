@@ -63,6 +63,11 @@ class PageRoutes:
         """Espace client › Paiements et factures (BI-3)."""
         return pages.page("/espace/paiements")
 
+    @http("GET", "/espace/resultats")
+    def results_page(self, request: Request) -> Response:
+        """Espace client › Résultats (RE-2)."""
+        return pages.page("/espace/resultats")
+
     @http("GET", "/candidat/activation")
     def candidate_activation_page(self, request: Request) -> Response:
         """The candidate checks and confirms (or refuses) their file."""

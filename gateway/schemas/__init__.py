@@ -72,7 +72,7 @@ from gateway.schemas.checkout import (  # noqa: F401
     PaymentRow,
     SepaPayment,
 )
-from gateway.schemas.results import ExamResult, ExamResults  # noqa: F401
+from gateway.schemas.results import ExamResult, ExamResults, ResultSearch  # noqa: F401
 from gateway.schemas.waiting_list import (  # noqa: F401
     WaitingEntries,
     WaitingEntry,

@@ -5,6 +5,11 @@ from __future__ import annotations
 from marshmallow import fields
 
 from gateway.schemas.base import ApiSchema
+from gateway.schemas.booking import ReservationSearch
+
+
+class ResultSearch(ReservationSearch):
+    """The same filters as the reservations' list: name or NEPH, exam date."""
 
 
 class ExamResult(ApiSchema):
