@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
@@ -72,16 +73,19 @@ class ResultsApplication(ServiceApplication):
 
     # -- the centres' files (RE-1) --
 
-    def import_results(self, text: str) -> dict[str, Any]:
+    def import_results(
+        self, text: str, admit: Callable[[ExamResult], None] | None = None
+    ) -> dict[str, Any]:
         """Every line checked; the valid ones recorded together (all or none),
         the others reported with their reason. Raises ResultsFileRefused
-        when the file cannot be read at all."""
+        when the file cannot be read at all. `admit` refuses (ResultError) a
+        line its sender may not record (a centre's: another centre's exam)."""
         lines, refused = read_lines(text)
         now = self.clock.now()
         accepted: list[ExamResult] = []
         for line in lines:
             try:
-                accepted.append(self._recorded(line, now))
+                accepted.append(self._recorded(line, now, admit))
             except ResultError as exc:
                 refused.append(RefusedLine(line.line, str(exc)))
         if accepted:
@@ -100,13 +104,20 @@ class ResultsApplication(ServiceApplication):
             ],
         }
 
-    def _recorded(self, line: ResultLine, now: datetime) -> ExamResult:
+    def _recorded(
+        self,
+        line: ResultLine,
+        now: datetime,
+        admit: Callable[[ExamResult], None] | None = None,
+    ) -> ExamResult:
         try:
             result: ExamResult = self.repository.get(line.reservation_id)
         except AggregateNotFoundError:
             raise ResultError(
                 "Réservation inconnue (ou pas encore confirmée)."
             ) from None
+        if admit is not None:
+            admit(result)
         result.record(line.score, now)
         return result
 
