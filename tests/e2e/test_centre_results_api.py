@@ -149,18 +149,19 @@ def test_a_centre_records_its_own_exams_results_with_its_key(
     not_csv = _post(gateway, good, key, **{"Content-Type": "application/json"})
     assert not_csv.status_code == 415, not_csv.text
     assert "CSV" in not_csv.json()["message"]
-    for hostile in (
-        _file(f"{passed};3\x076"),
-        _file(f"{passed};36\x00"),
-        _file(f"{passed}\u202e;36"),
+    for hostile, column in (
+        (f"{passed};3\x076", "note"),
+        (f"{passed}\u202e;36", "reservation"),
     ):
-        answer = _post(gateway, hostile, key)
-        if answer.status_code == 200:
-            assert answer.json()["imported"] == 0, answer.text
-            assert answer.json()["refused"][0]["line"] == 2
-        else:
-            assert answer.status_code == 400, answer.text
-            assert answer.json()["code"] == "fichier_invalide", answer.text
+        answer = _post(gateway, _file(hostile), key)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["imported"] == 0
+        assert _reasons(answer)[2].startswith(f"Colonne « {column} » : "), answer.text
+        assert "caractère invisible ou de contrôle" in _reasons(answer)[2]
+    nul = _post(gateway, _file(f"{passed};36\x00"), key)
+    assert nul.status_code == 400, nul.text
+    assert nul.json()["code"] == "fichier_invalide"
+    assert "caractère non autorisé (U+0000) à la ligne 2" in nul.json()["message"]
     arabic = _post(gateway, _file(f"{passed};٣٦"), key)
     assert arabic.status_code == 200, arabic.text
     assert arabic.json()["imported"] == 0
