@@ -8,8 +8,11 @@ import argparse
 import sys
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from services.common.settings import Settings
+
+PARIS = ZoneInfo("Europe/Paris")
 
 # Exit codes: done; refused (nothing changed).
 DONE, REFUSED = 0, 2
@@ -112,13 +115,14 @@ def _list(results: Any, scheduling: Any) -> int:
     for key in keys:
         centre = _centre(scheduling, key["centre_id"])
         name = f"{centre.name} ({centre.city})" if centre else "centre inconnu"
-        state = (
-            f"révoquée le {key['revoked_at']:%d/%m/%Y %H:%M}"
-            if key["revoked_at"]
-            else "en vigueur"
-        )
+        revoked = key["revoked_at"]
+        state = f"révoquée le {_paris(revoked)}" if revoked else "en vigueur"
         print(
             f"{key['key_id']}  {key['centre_id']}  {name}  "
-            f"émise le {key['issued_at']:%d/%m/%Y %H:%M}  {state}"
+            f"émise le {_paris(key['issued_at'])}  {state}"
         )
     return DONE
+
+
+def _paris(instant: Any) -> str:
+    return f"{instant.astimezone(PARIS):%d/%m/%Y %H:%M} (heure de Paris)"

@@ -5,6 +5,7 @@ a school's token records nothing."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
@@ -128,12 +129,17 @@ def test_a_centre_records_its_own_exams_results_with_its_key(
         assert refused.status_code == 401, (what, refused.text)
         assert refused.json()["code"] == "non_authentifie", what
         assert refused.json()["message"].startswith(REFUSED_KEY), what
-    # A centre's key opens no school route.
-    for path in ("/api/resultats", "/api/candidats", "/api/reservations"):
-        answer = requests.get(
-            f"{gateway}{path}", headers={"Authorization": f"Bearer {key}"}
-        )
-        assert answer.status_code == 401, (path, answer.text)
+    # A centre's key opens no route a school's, a candidate's or an agent's
+    # token opens: every one the OpenAPI document says takes a bearer token.
+    document = requests.get(f"{gateway}/api/openapi.json").json()
+    bearer = {"Authorization": f"Bearer {key}"}
+    for path, operations in document["paths"].items():
+        url = re.sub(r"\{[a-z_]+\}", str(uuid4()), path)
+        for method, operation in operations.items():
+            if operation.get("security") != [{"bearer": []}]:
+                continue
+            answer = requests.request(method, f"{gateway}{url}", headers=bearer)
+            assert answer.status_code == 401, (method, path, answer.text)
     assert _recorded(results).get(passed) is None
 
     # Hostile files: a clear French refusal, nothing recorded.
