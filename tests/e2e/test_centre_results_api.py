@@ -227,3 +227,23 @@ def test_the_centres_route_is_described_in_the_openapi_document(gateway):
     assert "text/csv" in operation["requestBody"]["content"]
     assert {"200", "401", "413", "415", "429"} <= set(operation["responses"])
     assert "cle_centre" in document["components"]["securitySchemes"]
+
+
+def test_a_centre_sending_file_after_file_is_slowed_down(
+    gateway, scheduling, pmc, settings
+):
+    centre(scheduling, "TEST-CENTRE-API-DIJON", "Dijon", 47.32, 5.04)
+    _, key = _issued_key(pmc, "TEST-CENTRE-API-DIJON")
+    allowed = settings.limit_imports_per_school
+    answers = []
+    # Twice the limit at most: an hour's window may end between two posts.
+    for _ in range(2 * allowed + 1):
+        answers.append(_post(gateway, _file(f"{uuid4()};30"), key))
+        if answers[-1].status_code != 200:
+            break
+    slowed = answers[-1]
+    assert slowed.status_code == 429, slowed.text
+    assert len(answers) > allowed
+    assert slowed.json()["message"].startswith("Trop de demandes en peu de temps")
+    assert int(slowed.headers["Retry-After"]) > 0
+    assert all(a.json()["imported"] == 0 for a in answers[:-1])
