@@ -76,6 +76,9 @@ class Route:
     # whether an account has the address (work done, an e-mail sent) or not
     # (nothing to do) does not show in the time taken either.
     steady: bool = False
+    # Merged into the route's OpenAPI operation: what `body` and `auth` cannot
+    # say (a CSV body, another kind of credentials).
+    doc: dict[str, Any] | None = None
 
 
 ROUTES: list[Route] = []
@@ -193,6 +196,7 @@ def endpoint(
     limits: tuple[Limit, ...] = (),
     steady: bool = False,
     audience: str = SCHOOL,
+    doc: dict[str, Any] | None = None,
 ) -> Callable[[Callable[..., Any]], Any]:
     """A JSON endpoint of the gateway.
 
@@ -218,6 +222,7 @@ def endpoint(
         repeatable=repeatable,
         limits=limits,
         steady=steady,
+        doc=doc,
     )
     ROUTES.append(route)
 

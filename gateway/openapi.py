@@ -45,6 +45,14 @@ def openapi_document() -> dict[str, Any]:
     spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )
+    spec.components.security_scheme(
+        "cle_centre",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "Clé d'accès d'un centre d'examen (pmc centre-key issue)",
+        },
+    )
     spec.components.schema("Error", schema=Error)
     error = {"content": {"application/json": {"schema": "Error"}}}
     by_path: dict[str, dict[str, Any]] = {}
@@ -98,6 +106,12 @@ def openapi_document() -> dict[str, Any]:
         if route.auth:
             operation["security"] = [{"bearer": []}]
             operation["responses"]["401"] = {"description": "Non authentifié", **error}
+        for key, value in (route.doc or {}).items():
+            if key == "responses":
+                for code, response in value.items():
+                    operation["responses"][code] = {**error, **response}
+            else:
+                operation[key] = value
         by_path.setdefault(_openapi_path(route.path), {})[route.method.lower()] = (
             operation
         )

@@ -20,6 +20,7 @@ from gateway.routes.accounts import AccountRoutes
 from gateway.routes.booking import BookingRoutes
 from gateway.routes.candidate_space import CandidateSpaceRoutes
 from gateway.routes.candidates import CandidateRoutes
+from gateway.routes.centres import CentreRoutes
 from gateway.routes.checkout import CheckoutRoutes
 from gateway.routes.digital_identity import DigitalIdentityRoutes
 from gateway.routes.exports import ExportRoutes
@@ -84,6 +85,7 @@ class GatewayService(
     CheckoutRoutes,
     ExportRoutes,
     ResultRoutes,
+    CentreRoutes,
     PageRoutes,
 ):
     """JSON API and web pages for schools and candidates."""

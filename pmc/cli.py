@@ -20,6 +20,8 @@ pmc sepa-lift SCHOOL_ID     SEPA again for a school whose returns are settled
 pmc cancel-session SESSION_ID [--reason TEXT]
                             cancel an exam session; its seats cancelled, refunded
 pmc import-results FILE     record a centre's results (reservation;note)
+pmc centre-key issue|revoke|list [CENTRE_ID|KEY_ID]
+                            an exam centre's key to POST /api/centres/resultats
 pmc registered-letter list|show|accept|refuse TARGET
                             the registered e-letter simulator's recipient
 """
@@ -43,7 +45,7 @@ if len(sys.argv) > 1 and sys.argv[1] == "serve":
 import argparse
 import logging
 
-from pmc import commands, registered_letters, results, sessions
+from pmc import centre_keys, commands, registered_letters, results, sessions
 from services.common import logs
 from services.common.settings import Settings, SettingsError
 
@@ -144,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     registered_letters.add_parser(sub)
     results.add_parser(sub)
+    centre_keys.add_parser(sub)
     sessions.add_parser(sub)
 
     mail = sub.add_parser("mailcatcher", help="local SMTP server for development")

@@ -268,6 +268,12 @@ def import_results(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def centre_key(args: argparse.Namespace) -> int:
+    from pmc.centre_keys import centre_key as run
+
+    return run(args)
+
+
 def sepa_returns(args: argparse.Namespace) -> int:
     from pmc.sepa import sepa_returns as run
 

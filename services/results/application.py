@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import cached_property
 from typing import Any, ClassVar
@@ -97,16 +97,19 @@ class ResultsApplication(ResultDownloads, ServiceApplication):
 
     # -- the centres' files (RE-1) --
 
-    def import_results(self, text: str) -> dict[str, Any]:
+    def import_results(
+        self, text: str, admit: Callable[[ExamResult], None] | None = None
+    ) -> dict[str, Any]:
         """Every line checked; the valid ones recorded together (all or none),
         the others reported with their reason. Raises ResultsFileRefused
-        when the file cannot be read at all."""
+        when the file cannot be read at all. `admit` refuses (ResultError) a
+        line its sender may not record (a centre's: another centre's exam)."""
         lines, refused = read_lines(text)
         now = self.clock.now()
         accepted: list[ExamResult] = []
         for line in lines:
             try:
-                accepted.append(self._recorded(line, now))
+                accepted.append(self._recorded(line, now, admit))
             except ResultError as exc:
                 refused.append(RefusedLine(line.line, str(exc)))
         if accepted:
@@ -125,13 +128,20 @@ class ResultsApplication(ResultDownloads, ServiceApplication):
             ],
         }
 
-    def _recorded(self, line: ResultLine, now: datetime) -> ExamResult:
+    def _recorded(
+        self,
+        line: ResultLine,
+        now: datetime,
+        admit: Callable[[ExamResult], None] | None = None,
+    ) -> ExamResult:
         try:
             result: ExamResult = self.repository.get(line.reservation_id)
         except AggregateNotFoundError:
             raise ResultError(
                 "Réservation inconnue (ou pas encore confirmée)."
             ) from None
+        if admit is not None:
+            admit(result)
         sealed = self.seals.seal(result.candidate_id, recorded_fields(line.score))
         result.record(line.score, now, sealed)
         return result

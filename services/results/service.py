@@ -10,17 +10,21 @@ from services.common import contracts
 from services.common.consumer import consume
 from services.common.dependencies import ApplicationProvider, service_health
 from services.common.envelope import Delivered
-from services.common.rpc import rpc, school_rpc
+from services.common.rpc import RpcProxy, rpc, school_rpc
 from services.common.timers import setting_timer
 from services.results.application import ResultsApplication
+from services.results.centres import CentreDesk, CentreKeyRefused, ScheduledCentres
 from services.results.domain import ResultError
 from services.results.downloads import ResultNotFound
+from services.results.imports import ResultsFileRefused
 from services.results.projections import READ_MODELS
 from services.results.schemas import SchoolResult
 
 ERRORS = {
     ResultError: (400, "resultat_invalide"),
     ResultNotFound: (404, "resultat_introuvable"),
+    ResultsFileRefused: (400, "fichier_invalide"),
+    CentreKeyRefused: (401, "non_authentifie"),
 }
 
 
@@ -32,6 +36,8 @@ class ResultsService:
     app: ResultsApplication = ApplicationProvider(
         ResultsApplication, read_models=READ_MODELS
     )
+    # Which centre a session is in, for the centres' own files.
+    scheduling = RpcProxy("scheduling")
 
     @consume("booking", contracts.ReservationConfirmed)
     def on_reservation_confirmed(self, event: Delivered) -> None:
@@ -70,6 +76,17 @@ class ResultsService:
         one PDF, base64-encoded (RE-2)."""
         pdf = self.app.session_results_pdf(school_id, UUID(session_id))
         return base64.b64encode(pdf).decode()
+
+    @rpc
+    def centre_of_key(self, key: str) -> str:
+        """The exam centre a key in force opens; 401 otherwise (issue 14)."""
+        return str(CentreDesk(self.app).centre_of(key))
+
+    @rpc
+    def centre_results(self, key: str, text: str) -> dict[str, Any]:
+        """A centre's results file: lines for its own exams only (RE-1)."""
+        desk = CentreDesk(self.app)
+        return desk.import_results(key, text, ScheduledCentres(self.scheduling))
 
     @rpc
     def ping(self) -> str:
