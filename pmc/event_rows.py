@@ -13,19 +13,36 @@ password hashes, nonces, messages, free-text reasons), dates without a time
 event is therefore not exported until someone names it here.
 
 People appear only through random identifiers (candidate_id, file ids):
-pseudonymised, as in the services' own read models.
+pseudonymised, as in the services' own read models. Some identifiers are not
+random but derived from a name (UUID versions 3 and 5): from a NEPH
+(`NephClaim`, `BookableCandidate`), which anyone knowing a NEPH could
+recompute and follow to the candidate's id. Every such identifier is exported
+as a keyed hash of itself (`Pseudonyms`): the same in every file and every
+export (joins still hold), recomputable only with the export's key, kept in the
+key store.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 import pyarrow as pa
+
+from services.common.keystore import KeyStore
+
+# The key store's entry of the export's key.
+EXPORT_SUBJECT = uuid5(NAMESPACE_URL, "pmc-export:pseudonyms")
+EXPORT_OWNER = "export"
+
+# An identifier as exported: its text, or its pseudonym's.
+IdText = Callable[[UUID], str]
 
 # Texts that name organisations, places or states, never a person.
 TEXT_FIELDS = frozenset(
@@ -102,6 +119,26 @@ TYPED = tuple(
 _LEFT_OUT = object()
 
 
+class Pseudonyms:
+    """Name-based identifiers replaced by a keyed hash of themselves (HMAC-SHA256
+    under the export's key, shaped as a UUID); random ones kept as they are."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    @classmethod
+    def from_keystore(cls, keystore: KeyStore) -> Pseudonyms:
+        key = keystore.key(EXPORT_SUBJECT, create=True, owner=EXPORT_OWNER)
+        assert key is not None
+        return cls(key)
+
+    def __call__(self, value: UUID) -> str:
+        if value.version not in (3, 5):
+            return str(value)
+        digest = hmac.new(self._key, value.bytes, hashlib.sha256).digest()
+        return str(UUID(bytes=digest[:16], version=4))
+
+
 def event_type(topic: str) -> str:
     """The event's short name: `services.booking.domain:Reservation.Confirmed`
     gives `Reservation.Confirmed`."""
@@ -113,18 +150,18 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _uuid_text(value: Any) -> str | None:
+def _uuid_text(value: Any, ids: IdText) -> str | None:
     if isinstance(value, UUID):
-        return str(value)
+        return ids(value)
     if isinstance(value, str):
         try:
-            return str(UUID(value))
+            return ids(UUID(value))
         except ValueError:
             return None
     return None
 
 
-def exported(name: str, value: Any) -> Any:
+def exported(name: str, value: Any, ids: IdText = str) -> Any:
     """The value as exported, or _LEFT_OUT when it stays in the platform."""
     if value is None or isinstance(value, bool | int | float):
         return value
@@ -135,27 +172,29 @@ def exported(name: str, value: Any) -> Any:
     if isinstance(value, date):
         return _LEFT_OUT  # a day without a time: a birth date would be one
     if isinstance(value, UUID):
-        return str(value)
+        return ids(value)
     if isinstance(value, str):
         if name in TEXT_FIELDS:
             return value
         # An identifier kept as text (a reservation's id in a message).
-        as_id = _uuid_text(value)
+        as_id = _uuid_text(value, ids)
         return _LEFT_OUT if as_id is None else as_id
     if isinstance(value, list | tuple):
-        ids = [_uuid_text(item) for item in value]
-        return _LEFT_OUT if None in ids else ids
+        items = [_uuid_text(item, ids) for item in value]
+        return _LEFT_OUT if None in items else items
     return _LEFT_OUT
 
 
-def exported_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+def exported_fields(fields: Mapping[str, Any], ids: IdText = str) -> dict[str, Any]:
     """An event's own fields that leave the platform, as exported."""
     kept = {}
     for name, value in fields.items():
         if name in _ENVELOPE or name.startswith("_"):
             continue
-        value = exported(name, value)
-        if value is not _LEFT_OUT:
+        value = exported(name, value, ids)
+        # A null says nothing, and would name a field that is never exported
+        # when it holds something (`school_email`, `invoice`).
+        if value is not _LEFT_OUT and value is not None:
             kept[name] = value
     return kept
 
@@ -177,12 +216,13 @@ def _typed(name: str, value: Any) -> Any:
     return value if isinstance(value, str) else None
 
 
-def row(position: int, topic: str, event: Any) -> dict[str, Any]:
-    """The export's row of one decoded domain event."""
-    fields = exported_fields(vars(event))
+def row(position: int, topic: str, event: Any, ids: IdText = str) -> dict[str, Any]:
+    """The export's row of one decoded domain event, its identifiers as `ids`
+    gives them (a Pseudonyms)."""
+    fields = exported_fields(vars(event), ids)
     return {
         "position": position,
-        "aggregate_id": str(event.originator_id),
+        "aggregate_id": ids(event.originator_id),
         "aggregate_version": event.originator_version,
         "event_type": event_type(topic),
         "recorded_at": _utc(event.timestamp),

@@ -21,7 +21,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from pmc import registry
-from pmc.event_rows import SCHEMA, record_batch, row
+from pmc.event_rows import SCHEMA, Pseudonyms, record_batch, row
 from services.common.settings import Settings
 
 # Events read, decoded and written at once: a row group of the file.
@@ -55,6 +55,7 @@ def export_log(
     one recorded now, to the Parquet file `path` (replaced only once whole).
     `on_progress` is told how far each batch moved along the log."""
     started = time.monotonic()
+    ids = Pseudonyms.from_keystore(app.keystore)
     last = app.recorder.max_notification_id() or 0
     partial = path.with_name(path.name + ".partial")
     position, count = after, 0
@@ -67,7 +68,7 @@ def export_log(
                 break
             writer.write_batch(
                 record_batch(
-                    row(n.id, n.topic, app.mapper.to_domain_event(n))
+                    row(n.id, n.topic, app.mapper.to_domain_event(n), ids)
                     for n in notifications
                 )
             )

@@ -21,7 +21,9 @@ from eventsourcing.persistence import Tracking
 from pmc import analyses, cli
 from pmc.event_rows import SCHEMA
 from services.booking.application import BookingApplication
+from services.booking.seats import BookableCandidate
 from services.candidates.application import CandidatesApplication
+from services.candidates.domain import NephClaim
 from services.common.clock import FrozenClock
 from tests.booking.test_seats import NOBODY, new_neph, school
 
@@ -139,6 +141,14 @@ def test_seats_sold_and_cancellations_answer_the_readme_queries(
         ("15 à 29 jours", 2, 0, 0.0),
         ("30 jours et plus", 2, 1, 50.0),
     ]
+    # A pseudonymised id (a candidate's bookable file, named after its NEPH)
+    # is the same wherever it appears: its hold joins its activation.
+    joined = db.sql(
+        "SELECT count(*) FROM booking WHERE event_type = 'Reservation.Held'"
+        " AND json_extract_string(data, '$.bookable_id') IN (SELECT aggregate_id"
+        " FROM booking WHERE event_type = 'BookableCandidate.Activated')"
+    ).fetchall()
+    assert joined == [(len(sold) + 1,)]
     # Every position is after the one given, each once, in order.
     positions = [p for (p,) in db.sql("SELECT position FROM booking").fetchall()]
     assert positions == sorted(set(positions)) and positions[0] > before
@@ -165,14 +175,15 @@ def test_later_events_only_from_a_position(booking, tmp_path, capsys):
     assert rows.fetchall() == [
         ("Reservation.Cancelled", str(reservation_id), ecole, 3000)
     ]
-    assert (
-        min(
-            p
-            for (p,) in duckdb.sql(
-                f"SELECT position FROM '{tmp_path / 'next' / 'booking.parquet'}'"
-            ).fetchall()
-        )
-        > first
+    positions = _booking_view(tmp_path / "next").sql(
+        "SELECT min(position) FROM booking"
+    )
+    assert positions.fetchall()[0][0] > first
+    # The candidate's bookable file has the same pseudonym in both exports.
+    bookable = "SELECT aggregate_id FROM booking WHERE event_type LIKE 'Bookable%'"
+    freed = _booking_view(tmp_path / "next").sql(bookable).fetchall()
+    assert freed and set(freed) <= set(
+        _booking_view(tmp_path / "first").sql(bookable).fetchall()
     )
 
 
@@ -214,6 +225,13 @@ def test_no_neph_name_or_email_leaves_in_the_files(booking, settings, tmp_path, 
         for personal in (neph, birth_name, given_names, email, "2008-03-14"):
             assert personal.lower().encode() not in path.read_bytes().lower()
             assert personal.lower() not in everything
+        # Nor the ids anyone knowing the NEPH could compute, which would lead
+        # to the candidate's id (and its seats, its results).
+        for derived in (
+            NephClaim.create_id(neph),
+            BookableCandidate.create_id(ecole, neph),
+        ):
+            assert str(derived) not in everything
     # What analysts do get of the file: its school and its pseudonymous id.
     created = duckdb.sql(
         f"SELECT school_id, data FROM '{tmp_path / 'candidates.parquet'}'"
