@@ -59,22 +59,27 @@ def export_log(
     last = app.recorder.max_notification_id() or 0
     partial = path.with_name(path.name + ".partial")
     position, count = after, 0
-    with pq.ParquetWriter(partial, SCHEMA, compression="zstd") as writer:
-        while position < last:
-            notifications = app.recorder.select_notifications(
-                position + 1, batch, stop=last
-            )
-            if not notifications:
-                break
-            writer.write_batch(
-                record_batch(
-                    row(n.id, n.topic, app.mapper.to_domain_event(n), ids)
-                    for n in notifications
+    try:
+        with pq.ParquetWriter(partial, SCHEMA, compression="zstd") as writer:
+            while position < last:
+                notifications = app.recorder.select_notifications(
+                    position + 1, batch, stop=last
                 )
-            )
-            count += len(notifications)
-            on_progress(notifications[-1].id - position)
-            position = notifications[-1].id
+                if not notifications:
+                    break
+                writer.write_batch(
+                    record_batch(
+                        row(n.id, n.topic, app.mapper.to_domain_event(n), ids)
+                        for n in notifications
+                    )
+                )
+                count += len(notifications)
+                on_progress(notifications[-1].id - position)
+                position = notifications[-1].id
+    except BaseException:
+        # Interrupted or failed: no half file left to be mistaken for an export.
+        partial.unlink(missing_ok=True)
+        raise
     partial.replace(path)
     return Exported(path, count, position, time.monotonic() - started)
 

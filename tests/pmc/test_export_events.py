@@ -7,7 +7,7 @@ nowhere in the files; --from-position exports only later events."""
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from uuid import UUID, uuid4
@@ -19,7 +19,8 @@ import pytest
 from eventsourcing.persistence import Tracking
 
 from pmc import analyses, cli
-from pmc.event_rows import SCHEMA
+from pmc.event_rows import SCHEMA, exported_fields
+from pmc.export import export_log
 from services.booking.application import BookingApplication
 from services.booking.seats import BookableCandidate
 from services.candidates.application import CandidatesApplication
@@ -246,6 +247,12 @@ def test_an_unknown_service_is_refused_and_nothing_written(tmp_path, capsys):
     assert code == 2
     assert "unknown service: reservations (known: identity, candidates" in err
     assert not (tmp_path / "out").exists()
+    code, _, err = _export(
+        capsys, tmp_path / "out", "booking", "billing", "--from-position", "5"
+    )
+    assert code == 2
+    assert "--from-position goes with one service" in err
+    assert not (tmp_path / "out").exists()
 
 
 def test_nothing_new_gives_a_valid_empty_file(booking, tmp_path, capsys):
@@ -258,3 +265,40 @@ def test_nothing_new_gives_a_valid_empty_file(booking, tmp_path, capsys):
     counted = _booking_view(tmp_path).sql("SELECT count(*) FROM booking").fetchall()
     assert counted == [(0,)]
     assert not list(tmp_path.glob("*.partial"))
+
+
+def test_a_failed_export_leaves_no_file(booking, tmp_path, monkeypatch):
+    _session(booking, f"Centre Rillieux {uuid4()}", days=11)
+
+    def undecodable(notification):
+        raise ValueError("an event this version cannot read")
+
+    monkeypatch.setattr(booking.mapper, "to_domain_event", undecodable)
+    with pytest.raises(ValueError):
+        export_log(booking, tmp_path / "booking.parquet")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_only_ids_numbers_times_and_named_texts_leave():
+    given = {
+        "school_id": "ecole-a",
+        "neph": "123456789012",
+        "personal": "c2VhbGVk",
+        "reservation_id": "6a0b3c9e-64a4-4d59-9d52-4b5d8d0f3c1e",
+        "reservation_ids": ["6a0b3c9e-64a4-4d59-9d52-4b5d8d0f3c1e"],
+        "names": ["Léa", "Martin"],
+        "birth_date": date(2008, 3, 14),
+        "address": {"city": "Lyon"},
+        "price_cents": 3000,
+        "paid": True,
+        "confirmed_at": datetime(2026, 11, 24, 10, tzinfo=UTC),
+        "email": None,
+    }
+    assert exported_fields(given) == {
+        "school_id": "ecole-a",
+        "reservation_id": "6a0b3c9e-64a4-4d59-9d52-4b5d8d0f3c1e",
+        "reservation_ids": ["6a0b3c9e-64a4-4d59-9d52-4b5d8d0f3c1e"],
+        "price_cents": 3000,
+        "paid": True,
+        "confirmed_at": datetime(2026, 11, 24, 10, tzinfo=UTC),
+    }
