@@ -155,9 +155,12 @@ def _uuid_text(value: Any, ids: IdText) -> str | None:
         return ids(value)
     if isinstance(value, str):
         try:
-            return ids(UUID(value))
+            as_id = UUID(value)
         except ValueError:
             return None
+        # Only a UUID's own spelling: UUID() also reads 32 hex digits, which
+        # is what a digest (an e-mail address's keyed hash) looks like.
+        return ids(as_id) if str(as_id) == value.lower() else None
     return None
 
 

@@ -283,6 +283,7 @@ def test_only_ids_numbers_times_and_named_texts_leave():
     given = {
         "school_id": "ecole-a",
         "neph": "123456789012",
+        "digest": "9f86d081884c7d659a2feaa0c55ad015",
         "personal": "c2VhbGVk",
         "reservation_id": "6a0b3c9e-64a4-4d59-9d52-4b5d8d0f3c1e",
         "reservation_ids": ["6a0b3c9e-64a4-4d59-9d52-4b5d8d0f3c1e"],
