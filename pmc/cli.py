@@ -7,6 +7,8 @@ pmc migrate                 create every service's schema and tables, then exit
 pmc history AGGREGATE_ID    an aggregate's events, in order, with their times;
                             a reservation's steps as a table (--raw: its events)
 pmc replay SERVICE MODEL    rebuild a read model from the log
+pmc export-events SERVICE... --to DIR [--from-position N]
+                            event logs as Parquet for analysts, no personal data
 pmc dead-letters list|replay [QUEUE]
 pmc parked list|retry [SERVICE] [--id N]
                             events a read model or sender could not apply
@@ -80,6 +82,21 @@ def build_parser() -> argparse.ArgumentParser:
     replay = sub.add_parser("replay", help="rebuild a read model from the log")
     replay.add_argument("service")
     replay.add_argument("read_model")
+
+    # Defined here: pmc.export loads pyarrow, which no other command needs.
+    export = sub.add_parser(
+        "export-events",
+        help="services' event logs as Parquet files, personal data left out",
+    )
+    export.add_argument("services", nargs="+", metavar="SERVICE")
+    export.add_argument("--to", required=True, metavar="DIR", help="folder to write")
+    export.add_argument(
+        "--from-position",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only the events after log position N (a previous export's last)",
+    )
 
     dead = sub.add_parser("dead-letters", help="inspect or replay dead letters")
     dead.add_argument("action", choices=["list", "replay"])

@@ -157,6 +157,13 @@ def replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def export_events(args: argparse.Namespace) -> int:
+    """Services' event logs as Parquet files for analysts (pmc/export.py)."""
+    from pmc.export import export_events as run
+
+    return run(args)
+
+
 def dead_letters(args: argparse.Namespace) -> int:
     from services.common import deadletters
 
@@ -367,6 +374,7 @@ def up(args: argparse.Namespace) -> int:
 __all__ = [
     "card_simulator",
     "dead_letters",
+    "export_events",
     "history",
     "import_centres",
     "import_sessions",
