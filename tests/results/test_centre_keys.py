@@ -107,7 +107,7 @@ def test_a_centre_records_its_own_exams_and_no_other_centres(app):
         key, f"reservation;note\n{mine};36\n{theirs};30\n", session_centre
     )
     assert report == {"imported": 1, "refused": [{"line": 3, "reason": OTHER_CENTRE}]}
-    assert app.repository.get(mine).score == 36
+    assert app.repository.get(mine).recorded
     assert not app.repository.get(theirs).recorded
     assert sorted(asked) == sorted([here, there])
     with pytest.raises(CentreKeyRefused):
