@@ -72,6 +72,7 @@ def test_the_school_sees_its_results_a_day_after_the_exam_and_downloads_them(
     # Booking's confirmations reach results a moment after the school's list.
     wait_for(lambda: pmc("import-results", str(file)).returncode == 0, 60)
 
+    school = _signed_in_again(gateway, school)  # days later: a new token
     sign_in_as(page, gateway, school)
     page.goto(f"{gateway}/espace/resultats")
     expect(page.locator("#resultats-message")).to_have_text("Aucun résultat publié.")
