@@ -18,9 +18,11 @@ from schemathesis import checks
 
 from tests.e2e.conftest import sign_up_school
 
-# Examples per operation: ~40 operations within two minutes on two shared cores.
+# Examples per operation: ~80 operations within about two minutes on two shared
+# cores (the suite must stay within its time); the examples are derandomized, the
+# same every run.
 # PMC_FUZZ_EXAMPLES runs a longer hunt on demand.
-EXAMPLES = int(os.environ.get("PMC_FUZZ_EXAMPLES", "50"))
+EXAMPLES = int(os.environ.get("PMC_FUZZ_EXAMPLES", "25"))
 CHECKS = [
     checks.not_a_server_error,
     checks.status_code_conformance,
