@@ -7,6 +7,8 @@ pmc migrate                 create every service's schema and tables, then exit
 pmc history AGGREGATE_ID    an aggregate's events, in order, with their times;
                             a reservation's steps as a table (--raw: its events)
 pmc replay SERVICE MODEL    rebuild a read model from the log
+pmc audit-refunds [--school ID] [--csv FILE]
+                            refunds due (booking) against refunds paid (billing)
 pmc export-events SERVICE... --to DIR [--from-position N]
                             event logs as Parquet for analysts, no personal data
 pmc dead-letters list|replay [QUEUE]
@@ -78,6 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument(
         "--raw", action="store_true", help="a reservation's events, not its steps"
     )
+
+    audit = sub.add_parser(
+        "audit-refunds",
+        help="refunds due against refunds paid, from the logs (exit 1 on a difference)",
+    )
+    audit.add_argument("--school", help="one school's cancellations and refunds")
+    audit.add_argument("--csv", help="also write the differences to this CSV file")
 
     replay = sub.add_parser("replay", help="rebuild a read model from the log")
     replay.add_argument("service")

@@ -120,6 +120,13 @@ def migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def audit_refunds(args: argparse.Namespace) -> int:
+    """The refunds due against the refunds paid, reservation by reservation."""
+    from pmc.refunds_audit import audit_refunds as run
+
+    return run(args)
+
+
 def history(args: argparse.Namespace) -> int:
     """An aggregate's events in order; a reservation's steps as a table
     (its events with --raw)."""
@@ -372,6 +379,7 @@ def up(args: argparse.Namespace) -> int:
 
 
 __all__ = [
+    "audit_refunds",
     "card_simulator",
     "dead_letters",
     "export_events",
