@@ -169,7 +169,7 @@ class CandidateSpaceRoutes:
         self.sessions.ended(account)
         return {"message": "Vous êtes déconnecté(e)."}
 
-    # -- the candidate's space: their files, receipts and convocations
+    # -- the candidate's space: their files, receipts, convocations, results
 
     def _own_files(self, account: dict[str, Any]) -> list[str]:
         """The files of the signed-in candidate, once their e-mail is proved."""
@@ -192,7 +192,7 @@ class CandidateSpaceRoutes:
     @endpoint(
         "GET",
         "/api/candidat/dossiers",
-        summary="Ses dossiers, leurs récépissés et convocations",
+        summary="Ses dossiers, leurs récépissés, convocations et résultats publiés",
         tag=SPACE,
         response=schemas.OwnFiles,
         audience=CANDIDATE,
@@ -201,6 +201,8 @@ class CandidateSpaceRoutes:
         files = self.candidates.files_of_candidate(self._own_files(account))
         for file in files:
             file["convocations"] = self.booking.candidate_convocations(file["id"])
+            # Released results only: nothing shows before the 24 hours (RE-1).
+            file["results"] = self.results.candidate_results(file["id"])
         return {"items": files}
 
     @endpoint(
@@ -232,3 +234,19 @@ class CandidateSpaceRoutes:
         reservation_id = parse_uuid(reservation_id, "Réservation")
         pdf = self.booking.candidate_convocation_pdf(candidate_id, reservation_id)
         return download(base64.b64decode(pdf), "application/pdf", "convocation.pdf")
+
+    @endpoint(
+        "GET",
+        "/api/candidat/dossiers/<string:candidate_id>/resultats/"
+        "<string:reservation_id>/pdf",
+        summary="Télécharger son résultat (PDF), une fois publié",
+        tag=SPACE,
+        audience=CANDIDATE,
+    )
+    def own_result(
+        self, request: Request, candidate_id: str, reservation_id: str, account: dict
+    ) -> Response:
+        candidate_id = self._own_file(account, candidate_id)
+        reservation_id = parse_uuid(reservation_id, "Résultat")
+        pdf = self.results.candidate_result_pdf(candidate_id, reservation_id)
+        return download(base64.b64decode(pdf), "application/pdf", "resultat.pdf")

@@ -64,10 +64,26 @@ class Convocation(ApiSchema):
     exam_starts_at = fields.String()
 
 
+class OwnResult(ApiSchema):
+    """A released result of the candidate's (RE-1): none before the release."""
+
+    reservation_id = fields.String()
+    centre_name = fields.String()
+    centre_city = fields.String()
+    exam_starts_at = fields.String()
+    # Out of 40; null when the candidate was absent.
+    score = fields.Integer(allow_none=True)
+    # « admis » (35 or more), « ajourné » or « absent ».
+    outcome = fields.String()
+    # The last day a pass counts (5 years); null otherwise.
+    valid_until = fields.String(allow_none=True)
+
+
 class OwnFile(Candidate):
     school_name = fields.String(allow_none=True)
     confirmed_at = fields.String(allow_none=True)
     convocations = fields.List(fields.Nested(Convocation))
+    results = fields.List(fields.Nested(OwnResult))
 
 
 class OwnFiles(ApiSchema):

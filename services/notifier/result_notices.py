@@ -1,7 +1,8 @@
 """RE-2: a released result (`ResultPublished`) told to the school by e-mail
 (the candidate's name and outcome), and to the candidate with the result
 document: attached to an e-mail or, without e-mail, enclosed in a letter
-(the print queue), as convocations are (NO-4).
+(the print queue), as convocations are (NO-4); both say where the candidate
+finds it again: their space, /candidat/espace.
 
 Each event's messages are queued together with its tracking: a result
 delivered again (a lost acknowledgement, a restart) is told once. A result
@@ -24,6 +25,9 @@ RESULT_ENCLOSED = (
     "conservez-le."
 )
 RESULT_ATTACHED = "Le document de votre résultat est joint à ce message (PDF)."
+# Where the candidate finds it again: their space (RE-2), which asks them to
+# sign in; the link carries no secret.
+SPACE = "/candidat/espace"
 # What the result document prints (services/common/documents.py).
 DOCUMENT = (
     "reservation_id",
@@ -81,7 +85,17 @@ def to_the_school(payload: dict[str, Any]) -> tuple[str, str]:
     return subject, body
 
 
-def to_the_candidate(payload: dict[str, Any], sentence: str) -> tuple[str, str]:
+def in_the_space(public_url: str) -> str:
+    """Where the result can be seen again, with the candidate's account."""
+    return (
+        "Vous pouvez aussi consulter votre résultat et le télécharger dans votre "
+        f"espace candidat, si vous avez créé un compte : {public_url}{SPACE}"
+    )
+
+
+def to_the_candidate(
+    payload: dict[str, Any], sentence: str, public_url: str
+) -> tuple[str, str]:
     subject = "Votre résultat à l'examen du code de la route"
     body = (
         f"Bonjour {payload['candidate_name']},\n\n"
@@ -89,7 +103,8 @@ def to_the_candidate(payload: dict[str, Any], sentence: str) -> tuple[str, str]:
         f"du {_exam(payload)} au {payload['centre_name']} "
         f"({payload['centre_city']}) :\n"
         f"  {_verdict(payload)}\n\n"
-        f"{sentence}\n"
+        f"{sentence}\n\n"
+        f"{in_the_space(public_url)}\n"
         f"{texts.SIGNATURE}"
     )
     return subject, body
@@ -118,8 +133,9 @@ def messages(app: Any, event: Delivered, contact: dict[str, Any]) -> list[Messag
         )
     candidate = payload["candidate_id"]
     document = ("result", result_document(payload))
+    url = app.settings.public_url
     if contact.get("email"):
-        subject, body = to_the_candidate(payload, RESULT_ATTACHED)
+        subject, body = to_the_candidate(payload, RESULT_ATTACHED, url)
         told.append(
             app.compose(
                 event,
@@ -133,7 +149,7 @@ def messages(app: Any, event: Delivered, contact: dict[str, Any]) -> list[Messag
             )
         )
     elif contact.get("address"):
-        subject, body = to_the_candidate(payload, RESULT_ENCLOSED)
+        subject, body = to_the_candidate(payload, RESULT_ENCLOSED, url)
         recipient = {"name": payload["candidate_name"], **contact["address"]}
         told.append(
             app.compose(

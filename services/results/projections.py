@@ -44,6 +44,10 @@ class ResultBoardView(ReadModelView):
                 " WHERE published_at IS NOT NULL"
             ).format(self.table(BOARD)),
             sql.SQL(
+                "CREATE INDEX IF NOT EXISTS result_board_candidate ON {}"
+                " (candidate_id) WHERE published_at IS NOT NULL"
+            ).format(self.table(BOARD)),
+            sql.SQL(
                 "CREATE INDEX IF NOT EXISTS result_board_pending ON {}"
                 " (exam_starts_at) WHERE recorded AND published_at IS NULL"
             ).format(self.table(BOARD)),
@@ -81,6 +85,21 @@ class ResultBoardView(ReadModelView):
                     " ORDER BY exam_starts_at DESC, reservation_id"
                 ).format(self.table(BOARD), session),
                 params,
+            )
+            return list(curs.fetchall())
+
+    def published_of_candidate(self, candidate_id: Any) -> list[dict[str, Any]]:
+        """One candidate's released results, whichever school booked them,
+        the latest exams first; their results sealed."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                sql.SQL(
+                    "SELECT reservation_id, candidate_id, centre_name, centre_city,"
+                    " exam_starts_at, sealed, published_at FROM {}"
+                    " WHERE candidate_id = %s AND published_at IS NOT NULL"
+                    " ORDER BY exam_starts_at DESC, reservation_id"
+                ).format(self.table(BOARD)),
+                (candidate_id,),
             )
             return list(curs.fetchall())
 

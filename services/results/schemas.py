@@ -21,3 +21,15 @@ class SchoolResult(Schema):
     outcome = fields.String()
     valid_until = fields.String(allow_none=True)
     published_at = fields.String()
+
+
+class CandidateResult(Schema):
+    """One released result, as its candidate reads it in their space."""
+
+    reservation_id = fields.String()
+    centre_name = fields.String()
+    centre_city = fields.String()
+    exam_starts_at = fields.String()
+    score = fields.Integer(allow_none=True)
+    outcome = fields.String()
+    valid_until = fields.String(allow_none=True)

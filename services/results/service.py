@@ -12,13 +12,14 @@ from services.common.dependencies import ApplicationProvider, service_health
 from services.common.envelope import Delivered
 from services.common.rpc import RpcProxy, rpc, school_rpc
 from services.common.timers import setting_timer
+from services.results import candidate_side
 from services.results.application import ResultsApplication
 from services.results.centres import CentreDesk, CentreKeyRefused, ScheduledCentres
 from services.results.domain import ResultError
 from services.results.downloads import ResultNotFound
 from services.results.imports import ResultsFileRefused
 from services.results.projections import READ_MODELS
-from services.results.schemas import SchoolResult
+from services.results.schemas import CandidateResult, SchoolResult
 
 ERRORS = {
     ResultError: (400, "resultat_invalide"),
@@ -75,6 +76,20 @@ class ResultsService:
         """The school's released results of one session, one page each, as
         one PDF, base64-encoded (RE-2)."""
         pdf = self.app.session_results_pdf(school_id, UUID(session_id))
+        return base64.b64encode(pdf).decode()
+
+    @rpc
+    def candidate_results(self, candidate_id: str) -> list[dict[str, Any]]:
+        """The candidate's released results, for their own space (RE-2)."""
+        results = candidate_side.results(self.app, UUID(candidate_id))
+        return CandidateResult(many=True).dump(results)
+
+    @rpc
+    def candidate_result_pdf(self, candidate_id: str, reservation_id: str) -> str:
+        """One of the candidate's released results, as a PDF, base64-encoded."""
+        pdf = candidate_side.result_pdf(
+            self.app, UUID(candidate_id), UUID(reservation_id)
+        )
         return base64.b64encode(pdf).decode()
 
     @rpc

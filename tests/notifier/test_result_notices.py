@@ -87,6 +87,12 @@ def test_the_school_and_the_candidate_by_e_mail(app):
     assert "result" not in school
     assert candidate["recipient"] == "linh@example.fr"
     assert "joint à ce message" in candidate["body"]
+    # Reached from the e-mail: the candidate's space, on the public site.
+    space = f"{app.settings.public_url}/candidat/espace"
+    assert f"dans votre espace candidat, si vous avez créé un compte : {space}" in (
+        one_line(candidate["body"])
+    )
+    assert "/candidat/espace" not in school["body"]
     assert candidate["result"]["outcome"] == "admis"
 
 
@@ -97,6 +103,8 @@ def test_without_e_mail_a_letter_enclosing_the_result(app):
     pages = pdf_text(render_letter(content, AT, Company())).split("\f")[:-1]
     assert len(pages) == 2
     assert "joint à ce courrier" in one_line(pages[0])
+    assert "votre espace candidat" in one_line(pages[0])
+    assert "/candidat/espace" in one_line(pages[0])
     assert "Résultat : admis" in one_line(pages[1])
 
 

@@ -1,6 +1,7 @@
 // The candidate's space (ID-6): sign in (by e-mail and password, or strongly
 // with an active digital identity), prove the e-mail and phone by code, then
-// the files, their receipts (again at any time) and convocations.
+// the files, their receipts (again at any time), convocations and released
+// results (none before the release, 24 hours after the exam).
 "use strict";
 
 const region = () => document.getElementById("espace-message");
@@ -20,11 +21,20 @@ function frenchDate(iso) {
   return new Date(iso).toLocaleString("fr-FR", { dateStyle: "full", timeStyle: "short", timeZone: "Europe/Paris" });
 }
 
-function downloadButton(label, path, filename) {
+// A date without its time (« 2031-12-07 »), as the French read it: 07/12/2031.
+function shortDate(isoDay) {
+  const [year, month, day] = isoDay.split("-");
+  return `${day}/${month}/${year}`;
+}
+
+// `name`, when given, is what a screen reader announces: the visible label and
+// which exam it is about, so that two such buttons are told apart.
+function downloadButton(label, path, filename, name) {
   const button = document.createElement("button");
   button.type = "button";
   button.className = "secondaire";
   button.textContent = label;
+  if (name) button.setAttribute("aria-label", name);
   button.addEventListener("click", async () => {
     const failed = await candidateDownload(path, filename);
     if (failed) say(region(), failed, "erreur");
@@ -54,6 +64,48 @@ function fileItem(file) {
       "convocation.pdf",
     ));
   }
+  if ((file.results || []).length) item.append(resultsPart(file));
+  return item;
+}
+
+// « Résultats »: each released result of the file, with its document (RE-2).
+function resultsPart(file) {
+  const part = document.createElement("div");
+  const title = document.createElement("h4");
+  title.id = `resultats-${file.id}`;
+  title.textContent = "Résultats";
+  part.setAttribute("role", "group");
+  part.setAttribute("aria-labelledby", title.id);
+  const list = document.createElement("ul");
+  list.className = "resultats";
+  for (const result of file.results) list.append(resultItem(file, result));
+  part.append(title, list);
+  return part;
+}
+
+function resultItem(file, result) {
+  const item = document.createElement("li");
+  item.dataset.resultat = result.reservation_id;
+  const exam = `Examen du ${frenchDate(result.exam_starts_at)}`;
+  const where = document.createElement("p");
+  where.textContent = `${exam} — ${result.centre_name}, ${result.centre_city}`;
+  const verdict = document.createElement("p");
+  verdict.textContent = result.score === null || result.score === undefined
+    ? `Résultat : ${result.outcome}`
+    : `Note : ${result.score}/40 — Résultat : ${result.outcome}`;
+  item.append(where, verdict);
+  if (result.valid_until) {
+    const validity = document.createElement("p");
+    validity.textContent = `Valable jusqu'au ${shortDate(result.valid_until)}`;
+    item.append(validity);
+  }
+  const label = "Télécharger le résultat (PDF)";
+  item.append(downloadButton(
+    label,
+    `/api/candidat/dossiers/${file.id}/resultats/${result.reservation_id}/pdf`,
+    "resultat.pdf",
+    `${label} — ${exam}`,
+  ));
   return item;
 }
 
