@@ -148,7 +148,7 @@ def _of_queue(
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from pmc.republisher import republish
+    from pmc.republisher import Interrupted, republish
 
     try:
         checked = plan(args, registry.subscriptions())
@@ -168,6 +168,15 @@ def run(args: argparse.Namespace) -> int:
             bar.close()
             print(f"pmc republish: {refused}", file=sys.stderr)
             return 2
+        except Interrupted as stopped:
+            bar.close()
+            print(
+                f"pmc republish: stopped ({stopped.reason}); every event up to "
+                f"position {stopped.confirmed} is published: run it again with "
+                f"--from {stopped.confirmed + 1}",
+                file=sys.stderr,
+            )
+            return 1
     where = f"queue {checked.queue}" if checked.queue else f"{checked.service}.events"
     print(
         f"{published} message(s) republished to {where} "

@@ -14,6 +14,7 @@ from pmc import registry
 from pmc.republish import Plan, Refused
 from services.common.logbatch import batch_query, notification_of
 from services.common.outbox import Outbox
+from services.common.parking import describe
 from services.common.publisher import ConfirmingPublisher
 from services.common.settings import Settings
 from services.common.store import ServiceApplication
@@ -21,6 +22,16 @@ from services.common.topology import queue_exists
 
 # Events read, translated and published (then confirmed) at a time.
 BATCH_SIZE = 500
+
+
+class Interrupted(RuntimeError):
+    """The broker or the database failed midway: every event up to
+    `confirmed` was published (confirmed), none after it for sure."""
+
+    def __init__(self, confirmed: int, reason: str) -> None:
+        super().__init__(reason)
+        self.confirmed = confirmed
+        self.reason = reason
 
 
 class LogRange:
@@ -96,15 +107,20 @@ def republish(
         events = LogRange(app, outbox, plan)
         on_total(events.count())
         read = published = 0
-        for batch in events.batches():
-            encoded = outbox.encode_all(batch)
-            if encoded:
-                publisher.await_confirms(
-                    publisher.publish(plan.service, encoded, plan.queue)
-                )
-            read += len(batch)
-            published += len(encoded)
-            on_progress(len(batch))
+        confirmed = plan.first - 1
+        try:
+            for batch in events.batches():
+                encoded = outbox.encode_all(batch)
+                if encoded:
+                    publisher.await_confirms(
+                        publisher.publish(plan.service, encoded, plan.queue)
+                    )
+                confirmed = batch[-1].id
+                read += len(batch)
+                published += len(encoded)
+                on_progress(len(batch))
+        except Exception as exc:
+            raise Interrupted(confirmed, describe(exc)) from exc
         return read, published
     finally:
         publisher.close()

@@ -152,3 +152,10 @@ def test_the_relays_messages_go_out_again_as_it_sends_them_now(app, settings, li
     # Erased: nothing to open, and no key made again for it.
     assert by_file[erased["id"]]["sealed"] is None
     assert app.keystore.key(UUID(erased["id"])) is None
+
+
+def test_a_subscribed_queue_the_broker_does_not_have_is_refused(settings):
+    missing = "evt-candidates-CandidateCreated--nobody.never_started"
+    plan_ = Plan("candidates", 1, None, frozenset({"CandidateCreated"}), missing)
+    with pytest.raises(Refused, match="does not exist on the broker"):
+        republish(settings, plan_)
