@@ -24,7 +24,7 @@ from tests.e2e.test_checkout_api import _pay
 from tests.helpers import mails_to, wait_for
 
 CONVOCATION = "Votre convocation à l'examen du code de la route"
-FIRST = 63100  # NEPH range of this file's candidates
+FIRST = 63100  # the `first=` of this file's candidates (kept literal there)
 
 TO_NOTIFIER = Subscription(
     "booking", "ReservationConfirmed", "notifier", "on_reservation_confirmed"
@@ -112,7 +112,7 @@ def test_events_published_again_reach_their_consumers_and_apply_once(
     school = new_school()
     site = centre(scheduling, "TEST-REPUBLIER", "Lyon", 45.76, 4.84)
     session = scheduling.schedule_session(site, next_weekday(1, 2), 18, COLLECTIVE)
-    nephs = activated_files(candidates, school, 3, first=FIRST)
+    nephs = activated_files(candidates, school, 3, first=63100)
     seats = _book_and_pay(gateway, school, session, nephs[:2])
     for n in (FIRST, FIRST + 1):
         wait_for(lambda n=n: _convocations(mail_folder, n) == 1, 60)
