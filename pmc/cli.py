@@ -12,6 +12,9 @@ pmc audit-refunds [--school ID] [--csv FILE]
 pmc export-events SERVICE... --to DIR [--from-position N]
                             event logs as Parquet for analysts, no personal data
 pmc dead-letters list|replay [QUEUE]
+pmc republish SERVICE --from N [--to N] [--type EVENT_TYPE...] [--to-queue QUEUE]
+                            publish a service's events again (duplicates are
+                            recognised by every consumer)
 pmc parked list|retry [SERVICE] [--id N]
                             events a read model or sender could not apply
 pmc mailcatcher             a local SMTP server that keeps every e-mail in a folder
@@ -49,7 +52,14 @@ if len(sys.argv) > 1 and sys.argv[1] == "serve":
 import argparse
 import logging
 
-from pmc import centre_keys, commands, registered_letters, results, sessions
+from pmc import (
+    centre_keys,
+    commands,
+    registered_letters,
+    republish,
+    results,
+    sessions,
+)
 from services.common import logs
 from services.common.settings import Settings, SettingsError
 
@@ -174,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     results.add_parser(sub)
     centre_keys.add_parser(sub)
     sessions.add_parser(sub)
+    republish.add_parser(sub)
 
     mail = sub.add_parser("mailcatcher", help="local SMTP server for development")
     mail.add_argument("--port", type=int, default=None)

@@ -196,6 +196,13 @@ def dead_letters(args: argparse.Namespace) -> int:
     return 0
 
 
+def republish(args: argparse.Namespace) -> int:
+    """A service's events published again from a log position (pmc/republish.py)."""
+    from pmc.republish import run
+
+    return run(args)
+
+
 def parked(args: argparse.Namespace) -> int:
     """Events read models and senders set aside (TR-2): list them, or retry."""
     from pmc import parking

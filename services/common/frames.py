@@ -112,9 +112,16 @@ class PublishFrames:
         table = b"".join(parts)
         return _LONG.pack(len(table)) + table
 
-    def message(self, exchange: str, envelope: Envelope, body: bytes) -> bytes:
-        """The three frames of one message whose body `fits`: routed and
-        typed by its event type, identified by its event id."""
+    def message(
+        self,
+        exchange: str,
+        envelope: Envelope,
+        body: bytes,
+        routing_key: str | None = None,
+    ) -> bytes:
+        """The three frames of one message whose body `fits`: typed by its
+        event type, routed by it (or by `routing_key`: a queue's name, through
+        the default exchange), identified by its event id."""
         properties = b"".join(
             (
                 _PREFIX,
@@ -127,7 +134,7 @@ class PublishFrames:
         header = _CONTENT_HEADER.pack(_BASIC, 0, len(body)) + properties
         return b"".join(
             (
-                self._method(exchange, envelope.event_type),
+                self._method(exchange, routing_key or envelope.event_type),
                 self._frame(_HEADER, header),
                 self._frame(_BODY, body),
             )

@@ -129,23 +129,33 @@ class ConfirmingPublisher:
                 self._settled += 1
             self._settled_above = {t for t in self._settled_above if t > self._settled}
 
-    def publish(self, source: str, messages: Sequence[Encoded]) -> int:
+    def publish(
+        self, source: str, messages: Sequence[Encoded], queue: str | None = None
+    ) -> int:
         """Publish in order; return the last delivery tag so far, which
-        `await_confirms` takes to wait for the broker's word on them."""
+        `await_confirms` takes to wait for the broker's word on them.
+
+        To the source's events exchange (every queue bound for a message's
+        event type gets it), or with `queue` to that queue alone, through the
+        default exchange (`pmc republish --to-queue`)."""
         channel = self._ensure()
         if not channel.is_open:  # closed by the broker (a channel error)
             raise PublishNotConfirmed("channel closed by the broker")
         if source not in self._declared:
             declare_source(channel, source)
             self._declared.add(source)
-        exchange = events_exchange(source).name
+        exchange = events_exchange(source).name if queue is None else ""
         with corked(self._conn.connection.sock):
-            self._publish_all(channel, exchange, messages)
+            self._publish_all(channel, exchange, messages, queue)
         self._next_tag += len(messages)
         return self._next_tag
 
     def _publish_all(
-        self, channel: Any, exchange: str, messages: Sequence[Encoded]
+        self,
+        channel: Any,
+        exchange: str,
+        messages: Sequence[Encoded],
+        routing_key: str | None = None,
     ) -> None:
         # The batch's frames leave in one write (services/common/frames.py).
         frames = self._frames
@@ -154,7 +164,7 @@ class ConfirmingPublisher:
         ready: list[bytes] = []
         for envelope, body in messages:
             if frames.fits(body):
-                ready.append(frames.message(exchange, envelope, body))
+                ready.append(frames.message(exchange, envelope, body, routing_key))
                 continue
             if ready:  # in order: what precedes it leaves first
                 transport.write(b"".join(ready))
@@ -169,7 +179,7 @@ class ConfirmingPublisher:
                 delivery_mode=2,
             )
             channel.basic_publish(
-                message, exchange, envelope.event_type, mandatory=True
+                message, exchange, routing_key or envelope.event_type, mandatory=True
             )
         if ready:
             transport.write(b"".join(ready))

@@ -4,8 +4,8 @@ A service never publishes after saving (a crash in between would lose the
 event). The relay follows the service's notification log instead and publishes
 every event that has a contract to `<service>.events`, routing key = event type,
 in batches whose publisher confirms it awaits before it records how far it got.
-Each message is built from the stored event alone (its contract's translation),
-never by loading an aggregate.
+Each message is built from the stored event alone (its contract's translation,
+services/common/outbox.py), never by loading an aggregate.
 So an event is published if and only if it was committed, at least once, and a
 restart (of the relay, of RabbitMQ, of PostgreSQL) resumes from the last
 confirmed position. Only one relay per service publishes at a time: it holds a
@@ -15,32 +15,22 @@ that connection drops.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
-import os
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 import psycopg
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 from prometheus_client import Counter, Gauge
 from psycopg import sql
 from psycopg.rows import tuple_row
 
-from services.common.contracts import SEALED
-from services.common.envelope import Envelope
 from services.common.follower import LogFollower
-from services.common.keystore import BUS
 from services.common.logbatch import notification_of
-from services.common.personal import seal_with_cipher
-from services.common.publisher import ConfirmingPublisher, Encoded
-from services.common.sealing import take_personal
+from services.common.outbox import Outbox
+from services.common.publisher import ConfirmingPublisher
 from services.common.store import ServiceApplication
 from services.common.topology import Subscription, declare_subscription
 
@@ -54,10 +44,6 @@ PUBLISHED = Counter(
     "pmc_relay_published_total", "Events published by the relay", ["service"]
 )
 POSITION = Gauge("pmc_relay_position", "Last confirmed log position", ["service"])
-
-
-def encode(body: dict[str, Any]) -> bytes:
-    return json.dumps(body).encode()
 
 
 class Relay(LogFollower):
@@ -80,7 +66,8 @@ class Relay(LogFollower):
         self.publisher = ConfirmingPublisher(
             amqp_uri, on_connect=self._declare_subscriptions
         )
-        self._publications = {get_topic(cls): p for cls, p in app.published.items()}
+        # What each event says on the bus (shared with `pmc republish`).
+        self.outbox = Outbox(app)
         self._table = sql.Identifier(app.schema, "relay_position")
         self._record = sql.SQL(
             "INSERT INTO {} (stream, position) VALUES (%s, %s) "
@@ -89,10 +76,6 @@ class Relay(LogFollower):
         # Batches published, not yet confirmed and recorded, oldest first:
         # (last delivery tag, last log position).
         self._unconfirmed: deque[tuple[int, int]] = deque()
-        # The keys of the batch being encoded, by subject: this service's
-        # (what its events seal) and the bus's (what its messages seal).
-        self._keys: dict[UUID, bytes] = {}
-        self._bus_keys: dict[UUID, bytes] = {}
         self._position = POSITION.labels(self.source)
         self._published = PUBLISHED.labels(self.source)
 
@@ -151,84 +134,6 @@ class Relay(LogFollower):
         # A leader that cannot reach the broker gives the lead back at once.
         self.publisher.connect()
 
-    def _encode_all(self, notifications: Sequence[Notification]) -> list[Encoded]:
-        """The batch's messages, in log order. The events are read first, then
-        the keys that open what they seal; their bodies are translated, then
-        sealed together: the bus keys of every subject they name (a candidate,
-        a school) are read, or made, at once."""
-        read = [(n, *self.app.mapper.read(n)) for n in notifications]
-        self._read_keys(event for _, event, _ in read)
-        with self._unsealing():
-            drafts = [d for one in read if (d := self._draft(*one)) is not None]
-        keys = self._sealing_keys({taken[0] for _, _, taken in drafts if taken})
-        ciphers = {subject: AESGCM(key) for subject, key in keys.items()}
-        nonces = os.urandom(12 * len(drafts))
-        encoded = []
-        for n, (envelope, body, taken) in enumerate(drafts):
-            if taken is not None:
-                subject, personal = taken
-                cipher = ciphers.get(subject)
-                # No key: the subject was erased while the batch was read.
-                body[SEALED] = cipher and seal_with_cipher(
-                    cipher, nonces[12 * n : 12 * n + 12], subject, personal
-                )
-            encoded.append((envelope, encode(body)))
-        return encoded
-
-    def _read_keys(self, events: Iterable[Any]) -> None:
-        """This service's and the bus's keys of the subjects whose keys open
-        what the events seal (a reservation's candidate, not the reservation
-        itself: `sealed_subject`), in one query, not two per event."""
-        self._keys, self._bus_keys = {}, {}
-        if not self.app.publishes_sealed:
-            return
-        subjects = {s for e in events if (s := self.app.sealed_subject(e)) is not None}
-        if not subjects:  # seat events: nothing sealed, no query
-            return
-        owners = (self.app.name, BUS)
-        for (subject, owner), key in self.app.keystore.of_owners(
-            subjects, owners
-        ).items():
-            (self._bus_keys if owner == BUS else self._keys)[subject] = key
-
-    def _sealing_keys(self, subjects: set[UUID]) -> Mapping[UUID, bytes]:
-        """The bus keys of `subjects`, the missing ones made in one INSERT (a
-        batch of new candidates). Only for subjects whose own key still
-        exists when this service read their data: an erased subject never
-        gets a key again."""
-        keys = {s: self._bus_keys[s] for s in subjects if s in self._bus_keys}
-        if missing := subjects - keys.keys():
-            keys.update(
-                self.app.keystore.made(
-                    missing, guarded=missing & self._keys.keys(), kept_by=self.app.name
-                )
-            )
-        return keys
-
-    def _unsealing(self) -> Any:
-        if not self.app.publishes_sealed:
-            return contextlib.nullcontext()
-        return self.app.vault.unsealing_with(self._keys)
-
-    def _draft(
-        self, notification: Notification, event: Any, correlation_id: str | None
-    ) -> tuple[Envelope, dict[str, Any], tuple[UUID, dict[str, Any]] | None] | None:
-        """A message's envelope and body, and its personal fields to seal
-        (taken out of the body); None if the event says nothing to others."""
-        publication = self._publications[notification.topic]
-        body = publication.body(event, self.app)
-        if body is None:
-            return None
-        envelope = Envelope(
-            source=self.source,
-            event_type=publication.contract.event_type,
-            version=publication.contract.version,
-            position=notification.id,
-            occurred_at=event.timestamp.isoformat(),
-            correlation_id=correlation_id,
-        )
-        return envelope, body, take_personal(publication.contract, body)
-
     def pump(self) -> int:
         """Publish the next batch; record each batch's position once confirmed.
 
@@ -240,7 +145,7 @@ class Relay(LogFollower):
         was unconfirmed is published again (at least once), nothing skipped.
         """
         notifications = self.next_batch()
-        encoded = self._encode_all(notifications) if notifications else []
+        encoded = self.outbox.encode_all(notifications) if notifications else []
         if notifications:
             while len(self._unconfirmed) >= IN_FLIGHT:
                 self._record_oldest()

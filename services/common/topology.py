@@ -183,6 +183,22 @@ def queue_depths(
     return depths
 
 
+def queue_exists(amqp_uri: str, name: str, timeout: float = 5.0) -> bool:
+    """Whether the broker has the queue `name` (asked passively: nothing is
+    declared)."""
+    with kombu.Connection(amqp_uri, connect_timeout=timeout) as conn:
+        conn.connect()
+        channel = conn.channel()
+        try:
+            channel.queue_declare(name, passive=True)
+        except NotFound:
+            return False
+        finally:
+            with contextlib.suppress(Exception):
+                channel.close()
+    return True
+
+
 def unrouted_depths(
     amqp_uri: str, sources: Iterable[str], timeout: float = 1.0
 ) -> dict[str, int]:
