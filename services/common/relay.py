@@ -86,10 +86,15 @@ class Relay(LogFollower):
                 "(stream text PRIMARY KEY, position bigint NOT NULL)"
             ).format(self._table)
         )
-        row = conn.execute(
-            sql.SQL("SELECT position FROM {} WHERE stream = %s").format(self._table),
-            (self.source,),
-        ).fetchone()
+        # Tuples whatever the connection's row factory: the leader's own
+        # connection and the pool's (dicts, for health) both read it.
+        with conn.cursor(row_factory=tuple_row) as cursor:
+            row = cursor.execute(
+                sql.SQL("SELECT position FROM {} WHERE stream = %s").format(
+                    self._table
+                ),
+                (self.source,),
+            ).fetchone()
         position = row[0] if row else 0
         self._position.set(position)
         return position

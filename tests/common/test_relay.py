@@ -77,6 +77,9 @@ def test_committed_events_are_published_once_with_their_contract(
     created = [_create(app, f"31000000000{i}") for i in range(3)]
 
     assert relay.run_until_caught_up() == 3
+    # Its health (and the lag metric) reads the same position from the pool.
+    health = relay.health()
+    assert health["position"] == relay.position and health["lag"] == 0
     messages = wait_for(lambda: len(listener()) >= 3 and listener())
     assert [m.delivery_info["routing_key"] for m in messages] == [
         "CandidateCreated"
