@@ -6,6 +6,9 @@ pmc relay [SERVICE ...]     the outbox relays (default: every publishing service
 pmc migrate                 create every service's schema and tables, then exit
 pmc history AGGREGATE_ID    an aggregate's events, in order, with their times;
                             a reservation's steps as a table (--raw: its events)
+pmc timeline (--reservation|--candidate|--checkout) ID [--json]
+                            every service's events of one story, in order,
+                            joined by ids and correlation ids
 pmc replay SERVICE MODEL    rebuild a read model from the log
 pmc export-events SERVICE... --to DIR [--from-position N]
                             event logs as Parquet for analysts, no personal data
@@ -78,6 +81,15 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument(
         "--raw", action="store_true", help="a reservation's events, not its steps"
     )
+
+    timeline = sub.add_parser(
+        "timeline",
+        help="a reservation's, candidate's or payment's events across services",
+    )
+    subject = timeline.add_mutually_exclusive_group(required=True)
+    for name in ("reservation", "candidate", "checkout"):
+        subject.add_argument(f"--{name}", metavar="ID")
+    timeline.add_argument("--json", action="store_true", help="JSON lines, for tools")
 
     replay = sub.add_parser("replay", help="rebuild a read model from the log")
     replay.add_argument("service")
