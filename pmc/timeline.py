@@ -149,7 +149,11 @@ def entry(service: str, position: int, event: Any, correlation_id: str | None) -
     """A decoded domain event as an Entry: its safe fields only."""
     qualname = type(event).__qualname__
     aggregate_type, _, event_type = qualname.rpartition(".")
-    own = {k: v for k, v in vars(event).items() if not k.startswith("_")}
+    own = {
+        k: v
+        for k, v in vars(event).items()
+        if not k.startswith(("_", "originator_")) and k != "timestamp"
+    }
     fields = exported_fields(own)
     for name in SAFE_TEXTS:
         if isinstance(own.get(name), str):
