@@ -14,7 +14,7 @@ import argparse
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID
 
@@ -59,8 +59,12 @@ class Log:
             sql.Identifier(recorder.events_table_name),
         )
 
-    def _rows(self, where: sql.Composable, params: list[Any]) -> Iterator[Entry]:
+    def _rows(
+        self, where: sql.Composable, params: list[Any], limit: int | None = None
+    ) -> Iterator[Entry]:
         query = self._select + where + sql.SQL(" ORDER BY notification_id")
+        if limit is not None:
+            query += sql.SQL(" LIMIT {}").format(sql.Literal(limit))
         with self.app.datastore.transaction(commit=False) as curs:
             curs.execute(query, params)
             rows = curs.fetchall()
@@ -89,14 +93,18 @@ class Log:
             return []
         return list(self._rows(sql.SQL("originator_id = ANY(%s)"), [list(ids)]))
 
-    def correlated(self, correlation_id: str) -> list[Entry]:
-        found = self._rows(
-            sql.SQL("position(%s::bytea in state) > 0 LIMIT {}").format(
-                sql.Literal(CORRELATION_CAP + 1)
-            ),
-            [correlation_pattern(correlation_id)],
+    def correlated(self, correlation_ids: set[str]) -> list[Entry]:
+        """Events saved under these correlation ids: at most CORRELATION_CAP
+        each (more than the whole log holds when the cap is reached)."""
+        where = sql.SQL(" OR ").join(
+            [sql.SQL("position(%s::bytea in state) > 0")] * len(correlation_ids)
         )
-        return [e for e in found if e.correlation_id == correlation_id]
+        found = self._rows(
+            where,
+            [correlation_pattern(c) for c in sorted(correlation_ids)],
+            limit=CORRELATION_CAP * len(correlation_ids) + 1,
+        )
+        return [e for e in found if e.correlation_id in correlation_ids]
 
 
 @dataclass
@@ -107,12 +115,28 @@ class Story:
     subject_id: UUID
     found: dict[tuple[str, int], Entry] = field(default_factory=dict)
     followed: set[UUID] = field(default_factory=set)
+    reservations: set[UUID] = field(default_factory=set)
     correlations: set[str] = field(default_factory=set)
     capped: set[str] = field(default_factory=set)
 
     def add(self, entries: Iterable[Entry]) -> None:
         for one in entries:
             self.found.setdefault(one.key, one)
+
+    def name_aggregates(self) -> None:
+        """Each aggregate by the type its first event gives, when found: an
+        event class a subclass inherits (the credit notes' sequence's
+        `NumberIssued`) names its parent."""
+        # By service: a reservation's copy in results has the reservation's id.
+        types = {
+            (e.service, e.aggregate_id): e.aggregate_type
+            for e in self.found.values()
+            if e.version == 1
+        }
+        for key, one in self.found.items():
+            named = types.get((one.service, one.aggregate_id), one.aggregate_type)
+            if named != one.aggregate_type:
+                self.found[key] = replace(one, aggregate_type=named)
 
     def entries(self) -> list[Entry]:
         return ordered(self.found.values())
@@ -137,29 +161,63 @@ def gather(logs: list[Log], subject: str, subject_id: UUID) -> Story:
     # The hop: the story's other ids, what names them, reservations of other
     # stories left out.
     story.followed = followed_ids(first, subject) - {subject_id}
+    story.reservations = _reservations(first, subject, subject_id, story.followed)
     if story.followed:
-        reservations = {subject_id} if subject == "reservation" else set()
-        if subject != "reservation":
-            reservations |= {
-                r for e in first for r in e.reservations() if r in story.followed
-            }
         story.add(
             e
             for e in _about(logs, story.followed)
-            if e.aggregate_id in story.followed or of_story(e, reservations)
+            if e.aggregate_id in story.followed or of_story(e, story.reservations)
         )
     # What the same requests and messages caused, in every service.
     story.correlations = {
         e.correlation_id for e in story.found.values() if e.correlation_id
     }
-    for correlation_id in sorted(story.correlations):
+    if story.correlations:
         for log in logs:
-            caused = log.correlated(correlation_id)
-            if len(caused) > CORRELATION_CAP:
-                story.capped.add(correlation_id)
-                caused = caused[:CORRELATION_CAP]
+            caused = _capped(story, log.correlated(story.correlations))
             story.add(caused)
+            story.add(_taken_up_by_none(log, caused, story))
+    story.name_aggregates()
     return story
+
+
+def _reservations(
+    first: list[Entry], subject: str, subject_id: UUID, followed: set[UUID]
+) -> set[UUID]:
+    """The story's reservations: the subject, or those the hop follows."""
+    if subject == "reservation":
+        return {subject_id}
+    return {r for e in first for r in e.reservations() if r in followed}
+
+
+def _taken_up_by_none(log: Log, caused: list[Entry], story: Story) -> list[Entry]:
+    """The rest of each aggregate the story's requests created (a message, then
+    its sending), unless another request took it up later (a school's cart)
+    or it is about another reservation (the cart's other line's convocation)."""
+    created = {e.aggregate_id for e in caused if e.version == 1}
+    whole = log.aggregates(created)
+    apart = {
+        e.aggregate_id
+        for e in whole
+        if (e.correlation_id is not None and e.correlation_id not in story.correlations)
+        or not of_story(e, story.reservations)
+    }
+    return [e for e in whole if e.aggregate_id not in apart]
+
+
+def _capped(story: Story, caused: list[Entry]) -> list[Entry]:
+    """At most CORRELATION_CAP events of each correlation id: more is a batch
+    job's id, not a request's; the timeline says so."""
+    kept: list[Entry] = []
+    counts: dict[str, int] = {}
+    for one in caused:
+        key = one.correlation_id or ""
+        counts[key] = counts.get(key, 0) + 1
+        if counts[key] > CORRELATION_CAP:
+            story.capped.add(key)
+        else:
+            kept.append(one)
+    return kept
 
 
 def _subject(args: argparse.Namespace) -> tuple[str, str]:
