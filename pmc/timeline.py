@@ -13,7 +13,13 @@ reads the logs):
    line and its refund);
 3. every event of every service saved under the correlation id of one of the
    events found (what each request and each message caused: the cancellation
-   e-mails, which name no reservation), not followed further.
+   e-mails, which name no reservation), not followed further, except to the
+   end of an aggregate such a request created that no other request took up
+   since (a message and its sending, which runs under no request's id).
+In steps 2 and 3, an aggregate that is about another reservation is left out
+(the cart's other line's refund, its convocation's sending): it shows only
+through the requests both shared (the payment confirming the cart's lines).
+At most CORRELATION_CAP events of one correlation id are taken.
 
 This module is the pure part: which ids an event names, which events are kept,
 and how a line is written. Only safe fields are shown (pmc/event_rows.py's

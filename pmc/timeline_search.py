@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -163,11 +163,8 @@ def gather(logs: list[Log], subject: str, subject_id: UUID) -> Story:
     story.followed = followed_ids(first, subject) - {subject_id}
     story.reservations = _reservations(first, subject, subject_id, story.followed)
     if story.followed:
-        story.add(
-            e
-            for e in _about(logs, story.followed)
-            if e.aggregate_id in story.followed or of_story(e, story.reservations)
-        )
+        hop = _about(logs, story.followed)
+        story.add(_of_story_only(hop, story.reservations, keep=story.followed))
     # What the same requests and messages caused, in every service.
     story.correlations = {
         e.correlation_id for e in story.found.values() if e.correlation_id
@@ -190,19 +187,32 @@ def _reservations(
     return {r for e in first for r in e.reservations() if r in followed}
 
 
+def _of_story_only(
+    entries: list[Entry], reservations: set[UUID], keep: Collection[UUID] = ()
+) -> list[Entry]:
+    """These events less every aggregate one of whose events is about another
+    reservation (the cart's other line, its refund, its convocation); the
+    aggregates `keep` names stay (the followed checkout names both lines)."""
+    apart = {
+        (e.service, e.aggregate_id)
+        for e in entries
+        if e.aggregate_id not in keep and not of_story(e, reservations)
+    }
+    return [e for e in entries if (e.service, e.aggregate_id) not in apart]
+
+
 def _taken_up_by_none(log: Log, caused: list[Entry], story: Story) -> list[Entry]:
     """The rest of each aggregate the story's requests created (a message, then
     its sending), unless another request took it up later (a school's cart)
-    or it is about another reservation (the cart's other line's convocation)."""
+    or it is about another reservation."""
     created = {e.aggregate_id for e in caused if e.version == 1}
-    whole = log.aggregates(created)
-    apart = {
+    whole = _of_story_only(log.aggregates(created), story.reservations)
+    taken = {
         e.aggregate_id
         for e in whole
-        if (e.correlation_id is not None and e.correlation_id not in story.correlations)
-        or not of_story(e, story.reservations)
+        if e.correlation_id is not None and e.correlation_id not in story.correlations
     }
-    return [e for e in whole if e.aggregate_id not in apart]
+    return [e for e in whole if e.aggregate_id not in taken]
 
 
 def _capped(story: Story, caused: list[Entry]) -> list[Entry]:
