@@ -19,7 +19,8 @@ reads the logs):
 In steps 2 and 3, an aggregate that is about another reservation is left out
 (the cart's other line's refund, its convocation's sending): it shows only
 through the requests both shared (the payment confirming the cart's lines).
-At most CORRELATION_CAP events of one correlation id are taken.
+At most CORRELATION_CAP (pmc/timeline_search.py) events of one correlation id
+are taken: more would be a batch job's, not a request's.
 
 This module is the pure part: which ids an event names, which events are kept,
 and how a line is written. Only safe fields are shown (pmc/event_rows.py's

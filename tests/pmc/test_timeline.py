@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from uuid import uuid4
 
+import pytest
 from eventsourcing.persistence import JSONTranscoder, UUIDAsHex
 
 from pmc.timeline import (
@@ -131,3 +132,19 @@ def test_lines_are_in_time_order_in_paris_with_a_few_safe_fields():
     assert as_json["at"] == AT.isoformat()
     assert as_json["aggregate_id"] == str(early.aggregate_id)
     assert as_json["fields"]["amount_cents"] == 3000
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--reservation", "１" * 32], "Identifiant de réservation invalide"),
+        (["--checkout", "pas-un-id"], "Identifiant de paiement invalide"),
+        (["--candidate", str(uuid4()) + "\x00"], "Identifiant de candidat invalide"),
+    ],
+)
+def test_a_malformed_id_is_refused_before_any_log_is_read(argv, message, capsys):
+    from pmc.cli import main
+
+    assert main(["timeline", *argv]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(message) and captured.out == ""
