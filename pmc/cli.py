@@ -6,6 +6,9 @@ pmc relay [SERVICE ...]     the outbox relays (default: every publishing service
 pmc migrate                 create every service's schema and tables, then exit
 pmc history AGGREGATE_ID    an aggregate's events, in order, with their times;
                             a reservation's steps as a table (--raw: its events)
+pmc timeline (--reservation|--candidate|--checkout) ID [--json]
+                            every service's events of one story, in order,
+                            joined by ids and correlation ids
 pmc replay SERVICE MODEL    rebuild a read model from the log
 pmc audit-refunds [--school ID] [--csv FILE]
                             refunds due (booking) against refunds paid (billing)
@@ -97,6 +100,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     audit.add_argument("--school", help="one school's cancellations and refunds")
     audit.add_argument("--csv", help="also write the differences to this CSV file")
+
+    timeline = sub.add_parser(
+        "timeline",
+        help="a reservation's, candidate's or payment's events across services",
+    )
+    subject = timeline.add_mutually_exclusive_group(required=True)
+    for name in ("reservation", "candidate", "checkout"):
+        subject.add_argument(f"--{name}", metavar="ID")
+    timeline.add_argument("--json", action="store_true", help="JSON lines, for tools")
 
     replay = sub.add_parser("replay", help="rebuild a read model from the log")
     replay.add_argument("service")

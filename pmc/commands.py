@@ -135,6 +135,13 @@ def history(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def timeline(args: argparse.Namespace) -> int:
+    """One reservation's, candidate's or payment's events across services."""
+    from pmc.timeline_search import timeline as run
+
+    return run(args)
+
+
 def replay(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -403,6 +410,7 @@ __all__ = [
     "sepa_returns",
     "sepa_transfers",
     "serve",
+    "timeline",
     "up",
 ]
 

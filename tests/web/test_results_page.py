@@ -1,6 +1,6 @@
 """« Résultats » in headless Chromium against the real stack (RE-1, RE-2,
 EX-1): a centre's results imported, nothing shown before 24 hours after the
-exam, then the list with pass, fail and validity, each result's PDF, the
+exam, then the list with pass, fail, absent and validity, each result's PDF, the
 session's PDF and the CSV export."""
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def test_the_school_sees_its_results_a_day_after_the_exam_and_downloads_them(
     school = new_school()
     site = centre(scheduling, "PAGE-RESULTATS", "Besançon", 47.24, 6.02)
     session = scheduling.schedule_session(site, next_weekday(2, 2), 18, COLLECTIVE)
-    nephs = activated_files(candidates, school, 2, first=secrets.randbelow(10**8))
+    nephs = activated_files(candidates, school, 3, first=secrets.randbelow(10**8))
     for neph in nephs:
         held = requests.post(
             f"{gateway}/api/panier",
@@ -61,14 +61,17 @@ def test_the_school_sees_its_results_a_day_after_the_exam_and_downloads_them(
         )
         assert held.status_code == 201, held.text
     assert _pay(gateway, school, str(uuid4())).status_code == 201
-    wait_for(lambda: len(_confirmed(gateway, school)) == 2, 60)
+    wait_for(lambda: len(_confirmed(gateway, school)) == 3, 60)
     by_neph = {r["neph"]: r for r in _confirmed(gateway, school)}
-    passed, failed = (by_neph[n]["id"] for n in nephs)
+    passed, failed, absent = (by_neph[n]["id"] for n in nephs)
     exam = datetime.fromisoformat(by_neph[nephs[0]]["exam_starts_at"])
 
     travel(exam - datetime.now(UTC) + timedelta(hours=1))
     file = tmp_path / "resultats.csv"
-    file.write_text(f"reservation;note\n{passed};37\n{failed};20\n", encoding="utf-8")
+    file.write_text(
+        f"reservation;note\n{passed};37\n{failed};20\n{absent};absent\n",
+        encoding="utf-8",
+    )
     # Booking's confirmations reach results a moment after the school's list.
     wait_for(lambda: pmc("import-results", str(file)).returncode == 0, 60)
 
@@ -84,17 +87,19 @@ def test_the_school_sees_its_results_a_day_after_the_exam_and_downloads_them(
     page.get_by_role("link", name="Résultats").click()
     rows = page.locator("#resultats tbody tr")
 
-    def both_out() -> bool:
-        # The release sweep runs every second: reload until both are out.
+    def all_out() -> bool:
+        # The release sweep runs every second: reload until all are out.
         page.reload()
         page.wait_for_load_state("networkidle")
-        return rows.count() == 2
+        return rows.count() == 3
 
-    wait_for(both_out, 30)
+    wait_for(all_out, 30)
     validity = exam.date().replace(year=exam.year + 5)
     expect(rows.filter(has_text=nephs[0])).to_contain_text("37/40")
     expect(rows.filter(has_text=nephs[0])).to_contain_text("admis")
     expect(rows.filter(has_text=nephs[1])).to_contain_text("ajourné")
+    expect(rows.filter(has_text=nephs[2])).to_contain_text("absent")
+    expect(rows.filter(has_text=nephs[2])).not_to_contain_text("/40")
 
     header, *lines = downloaded(page, tmp_path, "resultats.csv")
     assert header == [
@@ -112,6 +117,7 @@ def test_the_school_sees_its_results_a_day_after_the_exam_and_downloads_them(
         [nephs[0], "Test Siège0", "Centre Besançon", "Besançon", "37", "admis",
          validity.strftime("%d/%m/%Y")],
         [nephs[1], "Test Siège1", "Centre Besançon", "Besançon", "20", "ajourné", ""],
+        [nephs[2], "Test Siège2", "Centre Besançon", "Besançon", "", "absent", ""],
     ]  # fmt: skip
 
     one = pdf_text(_saved(page, tmp_path, "Télécharger le résultat de Test Siège0"))
