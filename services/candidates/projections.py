@@ -10,7 +10,7 @@ a school's page at a time. An expired or erased file's row is deleted.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import cached_property, singledispatchmethod
 from typing import Any
@@ -210,8 +210,17 @@ class CandidateList(Projection[CandidateListView]):
 
     def _key(self, candidate_id: UUID) -> bytes | None:
         """The candidate's key; None once forgotten (a file erased before
-        this event is projected again): then the row keeps nothing of them."""
-        return self.view.vault.keys_of([candidate_id]).get(candidate_id)
+        this event is projected again): then the row keeps nothing of them.
+        Within a batch, from the keys `subjects` named, read in one query."""
+        return self.view.vault.key(candidate_id)
+
+    def subjects(self, events: Sequence[Any]) -> set[UUID]:
+        """Whose keys a batch of these events needs (read all at once)."""
+        return {
+            e.originator_id
+            for e in events
+            if isinstance(e, CandidateFile.Created) and e.personal
+        }
 
     @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:

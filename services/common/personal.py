@@ -101,6 +101,11 @@ class KeyStoreVault:
         """The keys of these subjects, in one query (erased ones are absent)."""
         return self.keystore.keys(subject_ids, owner=self.owner)
 
+    def key(self, subject_id: UUID) -> bytes | None:
+        """The subject's key (None once forgotten): the batch's, within
+        `unsealing_with`, else read from the key store."""
+        return self._key(subject_id, create=False)
+
     def _key(self, subject_id: UUID, create: bool) -> bytes | None:
         batch_keys = getattr(self._local, "keys", None)
         if batch_keys is not None and not create:

@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -313,9 +313,11 @@ class ProjectionFollower(LogFollower):
 
     def handle(self, notifications: Sequence[Notification]) -> None:
         try:
-            with self.view.batch():
-                for notification in notifications:
-                    self.apply(notification)
+            events = [self.app.mapper.to_domain_event(n) for n in notifications]
+            with self._batch_keys(events), self.view.batch():
+                for notification, event in zip(notifications, events, strict=True):
+                    tracking = Tracking(self.app.name, notification.id)
+                    self.projection.process_event(event, tracking)
         except Exception as exc:
             # Rolled back whole: one event at a time, as the base class does,
             # parks the bad one alone (or pauses on an outage).
@@ -328,6 +330,16 @@ class ProjectionFollower(LogFollower):
             super().handle(notifications)
         if self.on_progress is not None:
             self.on_progress(len(notifications))
+
+    def _batch_keys(self, events: Sequence[Any]) -> Any:
+        """The keys of the subjects the projection says a batch needs, read
+        in one query (a projection opening sealed data would otherwise read
+        one key per event: most of a rebuild's time)."""
+        subjects = getattr(self.projection, "subjects", None)
+        vault = getattr(self.view, "vault", None)
+        if subjects is None or vault is None:
+            return nullcontext()
+        return vault.unsealing_with(vault.keys_of(subjects(events)))
 
     def apply(self, notification: Notification) -> None:
         event = self.app.mapper.to_domain_event(notification)
