@@ -216,6 +216,15 @@ def test_the_command_swaps_itself_when_the_service_is_stopped(app, capsys):
     assert "rebuilt and swapped in" in capsys.readouterr().out
     _exact(live, catalogue)
     assert not _schema_exists(app)
+    # The rebuilt table's index came along with it.
+    with app.datastore.transaction(commit=False) as curs:
+        curs.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = %s"
+            " AND tablename = 'board_sessions'",
+            (app.schema,),
+        )
+        indexes = {r["indexname"] for r in curs.fetchall()}
+    assert indexes == {"board_sessions_pkey", "board_sessions_start"}
     # A follower leading next starts after the swapped-in position.
     restarted = MODEL.follower(app)
     assert restarted.try_lead()
@@ -275,6 +284,38 @@ def test_a_rebuild_that_fails_leaves_the_live_board_untouched(app, capsys):
         _exact(leader.follower, catalogue)
         assert not _schema_exists(app)
         catalogue.add()
+        _exact(leader.follower, catalogue)
+    finally:
+        leader.halt()
+
+
+def test_a_swap_that_cannot_lock_the_live_board_changes_nothing(
+    app, capsys, monkeypatch
+):
+    monkeypatch.setattr(rebuild, "SWAP_LOCK_TIMEOUT", "300ms")
+    catalogue = Catalogue(app)
+    for _ in range(12):
+        catalogue.add()
+    leader = Running(app)
+    try:
+        _exact(leader.follower, catalogue)
+        before = _tracked(leader.follower)
+        # A long read of the live board holds its lock past the swap's patience.
+        with leader.follower.view.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                sql.SQL("SELECT count(*) FROM {}").format(
+                    leader.follower.view.table("board_sessions")
+                )
+            )
+            assert aside(app, MODEL, wait=10) == 1
+        assert "swap failed" in capsys.readouterr().err
+        assert _tracked(leader.follower) == before
+        _exact(leader.follower, catalogue)
+        catalogue.add()  # the leader goes on with the live board
+        _exact(leader.follower, catalogue)
+        # Run again, with nobody in the way: swapped in.
+        assert aside(app, MODEL, wait=10) == 0
+        assert not _schema_exists(app)
         _exact(leader.follower, catalogue)
     finally:
         leader.halt()
