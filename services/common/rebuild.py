@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
 from eventsourcing.postgres import PostgresDatastore
 from psycopg import sql
@@ -45,8 +45,6 @@ SWAP_SIGNAL = "pmc:swap-rebuilt"
 REQUEST_TABLE = "swap_request"
 # How long the swap may wait for readers of the live tables before giving up.
 SWAP_LOCK_TIMEOUT = "10s"
-
-Outcome = Literal["done", "pending"] | str
 
 
 class RebuildBusy(RuntimeError):
@@ -163,8 +161,9 @@ def request_swap(app: ServiceApplication, name: str) -> None:
         )
 
 
-def swap_outcome(app: ServiceApplication, name: str) -> Outcome:
-    """ "done" (the aside schema is gone), "pending", or why the swap failed."""
+def swap_outcome(app: ServiceApplication, name: str) -> str:
+    """Where the swap stands: "done" (the aside schema is gone), "pending",
+    or else why it failed."""
     with app.datastore.transaction(commit=False) as curs:
         row = _request(curs, aside_schema(app, name))
     if row is None:
@@ -179,9 +178,11 @@ def serve_swap_request(live: ProjectionFollower) -> bool:
     """Swap a requested aside model in (leader only, between two batches).
 
     False when it must be tried again later: the rebuild still holds its lock.
-    A swap that fails leaves the live model as it was and records why, for
-    the command to show; an outage raises (the leader pauses, the request
-    stays, served on the next lead).
+    A swap that fails (a reader holding the live tables too long, a broken
+    aside schema) leaves the live model as it was and records why, for the
+    command to show; the leader goes on. Only if that record cannot be made
+    either (an outage) does it raise: the leader pauses, the request stays
+    and is served on the next lead.
     """
     name = live.projection.name
     with live.leader_connection.cursor(row_factory=dict_row) as curs:
@@ -193,16 +194,15 @@ def serve_swap_request(live: ProjectionFollower) -> bool:
     try:
         if not aside.try_lead():
             return False
-        try:
-            swap_in(live, aside)
-        except Exception as exc:
-            log.error("%s could not swap its rebuild in: %s", live.lock_key, exc)
-            _record_failure(live.app, aside.schema, describe(exc))
-            return True
-        log.info("%s swapped in its rebuild, at #%d", live.lock_key, live.position)
+        swap_in(live, aside)
+    except Exception as exc:
+        log.error("%s could not swap its rebuild in: %s", live.lock_key, describe(exc))
+        _record_failure(live.app, aside.schema, describe(exc))
         return True
     finally:
         aside.close()
+    log.info("%s swapped in its rebuild, at #%d", live.lock_key, live.position)
+    return True
 
 
 def swap_in(live: ProjectionFollower, aside: AsideFollower) -> None:
