@@ -9,7 +9,9 @@ pmc history AGGREGATE_ID    an aggregate's events, in order, with their times;
 pmc timeline (--reservation|--candidate|--checkout) ID [--json]
                             every service's events of one story, in order,
                             joined by ids and correlation ids
-pmc replay SERVICE MODEL    rebuild a read model from the log
+pmc replay SERVICE MODEL [--wait S] [--in-place]
+                            rebuild a read model from the log, aside, and swap
+                            it in (the service may run); --in-place: stopped
 pmc audit-refunds [--school ID] [--csv FILE]
                             refunds due (booking) against refunds paid (billing)
 pmc export-events SERVICE... --to DIR [--from-position N]
@@ -113,6 +115,18 @@ def build_parser() -> argparse.ArgumentParser:
     replay = sub.add_parser("replay", help="rebuild a read model from the log")
     replay.add_argument("service")
     replay.add_argument("read_model")
+    replay.add_argument(
+        "--wait",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="how long to wait for the running service to swap the rebuilt model in",
+    )
+    replay.add_argument(
+        "--in-place",
+        action="store_true",
+        help="empty the live model and replay into it (the service must be stopped)",
+    )
 
     # Defined here: pmc.export loads pyarrow, which no other command needs.
     export = sub.add_parser(

@@ -143,32 +143,10 @@ def timeline(args: argparse.Namespace) -> int:
 
 
 def replay(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
+    """A read model rebuilt from the log, aside and swapped in (pmc/replay.py)."""
+    from pmc.replay import run
 
-    if args.service not in registry.APPLICATIONS:
-        print(f"unknown service: {args.service}", file=sys.stderr)
-        return 2
-    read_models = registry.read_models(args.service)
-    if args.read_model not in read_models:
-        known = ", ".join(read_models) or "none"
-        print(
-            f"unknown read model: {args.read_model} (known: {known})", file=sys.stderr
-        )
-        return 2
-    app = registry.application_class(args.service)(settings=_settings())
-    follower = read_models[args.read_model].follower(app)
-    if not follower.try_lead():
-        print(
-            f"{args.service} is running and keeps {args.read_model} current: "
-            "stop that service (or scale it to zero) and run replay again",
-            file=sys.stderr,
-        )
-        return 1
-    with tqdm(total=follower.events_to_replay(), unit="event") as bar:
-        total = follower.rebuild(on_progress=bar.update)
-    follower.release()
-    print(f"{args.read_model} rebuilt from {total} events")
-    return 0
+    return run(args)
 
 
 def export_events(args: argparse.Namespace) -> int:

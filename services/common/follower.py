@@ -125,6 +125,13 @@ class LogFollower:
     def on_lead(self) -> None:
         """Called each time this follower becomes the leader."""
 
+    def on_signals(self, payloads: set[str]) -> None:
+        """Called with the payloads of the NOTIFYs a waiting leader received."""
+
+    def on_caught_up(self) -> None:
+        """Called by the leader between two batches, once it is at the log's
+        head: nothing is in flight (see services/common/rebuild.py)."""
+
     # -- leading ---------------------------------------------------------------
 
     def try_lead(self) -> bool:
@@ -362,8 +369,10 @@ class LogFollower:
                 # One read catches up with every commit notified so far:
                 # drop the rest instead of letting them pile up.
                 arrived += conn.notifies(timeout=0)
-                if any(notify.payload == RETRY_SIGNAL for notify in arrived):
+                payloads = {notify.payload for notify in arrived}
+                if RETRY_SIGNAL in payloads:
                     self._retry_wanted = True
+                self.on_signals(payloads)
                 return
 
     def run(self, stop: threading.Event) -> None:
@@ -384,6 +393,7 @@ class LogFollower:
                             self._resumed()
                             if self.parks and self._retry_wanted:
                                 self._serve_retry_requests()
+                            self.on_caught_up()
                             self._wait_for_commit(self.idle_wait, stop)
                 except Exception as exc:
                     log.warning("%s paused: %s", self.lock_key, exc)

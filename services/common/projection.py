@@ -303,6 +303,8 @@ class ProjectionFollower(LogFollower):
         self.projection = projection
         self.role = f"projection.{projection.name}"
         self.on_progress: Callable[[int], None] | None = None
+        # Whether a model rebuilt aside may wait to be swapped in (rebuild.py).
+        self._swap_wanted = False
 
     @property
     def view(self) -> ReadModelView:
@@ -310,6 +312,23 @@ class ProjectionFollower(LogFollower):
 
     def load_position(self, conn: psycopg.Connection) -> int:
         return self.view.max_tracking_id(self.app.name) or 0
+
+    # A model rebuilt aside is swapped in by the leader, between two batches.
+
+    def on_lead(self) -> None:
+        self._swap_wanted = True  # a request made while nobody led
+
+    def on_signals(self, payloads: set[str]) -> None:
+        from services.common.rebuild import SWAP_SIGNAL
+
+        if SWAP_SIGNAL in payloads:
+            self._swap_wanted = True
+
+    def on_caught_up(self) -> None:
+        if self._swap_wanted:
+            from services.common.rebuild import serve_swap_request
+
+            self._swap_wanted = not serve_swap_request(self)
 
     def handle(self, notifications: Sequence[Notification]) -> None:
         try:

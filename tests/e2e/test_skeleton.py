@@ -128,17 +128,25 @@ def test_replay_rebuilds_a_lost_read_model_from_the_log(
 
     wait_for(lambda: len(listed()) == 3)
 
-    # While the service runs it keeps the read model: replay says so.
-    refused = pmc("replay", "candidates", "candidate_list")
+    # While the service runs, the model is rebuilt aside and swapped in.
+    table = f'"{settings.schema("candidates")}".candidate_list'
+    with psycopg.connect(settings.postgres_conninfo(), autocommit=True) as conn:
+        conn.execute(f"DELETE FROM {table}")  # the read model is lost
+    result = pmc("replay", "candidates", "candidate_list")
+    assert result.returncode == 0, result.stderr
+    assert "candidate_list rebuilt and swapped in" in result.stdout
+    assert sorted(c["neph"] for c in listed()) == [f"14000000000{i}" for i in range(3)]
+
+    # Emptying the live model in place: only with the service stopped.
+    refused = pmc("replay", "candidates", "candidate_list", "--in-place")
     assert refused.returncode == 1
     assert "stop that service" in refused.stderr
 
     stack.halt("candidates")
     try:
-        table = f'"{settings.schema("candidates")}".candidate_list'
         with psycopg.connect(settings.postgres_conninfo(), autocommit=True) as conn:
-            conn.execute(f"DELETE FROM {table}")  # the read model is lost
-        result = pmc("replay", "candidates", "candidate_list")
+            conn.execute(f"DELETE FROM {table}")
+        result = pmc("replay", "candidates", "candidate_list", "--in-place")
         assert result.returncode == 0, result.stderr
         assert "candidate_list rebuilt from" in result.stdout
         with psycopg.connect(settings.postgres_conninfo(), autocommit=True) as conn:
