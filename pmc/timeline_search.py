@@ -93,6 +93,13 @@ class Log:
             return []
         return list(self._rows(sql.SQL("originator_id = ANY(%s)"), [list(ids)]))
 
+    def first_events(self, ids: set[UUID]) -> list[Entry]:
+        """Each of these aggregates' first event: what names its type."""
+        if not ids:
+            return []
+        where = sql.SQL("originator_id = ANY(%s) AND originator_version = 1")
+        return list(self._rows(where, [list(ids)]))
+
     def correlated(self, correlation_ids: set[str]) -> list[Entry]:
         """Events saved under these correlation ids: at most CORRELATION_CAP
         each (more than the whole log holds when the cap is reached)."""
@@ -123,16 +130,20 @@ class Story:
         for one in entries:
             self.found.setdefault(one.key, one)
 
-    def name_aggregates(self) -> None:
-        """Each aggregate by the type its first event gives, when found: an
-        event class a subclass inherits (the credit notes' sequence's
-        `NumberIssued`) names its parent."""
+    def name_aggregates(self, logs: list[Log]) -> None:
+        """Each aggregate by the type its first event gives (read when the
+        story did not find it: a sequence opened by another story): an event
+        class a subclass inherits (the credit notes' sequence's `NumberIssued`)
+        names its parent."""
         # By service: a reservation's copy in results has the reservation's id.
-        types = {
-            (e.service, e.aggregate_id): e.aggregate_type
-            for e in self.found.values()
-            if e.version == 1
-        }
+        firsts = [e for e in self.found.values() if e.version == 1]
+        for log in logs:
+            known = {e.aggregate_id for e in firsts if e.service == log.service}
+            wanted = {
+                e.aggregate_id for e in self.found.values() if e.service == log.service
+            }
+            firsts += log.first_events(wanted - known)
+        types = {(e.service, e.aggregate_id): e.aggregate_type for e in firsts}
         for key, one in self.found.items():
             named = types.get((one.service, one.aggregate_id), one.aggregate_type)
             if named != one.aggregate_type:
@@ -162,19 +173,28 @@ def gather(logs: list[Log], subject: str, subject_id: UUID) -> Story:
     # stories left out.
     story.followed = followed_ids(first, subject) - {subject_id}
     story.reservations = _reservations(first, subject, subject_id, story.followed)
+    hop: list[Entry] = []
     if story.followed:
-        hop = _about(logs, story.followed)
-        story.add(_of_story_only(hop, story.reservations, keep=story.followed))
-    # What the same requests and messages caused, in every service.
-    story.correlations = {
-        e.correlation_id for e in story.found.values() if e.correlation_id
-    }
+        hop = _of_story_only(
+            _about(logs, story.followed), story.reservations, keep=story.followed
+        )
+        story.add(hop)
+    # What the same requests and messages caused, in every service: the
+    # requests of the subject's events, and of the followed aggregates' own
+    # or the story's reservations' (a credit note's number names only the
+    # payment, and may be another line's refund: its request is not ours).
+    leads = first + [
+        e
+        for e in hop
+        if e.aggregate_id in story.followed or e.mentions(story.reservations)
+    ]
+    story.correlations = {e.correlation_id for e in leads if e.correlation_id}
     if story.correlations:
         for log in logs:
             caused = _capped(story, log.correlated(story.correlations))
             story.add(caused)
             story.add(_taken_up_by_none(log, caused, story))
-    story.name_aggregates()
+    story.name_aggregates(logs)
     return story
 
 
