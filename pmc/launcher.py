@@ -16,6 +16,7 @@ sees in `pg_stat_activity` which one holds what.
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -98,7 +99,17 @@ class Launcher:
     ) -> subprocess.Popen:
         return subprocess.Popen(command, env=env, stdout=log, stderr=log)
 
-    def _restart(self, child: _Child) -> subprocess.Popen:
+    def _restart(self, label: str, child: _Child) -> subprocess.Popen:
+        # Its probes' port taken meanwhile (by another platform's process):
+        # another one, rather than a process that can never start again.
+        address = child.env.get(ADDRESS_ENV) if child.env else None
+        if (
+            child.env is not None
+            and address is not None
+            and not port_is_free(int(address.rsplit(":", 1)[1]))
+        ):
+            self.probe_ports[label] = free_port()
+            child.env[ADDRESS_ENV] = f"127.0.0.1:{self.probe_ports[label]}"
         return self._popen(child.command, child.env, child.log)
 
     def _spawn(self, label: str, *args: str, probes: bool = True) -> None:
@@ -110,7 +121,7 @@ class Launcher:
         }
         if probes:
             # Each process its own port: they share one machine here.
-            self.probe_ports[label] = _free_port()
+            self.probe_ports[label] = free_port()
             env[ADDRESS_ENV] = f"127.0.0.1:{self.probe_ports[label]}"
         log = None
         if self.log_folder is not None:
@@ -153,7 +164,7 @@ class Launcher:
             child = self.children[label]
             if child.process.poll() is None:
                 raise RuntimeError(f"{label} is still running")
-            child.process = self._restart(child)
+            child.process = self._restart(label, child)
             child.started_at = time.monotonic()
             child.delay = FIRST_DELAY
             child.restart_at = None
@@ -210,7 +221,7 @@ class Launcher:
                         child.log.flush()
                     child.delay = min(child.delay * 2, MAX_DELAY)
                 elif now >= child.restart_at:
-                    child.process = self._restart(child)
+                    child.process = self._restart(label, child)
                     child.started_at = now
                     child.restart_at = None
                     child.restarts += 1
@@ -294,10 +305,28 @@ class Launcher:
         return 0
 
 
-def _free_port() -> int:
+# Listening ports are drawn below Linux's ephemeral range (32768-60999 by
+# default): a port from that range, free when drawn, may be taken as the local
+# port of any outgoing connection (to PostgreSQL, RabbitMQ) while its process
+# is down, and the process restarted on it then fails to bind.
+LISTEN_PORTS = range(20_000, 32_768)
+
+
+def free_port() -> int:
+    """A port nothing listens on now, outside the ephemeral range."""
+    for port in random.sample(LISTEN_PORTS, 200):
+        if port_is_free(port):
+            return port
+    raise RuntimeError("no free port between 20000 and 32767")
+
+
+def port_is_free(port: int) -> bool:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def _terminate(process: subprocess.Popen, timeout: float) -> None:

@@ -17,7 +17,6 @@ if os.environ.get("PMC_TEST_PAGES") != "1":
 
 import contextlib
 import secrets
-import socket
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -26,6 +25,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
+from pmc import launcher
 from services.common.db import drop_schemas_with_prefix, ensure_database
 from services.common.settings import Settings
 from tests import sharding
@@ -72,9 +72,8 @@ def _endpoints() -> Endpoints:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port to listen on, outside the ephemeral range (pmc/launcher.py)."""
+    return launcher.free_port()
 
 
 def _management(
