@@ -14,7 +14,7 @@ from gateway.api import endpoint
 from gateway.exports import results_file
 from gateway.http import download, parse_uuid
 from services.common.csvfiles import PARIS
-from services.common.text import fold
+from services.common.text import found_by
 
 RESULTS = "Résultats"
 
@@ -90,20 +90,12 @@ class ResultRoutes:
 def matching(
     rows: list[dict[str, Any]], search: str, exam_date: date | None
 ) -> list[dict[str, Any]]:
-    """As the reservations are searched (BO-5): a NEPH's first digits or a
-    piece of the name, accents and case aside; the exam's day in Paris.
-    Names are sealed in results' store: a school's list is read in full."""
-    needle = search.strip()
-    folded = fold(needle)
+    """As the reservations are searched (BO-5), and by the exam's day in Paris."""
     return [
         r
         for r in rows
         if (exam_date is None or _paris_day(r["exam_starts_at"]) == exam_date)
-        and (
-            not needle
-            or (r.get("neph") or "").startswith(needle)
-            or (folded and folded in fold(r.get("candidate_name") or ""))
-        )
+        and found_by(search, r.get("neph"), r.get("candidate_name"))
     ]
 
 

@@ -19,7 +19,7 @@ from services.booking.rules import CANCELLED, CANCELLED_UNPAID, IN_CART, PARIS
 from services.booking.sealed import opened
 from services.booking.seats import BookableCandidate
 from services.common.projection import ReadModel, ReadModelView
-from services.common.text import fold
+from services.common.text import found_by
 
 
 def reservation_row(
@@ -161,16 +161,7 @@ class ReservationListView(ReadModelView):
             )
             for r in rows
         ]
-        needle = text.strip()
-        if not needle:
-            return shown
-        folded = fold(needle)
-        return [
-            r
-            for r in shown
-            if (r["neph"] and r["neph"].startswith(needle))
-            or (folded and folded in fold(r["candidate_name"]))
-        ]
+        return [r for r in shown if found_by(text, r["neph"], r["candidate_name"])]
 
     def exams_between(self, start: datetime, end: datetime) -> list[Any]:
         """Confirmed reservations whose exam starts after `start`, by `end`
