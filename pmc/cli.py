@@ -127,6 +127,20 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="empty the live model and replay into it (the service must be stopped)",
     )
+    replay.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="processes that project the log (default: one per core)",
+    )
+    replay.add_argument(
+        "--batch",
+        type=int,
+        default=None,
+        metavar="EVENTS",
+        help="log positions each process takes at a time (default: 2000)",
+    )
 
     # Defined here: pmc.export loads pyarrow, which no other command needs.
     export = sub.add_parser(

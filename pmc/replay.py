@@ -16,6 +16,7 @@ import time
 from pmc import registry
 from services.common import rebuild
 from services.common.projection import ReadModel
+from services.common.replay import REPLAY_BATCH
 from services.common.settings import Settings
 from services.common.store import ServiceApplication
 
@@ -34,18 +35,31 @@ def run(args: argparse.Namespace) -> int:
     app = registry.application_class(args.service)(settings=Settings.from_env())
     try:
         model = read_models[args.read_model]
+        if args.workers is not None and args.workers < 1:
+            print("--workers: at least 1", file=sys.stderr)
+            return 2
+        if args.batch is not None and args.batch < 1:
+            print("--batch: at least 1", file=sys.stderr)
+            return 2
+        batch = args.batch or REPLAY_BATCH
         if args.in_place:
-            return in_place(app, model, args.service)
-        return aside(app, model, args.wait)
+            return in_place(app, model, args.service, batch, args.workers)
+        return aside(app, model, args.wait, batch, args.workers)
     finally:
         app.close()
 
 
-def in_place(app: ServiceApplication, model: ReadModel, service: str) -> int:
+def in_place(
+    app: ServiceApplication,
+    model: ReadModel,
+    service: str,
+    batch: int = REPLAY_BATCH,
+    workers: int | None = None,
+) -> int:
     from tqdm import tqdm
 
     name = model.projection_cls.name
-    follower = model.follower(app)
+    follower = model.follower(app, batch_size=batch)
     if not follower.try_lead():
         print(
             f"{service} is running and keeps {name} current: stop that service"
@@ -56,27 +70,33 @@ def in_place(app: ServiceApplication, model: ReadModel, service: str) -> int:
         return 1
     try:
         with tqdm(total=follower.events_to_replay(), unit="event") as bar:
-            total = follower.rebuild(on_progress=bar.update)
+            total = follower.rebuild(on_progress=bar.update, workers=workers)
     finally:
         follower.release()
     print(f"{name} rebuilt from {total} events")
     return 0
 
 
-def aside(app: ServiceApplication, model: ReadModel, wait: float) -> int:
+def aside(
+    app: ServiceApplication,
+    model: ReadModel,
+    wait: float,
+    batch: int = REPLAY_BATCH,
+    workers: int | None = None,
+) -> int:
     """Build the model aside, then have it swapped in; 1 if it is not (yet)."""
     from tqdm import tqdm
 
     name = model.projection_cls.name
     try:
-        follower = rebuild.start_aside(app, model)
+        follower = rebuild.start_aside(app, model, batch)
     except rebuild.RebuildBusy as exc:
         print(str(exc), file=sys.stderr)
         return 1
     try:
         # The bar shows the count, the rate and the time left.
         with tqdm(total=follower.events_to_replay(), unit="event") as bar:
-            rebuild.replay_aside(follower, on_progress=bar.update)
+            rebuild.replay_aside(follower, bar.update, workers)
         parked = follower.parking.events(follower.role)
     except BaseException:
         follower.close()  # its schema stays; the next replay starts afresh

@@ -26,7 +26,8 @@ from services.billing.domain import (
 )
 from services.billing.invoices import invoice_of_year
 from services.billing.transfers import RefundTransfer
-from services.common.projection import ReadModel, ReadModelView
+from services.common.projection import ReadModel
+from services.common.view import ReadModelView
 
 PARIS = ZoneInfo("Europe/Paris")
 

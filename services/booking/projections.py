@@ -18,8 +18,9 @@ from services.booking.domain import Reservation
 from services.booking.rules import CANCELLED, CANCELLED_UNPAID, IN_CART, PARIS
 from services.booking.sealed import opened
 from services.booking.seats import BookableCandidate
-from services.common.projection import ReadModel, ReadModelView
+from services.common.projection import ReadModel
 from services.common.text import found_by
+from services.common.view import ReadModelView
 
 
 def reservation_row(

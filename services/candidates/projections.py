@@ -30,13 +30,14 @@ from services.candidates.domain import (
     CandidateFile,
 )
 from services.common.personal import seal_with, unseal_with
-from services.common.projection import ReadModel, ReadModelView
+from services.common.projection import ReadModel
 from services.common.search_hashes import (
     SchoolSearchKeys,
     name_hashes,
     neph_hash,
     query_hashes,
 )
+from services.common.view import ReadModelView
 
 # Whose search keys these are in the key store: not the candidates' sealing
 # keys (owner "candidates"), so that a key never serves two purposes.

@@ -16,9 +16,12 @@ def batch_query(
     topics: Sequence[str],
     columns: sql.Composable = NOTHING,
     join: sql.Composable = NOTHING,
+    *,
+    bounded: bool = False,
 ) -> sql.Composed:
     """The events of `topics` after %(position)s, %(limit)s of them, in log
-    order; `columns` and `join` read more with each event.
+    order; `columns` and `join` read more with each event; `bounded`: none
+    after %(until)s either.
 
     The topics are the follower's own: written in the query once rather than
     sent with every read.
@@ -28,9 +31,15 @@ def batch_query(
     )
     return sql.SQL(
         "SELECT e.notification_id, e.originator_id, e.originator_version,"
-        " e.topic, e.state{} FROM {} AS e{} WHERE e.notification_id > %(position)s{}"
+        " e.topic, e.state{} FROM {} AS e{} WHERE e.notification_id > %(position)s{}{}"
         " ORDER BY e.notification_id LIMIT %(limit)s"
-    ).format(columns, events, join, of_topics if topics else NOTHING)
+    ).format(
+        columns,
+        events,
+        join,
+        sql.SQL(" AND e.notification_id <= %(until)s") if bounded else NOTHING,
+        of_topics if topics else NOTHING,
+    )
 
 
 def notification_of(row: Sequence[Any]) -> Notification:

@@ -6,273 +6,33 @@ An event a projection cannot apply is parked and the projection goes on
 the tracking record of its position makes a second application impossible.
 
 A follower applies a whole batch of events in one transaction (one commit, not
-one per event); if any of them fails, the batch is rolled back and applied
-again one event at a time, so that only the bad event is parked.
+one per event, its writes held and sent at once: batch_writes.py); if any of
+them fails, the batch is rolled back and applied again one event at a time, so
+that only the bad event is parked.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
-import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from functools import cached_property, singledispatchmethod
+from typing import Any
 
 import psycopg
 from eventsourcing.persistence import Notification, Tracking
-from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.projection import Projection
 from psycopg import sql
 
+from services.common.batch_writes import HeldWrites
 from services.common.follower import LogFollower
-from services.common.parking import ParkingLot, describe
+from services.common.parking import describe
 from services.common.store import ServiceApplication
+from services.common.view import ReadModelView
 
 log = logging.getLogger(__name__)
-
-
-class _HeldWrites:
-    """A batch's writes not sent yet: runs of one statement, and positions."""
-
-    def __init__(self) -> None:
-        self.runs: list[tuple[Any, list[Any]]] = []
-        self.tracking: list[Tracking] = []
-
-    def hold(self, query: Any, params: Any) -> None:
-        if self.runs and self.runs[-1][0] is query:
-            self.runs[-1][1].append(params)
-        else:
-            self.runs.append((query, [params]))
-
-    def send(self, curs: Any, view: ReadModelView) -> None:
-        runs, self.runs = self.runs, []
-        for query, params in runs:
-            if len(params) == 1:
-                curs.execute(query, params[0])
-            elif not view._insert_rows(curs, query, params):
-                curs.executemany(query, params)
-        trackings, self.tracking = self.tracking, []
-        if trackings:
-            view._insert_trackings(curs, trackings)
-
-
-class ReadModelView(PostgresTrackingRecorder):
-    """A materialised view: its own tables plus the position it has reached."""
-
-    tables: ClassVar[tuple[str, ...]] = ()
-
-    def __init__(self, datastore: PostgresDatastore, name: str) -> None:
-        super().__init__(datastore, tracking_table_name=f"{name}_tracking")
-        self.sql_create_statements.extend(self.create_statements())
-        # Set while a parked event is applied again: (lot, follower, position).
-        self.unparking: tuple[ParkingLot, str, int] | None = None
-        # The open batch's cursor, per thread: the service's requests read
-        # the view while its follower writes a batch, and must not share it.
-        self._batch = threading.local()
-        self._statements: dict[tuple[str, tuple[str, ...]], sql.Composed] = {}
-        self._row_inserts: dict[int, tuple[str, tuple[str, ...]]] = {}
-
-    def create_statements(self) -> list[sql.Composable]:
-        raise NotImplementedError
-
-    def table(self, name: str) -> sql.Identifier:
-        return sql.Identifier(self.datastore.schema, name)
-
-    @contextmanager
-    def batch(self) -> Iterator[None]:
-        """Put every write this thread makes inside into one transaction,
-        committed at the end, or rolled back whole if anything raises.
-
-        Writes are held back and sent as one `executemany` per run of the same
-        statement (and the tracking records as one), in their order, just
-        before anything reads the view and at the end: a batch's inserts cost
-        one pipelined statement, not a round trip each."""
-        with (
-            self.datastore.transaction(commit=True) as curs,
-            curs.connection.pipeline(),
-        ):
-            self._batch.cursor = curs
-            self._batch.writes = _HeldWrites()
-            try:
-                yield
-                self._batch.writes.send(curs, self)
-            finally:
-                self._batch.cursor = None
-                self._batch.writes = None
-
-    @contextmanager
-    def cursor(self) -> Iterator[Any]:
-        """Where a projection writes (and reads what it wrote): the open
-        batch's cursor (its held writes sent first), else a transaction of
-        its own, committed on exit."""
-        batch = getattr(self._batch, "cursor", None)
-        if batch is not None:
-            self._batch.writes.send(batch, self)
-            yield batch
-            return
-        with self.datastore.transaction(commit=True) as curs:
-            yield curs
-
-    def write(self, query: sql.Composable, params: Any, tracking: Tracking) -> None:
-        """Change the view and record the event's position in one transaction."""
-        writes = getattr(self._batch, "writes", None)
-        if writes is not None and self.unparking is None:
-            writes.hold(query, params)
-            writes.tracking.append(tracking)
-            return
-        with self.cursor() as curs:
-            curs.execute(query, params)
-            self._insert_tracking(curs, tracking)
-
-    def insert_tracking(self, tracking: Tracking) -> None:
-        """Record the position of an event that changes nothing here."""
-        with self.cursor() as curs:
-            self._insert_tracking(curs, tracking)
-
-    def _insert_tracking(self, curs: Any, tracking: Tracking) -> None:
-        writes = getattr(self._batch, "writes", None)
-        if writes is not None and self.unparking is None:
-            writes.tracking.append(tracking)
-            return
-        # Every write of a projection records its position here, in the
-        # write's own transaction: where a retried event leaves the parking lot.
-        super()._insert_tracking(curs, tracking)
-        if self.unparking is not None:
-            lot, follower, position = self.unparking
-            if tracking.notification_id == position:
-                lot.remove(curs, follower, position)
-
-    def _insert_trackings(self, curs: Any, trackings: list[Tracking]) -> None:
-        # One statement for a batch's positions (their order in the table's
-        # columns: application name, notification id).
-        self._check_has_multi_row_tracking_table(curs)
-        by_app: dict[str, list[int]] = {}
-        for t in trackings:
-            by_app.setdefault(t.application_name, []).append(t.notification_id)
-        query = sql.SQL("INSERT INTO {} SELECT %s, unnest(%s::bigint[])").format(
-            self.table(self.tracking_table_name)
-        )
-        for application_name, positions in by_app.items():
-            curs.execute(query, (application_name, positions))
-
-    def recorded(self, application_name: str, notification_id: int) -> bool:
-        """Whether this exact position was applied (eventsourcing's own check
-        only says whether a later one was)."""
-        query = sql.SQL(
-            "SELECT 1 FROM {} WHERE application_name = %s AND notification_id = %s"
-        ).format(self.table(self.tracking_table_name))
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(query, (application_name, notification_id))
-            return curs.fetchone() is not None
-
-    def insert_row(self, table: str, row: dict[str, Any], tracking: Tracking) -> None:
-        self.write(self._insert_statement(table, tuple(row)), row, tracking)
-
-    def _insert_statement(self, table: str, columns: tuple[str, ...]) -> sql.Composed:
-        # The same object for each (table, columns): a batch's held inserts
-        # of one kind form one run, sent as one statement (_insert_rows).
-        key = (table, columns)
-        statement = self._statements.get(key)
-        if statement is None:
-            statement = sql.SQL(
-                "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT DO NOTHING"
-            ).format(
-                self.table(table),
-                sql.SQL(", ").join(map(sql.Identifier, columns)),
-                sql.SQL(", ").join(map(sql.Placeholder, columns)),
-            )
-            self._statements[key] = statement
-            self._row_inserts[id(statement)] = key
-        return statement
-
-    def _insert_rows(self, curs: Any, statement: Any, rows: list[dict]) -> bool:
-        """A run of held `insert_row`s as multi-row inserts (fewer round trips
-        than an executemany); False if `statement` is not one."""
-        key = self._row_inserts.get(id(statement))
-        if key is None:
-            return False
-        table, columns = key
-        one = sql.SQL("({})").format(
-            sql.SQL(", ").join([sql.Placeholder()] * len(columns))
-        )
-        # PostgreSQL takes at most 65,535 parameters per statement.
-        per_statement = 65_535 // len(columns)
-        for start in range(0, len(rows), per_statement):
-            chunk = rows[start : start + per_statement]
-            curs.execute(
-                sql.SQL("INSERT INTO {} ({}) VALUES {} ON CONFLICT DO NOTHING").format(
-                    self.table(table),
-                    sql.SQL(", ").join(map(sql.Identifier, columns)),
-                    sql.SQL(", ").join([one] * len(chunk)),
-                ),
-                [row[column] for row in chunk for column in columns],
-            )
-        return True
-
-    def update_row(
-        self,
-        table: str,
-        key: tuple[str, Any],
-        changes: dict[str, Any],
-        tracking: Tracking,
-    ) -> None:
-        column, value = key
-        self.write(
-            sql.SQL("UPDATE {} SET {} WHERE {} = %(__key)s").format(
-                self.table(table),
-                sql.SQL(", ").join(
-                    sql.SQL("{} = {}").format(sql.Identifier(k), sql.Placeholder(k))
-                    for k in changes
-                ),
-                sql.Identifier(column),
-            ),
-            {**changes, "__key": value},
-            tracking,
-        )
-
-    def delete_row(self, table: str, key: tuple[str, Any], tracking: Tracking) -> None:
-        column, value = key
-        self.write(
-            sql.SQL("DELETE FROM {} WHERE {} = %s").format(
-                self.table(table), sql.Identifier(column)
-            ),
-            (value,),
-            tracking,
-        )
-
-    def caught_up(
-        self, app: ServiceApplication, topics: Sequence[str], seconds: float
-    ) -> bool:
-        """Wait until this view has applied every event of `topics` committed
-        in `app`'s log so far (read-your-writes); whether it did in `seconds`."""
-        position = self.max_tracking_id(app.name) or 0
-        query = sql.SQL(
-            "SELECT max(notification_id) AS last FROM {}"
-            " WHERE notification_id > %s AND topic = ANY(%s)"
-        ).format(sql.Identifier(app.schema, app.recorder.events_table_name))
-        # A range of the log's primary key: cheap when the view keeps up.
-        with app.datastore.transaction(commit=False) as curs:
-            curs.execute(query, (position, list(topics)))
-            row = curs.fetchone()
-        target = row["last"] if row and row["last"] is not None else position
-        deadline = time.monotonic() + seconds
-        while position < target:
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.005)
-            position = self.max_tracking_id(app.name) or 0
-        return True
-
-    def reset(self) -> None:
-        """Forget everything, so the next run rebuilds from the first event."""
-        with self.datastore.transaction(commit=True) as curs:
-            for name in self.tables:
-                curs.execute(sql.SQL("TRUNCATE {}").format(self.table(name)))
-            curs.execute(
-                sql.SQL("TRUNCATE {}").format(self.table(self.tracking_table_name))
-            )
 
 
 @dataclass(frozen=True)
@@ -332,23 +92,65 @@ class ProjectionFollower(LogFollower):
 
     def handle(self, notifications: Sequence[Notification]) -> None:
         try:
-            events = [self.app.mapper.to_domain_event(n) for n in notifications]
+            events = self.decode(notifications)
             with self._batch_keys(events), self.view.batch():
-                for notification, event in zip(notifications, events, strict=True):
-                    tracking = Tracking(self.app.name, notification.id)
-                    self.projection.process_event(event, tracking)
+                self.project(notifications, events)
         except Exception as exc:
-            # Rolled back whole: one event at a time, as the base class does,
-            # parks the bad one alone (or pauses on an outage).
-            log.info(
-                "%s applies %d events one by one: %s",
-                self.lock_key,
-                len(notifications),
-                describe(exc),
-            )
-            super().handle(notifications)
+            self.one_by_one(notifications, exc)
         if self.on_progress is not None:
             self.on_progress(len(notifications))
+
+    def hold(self, notifications: Sequence[Notification]) -> HeldWrites | None:
+        """A batch projected into writes held for `view.commit_held`; None if
+        it must be applied the usual way (`handle`): an event failed, or the
+        projection reads its view while it writes (replay.py)."""
+        try:
+            events = self.decode(notifications)
+            with self._batch_keys(events), self.view.holding() as writes:
+                self.project(notifications, events)
+        except Exception:
+            return None
+        return writes
+
+    def one_by_one(self, notifications: Sequence[Notification], why: Any) -> None:
+        """A batch rolled back whole, applied again one event at a time, as
+        the base class does: the bad event is parked alone (or the follower
+        pauses on an outage)."""
+        log.info(
+            "%s applies %d events one by one: %s",
+            self.lock_key,
+            len(notifications),
+            describe(why) if isinstance(why, BaseException) else why,
+        )
+        super().handle(notifications)
+
+    def decode(self, notifications: Sequence[Notification]) -> list[Any]:
+        return [self.app.mapper.to_domain_event(n) for n in notifications]
+
+    def project(self, notifications: Sequence[Notification], events: list) -> None:
+        name, process = self.app.name, self._process
+        for notification, event in zip(notifications, events, strict=True):
+            process(event, Tracking(name, notification.id))
+
+    @cached_property
+    def _process(self) -> Callable[[Any, Tracking], None]:
+        """The projection's `process_event`, its handler looked up once per
+        class of event: a singledispatchmethod builds a new bound wrapper at
+        every call, a cost a rebuild pays once per event."""
+        method = inspect.getattr_static(self.projection, "process_event", None)
+        if not isinstance(method, singledispatchmethod):
+            return self.projection.process_event
+        dispatch, projection = method.dispatcher.dispatch, self.projection
+        handlers: dict[type, Callable[..., None]] = {}
+
+        def process(event: Any, tracking: Tracking) -> None:
+            cls = type(event)
+            handler = handlers.get(cls)
+            if handler is None:
+                handler = handlers[cls] = dispatch(cls)
+            handler(projection, event, tracking)
+
+        return process
 
     def _batch_keys(self, events: Sequence[Any]) -> Any:
         """The keys of the subjects the projection says a batch needs, read
@@ -374,8 +176,13 @@ class ProjectionFollower(LogFollower):
         finally:
             self.view.unparking = None
 
-    def rebuild(self, on_progress: Callable[[int], None] | None = None) -> int:
-        """Empty the read model and replay the whole log into it."""
+    def rebuild(
+        self,
+        on_progress: Callable[[int], None] | None = None,
+        workers: int | None = None,
+    ) -> int:
+        """Empty the read model and replay the whole log into it, on `workers`
+        processes (services/common/replay.py)."""
         if self._leader is None and not self.try_lead():
             raise RuntimeError(f"another process leads {self.lock_key}; stop it first")
         self.view.reset()
@@ -383,7 +190,9 @@ class ProjectionFollower(LogFollower):
         self.position = 0
         self.on_progress = on_progress
         try:
-            return self.run_until_caught_up()
+            from services.common.replay import replay
+
+            return replay(self, workers) + self.run_until_caught_up()
         finally:
             self.on_progress = None
 

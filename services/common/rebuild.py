@@ -35,6 +35,7 @@ from psycopg.rows import dict_row
 from services.common.db import connect, ensure_schema
 from services.common.parking import describe
 from services.common.projection import ProjectionFollower, ReadModel
+from services.common.replay import REPLAY_BATCH, replay
 from services.common.store import ServiceApplication
 
 log = logging.getLogger(__name__)
@@ -101,9 +102,11 @@ class AsideFollower(ProjectionFollower):
 # -- the command's side --------------------------------------------------------
 
 
-def start_aside(app: ServiceApplication, model: ReadModel) -> AsideFollower:
+def start_aside(
+    app: ServiceApplication, model: ReadModel, batch_size: int = REPLAY_BATCH
+) -> AsideFollower:
     """Lead the rebuild of `model`, in its aside schema created afresh."""
-    follower = AsideFollower(app, model)
+    follower = AsideFollower(app, model, batch_size=batch_size)
     try:
         ensure_schema(app.settings, follower.schema)
         follower.view.create_table()  # read by try_lead (position)
@@ -124,14 +127,16 @@ def start_aside(app: ServiceApplication, model: ReadModel) -> AsideFollower:
 
 
 def replay_aside(
-    follower: AsideFollower, on_progress: Callable[[int], None] | None = None
+    follower: AsideFollower,
+    on_progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
 ) -> None:
-    """Replay the log until a batch comes back short: near enough to its head
-    (the leader applies the rest when it swaps)."""
+    """Replay the log as far as it went when this started, on `workers`
+    processes (services/common/replay.py): near enough to its head (the
+    leader applies the rest when it swaps)."""
     follower.on_progress = on_progress
     try:
-        while follower.pump() == follower.batch_size:
-            pass
+        replay(follower, workers)
     finally:
         follower.on_progress = None
 

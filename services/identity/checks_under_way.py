@@ -18,7 +18,7 @@ from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 from psycopg import sql
 
-from services.common.projection import ReadModelView
+from services.common.view import ReadModelView
 from services.identity.candidate_account import CandidateAccount
 from services.identity.digital_identity import (
     FILES_AWAITED,

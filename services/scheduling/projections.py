@@ -11,7 +11,8 @@ from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 from psycopg import sql
 
-from services.common.projection import ReadModel, ReadModelView
+from services.common.projection import ReadModel
+from services.common.view import ReadModelView
 from services.scheduling.domain import INDIVIDUAL, PARIS, ExamCentre, ExamSession
 
 
