@@ -5,7 +5,7 @@ as each event comes, its writes would cost a statement each: a round trip, a
 parse, an index probe. The view holds them here instead and sends them just
 before anything reads the view, and at the end of the batch:
 
-- rows inserted within the batch go by COPY, a run of them at once;
+- rows inserted within the batch go at once, by COPY if they are many;
 - an update or a delete, by a table's primary key, of a row inserted earlier
   in the same batch changes (or drops) that row before it is sent: a
   reservation held and then paid within one batch is one row written, once;
@@ -28,11 +28,15 @@ parked event was never part of a batch applied whole.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from eventsourcing.persistence import Tracking
 from psycopg import sql
+
+# From how many rows of one table a batch sends them by COPY.
+COPY_FROM = 50
 
 
 @dataclass
@@ -113,26 +117,48 @@ class HeldWrites:
         self._fresh = {}
         for run in runs:
             if isinstance(run, _Inserts):
-                self._copy(curs, run.table, [r for r in run.rows if id(r) not in gone])
-            elif len(run[1]) == 1:
-                curs.execute(run[0], run[1][0])
-            else:
-                curs.executemany(run[0], run[1])
-        positions, self.positions = self.positions, {}
-        if positions:
-            curs.executemany(
-                sql.SQL("INSERT INTO {} VALUES (%s, %s)").format(tracking_table),
-                list(positions.items()),
-            )
+                run.rows = [r for r in run.rows if id(r) not in gone]
+        # A live follower's batch is a few events: its statements go in one
+        # pipeline (one round trip). COPY, for a replay's thousands of rows,
+        # cannot be pipelined.
+        copies = any(
+            isinstance(run, _Inserts) and len(run.rows) >= COPY_FROM for run in runs
+        )
+        with nullcontext() if copies else curs.connection.pipeline():
+            for run in runs:
+                if isinstance(run, _Inserts):
+                    self._insert(curs, run.table, run.rows)
+                elif len(run[1]) == 1:
+                    curs.execute(run[0], run[1][0])
+                else:
+                    curs.executemany(run[0], run[1])
+            positions, self.positions = self.positions, {}
+            if positions:
+                curs.executemany(
+                    sql.SQL("INSERT INTO {} VALUES (%s, %s)").format(tracking_table),
+                    list(positions.items()),
+                )
 
-    def _copy(self, curs: Any, table: str, rows: list[dict[str, Any]]) -> None:
-        # Folds may have given some rows columns others lack: one COPY per shape.
+    def _insert(self, curs: Any, table: str, rows: list[dict[str, Any]]) -> None:
+        # Folds may have given some rows columns others lack: one statement
+        # per shape. Never ON CONFLICT: a conflict must fail the batch.
         shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for row in rows:
             shapes.setdefault(tuple(row), []).append(row)
         for columns, same in shapes.items():
+            names = sql.SQL(", ").join(map(sql.Identifier, columns))
+            if len(same) < COPY_FROM:
+                curs.executemany(
+                    sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+                        self._table(table),
+                        names,
+                        sql.SQL(", ").join([sql.Placeholder()] * len(columns)),
+                    ),
+                    [[row[c] for c in columns] for row in same],
+                )
+                continue
             statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-                self._table(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+                self._table(table), names
             )
             with curs.copy(statement) as copy:
                 for row in same:

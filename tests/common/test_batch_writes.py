@@ -12,6 +12,7 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from psycopg import sql
 
 from services.candidates.application import CandidatesApplication
+from services.common.batch_writes import COPY_FROM
 from services.common.view import ReadModelView
 
 
@@ -54,15 +55,19 @@ def _view(app: Any) -> NotesView:
     return view
 
 
-def _story(view: NotesView, old: UUID, a: UUID, b: UUID, c: UUID) -> None:
+def _story(
+    view: NotesView, old: UUID, a: UUID, b: UUID, c: UUID, others: list[UUID]
+) -> None:
     """Inserts, updates and deletes of rows new and old, and a statement of
     the view's own (by owner, not by key) between them, in one order."""
-    t = iter(range(1, 100))
+    t = iter(range(1, 1000))
     name = view.name
 
     def tracking() -> Tracking:
         return Tracking("notes", next(t))
 
+    for other in others:
+        view.insert_row(name, {"id": other, "status": "held"}, tracking())
     view.insert_row(name, {"id": a, "owner": "x", "status": "held"}, tracking())
     view.update_row(name, ("id", a), {"status": "paid"}, tracking())
     view.insert_row(name, {"id": b, "owner": "y", "status": "held"}, tracking())
@@ -89,14 +94,17 @@ def _seed(view: NotesView, old: UUID) -> None:
     view.insert_row(view.name, row, Tracking("notes", 0))
 
 
-def test_a_batch_leaves_what_one_write_at_a_time_leaves(app):
+# A few rows are inserted by statement, many by COPY.
+@pytest.mark.parametrize("others", [0, COPY_FROM])
+def test_a_batch_leaves_what_one_write_at_a_time_leaves(app, others):
     old, a, b, c = (uuid4() for _ in range(4))
+    more = [uuid4() for _ in range(others)]
     one_by_one, batched = _view(app), _view(app)
     for view in (one_by_one, batched):
         _seed(view, old)
-    _story(one_by_one, old, a, b, c)
+    _story(one_by_one, old, a, b, c, more)
     with batched.batch():
-        _story(batched, old, a, b, c)
+        _story(batched, old, a, b, c, more)
 
     assert batched.rows() == one_by_one.rows()
     assert batched.rows()[a] == ("x", "cancelled", None, "raw")
@@ -105,12 +113,17 @@ def test_a_batch_leaves_what_one_write_at_a_time_leaves(app):
     assert batched.max_tracking_id("notes") == one_by_one.max_tracking_id("notes")
 
 
-def test_a_row_inserted_twice_in_a_batch_fails_it_whole(app):
+@pytest.mark.parametrize("others", [0, COPY_FROM])
+def test_a_row_inserted_twice_in_a_batch_fails_it_whole(app, others):
     view = _view(app)
-    row = {"id": uuid4(), "owner": "x", "status": "held"}
+    row = {"id": uuid4(), "status": "held"}  # as the others: by COPY with them
     with pytest.raises(IntegrityError), view.batch():
         view.insert_row(view.name, row, Tracking("notes", 1))
-        view.insert_row(view.name, {**row, "status": "other"}, Tracking("notes", 2))
+        for n in range(others):
+            view.insert_row(
+                view.name, {"id": uuid4(), "status": "held"}, Tracking("notes", n + 2)
+            )
+        view.insert_row(view.name, {**row, "status": "other"}, Tracking("notes", 99))
     # Nothing of it written: the follower applies it one event at a time then.
     assert view.rows() == {}
     assert view.max_tracking_id("notes") is None
