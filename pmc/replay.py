@@ -16,7 +16,7 @@ import time
 from pmc import registry
 from services.common import rebuild
 from services.common.projection import ReadModel
-from services.common.replay import REPLAY_BATCH
+from services.common.replay import REPLAY_BATCH, ReplayFailed
 from services.common.settings import Settings
 from services.common.store import ServiceApplication
 
@@ -71,6 +71,14 @@ def in_place(
     try:
         with tqdm(total=follower.events_to_replay(), unit="event") as bar:
             total = follower.rebuild(on_progress=bar.update, workers=workers)
+    except ReplayFailed as exc:
+        # Chunks commit in log order: what is built is whole up to there.
+        print(
+            f"{name} stopped at #{follower.position}: {exc}; the model is whole up"
+            " to there, and the service (or replay --in-place) goes on from it",
+            file=sys.stderr,
+        )
+        return 1
     finally:
         follower.release()
     print(f"{name} rebuilt from {total} events")
@@ -98,6 +106,10 @@ def aside(
         with tqdm(total=follower.events_to_replay(), unit="event") as bar:
             rebuild.replay_aside(follower, bar.update, workers)
         parked = follower.parking.events(follower.role)
+    except ReplayFailed as exc:
+        rebuild.abandon(follower)
+        print(f"{name} not rebuilt: {exc}; the live model untouched", file=sys.stderr)
+        return 1
     except BaseException:
         follower.close()  # its schema stays; the next replay starts afresh
         raise

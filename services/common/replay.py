@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 REPLAY_BATCH = 2000
 # How often the leader checks it still leads while the workers run.
 LEAD_CHECK_SECONDS = 1.0
+# How long a worker told to stop may take before it is ended.
+STOP_SECONDS = 30.0
 
 
 class ReplayFailed(RuntimeError):
@@ -103,12 +105,16 @@ def replay(follower: ProjectionFollower, workers: int | None = None) -> int:
     for process in processes:
         process.start()
     try:
-        total, errors = _follow(follower, reports, failed, plan.workers)
+        total, errors = _follow(follower, reports, failed, processes)
+    except BaseException:
+        failed.set()  # the command itself was stopped: so are the workers
+        raise
     finally:
-        if any(process.is_alive() for process in processes):
-            failed.set()  # the leader itself was stopped: so are the workers
         for process in processes:
-            process.join()
+            process.join(timeout=STOP_SECONDS)
+            if process.is_alive():  # stuck behind a worker that was killed
+                process.terminate()
+                process.join()
     chunks = committed.value
     follower.position = plan.bounds(chunks - 1)[1] if chunks else plan.start
     if errors:
@@ -168,11 +174,12 @@ def _in_process(follower: ProjectionFollower) -> int:
 
 
 def _follow(
-    follower: ProjectionFollower, reports: Any, failed: Any, workers: int
+    follower: ProjectionFollower, reports: Any, failed: Any, processes: list[Any]
 ) -> tuple[int, list[str]]:
-    """The leader's side: progress, errors, and its lock, until all are done."""
-    total, errors, done = 0, [], 0
-    while done < workers:
+    """The leader's side: progress, errors, its lock and the workers' lives,
+    until every worker is done."""
+    total, errors, done = 0, [], set()
+    while len(done) < len(processes):
         try:
             kind, value = reports.get(timeout=LEAD_CHECK_SECONDS)
         except queue.Empty:
@@ -184,7 +191,13 @@ def _follow(
         elif kind == "error":
             errors.append(value)
         elif kind == "done":
-            done += 1
+            done.add(value)
+        for index, process in enumerate(processes):
+            # A worker that ends on its own exits 0, having said it is done.
+            if index not in done and process.exitcode not in (None, 0):
+                failed.set()
+                errors.append(f"worker {index} stopped (exit code {process.exitcode})")
+                done.add(index)
         if kind in ("progress", "quiet") and not failed.is_set():
             try:
                 follower.still_leading()

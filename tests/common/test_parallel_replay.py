@@ -10,7 +10,9 @@ under eventlet, which multiprocessing cannot live with), on a log of its own
 
 from __future__ import annotations
 
+import os
 import secrets
+import signal
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -25,6 +27,7 @@ from services.booking.domain import Reservation
 from services.booking.rules import BY_OPERATOR
 from services.common.db import drop_schemas_with_prefix
 from services.common.settings import Settings
+from tests.helpers import wait_for
 
 NOW = datetime(2026, 11, 2, 9, tzinfo=UTC)
 
@@ -74,22 +77,26 @@ def _write(app: BookingApplication, count: int) -> None:
         app.save(*held)
 
 
+REPLAY = ["-m", "pmc.cli", "replay", "booking", "reservation_list"]
+
+
 def _pmc(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pmc.cli",
-            "replay",
-            "booking",
-            "reservation_list",
-            *args,
-        ],
+        [sys.executable, *REPLAY, *args],
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def _a_worker_of(pid: int) -> int | None:
+    """A replay worker the command started (multiprocessing's spawned child)."""
+    found = subprocess.run(
+        ["pgrep", "-P", str(pid), "-f", "spawn_main"], capture_output=True, text=True
+    )
+    pids = found.stdout.split()
+    return int(pids[0]) if pids else None
 
 
 def _rows(app: BookingApplication) -> dict[Any, tuple]:
@@ -155,3 +162,35 @@ def test_a_bad_event_in_a_workers_share_is_named_and_nothing_swapped(own):
     assert "reservation_list not rebuilt: 1 event(s)" in shared.stderr
     assert _rows(app) == before  # the live model untouched
     assert position > _position(app)
+
+
+def test_a_worker_killed_stops_the_replay_and_nothing_is_swapped(own):
+    env, app = own
+    _write(app, 200)
+    assert _pmc(env, "--workers", "1").returncode == 0
+    before = _rows(app)
+    _write(app, 400)
+    command = subprocess.Popen(
+        [sys.executable, *REPLAY, "--workers", "2", "--batch", "5"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        worker = wait_for(lambda: _a_worker_of(command.pid), timeout=30)
+        os.kill(worker, signal.SIGKILL)
+        _, err = command.communicate(timeout=120)
+    finally:
+        command.kill()
+
+    assert command.returncode == 1
+    assert "stopped (exit code -9)" in err
+    assert "reservation_list not rebuilt" in err
+    assert _rows(app) == before  # the live model untouched
+    with app.datastore.transaction(commit=False) as curs:
+        curs.execute(
+            "SELECT count(*) AS n FROM pg_namespace WHERE nspname = %s",
+            (f"{app.schema}__rebuild_reservation_list",),
+        )
+        assert curs.fetchone()["n"] == 0  # the half-built model dropped
