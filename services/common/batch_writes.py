@@ -27,7 +27,7 @@ parked event was never part of a batch applied whole.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,10 +51,12 @@ class HeldWrites:
     """One batch's writes, not sent yet (see the module's docstring)."""
 
     def __init__(
-        self, table: Callable[[str], sql.Identifier], primary_key: Callable[[str], str]
+        self,
+        table: Callable[[str], sql.Identifier],
+        primary_keys: Mapping[str, str | None],
     ) -> None:
         self._table = table
-        self._primary_key = primary_key
+        self._keys = primary_keys
         self.runs: list[_Inserts | tuple[Any, list[Any]]] = []
         self.positions: dict[str, int] = {}
         # Rows inserted by held runs that a later write by primary key may
@@ -73,7 +75,7 @@ class HeldWrites:
             self.runs.append(last)
         row = dict(row)  # changed in place by later folds: not the caller's
         last.rows.append(row)
-        key = self._primary_key(table)
+        key = self._keys.get(table)
         if key in row:
             self._fresh.setdefault(table, {})[row[key]] = row
 
@@ -95,7 +97,7 @@ class HeldWrites:
         return True
 
     def _fresh_row(self, table: str, column: str, value: Any) -> dict | None:
-        if column != self._primary_key(table):
+        if column != self._keys.get(table):
             return None
         return self._fresh.get(table, {}).get(value)
 

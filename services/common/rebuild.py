@@ -29,7 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 from eventsourcing.postgres import PostgresDatastore
-from psycopg import sql
+from psycopg import errors, sql
 from psycopg.rows import dict_row
 
 from services.common.db import connect, ensure_schema
@@ -266,12 +266,17 @@ def _request(curs: Any, schema: str) -> dict[str, Any] | None:
     found = curs.fetchone()
     if not found or not found["found"]:
         return None
-    curs.execute(
-        sql.SQL("SELECT requested_at, error FROM {} LIMIT 1").format(
-            sql.Identifier(schema, REQUEST_TABLE)
-        )
-    )
-    return curs.fetchone()
+    try:
+        # A savepoint: the swap may drop the schema between the two reads.
+        with curs.connection.transaction():
+            curs.execute(
+                sql.SQL("SELECT requested_at, error FROM {} LIMIT 1").format(
+                    sql.Identifier(schema, REQUEST_TABLE)
+                )
+            )
+            return curs.fetchone()
+    except errors.UndefinedTable:
+        return None
 
 
 def _record_failure(app: ServiceApplication, schema: str, error: str) -> None:

@@ -43,7 +43,7 @@ class ReadModelView(PostgresTrackingRecorder):
         # Statements made once, by what they are: composing one costs more
         # than the event it is for.
         self._statements: dict[tuple[Any, ...], sql.Composed] = {}
-        self._primary_keys: dict[str, str | None] = {}
+        self._primary_keys: dict[str, str | None] | None = None
 
     def create_statements(self) -> list[sql.Composable]:
         raise NotImplementedError
@@ -52,19 +52,31 @@ class ReadModelView(PostgresTrackingRecorder):
         return sql.Identifier(self.datastore.schema, name)
 
     def primary_key(self, table: str) -> str | None:
-        """The column of `table`'s primary key (None if it has several)."""
-        if table not in self._primary_keys:
+        """The column of `table`'s primary key (None if it has several, or
+        is not one of the view's `tables`)."""
+        return self._keys().get(table)
+
+    def _keys(self) -> dict[str, str | None]:
+        # Read once, before any batch: never a second connection from the
+        # pool while a batch holds one.
+        if self._primary_keys is None:
             query = (
-                "SELECT a.attname FROM pg_index AS i JOIN pg_attribute AS a"
+                "SELECT c.relname AS name, array_agg(a.attname::text) AS columns"
+                " FROM pg_index AS i JOIN pg_class AS c ON c.oid = i.indrelid"
+                " JOIN pg_namespace AS n ON n.oid = c.relnamespace"
+                " JOIN pg_attribute AS a"
                 " ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)"
-                " WHERE i.indisprimary"
-                " AND i.indrelid = format('%%I.%%I', %s::text, %s::text)::regclass"
+                " WHERE i.indisprimary AND n.nspname = %s AND c.relname = ANY(%s)"
+                " GROUP BY c.relname"
             )
             with self.datastore.transaction(commit=False) as curs:
-                curs.execute(query, (self.datastore.schema, table))
-                columns = [r["attname"] for r in curs.fetchall()]
-            self._primary_keys[table] = columns[0] if len(columns) == 1 else None
-        return self._primary_keys[table]
+                curs.execute(query, (self.datastore.schema, list(self.tables)))
+                rows = curs.fetchall()
+            self._primary_keys = {
+                r["name"]: r["columns"][0] if len(r["columns"]) == 1 else None
+                for r in rows
+            }
+        return self._primary_keys
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -73,10 +85,11 @@ class ReadModelView(PostgresTrackingRecorder):
 
         Writes are held back, folded and sent at once (batch_writes.py) just
         before anything reads the view, and at the end."""
+        writes = HeldWrites(self.table, self._keys())
         with self.datastore.transaction(commit=True) as curs:
             self._check_has_multi_row_tracking_table(curs)
             self._batch.cursor = curs
-            self._batch.writes = HeldWrites(self.table, self.primary_key)
+            self._batch.writes = writes
             try:
                 yield
                 self._send(curs)
@@ -89,7 +102,7 @@ class ReadModelView(PostgresTrackingRecorder):
         """Hold every write this thread makes inside, for `commit_held` to
         send later, maybe from another thread (replay.py). Reading the view
         inside raises NeedsTransaction: what was held must be sent first."""
-        writes = HeldWrites(self.table, self.primary_key)
+        writes = HeldWrites(self.table, self._keys())
         self._batch.cursor = None
         self._batch.writes = writes
         try:
