@@ -17,8 +17,9 @@ This gives what applying the writes one by one would. A row is folded only by
 its primary key (no row already in the table can match it) and only while no
 statement of another kind (a view's own `write`, which may touch it) was held
 after its insert. A row inserted twice, or over one already in the table, makes
-the COPY fail: the follower then rolls the batch back and applies it one event
-at a time, where each insert keeps its ON CONFLICT DO NOTHING.
+the insert fail (no ON CONFLICT here): the follower then rolls the batch back
+and applies it one event at a time, where each insert keeps its ON CONFLICT DO
+NOTHING.
 
 One tracking row per batch is enough: a position is read back as the highest
 (`max_tracking_id`) or, for a parked event, as its own (`recorded`), and a
