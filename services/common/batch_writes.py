@@ -81,9 +81,10 @@ class HeldWrites:
             self._fresh.setdefault(table, {})[row[key]] = row
 
     def update(self, table: str, column: str, value: Any, changes: dict) -> bool:
-        """Fold into a fresh row; False if none (the statement is to be held)."""
+        """Fold into a fresh row; False if none (the statement is to be held,
+        and sent after the row's insert: runs keep their order)."""
         row = self._fresh_row(table, column, value)
-        if row is None:
+        if row is None or column in changes:  # a key changed: not by the index
             return False
         row.update(changes)
         return True
