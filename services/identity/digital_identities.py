@@ -17,12 +17,7 @@ from eventsourcing.persistence import IntegrityError
 from services.common.calendar import NATIONAL, is_working_day
 from services.common.sessions import CANDIDATE
 from services.common.validation import normalise_phone
-from services.identity.application import (
-    AccountNotFound,
-    BadCredentials,
-    IdentityApplication,
-    InvalidFields,
-)
+from services.identity.application import IdentityApplication
 from services.identity.candidate_account import PHONE_CODE, CandidateAccount
 from services.identity.digital_identity import (
     ACTIVATION_PURPOSE,
@@ -34,6 +29,7 @@ from services.identity.digital_identity import (
     identity_code,
     video_digits,
 )
+from services.identity.errors import AccountNotFound, BadCredentials, InvalidFields
 from services.identity.identity_holders import DocumentHolder, PhoneHolder
 from services.identity.identity_rules import check_request
 from services.identity.identity_uploads import (

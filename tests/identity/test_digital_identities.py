@@ -12,7 +12,7 @@ import pytest
 from services.common.clock import FrozenClock
 from services.identity.agent_desk import AgentDesk
 from services.identity.agents import MissingRole
-from services.identity.application import BadCredentials, IdentityApplication
+from services.identity.application import IdentityApplication
 from services.identity.candidate_accounts import CandidateAccounts
 from services.identity.digital_identities import DigitalIdentities
 from services.identity.digital_identity import (
@@ -22,6 +22,7 @@ from services.identity.digital_identity import (
     identity_code,
     video_digits,
 )
+from services.identity.errors import BadCredentials
 from tests.e2e.test_digital_identity import JPEG, MP4, _request
 
 

@@ -1,0 +1,47 @@
+"""Identity's refusals: what the service answers when an account's command or
+query cannot go on (wrong fields, wrong password, no session, …).
+
+Apart from application.py because the application's parts (credentials.py
+among them), its service and the back office's commands all raise or catch
+them."""
+
+from __future__ import annotations
+
+
+class RevocationsBehind(RuntimeError):
+    """The revocations read model has not caught up with the log yet."""
+
+    def __init__(self) -> None:
+        super().__init__("Les révocations de sessions ne sont pas encore à jour.")
+
+
+class InvalidFields(ValueError):
+    """Some fields are wrong; `fields` maps each to its messages."""
+
+    def __init__(self, fields: dict[str, list[str]]) -> None:
+        self.fields = fields
+        super().__init__("Certaines informations saisies sont incorrectes.")
+
+
+class AccountNotFound(LookupError):
+    """No account with this id."""
+
+
+class BadCredentials(PermissionError):
+    def __init__(self) -> None:
+        super().__init__("L'e-mail ou le mot de passe est incorrect.")
+
+
+class AccountNotActive(PermissionError):
+    def __init__(self) -> None:
+        super().__init__(
+            "Votre compte n'est pas encore activé. Cliquez sur le lien reçu par "
+            "e-mail, ou demandez un nouveau lien d'activation."
+        )
+
+
+class NotAuthenticated(PermissionError):
+    def __init__(self) -> None:
+        super().__init__(
+            "Votre session a expiré ou n'est pas valide. Veuillez vous reconnecter."
+        )
