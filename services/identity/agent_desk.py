@@ -23,9 +23,13 @@ from services.identity.digital_identity import (
     ONLINE,
     POST_OFFICE,
     DigitalIdentity,
-    IdentityError,
 )
-from services.identity.errors import AccountNotFound, BadCredentials, InvalidFields
+from services.identity.errors import (
+    AccountNotFound,
+    BadCredentials,
+    IdentityError,
+    InvalidFields,
+)
 from services.identity.identity_uploads import IdentityUpload
 from services.identity.secrets import new_nonce
 

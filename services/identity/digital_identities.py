@@ -19,17 +19,19 @@ from services.common.sessions import CANDIDATE
 from services.common.validation import normalise_phone
 from services.identity.application import IdentityApplication
 from services.identity.candidate_account import PHONE_CODE, CandidateAccount
-from services.identity.digital_identity import (
-    ACTIVATION_PURPOSE,
-    ACTIVE,
-    ONLINE,
-    POST_OFFICE_PURPOSE,
-    DigitalIdentity,
+from services.identity.digital_identity import ACTIVE, ONLINE, DigitalIdentity
+from services.identity.errors import (
+    AccountNotFound,
+    BadCredentials,
     IdentityError,
+    InvalidFields,
+)
+from services.identity.identity_codes import (
+    ACTIVATION_PURPOSE,
+    POST_OFFICE_PURPOSE,
     identity_code,
     video_digits,
 )
-from services.identity.errors import AccountNotFound, BadCredentials, InvalidFields
 from services.identity.identity_holders import DocumentHolder, PhoneHolder
 from services.identity.identity_rules import check_request
 from services.identity.identity_uploads import (

@@ -1,11 +1,14 @@
 """Identity's refusals: what the service answers when an account's command or
-query cannot go on (wrong fields, wrong password, no session, …).
+query cannot go on (wrong fields, wrong password, no session, …), or a
+digital identity's step cannot be taken (IdentityError).
 
 Apart from application.py because the application's parts (credentials.py
 among them), its service and the back office's commands all raise or catch
 them."""
 
 from __future__ import annotations
+
+from services.identity.domain import AccountError
 
 
 class RevocationsBehind(RuntimeError):
@@ -44,4 +47,18 @@ class NotAuthenticated(PermissionError):
     def __init__(self) -> None:
         super().__init__(
             "Votre session a expiré ou n'est pas valide. Veuillez vous reconnecter."
+        )
+
+
+class IdentityError(AccountError):
+    """A step the digital identity cannot take now; the message says why."""
+
+
+class IdentityLocked(IdentityError):
+    """Five wrong secret codes: the identity signs nobody in any more."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Votre Identité Numérique est verrouillée après 5 codes secrets "
+            "erronés. Faites une nouvelle demande."
         )

@@ -15,14 +15,13 @@ from services.identity.agents import MissingRole
 from services.identity.application import IdentityApplication
 from services.identity.candidate_accounts import CandidateAccounts
 from services.identity.digital_identities import DigitalIdentities
-from services.identity.digital_identity import (
+from services.identity.digital_identity import DigitalIdentity
+from services.identity.errors import BadCredentials, IdentityError
+from services.identity.identity_codes import (
     ACTIVATION_PURPOSE,
-    DigitalIdentity,
-    IdentityError,
     identity_code,
     video_digits,
 )
-from services.identity.errors import BadCredentials
 from tests.e2e.test_digital_identity import JPEG, MP4, _request
 
 
