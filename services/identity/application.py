@@ -24,10 +24,9 @@ from services.identity.domain import (
     SIGNED_UP_AGAIN,
     Account,
     EmailClaim,
-    LinkInvalid,
     contact_changes,
 )
-from services.identity.errors import AccountNotFound, InvalidFields
+from services.identity.errors import AccountNotFound, InvalidFields, LinkInvalid
 from services.identity.publications import PUBLISHED
 from services.identity.secrets import (
     ACTIVATION,

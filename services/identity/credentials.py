@@ -17,11 +17,12 @@ from eventsourcing.persistence import IntegrityError
 
 from services.common.store import retry_on_conflict
 from services.identity import rules
-from services.identity.domain import EndedSession, LinkInvalid, SignInOutcome
+from services.identity.domain import EndedSession, SignInOutcome
 from services.identity.errors import (
     AccountNotActive,
     BadCredentials,
     InvalidFields,
+    LinkInvalid,
     NotAuthenticated,
     RevocationsBehind,
 )

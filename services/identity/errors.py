@@ -1,14 +1,28 @@
 """Identity's refusals: what the service answers when an account's command or
-query cannot go on (wrong fields, wrong password, no session, …), or a
-digital identity's step cannot be taken (IdentityError).
+query cannot go on (a link used or expired, wrong fields, wrong password, no
+session, …), or a digital identity's step cannot be taken (IdentityError).
 
-Apart from application.py because the application's parts (credentials.py
-among them), its service and the back office's commands all raise or catch
-them."""
+Apart from domain.py and application.py because the aggregates, the
+application's parts (credentials.py among them), the service and the back
+office's commands all raise or catch them."""
 
 from __future__ import annotations
 
-from services.identity.domain import AccountError
+
+class AccountError(ValueError):
+    """Base of what an account refuses."""
+
+
+class LinkInvalid(AccountError):
+    """The link is unknown, was already used, or a newer one was sent."""
+
+
+class LinkExpired(AccountError):
+    """The link's deadline has passed."""
+
+
+class AlreadyActive(AccountError):
+    """The account was activated already."""
 
 
 class RevocationsBehind(RuntimeError):

@@ -24,12 +24,14 @@ from services.identity.digital_identity_service import (
     IDENTITY_ERRORS,
     DigitalIdentityRpc,
 )
-from services.identity.domain import AlreadyActive, LinkExpired, LinkInvalid
 from services.identity.errors import (
     AccountNotActive,
     AccountNotFound,
+    AlreadyActive,
     BadCredentials,
     InvalidFields,
+    LinkExpired,
+    LinkInvalid,
     NotAuthenticated,
     RevocationsBehind,
 )

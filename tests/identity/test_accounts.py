@@ -11,11 +11,12 @@ from gateway.sessions import RevocationView, SessionCheck
 from services.common.clock import FrozenClock
 from services.common.errors import PlatformError
 from services.identity.application import IdentityApplication
-from services.identity.domain import LinkExpired, LinkInvalid
 from services.identity.errors import (
     AccountNotActive,
     BadCredentials,
     InvalidFields,
+    LinkExpired,
+    LinkInvalid,
     NotAuthenticated,
 )
 from services.identity.secrets import ACTIVATION, RESET
