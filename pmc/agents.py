@@ -13,7 +13,8 @@ from services.common.settings import Settings
 
 def create_agent(args: argparse.Namespace) -> int:
     from services.identity.agent_desk import AgentDesk
-    from services.identity.application import IdentityApplication, InvalidFields
+    from services.identity.application import IdentityApplication
+    from services.identity.errors import InvalidFields
 
     password = sys.stdin.readline().rstrip("\n")
     app = IdentityApplication(settings=Settings.from_env())

@@ -58,8 +58,10 @@ import argparse
 import logging
 
 from pmc import (
+    back_office,
     centre_keys,
     commands,
+    operations,
     registered_letters,
     republish,
     results,
@@ -254,7 +256,10 @@ def main(argv: list[str] | None = None) -> int:
         # other exceptions' (logs.describe_error), it is safe to print.
         logging.getLogger("pmc").critical("refusing to start: %s", str(error))
         return 2
-    handler = getattr(commands, args.command.replace("-", "_"))
+    name = args.command.replace("-", "_")
+    # Each command is a function of the module of its kind.
+    kind = next(m for m in (commands, operations, back_office) if hasattr(m, name))
+    handler = getattr(kind, name)
     return int(handler(args) or 0)
 
 

@@ -1,17 +1,18 @@
-"""The commands behind `pmc`."""
+"""The commands behind `pmc` that run the platform's processes: a service, the
+relay, the migration, the local platform (`pmc up`), the mail catcher, the
+card simulator. The other commands are in operations.py (looking into and
+repairing a running platform) and back_office.py (the back office's acts).
+"""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import logging
 import signal
-import sys
 import threading
 
 from pmc import registry
-from services.common import inputs
 from services.common.settings import Settings
 
 
@@ -120,202 +121,6 @@ def migrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def audit_refunds(args: argparse.Namespace) -> int:
-    """The refunds due against the refunds paid, reservation by reservation."""
-    from pmc.refunds_audit import audit_refunds as run
-
-    return run(args)
-
-
-def history(args: argparse.Namespace) -> int:
-    """An aggregate's events in order; a reservation's steps as a table
-    (its events with --raw)."""
-    from pmc.history import history as run
-
-    return run(args)
-
-
-def timeline(args: argparse.Namespace) -> int:
-    """One reservation's, candidate's or payment's events across services."""
-    from pmc.timeline_search import timeline as run
-
-    return run(args)
-
-
-def replay(args: argparse.Namespace) -> int:
-    """A read model rebuilt from the log, aside and swapped in (pmc/replay.py)."""
-    from pmc.replay import run
-
-    return run(args)
-
-
-def export_events(args: argparse.Namespace) -> int:
-    """Services' event logs as Parquet files for analysts (pmc/export.py)."""
-    from pmc.export import export_events as run
-
-    return run(args)
-
-
-def dead_letters(args: argparse.Namespace) -> int:
-    from services.common import deadletters
-
-    settings = _settings()
-    queues = (
-        [args.queue] if args.queue else [s.queue_name for s in registry.subscriptions()]
-    )
-    for queue in queues:
-        if args.action == "list":
-            letters = deadletters.inspect(settings.amqp_uri, queue)
-            print(f"{queue}: {len(letters)} dead letter(s)")
-            for letter in letters:
-                print(f"  {json.dumps(letter.body, default=str)[:200]}")
-                print(f"    error: {letter.error[:300]}")
-        else:
-            moved = deadletters.replay(settings.amqp_uri, queue)
-            print(f"{queue}: {moved} message(s) put back")
-    if args.action == "list" and not args.queue:
-        from services.common.topology import unrouted_depths
-
-        for source, depth in unrouted_depths(settings.amqp_uri, _sources()).items():
-            print(f"{source}.events.unrouted: {depth} message(s) nobody subscribes to")
-    return 0
-
-
-def republish(args: argparse.Namespace) -> int:
-    """A service's events published again from a log position (pmc/republish.py)."""
-    from pmc.republish import run
-
-    return run(args)
-
-
-def parked(args: argparse.Namespace) -> int:
-    """Events read models and senders set aside (TR-2): list them, or retry."""
-    from pmc import parking
-
-    if args.service and args.service not in registry.APPLICATIONS:
-        known = ", ".join(registry.APPLICATIONS)
-        print(f"unknown service: {args.service} (known: {known})", file=sys.stderr)
-        return 2
-    names = [args.service] if args.service else list(registry.APPLICATIONS)
-    settings = _settings()
-    if args.action == "list":
-        return parking.list_parked(settings, names)
-    return parking.retry_parked(settings, names, args.id, args.wait)
-
-
-def _sources() -> list[str]:
-    """The services whose relay publishes events."""
-    return [
-        name
-        for name in registry.APPLICATIONS
-        if registry.application_class(name).published
-    ]
-
-
-def _import(args: argparse.Namespace, method: str) -> int:
-    from pathlib import Path
-
-    from services.scheduling.application import SchedulingApplication
-    from services.scheduling.domain import SchedulingError
-
-    try:
-        text = Path(args.file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        print(f"cannot read {args.file} as UTF-8 text: {exc}", file=sys.stderr)
-        return 2
-    app = SchedulingApplication(settings=_settings())
-    try:
-        report = getattr(app, method)(text)
-    except SchedulingError as exc:
-        print(f"{exc}: {exc.fields}", file=sys.stderr)
-        return 2
-    finally:
-        app.close()
-    print(f"{report['created']} created, {len(report['failed'])} line(s) refused")
-    for failure in report["failed"]:
-        print(f"  line {failure['line']}: {failure['errors']}")
-    return 0 if not report["failed"] else 1
-
-
-def import_centres(args: argparse.Namespace) -> int:
-    return _import(args, "import_centres")
-
-
-def import_sessions(args: argparse.Namespace) -> int:
-    return _import(args, "import_sessions")
-
-
-def sepa_file(args: argparse.Namespace) -> int:
-    from services.billing.application import BillingApplication
-    from services.billing.domain import CheckoutError
-    from services.billing.projections import READ_MODELS
-
-    try:
-        day = inputs.day(args.day)
-    except inputs.InputError as exc:
-        print(f"DAY: {exc}", file=sys.stderr)
-        return 2
-    app = BillingApplication(settings=_settings())
-    try:
-        follower = READ_MODELS["payment_list"].follower(app)
-        app.views["payment_list"] = follower.view
-        sys.stdout.buffer.write(app.sepa_file(day))
-    except CheckoutError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    finally:
-        app.close()
-    return 0
-
-
-def import_results(args: argparse.Namespace) -> int:
-    from pmc.results import import_results as run
-
-    return run(args)
-
-
-def centre_key(args: argparse.Namespace) -> int:
-    from pmc.centre_keys import centre_key as run
-
-    return run(args)
-
-
-def sepa_returns(args: argparse.Namespace) -> int:
-    from pmc.sepa import sepa_returns as run
-
-    return run(args)
-
-
-def sepa_transfers(args: argparse.Namespace) -> int:
-    from pmc.sepa import sepa_transfers as run
-
-    return run(args)
-
-
-def sepa_lift(args: argparse.Namespace) -> int:
-    from pmc.sepa import sepa_lift as run
-
-    return run(args)
-
-
-def create_agent(args: argparse.Namespace) -> int:
-    from pmc.agents import create_agent as run
-
-    return run(args)
-
-
-def cancel_session(args: argparse.Namespace) -> int:
-    from pmc.sessions import cancel_session as run
-
-    return run(args)
-
-
-def registered_letter(args: argparse.Namespace) -> int:
-    from pmc.registered_letters import run
-
-    return run(args)
-
-
 def mailcatcher(args: argparse.Namespace) -> int:
     from pmc.mailcatcher import serve_forever
 
@@ -371,30 +176,10 @@ def up(args: argparse.Namespace) -> int:
 
 
 __all__ = [
-    "audit_refunds",
     "card_simulator",
-    "dead_letters",
-    "export_events",
-    "history",
-    "import_centres",
-    "import_sessions",
     "mailcatcher",
     "migrate",
-    "parked",
     "relay",
-    "replay",
-    "sepa_file",
-    "sepa_lift",
-    "sepa_returns",
-    "sepa_transfers",
     "serve",
-    "timeline",
     "up",
 ]
-
-
-def keys(args: argparse.Namespace) -> int:
-    """Check the key store's key-encryption key, or re-wrap every key with it."""
-    from pmc.keys import keys as run
-
-    return run(args)

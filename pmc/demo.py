@@ -104,8 +104,9 @@ def load(settings: Settings, gateway_url: str) -> None:
 
 def confirm_as_candidate(settings: Settings, neph: str) -> None:
     """The first demo candidate confirms their file, so it can be booked."""
-    from services.candidates.application import ACTIVATION, CandidatesApplication
+    from services.candidates.application import CandidatesApplication
     from services.candidates.domain import NephClaim
+    from services.candidates.publications import ACTIVATION
 
     app = CandidatesApplication(settings=settings)
     try:

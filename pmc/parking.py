@@ -15,7 +15,8 @@ from collections.abc import Sequence
 
 from pmc import registry
 from services.common.dependencies import provider_of
-from services.common.follower import RETRY_SIGNAL, LogFollower, RetryReport
+from services.common.follower import LogFollower
+from services.common.follower_parking import RETRY_SIGNAL, RetryReport
 from services.common.parking import ParkingLot
 from services.common.settings import Settings
 from services.common.store import ServiceApplication

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from functools import cached_property
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
@@ -12,8 +11,8 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from services.candidates import rules, transfer
+from services.candidates.activation import Activation
 from services.candidates.contact_changes import VALIDATED_EMAIL, validated_email
-from services.candidates.documents import render_receipt
 from services.candidates.domain import (
     ACTIVATED,
     BY_EMAIL,
@@ -28,29 +27,25 @@ from services.candidates.erasure import Erasure
 from services.candidates.errors import (
     CandidateFileNotFound,
     InvalidCandidateFile,
-    ReceiptLinkExpired,
 )
 from services.candidates.mailboxes import SCHOOLS_OWN_ADDRESS, SchoolMailboxes
-from services.candidates.publications import ACTIVATION, PUBLISHED
+from services.candidates.publications import PUBLISHED
 from services.common import inputs
 from services.common.idempotency import Idempotent, once
-from services.common.links import LinkTokens, Validity, new_nonce
+from services.common.links import LinkTokens, new_nonce
 from services.common.store import ServiceApplication
 
 PARIS = ZoneInfo("Europe/Paris")
-RECEIPT = "candidate-receipt"
 NEPH_ACTIVE_HERE = "Votre auto-école a déjà un dossier actif pour ce NEPH."
 NEPH_UNAVAILABLE = (
     "Ce NEPH ne peut pas être utilisé pour un nouveau dossier. Vérifiez-le ; "
     "s'il est exact, contactez l'assistance Passer mon code."
 )
-# The receipt's link is a capability: whoever holds it reads the file. It is
-# given at confirmation, to download at once; the school can hand it on later.
-RECEIPT_VALIDITY = timedelta(hours=24)
 
 
-class CandidatesApplication(Erasure, ServiceApplication):
-    """The candidates service's application."""
+class CandidatesApplication(Activation, Erasure, ServiceApplication):
+    """The candidates service's application: creation, the school's side and
+    queries here; the candidate's side in activation.py, erasure in erasure.py."""
 
     name: ClassVar[str] = "candidates"
     published: ClassVar = PUBLISHED
@@ -174,61 +169,6 @@ class CandidatesApplication(Erasure, ServiceApplication):
         claim.release(file.id)
         return claim
 
-    # -- the candidate's side (CA-3) ---------------------------------------------------
-
-    def _by_link(self, candidate_id: UUID, token: str) -> CandidateFile:
-        file = self._get(candidate_id)
-        nonce = file.activation_nonce or ""
-        if not self.links.matches(token, ACTIVATION, file.id, nonce):
-            raise CandidateFileError("Ce lien d'activation n'est pas valide.")
-        return file
-
-    def redeem_code(self, neph: str, code: str) -> dict[str, str]:
-        """A candidate without e-mail types the NEPH and the letter's code."""
-        holder = self._neph_holder(neph.strip().replace(" ", ""))
-        file = self._get(holder) if holder else None
-        nonce = file.activation_nonce if file else None
-        if (
-            file is None
-            or nonce is None
-            or not self.links.code_matches(code, ACTIVATION, file.id, nonce)
-        ):
-            raise CandidateFileError("Le NEPH ou le code saisi est incorrect.")
-        return {
-            "candidate_id": str(file.id),
-            "token": self.links.token(ACTIVATION, file.id, nonce),
-        }
-
-    def for_candidate(self, candidate_id: UUID, token: str) -> dict[str, Any]:
-        """What the candidate sees before confirming: what the school entered."""
-        file = self._by_link(candidate_id, token)
-        file.check_link(file.activation_nonce, self.clock.now())
-        return self.view(file)
-
-    def confirm(
-        self, candidate_id: UUID, token: str, reuse_refused: bool = False
-    ) -> dict[str, Any]:
-        file = self._by_link(candidate_id, token)
-        if file.email_to_validate:
-            file.validate_new_email(file.activation_nonce or "", self.clock.now())
-        else:
-            file.confirm(file.activation_nonce or "", self.clock.now(), reuse_refused)
-        self.save(file)
-        return self.view(file)
-
-    def refuse(self, candidate_id: UUID, token: str) -> dict[str, Any]:
-        file = self._by_link(candidate_id, token)
-        file.refuse(file.activation_nonce or "", self.clock.now())
-        self.save(file, self._release_neph(file))
-        return self.view(file)
-
-    def receipt(self, candidate_id: UUID, school_id: str | None = None) -> dict:
-        """The data of the activation receipt (CA-3)."""
-        file = self._get(candidate_id, school_id)
-        if file.confirmed_at is None:
-            raise CandidateFileError("Ce dossier n'est pas encore activé.")
-        return {**self.view(file), "confirmed_at": file.confirmed_at.isoformat()}
-
     # -- the school's side (CA-4, CA-5) -------------------------------------------
 
     def resend_link(self, school_id: str, candidate_id: UUID) -> dict[str, Any]:
@@ -299,32 +239,6 @@ class CandidatesApplication(Erasure, ServiceApplication):
 
     def export_csv(self, school_id: str) -> str:
         return transfer.export_rows(self.list_files(school_id))
-
-    def receipt_pdf(
-        self,
-        candidate_id: UUID,
-        school_id: str | None = None,
-        token: str | None = None,
-    ) -> bytes:
-        """The receipt, for the school (by tenant) or the candidate (by token)."""
-        file = self._get(candidate_id, school_id)
-        if school_id is None:
-            validity = self.links.check_expiring(
-                token or "", RECEIPT, file.id, file.request_number, self.clock.now()
-            )
-            if validity is Validity.EXPIRED:
-                raise ReceiptLinkExpired()
-            if validity is not Validity.VALID:
-                raise CandidateFileNotFound()
-        return render_receipt(self.receipt(candidate_id))
-
-    def receipt_token(self, candidate_id: UUID) -> str:
-        return self.links.expiring_token(
-            RECEIPT,
-            candidate_id,
-            self._get(candidate_id).request_number,
-            self.clock.now() + RECEIPT_VALIDITY,
-        )
 
     def contact(self, candidate_id: UUID) -> dict[str, Any]:
         """How to reach a candidate (for the notifier's convocations)."""

@@ -18,8 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, ClassVar
@@ -29,9 +28,10 @@ from eventsourcing.persistence import Notification
 from psycopg import sql
 
 from services.common.db import connect
-from services.common.errors import AlreadyProcessed
+from services.common.follower_health import FollowerHealth
+from services.common.follower_parking import RETRY_SIGNAL, Parking
 from services.common.logbatch import NOTHING, batch_query, notification_of
-from services.common.parking import ParkingLot, describe, is_event_error
+from services.common.parking import ParkingLot, describe
 from services.common.store import ServiceApplication
 
 log = logging.getLogger(__name__)
@@ -39,26 +39,11 @@ log = logging.getLogger(__name__)
 # How often a sleeping follower checks whether it was asked to stop.
 STOP_CHECK_INTERVAL = 0.25
 
-# The payload of the NOTIFY with which `pmc parked retry` wakes the leader.
-RETRY_SIGNAL = "pmc:retry-parked"
 
-# How many events behind a follower may be before readiness calls it degraded.
-LAG_TOLERATED = 100
-# Lag is counted up to this many events (a count must stay cheap).
-LAG_COUNT_LIMIT = 100_000
-
-
-@dataclass
-class RetryReport:
-    """What one retry of parked events did."""
-
-    applied: list[int] = field(default_factory=list)
-    failed: dict[int, str] = field(default_factory=dict)
-
-
-class LogFollower:
+class LogFollower(Parking, FollowerHealth):
     """Base: subclasses say where they stand (`load_position`) and what to do
-    with a batch (`handle`); this class leads, reads, waits and recovers."""
+    with a batch (`handle`); this class leads, reads, waits and recovers
+    (parking in follower_parking.py, health in follower_health.py)."""
 
     role = "follower"
     # Whether an event this follower cannot apply is parked (it then acts one
@@ -189,135 +174,6 @@ class LogFollower:
                 conn.close()
             except Exception:
                 log.debug("closing %s's connection failed", self.lock_key)
-
-    # -- parking ---------------------------------------------------------------
-
-    @property
-    def parking(self) -> ParkingLot:
-        if self._parking is None:
-            self._parking = ParkingLot(self.app.datastore)
-        return self._parking
-
-    def apply_or_park(self, notification: Notification) -> None:
-        """Apply one event; park it if it is the event's fault, else raise."""
-        try:
-            self.apply(notification)
-        except Exception as exc:
-            if not self.parks or not is_event_error(exc, self.event_errors):
-                raise
-            log.error(
-                "%s parked event %s (%s): %s",
-                self.lock_key,
-                notification.id,
-                notification.topic,
-                describe(exc),
-            )
-            self.parking.park(
-                self.role, notification.id, notification.topic, describe(exc)
-            )
-
-    def _notification(self, notification_id: int) -> Notification | None:
-        found = self.app.recorder.select_notifications(
-            start=notification_id, limit=1, topics=self.topics
-        )
-        return found[0] if found and found[0].id == notification_id else None
-
-    def retry_parked(self, ids: Collection[int] | None = None) -> RetryReport:
-        """Apply parked events again, each once, in log order (leader only).
-
-        An applied event leaves the parking lot; one that fails again stays,
-        with one more attempt and its new error. An outage stops the retry
-        (raised): what was not tried stays parked, unchanged.
-        """
-        report = RetryReport()
-        for parked in self.parking.events(self.role, ids):
-            self.still_leading()
-            notification = self._notification(parked.notification_id)
-            if notification is None or self.applied(parked.notification_id):
-                self.parking.discard(self.role, parked.notification_id)
-                report.applied.append(parked.notification_id)
-                continue
-            try:
-                self.apply_parked(notification)
-            except AlreadyProcessed:
-                self.parking.discard(self.role, parked.notification_id)
-            except Exception as exc:
-                if not is_event_error(exc, self.event_errors):
-                    raise
-                self.parking.park(
-                    self.role, notification.id, notification.topic, describe(exc)
-                )
-                report.failed[notification.id] = describe(exc)
-                continue
-            else:
-                # Followers that cannot drop the row in the same transaction
-                # drop it now: a crash in between leaves a row whose event is
-                # applied, which the next retry finds so and discards.
-                self.parking.discard(self.role, parked.notification_id)
-            report.applied.append(parked.notification_id)
-        return report
-
-    def apply_parked(self, notification: Notification) -> None:
-        """Apply a parked event (projections also unpark it in its transaction)."""
-        self.apply(notification)
-
-    def _serve_retry_requests(self) -> None:
-        """Retry what `pmc parked retry` asked this leader to retry."""
-        self._retry_wanted = False
-        requested = self.parking.events(self.role, requested_only=True)
-        if requested:
-            report = self.retry_parked([p.notification_id for p in requested])
-            log.info(
-                "%s retried parked events: %d applied, %d parked again",
-                self.lock_key,
-                len(report.applied),
-                len(report.failed),
-            )
-
-    # -- health ----------------------------------------------------------------
-
-    def stored_position(self) -> int:
-        """The durable position, as a leader would read it."""
-        with self.app.datastore.get_connection() as conn:
-            position = self.load_position(conn)
-        if self.parks:
-            position = max(position, self.parking.last_position(self.role))
-        return position
-
-    def waiting(self, position: int) -> int:
-        """How many of this follower's events the log holds after `position`."""
-        recorder = self.app.recorder
-        of_topics = sql.SQL(" AND topic = ANY(%(topics)s)" if self.topics else "")
-        query = sql.SQL(
-            "SELECT count(*) AS n FROM (SELECT 1 FROM {} WHERE"
-            " notification_id > %(position)s{} LIMIT %(limit)s) AS waiting"
-        ).format(sql.Identifier(self.app.schema, recorder.events_table_name), of_topics)
-        params = {"position": position, "topics": self.topics, "limit": LAG_COUNT_LIMIT}
-        with self.app.datastore.transaction(commit=False) as curs:
-            curs.execute(query, params)
-            row = curs.fetchone()
-        return int(row["n"]) if row else 0
-
-    def health(self, parked: int | None = None) -> dict[str, Any]:
-        """Where this follower stands: position, lag, parked events, pause."""
-        position = self.stored_position()
-        lag = self.waiting(position)
-        if parked is None:
-            parked = len(self.parking.events(self.role)) if self.parks else 0
-        degraded = parked > 0 or lag > LAG_TOLERATED or self.paused_since is not None
-        return {
-            "name": self.role,
-            "status": "degradé" if degraded else "ok",
-            "position": position,
-            "lag": lag,
-            "parked": parked,
-            "paused": self.paused_since is not None,
-            "paused_since": self.paused_since.isoformat()
-            if self.paused_since
-            else None,
-            "last_error": self.last_error,
-            "leading": self._leader is not None,
-        }
 
     # -- following -----------------------------------------------------------
 

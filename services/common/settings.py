@@ -13,26 +13,30 @@ strong, different `PMC_CONTEXT_SECRET`, nor with the card provider's simulator.
 from __future__ import annotations
 
 import functools
-import math
 import os
-import string
-import zlib
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    BeforeValidator,
-    Field,
-    SecretStr,
-    ValidationError,
-    model_validator,
-)
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from pydantic_settings.sources import EnvSettingsSource
-from pydantic_settings.sources.utils import parse_env_vars
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.common.company import Company
+from services.common.secret_keys import (
+    DEVELOPMENT_CONTEXT_SECRET,
+    DEVELOPMENT_SECRET_KEY,
+    SECRET_KEY_HINT,
+    secret_key_weakness,
+)
+from services.common.settings_reading import (
+    Address,
+    Delays,
+    EnvironmentSource,
+    Flag,
+    Port,
+    Positive,
+    Url,
+    described,
+)
 
 SERVICES: tuple[str, ...] = (
     "identity",
@@ -46,15 +50,6 @@ SERVICES: tuple[str, ...] = (
 
 DEVELOPMENT = "development"
 PRODUCTION = "production"
-# Signs links and bearer tokens on a laptop; refused in production.
-DEVELOPMENT_SECRET_KEY = "dev-only-secret-change-me"
-# Signs the acting-school context of RPC calls on a laptop; refused in production.
-DEVELOPMENT_CONTEXT_SECRET = "dev-only-context-secret-change-me"
-# 32 bytes: what `secrets.token_urlsafe(32)` or `openssl rand -hex 32` give.
-SECRET_KEY_BITS = 256
-# zlib's header, checksum and block headers, in bytes: not the key's entropy.
-_ZLIB_OVERHEAD = 11
-SECRET_KEY_HINT = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
 # The card providers the platform can talk to. The simulator plays a real
 # provider's test mode, hosted fields included (services/billing/provider.py);
 # no real one is integrated yet, so production has none and does not start.
@@ -64,54 +59,6 @@ CARD_PROVIDERS: tuple[str, ...] = (SIMULATOR,)
 
 class SettingsError(ValueError):
     """A setting is missing, malformed or unsafe: the process must not start."""
-
-
-def _floats(raw: Any) -> Any:
-    if isinstance(raw, str):
-        return tuple(float(part) for part in raw.split(",") if part.strip())
-    return raw
-
-
-def _flag(raw: Any) -> Any:
-    # As before: "1", "true" or "yes" switch it on, anything else off.
-    if isinstance(raw, str):
-        return raw.strip().lower() in ("1", "true", "yes")
-    return raw
-
-
-Port = Annotated[int, Field(ge=1, le=65535)]
-Positive = Annotated[float, Field(gt=0)]
-Delays = Annotated[
-    tuple[Annotated[float, Field(ge=0)], ...], NoDecode, BeforeValidator(_floats)
-]
-Flag = Annotated[bool, BeforeValidator(_flag)]
-Url = Annotated[str, AfterValidator(lambda url: url.rstrip("/"))]
-# host:port, for a server of ours to listen on.
-Address = Annotated[str, Field(pattern=r"^[^\s:]*:[0-9]{1,5}$")]
-
-
-def secret_key_weakness(key: str, default: str = DEVELOPMENT_SECRET_KEY) -> str | None:
-    """Why `key` cannot sign tokens in production, or None if it is strong.
-
-    Its entropy is estimated as its length times the bits of the smallest
-    alphabet it is drawn from (hexadecimal, base64, printable ASCII), and
-    bounded by what remains of it compressed: a repeated pattern is refused
-    whatever its length."""
-    if key == default:
-        return "it is unset (the development default)"
-    body = key.rstrip("=")
-    alphabets = (
-        (string.hexdigits, 16),
-        (string.ascii_letters + string.digits + "+/-_", 64),
-        (string.printable.strip(), 95),
-    )
-    size = next((n for chars, n in alphabets if set(body) <= set(chars)), 256)
-    bits = len(body) * math.log2(size)
-    # A repeated pattern compresses well: what remains bounds its entropy.
-    compressed = (len(zlib.compress(body.encode())) - _ZLIB_OVERHEAD) * 8
-    if min(bits, compressed) < SECRET_KEY_BITS:
-        return f"it holds less than {SECRET_KEY_BITS // 8} bytes of entropy"
-    return None
 
 
 class Settings(BaseSettings):
@@ -352,7 +299,7 @@ class Settings(BaseSettings):
         try:
             return cls(**values)
         except ValidationError as error:
-            raise SettingsError(_described(error)) from None
+            raise SettingsError(described(error)) from None
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with `changes` (field names), checked as a new one is."""
@@ -448,35 +395,6 @@ def _read(cls: type[Settings], environ: frozenset[tuple[str, str]]) -> Settings:
     # Reading takes milliseconds and some callers read per request: the same
     # environment gives the same (immutable) settings.
     env = dict(environ)
-    values = _Environment(cls, env)()
+    values = EnvironmentSource(cls, env)()
     values["company"] = Company.from_env(env)
     return cls._checked(values)
-
-
-class _Environment(EnvSettingsSource):
-    """pydantic-settings' own reading of environment variables, over a given
-    mapping instead of os.environ (tests and `pmc` pass theirs)."""
-
-    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]):
-        self.environ = environ
-        super().__init__(settings_cls)
-
-    def _load_env_vars(self) -> Mapping[str, str | None]:
-        return parse_env_vars(
-            self.environ,
-            self.case_sensitive,
-            self.env_ignore_empty,
-            self.env_parse_none_str,
-        )
-
-
-def _described(error: ValidationError) -> str:
-    """One line naming each wrong variable and why, never its value (it may be
-    a secret)."""
-    problems = []
-    for found in error.errors(include_input=False, include_url=False):
-        cause = found.get("ctx", {}).get("error")
-        reason = str(cause) if isinstance(cause, ValueError) else found["msg"]
-        where = ".".join(str(part) for part in found["loc"])
-        problems.append(f"{where}: {reason}" if where else reason)
-    return "; ".join(problems)

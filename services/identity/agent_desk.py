@@ -15,12 +15,7 @@ from eventsourcing.persistence import IntegrityError
 from services.common.sessions import AGENT
 from services.identity import rules
 from services.identity.agents import CARRIER, COUNTER, ONLINE_REVIEW, ROLES, Agent
-from services.identity.application import (
-    AccountNotFound,
-    BadCredentials,
-    IdentityApplication,
-    InvalidFields,
-)
+from services.identity.application import IdentityApplication
 from services.identity.checks_under_way import ChecksUnderWay
 from services.identity.digital_identities import DigitalIdentities
 from services.identity.digital_identity import (
@@ -28,7 +23,12 @@ from services.identity.digital_identity import (
     ONLINE,
     POST_OFFICE,
     DigitalIdentity,
+)
+from services.identity.errors import (
+    AccountNotFound,
+    BadCredentials,
     IdentityError,
+    InvalidFields,
 )
 from services.identity.identity_uploads import IdentityUpload
 from services.identity.secrets import new_nonce

@@ -10,7 +10,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from services.identity.domain import AccountError
+from services.identity.errors import AccountError
 
 COUNTER = "guichet"
 ONLINE_REVIEW = "revue_en_ligne"

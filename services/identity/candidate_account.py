@@ -21,7 +21,7 @@ from eventsourcing.domain import Aggregate, event
 
 from services.common.links import LinkTokens
 from services.common.sessions import CANDIDATE
-from services.identity.domain import AccountError
+from services.identity.errors import AccountError
 
 EMAIL_CODE = "email"
 PHONE_CODE = "telephone"

@@ -12,13 +12,7 @@ from eventsourcing.persistence import IntegrityError
 from services.common.envelope import Delivered
 from services.common.sessions import CANDIDATE
 from services.identity import rules
-from services.identity.application import (
-    AccountNotActive,
-    AccountNotFound,
-    BadCredentials,
-    IdentityApplication,
-    InvalidFields,
-)
+from services.identity.application import IdentityApplication
 from services.identity.candidate_account import (
     CHANNELS,
     EMAIL_CODE,
@@ -27,6 +21,12 @@ from services.identity.candidate_account import (
     CandidateAccount,
     FileHolder,
     account_code,
+)
+from services.identity.errors import (
+    AccountNotActive,
+    AccountNotFound,
+    BadCredentials,
+    InvalidFields,
 )
 from services.identity.secrets import new_nonce
 

@@ -17,9 +17,10 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from services.identity.application import AccountNotFound, IdentityApplication
+from services.identity.application import IdentityApplication
 from services.identity.digital_identities import DigitalIdentities
 from services.identity.digital_identity import DigitalIdentity
+from services.identity.errors import AccountNotFound
 
 log = logging.getLogger(__name__)
 

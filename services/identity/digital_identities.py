@@ -17,20 +17,18 @@ from eventsourcing.persistence import IntegrityError
 from services.common.calendar import NATIONAL, is_working_day
 from services.common.sessions import CANDIDATE
 from services.common.validation import normalise_phone
-from services.identity.application import (
+from services.identity.application import IdentityApplication
+from services.identity.candidate_account import PHONE_CODE, CandidateAccount
+from services.identity.digital_identity import ACTIVE, ONLINE, DigitalIdentity
+from services.identity.errors import (
     AccountNotFound,
     BadCredentials,
-    IdentityApplication,
+    IdentityError,
     InvalidFields,
 )
-from services.identity.candidate_account import PHONE_CODE, CandidateAccount
-from services.identity.digital_identity import (
+from services.identity.identity_codes import (
     ACTIVATION_PURPOSE,
-    ACTIVE,
-    ONLINE,
     POST_OFFICE_PURPOSE,
-    DigitalIdentity,
-    IdentityError,
     identity_code,
     video_digits,
 )

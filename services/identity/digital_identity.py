@@ -16,14 +16,12 @@ decision names the agent who took it.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date, datetime, timedelta
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from services.common.links import LinkTokens
-from services.identity.domain import AccountError
+from services.identity.errors import IdentityError, IdentityLocked
 from services.identity.identity_texts import (
     CARRIER_MISSED,
     NOT_NOW,
@@ -51,38 +49,6 @@ ONLINE_FILES_VALIDITY = timedelta(days=15)
 ACTIVATION_VALIDITY = timedelta(days=7)
 CODE_TRIES = 5
 SECRET_TRIES = 5
-POST_OFFICE_PURPOSE = "digital-identity-post-office"
-ACTIVATION_PURPOSE = "digital-identity-activation"
-VIDEO_PURPOSE = "digital-identity-video"
-
-
-def identity_code(
-    links: LinkTokens, purpose: str, identity_id: UUID, nonce: str
-) -> str:
-    """The 6 digits a nonce stands for (keyed: only the platform knows)."""
-    token = links.token(purpose, identity_id, nonce)
-    number = int.from_bytes(hashlib.sha256(token.encode()).digest()[:8], "big")
-    return f"{number % 1_000_000:06d}"
-
-
-def video_digits(links: LinkTokens, identity_id: UUID, nonce: str) -> str:
-    """The 3 digits to pronounce in the online check's video: told by the
-    registered e-letter, shown to the reviewer who compares."""
-    return identity_code(links, VIDEO_PURPOSE, identity_id, nonce)[-3:]
-
-
-class IdentityError(AccountError):
-    """A step the digital identity cannot take now; the message says why."""
-
-
-class IdentityLocked(IdentityError):
-    """Five wrong secret codes: the identity signs nobody in any more."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "Votre Identité Numérique est verrouillée après 5 codes secrets "
-            "erronés. Faites une nouvelle demande."
-        )
 
 
 class DigitalIdentity(Aggregate):

@@ -12,7 +12,7 @@ from services.identity.agent_desk import AgentDesk
 from services.identity.agents import MissingRole
 from services.identity.deadlines import sweep_overdue
 from services.identity.digital_identities import DigitalIdentities, IdentityNotFound
-from services.identity.digital_identity import IdentityError, IdentityLocked
+from services.identity.errors import IdentityError, IdentityLocked
 
 IDENTITY_ERRORS = {
     IdentityLocked: (423, "identite_verrouillee"),

@@ -22,6 +22,8 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from services.identity.errors import AlreadyActive, LinkExpired, LinkInvalid
+
 SCHOOL = "auto-ecole"
 # Why a reset link was sent without being asked for: someone signed up with
 # the address of an account that exists.
@@ -32,22 +34,6 @@ RESET_VALIDITY = timedelta(hours=2)
 CONTACT_FIELDS = ("civility", "last_name", "first_name", "phone")
 COMPANY_FIELDS = ("company_name", "siret")
 PROFILE_FIELDS = (*CONTACT_FIELDS, *COMPANY_FIELDS)
-
-
-class AccountError(ValueError):
-    """Base of what an account refuses."""
-
-
-class LinkInvalid(AccountError):
-    """The link is unknown, was already used, or a newer one was sent."""
-
-
-class LinkExpired(AccountError):
-    """The link's deadline has passed."""
-
-
-class AlreadyActive(AccountError):
-    """The account was activated already."""
 
 
 class SignInOutcome(Enum):

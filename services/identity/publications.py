@@ -12,14 +12,14 @@ from services.identity.candidate_account import (
     CandidateAccount,
     account_code,
 )
-from services.identity.digital_identity import (
+from services.identity.digital_identity import DigitalIdentity
+from services.identity.domain import Account, EndedSession
+from services.identity.identity_codes import (
     ACTIVATION_PURPOSE,
     POST_OFFICE_PURPOSE,
-    DigitalIdentity,
     identity_code,
     video_digits,
 )
-from services.identity.domain import Account, EndedSession
 from services.identity.projections import new_generation
 from services.identity.secrets import ACTIVATION, RESET
 

@@ -12,15 +12,7 @@ from services.common.dependencies import ApplicationProvider, service_health
 from services.common.envelope import Delivered
 from services.common.idempotency import IdempotencyConflict
 from services.common.rpc import rpc, school_rpc
-from services.identity.application import (
-    AccountNotActive,
-    AccountNotFound,
-    BadCredentials,
-    IdentityApplication,
-    InvalidFields,
-    NotAuthenticated,
-    RevocationsBehind,
-)
+from services.identity.application import IdentityApplication
 from services.identity.candidate_account import (
     AccountClosed,
     CodeExpired,
@@ -32,7 +24,17 @@ from services.identity.digital_identity_service import (
     IDENTITY_ERRORS,
     DigitalIdentityRpc,
 )
-from services.identity.domain import AlreadyActive, LinkExpired, LinkInvalid
+from services.identity.errors import (
+    AccountNotActive,
+    AccountNotFound,
+    AlreadyActive,
+    BadCredentials,
+    InvalidFields,
+    LinkExpired,
+    LinkInvalid,
+    NotAuthenticated,
+    RevocationsBehind,
+)
 from services.identity.projections import READ_MODELS
 
 ERRORS = {

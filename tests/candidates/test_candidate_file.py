@@ -7,12 +7,8 @@ from uuid import UUID
 
 import pytest
 
-from services.candidates.application import (
-    ACTIVATION,
-    NEPH_UNAVAILABLE,
-    RECEIPT_VALIDITY,
-    CandidatesApplication,
-)
+from services.candidates.activation import RECEIPT_VALIDITY
+from services.candidates.application import NEPH_UNAVAILABLE, CandidatesApplication
 from services.candidates.domain import (
     ACTIVATED,
     ARCHIVED,
@@ -26,6 +22,7 @@ from services.candidates.errors import (
     InvalidCandidateFile,
     ReceiptLinkExpired,
 )
+from services.candidates.publications import ACTIVATION
 from services.common.clock import FrozenClock
 
 SCHOOL = ("ecole-a", "secretariat@ecole-a.fr")

@@ -22,7 +22,7 @@ from services.candidates.application import CandidatesApplication
 from services.candidates.projections import CandidateList, CandidateListView
 from services.common.dependencies import service_health
 from services.common.envelope import Delivered, Envelope
-from services.common.follower import RETRY_SIGNAL
+from services.common.follower_parking import RETRY_SIGNAL
 from services.common.parking import is_event_error
 from services.common.projection import ProjectionFollower, ReadModel
 from services.common.relay import Relay

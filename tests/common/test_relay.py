@@ -9,7 +9,8 @@ from uuid import UUID
 import kombu
 import pytest
 
-from services.candidates.application import ACTIVATION, CandidatesApplication
+from services.candidates.application import CandidatesApplication
+from services.candidates.publications import ACTIVATION
 from services.common import contracts
 from services.common.envelope import Envelope
 from services.common.publisher import PublishNotConfirmed

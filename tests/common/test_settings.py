@@ -9,12 +9,8 @@ import sys
 
 import pytest
 
-from services.common.settings import (
-    DEVELOPMENT_SECRET_KEY,
-    Settings,
-    SettingsError,
-    secret_key_weakness,
-)
+from services.common.secret_keys import DEVELOPMENT_SECRET_KEY, secret_key_weakness
+from services.common.settings import Settings, SettingsError
 
 STRONG = secrets.token_urlsafe(32)
 OTHER_STRONG = secrets.token_urlsafe(32)

@@ -20,7 +20,8 @@ from pmc import registry
 from services.billing.application import BillingApplication
 from services.billing.provider import APPROVED_TOKEN
 from services.booking.application import BookingApplication
-from services.candidates.application import ACTIVATION, CandidatesApplication
+from services.candidates.application import CandidatesApplication
+from services.candidates.publications import ACTIVATION
 from services.common import contracts
 from services.common.envelope import Delivered, Envelope
 from services.common.sealing import open_message

@@ -8,7 +8,8 @@ from uuid import UUID
 
 import requests
 
-from services.candidates.application import ACTIVATION, CandidatesApplication
+from services.candidates.application import CandidatesApplication
+from services.candidates.publications import ACTIVATION
 from services.scheduling.application import SchedulingApplication
 from services.scheduling.domain import (
     COLLECTIVE,

@@ -15,8 +15,8 @@ import psycopg
 import requests
 from psycopg import sql
 
-from services.candidates.application import ACTIVATION
 from services.candidates.domain import NephClaim
+from services.candidates.publications import ACTIVATION
 from services.common.settings import SERVICES
 from services.scheduling.domain import COLLECTIVE
 from tests.e2e.conftest import PASSWORD

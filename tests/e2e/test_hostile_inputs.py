@@ -23,7 +23,7 @@ import requests
 from psycopg import sql
 
 from services.billing.provider import APPROVED_TOKEN
-from services.candidates.application import ACTIVATION
+from services.candidates.publications import ACTIVATION
 from services.scheduling.domain import COLLECTIVE
 from tests.e2e.conftest import sign_up_school
 from tests.e2e.hostile import TIMEOUT, cases, problem

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
-from services.candidates.application import ACTIVATION
+from services.candidates.publications import ACTIVATION
 from services.common.documents import when
 from services.scheduling.domain import COLLECTIVE
 from tests.e2e.conftest import sign_up_payload

@@ -25,7 +25,7 @@ from eventsourcing.persistence import Tracking
 from kombu import binding
 
 from pmc import registry
-from services.candidates.application import ACTIVATION
+from services.candidates.publications import ACTIVATION
 from services.common import contracts
 from services.common.envelope import H_ATTEMPT, H_POSITION
 from services.common.keystore import keystore_from_settings

@@ -10,14 +10,15 @@ import pytest
 from gateway.sessions import RevocationView, SessionCheck
 from services.common.clock import FrozenClock
 from services.common.errors import PlatformError
-from services.identity.application import (
+from services.identity.application import IdentityApplication
+from services.identity.errors import (
     AccountNotActive,
     BadCredentials,
-    IdentityApplication,
     InvalidFields,
+    LinkExpired,
+    LinkInvalid,
     NotAuthenticated,
 )
-from services.identity.domain import LinkExpired, LinkInvalid
 from services.identity.secrets import ACTIVATION, RESET
 
 PASSWORD = "Permis2026"

@@ -12,13 +12,13 @@ import pytest
 from services.common.clock import FrozenClock
 from services.identity.agent_desk import AgentDesk
 from services.identity.agents import MissingRole
-from services.identity.application import BadCredentials, IdentityApplication
+from services.identity.application import IdentityApplication
 from services.identity.candidate_accounts import CandidateAccounts
 from services.identity.digital_identities import DigitalIdentities
-from services.identity.digital_identity import (
+from services.identity.digital_identity import DigitalIdentity
+from services.identity.errors import BadCredentials, IdentityError
+from services.identity.identity_codes import (
     ACTIVATION_PURPOSE,
-    DigitalIdentity,
-    IdentityError,
     identity_code,
     video_digits,
 )

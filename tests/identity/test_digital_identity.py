@@ -20,9 +20,8 @@ from services.identity.digital_identity import (
     POST_OFFICE_MISSED,
     VERIFIED,
     DigitalIdentity,
-    IdentityError,
-    IdentityLocked,
 )
+from services.identity.errors import IdentityError, IdentityLocked
 from services.identity.identity_rules import check_request
 from services.identity.identity_uploads import review_deadline
 

@@ -11,11 +11,9 @@ import pytest
 from eventsourcing.utils import get_topic
 
 from services.common.clock import FrozenClock
-from services.identity.application import (
-    BadCredentials,
-    IdentityApplication,
-)
+from services.identity.application import IdentityApplication
 from services.identity.domain import Account, EmailClaim
+from services.identity.errors import BadCredentials
 from services.identity.secrets import ACTIVATION, RESET
 from tests.identity.test_accounts import PASSWORD, SIGN_UP
 
