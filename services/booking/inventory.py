@@ -191,9 +191,14 @@ class Inventory(ServiceApplication):
                 candidate.erase(candidate_id)
             else:
                 candidate.withdraw(candidate_id)
-            # Its places in waiting lists end with it (EX-2), in one commit.
-            why = FILE_ERASED if erased else FILE_ARCHIVED
-            lines = self._lines_left_by(school_id, candidate_id, why)
+            # Its places in waiting lists end with it (EX-2), in one commit;
+            # who it was travels with the notices (nothing once erased).
+            lines = self._lines_left_by(
+                school_id,
+                candidate_id,
+                candidate.personal if candidate.candidate_id == candidate_id else "",
+                FILE_ERASED if erased else FILE_ARCHIVED,
+            )
             self.save(candidate, *lines, tracking=tracking)
 
         retry_on_conflict(attempt, ATTEMPTS, BookingError(BUSY))

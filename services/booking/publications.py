@@ -107,7 +107,13 @@ def _seat_offered(e: WaitingList.SeatOffered, app: Any) -> dict[str, Any]:
 
 
 def _entry_dropped(e: WaitingList.Dropped, app: Any) -> dict[str, Any]:
+    # Who it was, for the school's notice: sealed again by the relay.
+    personal = getattr(e, "personal", "")
+    opened = app.vault.unseal(e.candidate_id, personal) if personal else None
+    who = shown(opened)
     return {
+        "candidate_name": who["candidate_name"] if opened else None,
+        "neph": who["neph"] if opened else None,
         "entry_id": e.entry_id,
         "school_id": e.school_id,
         "candidate_id": e.candidate_id,

@@ -154,7 +154,7 @@ class WaitingLists:
                 continue
             reason = why_not_offered(candidate, seats, limits, now)
             if reason:
-                line.drop(entry, seats, reason)
+                line.drop(entry, seats, reason, personal=candidate.personal)
                 continue
             cart_id = SchoolCart.create_id(entry["school_id"])
             cart = changed.get(cart_id) or self._cart(entry["school_id"])
@@ -171,7 +171,7 @@ class WaitingLists:
     # -- a file that ended leaves every line --------------------------------------
 
     def _lines_left_by(
-        self, school_id: str, candidate_id: UUID, reason: str
+        self, school_id: str, candidate_id: UUID, personal: str, reason: str
     ) -> list[WaitingList]:
         """The lines of sessions to come the school's ended file waited in,
         its entries dropped (saved in the commit that ends the file)."""
@@ -188,10 +188,22 @@ class WaitingLists:
             except (AggregateNotFoundError, SessionNotFound):
                 continue
             if seats.starts_at > self.now and line.drop_file(
-                candidate_id, seats, reason
+                candidate_id, personal, seats, reason
             ):
                 changed.append(line)
         return changed
+
+    def _sealed_of_line(self, line: WaitingList) -> dict[str, str]:
+        """Who each file in line is, sealed as booking keeps it (by its id);
+        none for a file gone."""
+        found = {}
+        for entry in line.entries:
+            try:
+                bookable = self._load(UUID(entry["bookable_id"]), to_change=False)
+            except AggregateNotFoundError:
+                continue
+            found[entry["bookable_id"]] = bookable.personal
+        return found
 
     # -- helpers -------------------------------------------------------------------
 

@@ -120,7 +120,8 @@ class SessionCancellations:
                 line = self._load(WaitingList.create_id(session_id))
             except AggregateNotFoundError:
                 return  # nobody ever waited on this session
-            if line.drop_all(self._seats(session_id, to_change=False), reason):
+            seats = self._seats(session_id, to_change=False)
+            if line.drop_all(seats, reason, self._sealed_of_line(line)):
                 self.save(line)
 
         with self.locks.held(session_id):

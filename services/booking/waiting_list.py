@@ -199,8 +199,9 @@ class WaitingList(CopiedCheaply, Aggregate):
     class Dropped(Aggregate.Event):
         """The platform, not the school, took the entry out of the line (file
         ended, booked elsewhere, share reached, session cancelled). Carries
-        what `WaitingEntryDropped` publishes, from this event alone (no
-        personal data: ids and the exam)."""
+        what `WaitingEntryDropped` publishes, from this event alone: who the
+        candidate is travels as the file had it sealed (`personal`, copied,
+        never opened here; "" when the file is gone)."""
 
         entry_id: UUID
         reason: str
@@ -212,6 +213,7 @@ class WaitingList(CopiedCheaply, Aggregate):
         exam_starts_at: datetime
         # The operator's words when the session was cancelled; "" otherwise.
         operator_reason: str = ""
+        personal: str = ""
 
     def drop(
         self,
@@ -219,6 +221,7 @@ class WaitingList(CopiedCheaply, Aggregate):
         seats: SessionSeats,
         reason: str,
         operator_reason: str = "",
+        personal: str = "",
     ) -> None:
         """The entry can no longer take a seat: its school is told why."""
         self._dropped(
@@ -231,22 +234,30 @@ class WaitingList(CopiedCheaply, Aggregate):
             centre_city=seats.centre_city,
             exam_starts_at=seats.starts_at,
             operator_reason=operator_reason,
+            personal=personal,
         )
 
-    def drop_file(self, candidate_id: UUID, seats: SessionSeats, reason: str) -> bool:
+    def drop_file(
+        self, candidate_id: UUID, personal: str, seats: SessionSeats, reason: str
+    ) -> bool:
         """The candidate's file ended (archived, erased): its entry leaves the
-        line at once rather than when a seat frees. Whether it was in line."""
+        line at once rather than when a seat frees (`personal`: who it is,
+        sealed). Whether it was in line."""
         gone = [e for e in self.entries if e["candidate_id"] == str(candidate_id)]
         for entry in gone:
-            self.drop(entry, seats, reason)
+            self.drop(entry, seats, reason, personal=personal)
         return bool(gone)
 
-    def drop_all(self, seats: SessionSeats, operator_reason: str) -> int:
+    def drop_all(
+        self, seats: SessionSeats, operator_reason: str, personal: dict[str, str]
+    ) -> int:
         """The session was cancelled: nobody in line will get a seat of it.
-        How many entries were dropped (none the second time)."""
+        `personal`: each file's sealed data, by its id (bookable_id). How many
+        entries were dropped (none the second time)."""
         entries = list(self.entries)
         for entry in entries:
-            self.drop(entry, seats, SESSION_GONE, operator_reason)
+            sealed = personal.get(entry["bookable_id"], "")
+            self.drop(entry, seats, SESSION_GONE, operator_reason, sealed)
         return len(entries)
 
     @event(Dropped)
@@ -261,6 +272,7 @@ class WaitingList(CopiedCheaply, Aggregate):
         centre_city: str,
         exam_starts_at: datetime,
         operator_reason: str = "",
+        personal: str = "",
     ) -> None:
         self.entries = [e for e in self.entries if e["entry_id"] != str(entry_id)]
 

@@ -2,8 +2,9 @@
 its waiting-list entries (EX-2) or an unpaid seat in its cart because the
 operator cancelled the session (SC-2). One e-mail per event, queued with
 the event's tracking: a redelivery finds the message queued and sends
-nothing again. Nobody's name travels on the bus: the candidate is named
-from their file, as in the seat offer's e-mail."""
+nothing again. The candidate is named as the school's file has them: for
+an entry, with the name and NEPH the event carries sealed; for a hold, from
+the file, as in the seat offer's e-mail, with the reservation's number."""
 
 from __future__ import annotations
 
@@ -44,6 +45,13 @@ def named(contact: dict[str, Any]) -> str:
     return " ".join(n for n in names if n) or "votre candidat"
 
 
+def named_in_line(payload: dict[str, Any], contact: dict[str, Any]) -> str:
+    """The candidate as the school filed them, with their NEPH when it
+    travelled (as the payment's e-mail names them)."""
+    who = payload.get("candidate_name") or named(contact)
+    return f"{who} (NEPH {payload['neph']})" if payload.get("neph") else who
+
+
 def _operator_said(reason: str | None) -> str:
     return f"Motif indiqué par le centre : {reason.rstrip('.')}.\n\n" if reason else ""
 
@@ -57,7 +65,7 @@ def _session(payload: dict[str, Any]) -> str:
 
 def entry_dropped(payload: dict[str, Any], contact: dict[str, Any]) -> tuple[str, str]:
     """To the school: its candidate is no longer in line, and why."""
-    who = named(contact)
+    who = named_in_line(payload, contact)
     reason = str(payload["reason"])
     why = WHY_DROPPED.get(reason, f"{reason}.")
     operator = payload.get("operator_reason") if reason == SESSION_GONE else ""

@@ -54,14 +54,12 @@ def test_a_dropped_entry_says_whose_it_was_which_session_and_why():
     line.queue(uuid4(), theirs, seats, LIMITS, NOW)
     line.drop(line.entries[0], seats, BOOKED_ELSEWHERE)
     (dropped,) = _dropped(line)
-    publication = PUBLISHED[WaitingList.Dropped]
-    body = publication.contract().load(publication.body(dropped, None))
-    assert body["school_id"] == "ecole-a"
-    assert body["candidate_id"] == mine.candidate_id
-    assert body["session_id"] == seats.id
-    assert (body["centre_name"], body["centre_city"]) == ("Centre Lyon Gerland", "Lyon")
-    assert body["exam_starts_at"] == seats.starts_at
-    assert (body["reason"], body["operator_reason"]) == (BOOKED_ELSEWHERE, "")
+    assert dropped.school_id == "ecole-a"
+    assert dropped.candidate_id == mine.candidate_id
+    assert dropped.session_id == seats.id
+    assert (dropped.centre_name, dropped.centre_city) == ("Centre Lyon Gerland", "Lyon")
+    assert dropped.exam_starts_at == seats.starts_at
+    assert (dropped.reason, dropped.operator_reason) == (BOOKED_ELSEWHERE, "")
     assert [e["school_id"] for e in line.entries] == ["ecole-b"]
 
 
@@ -70,10 +68,10 @@ def test_a_file_that_ended_leaves_the_line_and_only_it():
     ended, other = _file("ecole-a"), _file("ecole-a")
     line.queue(uuid4(), ended, seats, LIMITS, NOW)
     line.queue(uuid4(), other, seats, LIMITS, NOW)
-    assert line.drop_file(ended.candidate_id, seats, FILE_ARCHIVED) is True
-    assert line.drop_file(ended.candidate_id, seats, FILE_ARCHIVED) is False
+    assert line.drop_file(ended.candidate_id, "scellé", seats, FILE_ARCHIVED)
+    assert not line.drop_file(ended.candidate_id, "scellé", seats, FILE_ARCHIVED)
     (dropped,) = _dropped(line)
-    assert dropped.reason == FILE_ARCHIVED
+    assert (dropped.reason, dropped.personal) == (FILE_ARCHIVED, "scellé")
     assert [e["candidate_id"] for e in line.entries] == [str(other.candidate_id)]
 
 
@@ -81,8 +79,8 @@ def test_a_cancelled_session_drops_its_whole_line_once():
     seats, line = _seats(), WaitingList.of(uuid4())
     line.queue(uuid4(), _file("ecole-a"), seats, LIMITS, NOW)
     line.queue(uuid4(), _file("ecole-b"), seats, LIMITS, NOW)
-    assert line.drop_all(seats, REASON) == 2
-    assert line.drop_all(seats, REASON) == 0
+    assert line.drop_all(seats, REASON, {}) == 2
+    assert line.drop_all(seats, REASON, {}) == 0
     dropped = _dropped(line)
     assert [(e.school_id, e.reason) for e in dropped] == [
         ("ecole-a", SESSION_GONE),
@@ -129,6 +127,9 @@ def test_an_archived_file_leaves_every_line_at_once(app):
     for session_id in (first, second):
         (dropped,) = _drops(app, session_id)
         assert (dropped.school_id, dropped.reason) == (ecole_a, FILE_ARCHIVED)
+        # Its notice names the candidate, sealed on the bus.
+        body = PUBLISHED[WaitingList.Dropped].body(dropped, app)
+        assert (body["candidate_name"], body["neph"]) == ("Léa Martin", neph_a)
 
 
 def test_a_cancelled_session_drops_its_line_once_and_tells_the_unpaid_hold(app):

@@ -95,7 +95,8 @@ def test_a_school_is_told_once_when_the_platform_drops_its_waiting_entry(
     assert told["Subject"] == f"{DROPPED} pour l'examen du {exam}"
     body = _body(told)
     assert (
-        f"Test Siège0 n'est plus en liste d'attente pour l'examen du {exam} au "
+        f"Test Siège0 (NEPH {archived}) n'est plus en liste d'attente pour "
+        f"l'examen du {exam} au "
         f"{session['centre']['name']} (Vénissieux)." in body
     )
     assert "car son dossier a été archivé" in body
@@ -109,8 +110,9 @@ def test_a_school_is_told_once_when_the_platform_drops_its_waiting_entry(
     assert done.returncode == 0, done.stderr
     (told_b,) = wait_for(lambda: _mails(mail_folder, school_b, DROPPED), MAIL_WAIT)
     body = _body(told_b)
-    assert f"Test Siège0 n'est plus en liste d'attente pour l'examen du {exam}" in (
-        body
+    assert (
+        f"Test Siège0 (NEPH {other}) n'est plus en liste d'attente pour l'examen "
+        f"du {exam}" in body
     )
     assert "car la session a été annulée par le centre d'examen." in body
     assert f"Motif indiqué par le centre : {REASON}." in body

@@ -93,6 +93,16 @@ def test_the_school_is_told_which_candidate_left_which_line_and_why(app, reason,
     assert "Motif indiqué par le centre" not in body
 
 
+def test_the_candidate_is_named_as_filed_with_the_neph_when_it_travelled(app):
+    payload = {
+        **_dropped("dossier archivé"),
+        "candidate_name": "Léa Martin",
+        "neph": "123456789012",
+    }
+    _, body = _told(app, "WaitingEntryDropped", payload, waiting_notices.entry_dropped)
+    assert "Bonjour, Léa Martin (NEPH 123456789012) n'est plus en liste" in body
+
+
 def test_a_cancelled_session_says_so_with_the_operators_words(app):
     payload = _dropped("session annulée", "Salle inondée.")
     _, body = _told(app, "WaitingEntryDropped", payload, waiting_notices.entry_dropped)

@@ -155,11 +155,17 @@ class WaitingEntryDropped(Contract):
     """EX-2: the platform took a school's candidate out of a session's waiting
     list (file no longer bookable, a seat elsewhere, the school's share of
     the session reached, the session cancelled); the school is told why.
-    Never sent when the school took it out itself. No personal data: ids
-    and the exam."""
+    Never sent when the school took it out itself. Who the candidate is
+    travels sealed with their key (None when the file is gone)."""
 
     event_type = "WaitingEntryDropped"
     version = 1
+    personal = ("candidate_name", "neph")
+    subject_field = "candidate_id"
+
+    candidate_name = personal_field()
+    neph = personal_field(validate=validate.Regexp(r"^\d{12}$"))
+    sealed = sealed_field()
 
     entry_id = fields.UUID(required=True)
     school_id = fields.String(required=True)
