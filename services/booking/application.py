@@ -282,8 +282,11 @@ class BookingApplication(
         return expired
 
     def sealed_subject(self, event: Any) -> UUID | None:
-        """A confirmation opens its candidate's data; seats' events, nothing."""
-        if isinstance(event, Reservation.Confirmed | Reservation.Changed):
+        """A confirmation, or a waiting entry dropped, opens its candidate's
+        data; seats' events, nothing."""
+        if isinstance(
+            event, Reservation.Confirmed | Reservation.Changed | WaitingList.Dropped
+        ):
             return event.candidate_id
         return None
 

@@ -29,6 +29,7 @@ from services.booking.rules import (
     CANCELLED_UNPAID,
     HOLD_DURATION,
     IN_CART,
+    SESSION_CANCELLED,
     BookingError,
     HoldLimits,
 )
@@ -378,3 +379,45 @@ class Reservation(AfterPayment, Aggregate):
     @event(ReminderDue)
     def _reminder_due(self, exam_starts_at: datetime) -> None:
         self.reminded_for = exam_starts_at
+
+    class HoldCancelled(Aggregate.Event):
+        """Unpaid in its cart when the operator cancelled its session (SC-2),
+        recorded with its release: the school is told, with the operator's
+        words. Carries what `HoldCancelled` publishes: ids and the exam."""
+
+        school_id: str
+        candidate_id: UUID
+        session_id: UUID
+        centre_name: str
+        centre_city: str
+        exam_starts_at: datetime
+        reason: str
+        cancelled_at: datetime
+
+    def release_with_session(self, reason: str, at: datetime) -> None:
+        """Out of its cart: the operator cancelled its session."""
+        self.release(SESSION_CANCELLED, at)
+        self._hold_cancelled(
+            school_id=self.school_id,
+            candidate_id=self.candidate_id,
+            session_id=self.session_id,
+            centre_name=self.centre_name,
+            centre_city=self.centre_city,
+            exam_starts_at=self.exam_starts_at,
+            reason=reason,
+            cancelled_at=at,
+        )
+
+    @event(HoldCancelled)
+    def _hold_cancelled(
+        self,
+        school_id: str,
+        candidate_id: UUID,
+        session_id: UUID,
+        centre_name: str,
+        centre_city: str,
+        exam_starts_at: datetime,
+        reason: str,
+        cancelled_at: datetime,
+    ) -> None:
+        """Nothing changes: the release said it all."""

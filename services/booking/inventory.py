@@ -24,6 +24,7 @@ from services.booking.carts import SchoolCart
 from services.booking.rules import BookingError, CandidateNotBookable, HoldLimits
 from services.booking.sealed import CandidateKeys
 from services.booking.seats import BookableCandidate, SessionSeats
+from services.booking.waiting_list import FILE_ARCHIVED, FILE_ERASED
 from services.common import inputs
 from services.common.group_commit import GroupCommit
 from services.common.store import ServiceApplication, retry_on_conflict
@@ -190,7 +191,15 @@ class Inventory(ServiceApplication):
                 candidate.erase(candidate_id)
             else:
                 candidate.withdraw(candidate_id)
-            self.save(candidate, tracking=tracking)
+            # Its places in waiting lists end with it (EX-2), in one commit;
+            # who it was travels with the notices (nothing once erased).
+            lines = self._lines_left_by(
+                school_id,
+                candidate_id,
+                candidate.personal if candidate.candidate_id == candidate_id else "",
+                FILE_ERASED if erased else FILE_ARCHIVED,
+            )
+            self.save(candidate, *lines, tracking=tracking)
 
         retry_on_conflict(attempt, ATTEMPTS, BookingError(BUSY))
 

@@ -106,6 +106,41 @@ def _seat_offered(e: WaitingList.SeatOffered, app: Any) -> dict[str, Any]:
     }
 
 
+def _entry_dropped(e: WaitingList.Dropped, app: Any) -> dict[str, Any]:
+    # Who it was, for the school's notice: sealed again by the relay.
+    personal = getattr(e, "personal", "")
+    opened = app.vault.unseal(e.candidate_id, personal) if personal else None
+    who = shown(opened)
+    return {
+        "candidate_name": who["candidate_name"] if opened else None,
+        "neph": who["neph"] if opened else None,
+        "entry_id": e.entry_id,
+        "school_id": e.school_id,
+        "candidate_id": e.candidate_id,
+        "session_id": e.session_id,
+        "centre_name": e.centre_name,
+        "centre_city": e.centre_city,
+        "exam_starts_at": e.exam_starts_at,
+        "reason": e.reason,
+        "operator_reason": e.operator_reason,
+        "dropped_at": e.timestamp,
+    }
+
+
+def _hold_cancelled(e: Reservation.HoldCancelled, app: Any) -> dict[str, Any]:
+    return {
+        "reservation_id": e.originator_id,
+        "school_id": e.school_id,
+        "candidate_id": e.candidate_id,
+        "session_id": e.session_id,
+        "centre_name": e.centre_name,
+        "centre_city": e.centre_city,
+        "exam_starts_at": e.exam_starts_at,
+        "reason": e.reason,
+        "cancelled_at": e.cancelled_at,
+    }
+
+
 def _reminder_due(e: Reservation.ReminderDue, app: Any) -> dict[str, Any]:
     return {
         "reservation_id": e.originator_id,
@@ -128,5 +163,7 @@ PUBLISHED: dict[type, Publication] = {
     Reservation.Cancelled: Publication(contracts.ReservationCancelled, _cancelled),
     Reservation.Changed: Publication(contracts.ReservationChanged, _changed),
     WaitingList.SeatOffered: Publication(contracts.SeatOffered, _seat_offered),
+    WaitingList.Dropped: Publication(contracts.WaitingEntryDropped, _entry_dropped),
+    Reservation.HoldCancelled: Publication(contracts.HoldCancelled, _hold_cancelled),
     Reservation.ReminderDue: Publication(contracts.ReminderDue, _reminder_due),
 }

@@ -19,6 +19,7 @@ from services.booking.inventory import BUSY, Catalogue, SessionNotFound
 from services.booking.rules import BookingError, HoldLimits
 from services.booking.seats import SessionSeats
 from services.booking.waiting_list import (
+    NOT_FOUND,
     SchoolWaitingLists,
     WaitingEntryNotFound,
     WaitingList,
@@ -149,11 +150,11 @@ class WaitingLists:
                     UUID(entry["bookable_id"])
                 )
             except AggregateNotFoundError:
-                line.drop(UUID(entry["entry_id"]), "dossier introuvable")
+                line.drop(entry, seats, NOT_FOUND)
                 continue
             reason = why_not_offered(candidate, seats, limits, now)
             if reason:
-                line.drop(UUID(entry["entry_id"]), reason)
+                line.drop(entry, seats, reason, personal=candidate.personal)
                 continue
             cart_id = SchoolCart.create_id(entry["school_id"])
             cart = changed.get(cart_id) or self._cart(entry["school_id"])
@@ -166,6 +167,43 @@ class WaitingLists:
                 changed[aggregate.id] = aggregate
             break
         changed[line.id] = line
+
+    # -- a file that ended leaves every line --------------------------------------
+
+    def _lines_left_by(
+        self, school_id: str, candidate_id: UUID, personal: str, reason: str
+    ) -> list[WaitingList]:
+        """The lines of sessions to come the school's ended file waited in,
+        its entries dropped (saved in the commit that ends the file)."""
+        try:
+            index = self._stored(SchoolWaitingLists.create_id(school_id))
+        except AggregateNotFoundError:
+            return []
+        changed = []
+        for session_id in map(UUID, index.sessions):
+            try:
+                seats = self._seats(session_id, to_change=False)
+                self.forget_id(WaitingList.create_id(session_id))
+                line = self._load(WaitingList.create_id(session_id))
+            except (AggregateNotFoundError, SessionNotFound):
+                continue
+            if seats.starts_at > self.now and line.drop_file(
+                candidate_id, personal, seats, reason
+            ):
+                changed.append(line)
+        return changed
+
+    def _sealed_of_line(self, line: WaitingList) -> dict[str, str]:
+        """Who each file in line is, sealed as booking keeps it (by its id);
+        none for a file gone."""
+        found = {}
+        for entry in line.entries:
+            try:
+                bookable = self._load(UUID(entry["bookable_id"]), to_change=False)
+            except AggregateNotFoundError:
+                continue
+            found[entry["bookable_id"]] = bookable.personal
+        return found
 
     # -- helpers -------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 says who holds one (asked before the cancellation), then ends every
 reservation in it: a paid one cancelled by the operator and refunded in full
 (`ReservationCancelled`, as for a school's cancellation: billing refunds, the
-notifier tells), an unpaid one released from its cart.
+notifier tells), an unpaid one released from its cart (`HoldCancelled`: its
+school is told); last, its waiting list dropped (`WaitingEntryDropped`).
 
 Each reservation ends in a commit of its own, with its seat. The message's
 tracking is recorded once every one has ended: a restart in the middle
@@ -29,6 +30,7 @@ from services.booking.rules import (
     SESSION_CANCELLED,
     BookingError,
 )
+from services.booking.waiting_list import WaitingList
 from services.common.envelope import Delivered
 from services.common.store import retry_on_conflict
 
@@ -71,6 +73,7 @@ class SessionCancellations:
             kind = self._end(UUID(reservation_id), session_id, reason)
             if kind:
                 ended[kind] += 1
+        self._drop_waiting_line(session_id, reason)
         self.record_processed(event.tracking)
         log.info("session %s cancelled: reservations ended %s", session_id, ended)
         return ended
@@ -95,7 +98,7 @@ class SessionCancellations:
                 self.save(*changed.values())
                 return PAID
             if reservation.status == IN_CART:
-                reservation.release(SESSION_CANCELLED, self.now)
+                reservation.release_with_session(reason, self.now)
                 freed = self._given_back(reservation, SESSION_CANCELLED)
                 self.save(reservation, *freed)
                 return UNPAID
@@ -105,6 +108,24 @@ class SessionCancellations:
             return retry_on_conflict(
                 attempt, END_ATTEMPTS, BookingError(CHANGED_MEANWHILE)
             )
+
+    def _drop_waiting_line(self, session_id: UUID, reason: str) -> None:
+        """Nobody in the session's waiting list will get a seat of it: every
+        entry is dropped, each school told (after the seats: a seat freed
+        above offers nothing, the session being closed). Dropped already on
+        a redelivery: nothing is dropped twice."""
+
+        def attempt() -> None:
+            try:
+                line = self._load(WaitingList.create_id(session_id))
+            except AggregateNotFoundError:
+                return  # nobody ever waited on this session
+            seats = self._seats(session_id, to_change=False)
+            if line.drop_all(seats, reason, self._sealed_of_line(line)):
+                self.save(line)
+
+        with self.locks.held(session_id):
+            retry_on_conflict(attempt, END_ATTEMPTS, BookingError(CHANGED_MEANWHILE))
 
     def _free_stray_seat(self, reservation_id: UUID, session_id: UUID) -> None:
         """A seat no reservation stands behind (never seen: a reservation and

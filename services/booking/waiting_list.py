@@ -36,6 +36,11 @@ LEFT = "retiré par l'auto-école"
 NO_LONGER_BOOKABLE = "dossier plus réservable"
 BOOKED_ELSEWHERE = "déjà une place réservée"
 SHARE_REACHED = "part de la session atteinte"
+NOT_FOUND = "dossier introuvable"
+FILE_ARCHIVED = "dossier archivé"
+FILE_ERASED = "dossier supprimé"
+# The operator cancelled the session (SC-2): its whole line is dropped.
+SESSION_GONE = "session annulée"
 
 
 class WaitingListError(BookingError):
@@ -191,9 +196,85 @@ class WaitingList(CopiedCheaply, Aggregate):
         self.entry(entry_id, school_id)
         self._left(entry_id=entry_id, reason=LEFT)
 
-    def drop(self, entry_id: UUID, reason: str) -> None:
-        """The entry can no longer take a seat (file ended, booked elsewhere)."""
-        self._left(entry_id=entry_id, reason=reason)
+    class Dropped(Aggregate.Event):
+        """The platform, not the school, took the entry out of the line (file
+        ended, booked elsewhere, share reached, session cancelled). Carries
+        what `WaitingEntryDropped` publishes, from this event alone: who the
+        candidate is travels as the file had it sealed (`personal`, copied,
+        never opened here; "" when the file is gone)."""
+
+        entry_id: UUID
+        reason: str
+        school_id: str
+        candidate_id: UUID
+        session_id: UUID
+        centre_name: str
+        centre_city: str
+        exam_starts_at: datetime
+        # The operator's words when the session was cancelled; "" otherwise.
+        operator_reason: str = ""
+        personal: str = ""
+
+    def drop(
+        self,
+        entry: dict[str, str],
+        seats: SessionSeats,
+        reason: str,
+        operator_reason: str = "",
+        personal: str = "",
+    ) -> None:
+        """The entry can no longer take a seat: its school is told why."""
+        self._dropped(
+            entry_id=UUID(entry["entry_id"]),
+            reason=reason,
+            school_id=entry["school_id"],
+            candidate_id=UUID(entry["candidate_id"]),
+            session_id=seats.id,
+            centre_name=seats.centre_name,
+            centre_city=seats.centre_city,
+            exam_starts_at=seats.starts_at,
+            operator_reason=operator_reason,
+            personal=personal,
+        )
+
+    def drop_file(
+        self, candidate_id: UUID, personal: str, seats: SessionSeats, reason: str
+    ) -> bool:
+        """The candidate's file ended (archived, erased): its entry leaves the
+        line at once rather than when a seat frees (`personal`: who it is,
+        sealed). Whether it was in line."""
+        gone = [e for e in self.entries if e["candidate_id"] == str(candidate_id)]
+        for entry in gone:
+            self.drop(entry, seats, reason, personal=personal)
+        return bool(gone)
+
+    def drop_all(
+        self, seats: SessionSeats, operator_reason: str, personal: dict[str, str]
+    ) -> int:
+        """The session was cancelled: nobody in line will get a seat of it.
+        `personal`: each file's sealed data, by its id (bookable_id). How many
+        entries were dropped (none the second time)."""
+        entries = list(self.entries)
+        for entry in entries:
+            sealed = personal.get(entry["bookable_id"], "")
+            self.drop(entry, seats, SESSION_GONE, operator_reason, sealed)
+        return len(entries)
+
+    @event(Dropped)
+    def _dropped(
+        self,
+        entry_id: UUID,
+        reason: str,
+        school_id: str,
+        candidate_id: UUID,
+        session_id: UUID,
+        centre_name: str,
+        centre_city: str,
+        exam_starts_at: datetime,
+        operator_reason: str = "",
+        personal: str = "",
+    ) -> None:
+        self.entries = [e for e in self.entries if e["entry_id"] != str(entry_id)]
 
     @event(Left)
     def _left(self, entry_id: UUID, reason: str) -> None:

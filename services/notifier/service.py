@@ -15,6 +15,7 @@ from services.notifier import (
     reminders,
     result_notices,
     seat_offers,
+    waiting_notices,
 )
 from services.notifier.application import NotifierApplication
 from services.notifier.mailer import AccountMailer, Mailer
@@ -167,6 +168,30 @@ class NotifierService:
         contact = self._contact_of_file(event)
         if contact is not None:
             seat_offers.tell_the_school(self.app, event, contact)
+
+    @consume("booking", contracts.WaitingEntryDropped)
+    def on_waiting_entry_dropped(self, event: Delivered) -> None:
+        """Tell the school the platform took its candidate out of a waiting
+        list, and why (EX-2)."""
+        if self.app.skipped_erased(event):
+            return
+        contact = self._contact_of_file(event)
+        if contact is not None:
+            waiting_notices.tell_the_school(
+                self.app, event, contact, waiting_notices.entry_dropped
+            )
+
+    @consume("booking", contracts.HoldCancelled)
+    def on_hold_cancelled(self, event: Delivered) -> None:
+        """Tell the school an unpaid seat in its cart ended with its session,
+        which the operator cancelled (SC-2)."""
+        if self.app.skipped_erased(event):
+            return
+        contact = self._contact_of_file(event)
+        if contact is not None:
+            waiting_notices.tell_the_school(
+                self.app, event, contact, waiting_notices.hold_cancelled
+            )
 
     @consume("booking", contracts.ReminderDue)
     def on_reminder_due(self, event: Delivered) -> None:

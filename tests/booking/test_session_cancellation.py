@@ -93,6 +93,14 @@ def _cancellations(app, reservation_id: UUID) -> list[Reservation.Cancelled]:
     ]
 
 
+def _holds_cancelled(app, reservation_id: UUID) -> list[Reservation.HoldCancelled]:
+    return [
+        e
+        for e in app.repository.event_store.get(reservation_id)
+        if isinstance(e, Reservation.HoldCancelled)
+    ]
+
+
 def test_booking_says_who_holds_a_seat_in_a_session(app, session):
     assert app.session_holders(session.id) == {"paid": 2, "unpaid": 1}
     assert app.session_holders(UUID(int=7)) == {"paid": 0, "unpaid": 0}
@@ -109,6 +117,12 @@ def test_every_reservation_of_a_cancelled_session_ends(app, session):
     status = {r: app.repository.get(r).status for r in (session.card, session.sepa)}
     assert status == {session.card: CANCELLED, session.sepa: CANCELLED}
     assert app.repository.get(session.held).status == SESSION_CANCELLED
+    # Its school is told, with the operator's words.
+    (told,) = _holds_cancelled(app, session.held)
+    body = PUBLISHED[Reservation.HoldCancelled].dump(told, app)
+    assert body["school_id"] == session.school and body["reason"] == REASON
+    assert body["session_id"] == str(session.id)
+    assert _holds_cancelled(app, session.card) == []
     assert _free_seats(app, session.id) == 18
     assert app.session_holders(session.id) == {"paid": 0, "unpaid": 0}
     for reservation_id in (session.card, session.sepa):
@@ -151,6 +165,7 @@ def test_a_redelivery_ends_nothing_twice(app, session):
     }
     assert app.repository.get(SessionSeats.create_id(session.id)).version == version
     assert len(_cancellations(app, session.card)) == 1
+    assert len(_holds_cancelled(app, session.held)) == 1
 
 
 def test_a_stop_in_the_middle_is_finished_by_the_redelivery(app, session, monkeypatch):
@@ -176,6 +191,12 @@ def test_a_stop_in_the_middle_is_finished_by_the_redelivery(app, session, monkey
     for reservation_id in (session.card, session.sepa):
         assert len(_cancellations(app, reservation_id)) == 1
     assert app.repository.get(session.held).status == SESSION_CANCELLED
+    # Its school is told, with the operator's words.
+    (told,) = _holds_cancelled(app, session.held)
+    body = PUBLISHED[Reservation.HoldCancelled].dump(told, app)
+    assert body["school_id"] == session.school and body["reason"] == REASON
+    assert body["session_id"] == str(session.id)
+    assert _holds_cancelled(app, session.card) == []
     assert _free_seats(app, session.id) == 18
 
 

@@ -177,6 +177,17 @@ def booking_scenario(app: BookingApplication) -> None:
     app.candidate_activated("ecole-b", "123456789013", uuid4(), "Léa Martin")
     app.join_waiting_list("ecole-b", "123456789013", other, catalogue=None)
     app.cancel("ecole", reservation.id)  # ReservationCancelled, SeatOffered
+    # A third school waits for it too; its file is archived meanwhile.
+    archived = uuid4()
+    app.candidate_activated("ecole-c", "123456789014", archived, "Noé Petit")
+    app.join_waiting_list("ecole-c", "123456789014", other, catalogue=None)
+    app.candidate_withdrawn("ecole-c", "123456789014", archived, None)
+    # The operator cancels the session: the offered seat, unpaid, ends with it.
+    cancelled = SimpleNamespace(
+        payload={"session_id": other, "reason": "Salle inondée"},
+        tracking=Tracking(application_name="scheduling", notification_id=1),
+    )
+    app.on_session_cancelled(cancelled)  # HoldCancelled
 
 
 def scheduling_scenario(app: SchedulingApplication) -> None:

@@ -16,6 +16,7 @@ from services.common.contracts.billing import (
     RefundIssued,
 )
 from services.common.contracts.booking import (
+    HoldCancelled,
     ReminderDue,
     ReservationCancelled,
     ReservationChanged,
@@ -23,6 +24,7 @@ from services.common.contracts.booking import (
     SeatOffered,
     SlotReleased,
     SlotReserved,
+    WaitingEntryDropped,
 )
 from services.common.contracts.candidates import (
     CandidateActivated,
@@ -68,6 +70,7 @@ __all__ = [
     "DigitalIdentityNotice",
     "Dumper",
     "EmailValidated",
+    "HoldCancelled",
     "PasswordResetRequested",
     "PaymentCaptured",
     "RefundIssued",
@@ -84,6 +87,7 @@ __all__ = [
     "SignInFailuresReported",
     "SlotReleased",
     "SlotReserved",
+    "WaitingEntryDropped",
     "by_event_type",
     "dumper",
 ]
@@ -114,6 +118,8 @@ ALL: tuple[type[Contract], ...] = (
     ReservationCancelled,
     ReservationChanged,
     SeatOffered,
+    WaitingEntryDropped,
+    HoldCancelled,
     ReminderDue,
     RefundIssued,
     ConvocationSent,

@@ -138,6 +138,51 @@ class SeatOffered(_AboutASeat):
     offered_at = fields.AwareDateTime(required=True)
 
 
+class HoldCancelled(_AboutASeat):
+    """SC-2: an unpaid seat in a school's cart ended with its session, which
+    the operator cancelled; the school is told, with the operator's words
+    (`reason`, "" when none). No personal data: ids and the exam."""
+
+    event_type = "HoldCancelled"
+    version = 1
+
+    exam_starts_at = fields.AwareDateTime(required=True)
+    reason = fields.String(load_default="")
+    cancelled_at = fields.AwareDateTime(required=True)
+
+
+class WaitingEntryDropped(Contract):
+    """EX-2: the platform took a school's candidate out of a session's waiting
+    list (file no longer bookable, a seat elsewhere, the school's share of
+    the session reached, the session cancelled); the school is told why.
+    Never sent when the school took it out itself. Who the candidate is
+    travels sealed with their key (None when the file is gone)."""
+
+    event_type = "WaitingEntryDropped"
+    version = 1
+    personal = ("candidate_name", "neph")
+    subject_field = "candidate_id"
+
+    candidate_name = personal_field()
+    neph = personal_field(validate=validate.Regexp(r"^\d{12}$"))
+    sealed = sealed_field()
+
+    entry_id = fields.UUID(required=True)
+    school_id = fields.String(required=True)
+    candidate_id = fields.UUID(required=True)
+    session_id = fields.UUID(required=True)
+    centre_name = fields.String(required=True)
+    centre_city = fields.String(required=True)
+    exam_starts_at = fields.AwareDateTime(required=True)
+    # Booking's word for why (`services/booking/waiting_list.py`): « dossier
+    # plus réservable », « déjà une place réservée », « part de la session
+    # atteinte », « dossier introuvable », « session annulée ».
+    reason = fields.String(required=True)
+    # The operator's words when the session was cancelled; "" otherwise.
+    operator_reason = fields.String(load_default="")
+    dropped_at = fields.AwareDateTime(required=True)
+
+
 class ReminderDue(_AboutASeat):
     """EX-3: the exam is two days away; the candidate is reminded of it, once
     per exam date (the notifier writes to them). No personal data: ids, the
