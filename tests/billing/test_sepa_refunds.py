@@ -19,11 +19,8 @@ from services.billing.domain import CreditNoteSequence, Refund
 from services.billing.invoices import PARIS, invoice_number
 from services.billing.projections import READ_MODELS
 from services.billing.provider import APPROVED_TOKEN, SimulatedCardProvider
-from services.billing.transfers import (
-    REFUND_AFTER_DAYS,
-    NothingToTransfer,
-    RefundTransfer,
-)
+from services.billing.sepa import REFUND_AFTER_DAYS
+from services.billing.transfers import NothingToTransfer, RefundTransfer
 from services.common.clock import FrozenClock
 from tests.billing.test_checkout import SEPA, cart
 from tests.billing.test_debit_returns import _e2e

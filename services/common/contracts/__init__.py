@@ -14,6 +14,7 @@ from services.common.contracts.billing import (
     DebitReturned,
     PaymentCaptured,
     RefundIssued,
+    RefundWithheld,
 )
 from services.common.contracts.booking import (
     ReminderDue,
@@ -71,6 +72,7 @@ __all__ = [
     "PasswordResetRequested",
     "PaymentCaptured",
     "RefundIssued",
+    "RefundWithheld",
     "ReminderDue",
     "ReservationCancelled",
     "ReservationChanged",
@@ -116,6 +118,7 @@ ALL: tuple[type[Contract], ...] = (
     SeatOffered,
     ReminderDue,
     RefundIssued,
+    RefundWithheld,
     ConvocationSent,
     ResultPublished,
 )
