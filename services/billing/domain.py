@@ -229,6 +229,9 @@ class Checkout(Aggregate):
         lines: list[dict]
         invoice_sealed: str | None
 
+    # The bank's reason code and its meaning, once the debit came back.
+    returned_as: tuple[str, str] | None = None
+
     def debit_returned(self, reason_code: str, reason: str, at: datetime) -> None:
         """Once per payment: a second return of the same debit changes nothing
         (the caller asks `is_returned` first and reports it)."""
@@ -255,6 +258,7 @@ class Checkout(Aggregate):
     ) -> None:
         self.status = UNPAID
         self.reason = f"{reason} ({reason_code})"
+        self.returned_as = (reason_code, reason)
 
     class RefundFiled(Aggregate.Event):
         """One of its refunds went into a transfer file: a return of its debit

@@ -130,7 +130,12 @@ class Transfers:
             written = self._transfer_file(day)
             if written is not None:
                 return TransferReport(self._render(written), len(written.refund_ids))
-            due, noted, withheld = self._due(day)
+            due, noted, withheld, late = self._due(day)
+            if late:
+                try:
+                    self.save(*late)
+                except IntegrityError:
+                    continue  # another run withheld them first: look again
             if not due:
                 raise NothingToTransfer(day, withheld)
             now = self.clock.now()
@@ -159,13 +164,17 @@ class Transfers:
 
     def _due(
         self, day: date
-    ) -> tuple[list[UUID], list[Checkout], list[tuple[str, str]]]:
+    ) -> tuple[list[UUID], list[Checkout], list[tuple[str, str]], list[Refund]]:
         """The refunds to pay back in DAY's file, the payments they give back
         (each noting it: saved with the file, a return of its debit saved
-        since it was read here fails the file's save), and those withheld."""
+        since it was read here fails the file's save), those withheld, and
+        those withheld only now: recorded after their debit's return (a
+        cancellation crossing the return), the return could not withhold
+        them, nor tell the school (debit_returns.py)."""
         due: list[UUID] = []
         noted: dict[UUID, Checkout] = {}
         withheld: list[tuple[str, str]] = []
+        late: list[Refund] = []
         for refund_id in self.views["sepa_refunds"].unfiled(day):
             if self._filed(refund_id):
                 continue  # its file is written; the read model is behind
@@ -176,6 +185,9 @@ class Transfers:
             note = credit_note_number(refund.credit_note_number, refund.refunded_at)
             if checkout.status == UNPAID:
                 withheld.append((note, f"prélèvement impayé ({checkout.reason})"))
+                code, reason = checkout.returned_as or ("MS03", checkout.reason)
+                if refund.withhold(code, reason, self.clock.now()):
+                    late.append(refund)
             elif due_on(checkout, refund) <= day:
                 try:
                     open_checkout(self.vault, checkout)
@@ -185,7 +197,7 @@ class Transfers:
                 checkout.refund_filed(refund_id)
                 noted[checkout.id] = checkout
                 due.append(refund_id)
-        return due, list(noted.values()), withheld
+        return due, list(noted.values()), withheld, late
 
     def _filed(self, refund_id: UUID) -> bool:
         try:
