@@ -15,6 +15,7 @@ from services.common.csvfiles import (
     spreadsheet_file,
     time_cell,
 )
+from services.common.documents import euros
 
 RESERVATION_COLUMNS = [
     "NEPH",
@@ -25,6 +26,8 @@ RESERVATION_COLUMNS = [
     "Ville",
     "Statut",
     "Modifiable jusqu'au",
+    # Added at the end: a school's formulas on the earlier columns still hold.
+    "Payée le",
 ]
 
 PAYMENT_COLUMNS = [
@@ -37,6 +40,10 @@ PAYMENT_COLUMNS = [
     "Statut",
     "Payé le",
     "Facture n°",
+    # Each credit note of the payment with its amount, and their total as a
+    # number the spreadsheet can add up (a list of amounts in one cell cannot).
+    "Avoirs",
+    "Remboursé TTC",
 ]
 
 RESULT_COLUMNS = [
@@ -68,6 +75,7 @@ def reservations_file(items: Iterable[dict[str, Any]]) -> bytes:
                 r["centre_city"],
                 r["status"],
                 _day_and_time(r.get("changes_allowed_until")),
+                day_cell(_day(r.get("paid_on"))),
             ]
             for r in items
         ),
@@ -89,6 +97,8 @@ def payments_file(items: Iterable[dict[str, Any]]) -> bytes:
                 payment_status(p),
                 day_cell(_day(p.get("paid_on"))),
                 p.get("invoice") or "",
+                credit_notes_cell(p.get("credit_notes") or []),
+                _refunded(p.get("credit_notes") or []),
             ]
             for p in items
         ),
@@ -114,6 +124,16 @@ def results_file(items: Iterable[dict[str, Any]]) -> bytes:
             for r in items
         ),
     )
+
+
+def credit_notes_cell(notes: list[dict[str, Any]]) -> str:
+    """« A2026-000012 (30,00 €), A2026-000015 (15,00 €) »: each credit note
+    of the payment as printed, with its amount."""
+    return ", ".join(f"{n['number']} ({euros(n['amount_cents'])})" for n in notes)
+
+
+def _refunded(notes: list[dict[str, Any]]) -> str:
+    return amount_cell(sum(n["amount_cents"] for n in notes)) if notes else ""
 
 
 def payment_status(payment: dict[str, Any]) -> str:

@@ -150,7 +150,8 @@ class BookingRoutes:
         "/api/reservations/<string:reservation_id>/annulation",
         summary=(
             "Annuler une réservation payée, jusqu'à 3 jours ouvrés avant "
-            "l'examen : la place est libérée et le paiement remboursé"
+            "l'examen : la place est libérée et le paiement remboursé (sur la "
+            "carte, ou par virement une fois le prélèvement SEPA encaissé)"
         ),
         tag=BOOKING,
         response=schemas.CartLine,

@@ -142,6 +142,11 @@ class CartLine(ApiSchema):
     # BO-6, BO-7: until when a change or a cancellation is allowed (ISO 8601),
     # null once past or while not confirmed.
     changes_allowed_until = fields.String(allow_none=True)
+    # The day it was paid (Paris, ISO 8601 date), null unless paid.
+    paid_on = fields.String(allow_none=True)
+    # How it was paid, « carte » or « sepa » (a SEPA refund is made by a
+    # later transfer, once the debit is collected), null unless paid.
+    payment_method = fields.String(allow_none=True)
 
 
 class HistoryStep(ApiSchema):

@@ -31,6 +31,7 @@ from services.billing.domain import (
 )
 from services.billing.invoices import PARIS, excluding_vat, invoice_number
 from services.billing.sealed import issued_invoice
+from services.billing.sepa import refund_due_on
 from services.common import contracts
 from services.common.envelope import Delivered
 from services.common.invoice_pdf import render_credit_note
@@ -111,7 +112,22 @@ def _issued(e: Refund.Issued, app: Any) -> dict[str, Any]:
         "refunded_at": e.refunded_at,
         "school_email": opened.get("school_email"),
         "credit_note": note or None,
+        "transfer_from": _transfer_from(e, app),
     }
+
+
+def _transfer_from(e: Refund.Issued, app: Any) -> str | None:
+    """A SEPA refund's first day of transfer (its payment's capture day never
+    changes once recorded); None for a card refund, paid back there and then."""
+    if e.method != SEPA:
+        return None
+    try:
+        checkout = app.repository.get(e.checkout_id)
+    except AggregateNotFoundError:
+        return None
+    if checkout.paid_at is None:
+        return None
+    return refund_due_on(checkout.paid_at, e.refunded_at).isoformat()
 
 
 def _position(checkout: Checkout, reservation_id: str) -> int:
@@ -177,7 +193,7 @@ class Refunds:
 
     def sealed_subject(self, event: Any) -> UUID | None:
         """A refund's credit note is sealed with its checkout's key."""
-        if isinstance(event, Refund.Issued):
+        if isinstance(event, (Refund.Issued, Refund.Withheld)):
             return event.checkout_id
         return super().sealed_subject(event)  # type: ignore[misc]
 

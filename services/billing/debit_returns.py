@@ -13,6 +13,7 @@ twice. The return and the school's restriction are saved in one transaction.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -67,7 +68,34 @@ def _returned(e: Checkout.DebitReturned, app: Any) -> dict[str, Any]:
     }
 
 
-PUBLISHED = {Checkout.DebitReturned: Publication(contracts.DebitReturned, _returned)}
+def _refund_withheld(e: Refund.Withheld, app: Any) -> dict[str, Any]:
+    """`RefundWithheld` from the stored event alone; the school's address
+    and the candidate's name opened from the credit note, as `RefundIssued`'s."""
+    opened = app.vault.unseal(e.checkout_id, e.credit_note_sealed) or {}
+    note = opened.get("credit_note") or {}
+    line = (note.get("lines") or [{}])[0]
+    return {
+        "refund_id": e.originator_id,
+        "reservation_id": UUID(e.reservation_id),
+        "checkout_id": e.checkout_id,
+        "school_id": e.school_id,
+        "amount_cents": e.amount_cents,
+        "credit_note_number": note.get("number")
+        or credit_note_number(e.credit_note_number, e.refunded_at),
+        "invoice_number": note.get("invoice_number")
+        or invoice_number(e.invoice_number, e.refunded_at),
+        "reason_code": e.reason_code,
+        "reason": e.reason,
+        "withheld_at": e.withheld_at,
+        "school_email": opened.get("school_email"),
+        "candidate_name": line.get("candidate_name"),
+    }
+
+
+PUBLISHED = {
+    Checkout.DebitReturned: Publication(contracts.DebitReturned, _returned),
+    Refund.Withheld: Publication(contracts.RefundWithheld, _refund_withheld),
+}
 
 
 class DebitReturns:
@@ -103,14 +131,43 @@ class DebitReturns:
             if checkout.status == UNPAID:
                 return ALREADY, checkout.reason
             standing = self._standing(checkout.school_id)
-            checkout.debit_returned(debit.reason_code, debit.reason, self.clock.now())
+            now = self.clock.now()
+            checkout.debit_returned(debit.reason_code, debit.reason, now)
             standing.note_return(checkout.id, debit.reason_code)
+            withheld = self._withheld_refunds(checkout, debit, now)
             try:
-                self.save(checkout, standing)
+                self.save(checkout, standing, *withheld)
             except IntegrityError:
                 continue  # another import wrote it meanwhile: look again
             return APPLIED, checkout.reason + self._paid_back_already(checkout)
         return MISMATCH, "paiement modifié pendant l'import : importez à nouveau"
+
+    def _withheld_refunds(
+        self, checkout: Checkout, debit: ReturnedDebit, at: datetime
+    ) -> list[Refund]:
+        """The payment's refunds not yet in a transfer file, each withheld
+        (saved with the return: a file written meanwhile fails its version
+        check on the checkout, and this looks again). The school is told
+        (`RefundWithheld`) that no transfer will be made."""
+        withheld = []
+        for reservation_id in checkout.reservation_ids:
+            refund_id = Refund.create_id(reservation_id)
+            if self._in_a_file(refund_id):
+                continue  # paid back already: the back office claims it
+            try:
+                refund = self.repository.get(refund_id)
+            except AggregateNotFoundError:
+                continue  # not cancelled, or its refund not recorded yet
+            if refund.withhold(debit.reason_code, debit.reason, at):
+                withheld.append(refund)
+        return withheld
+
+    def _in_a_file(self, refund_id: UUID) -> bool:
+        try:
+            self.repository.get(RefundTransfer.create_id(refund_id))
+        except AggregateNotFoundError:
+            return False
+        return True
 
     def _paid_back_already(self, checkout: Checkout) -> str:
         """What of this payment was already transferred back to the school
@@ -120,9 +177,7 @@ class DebitReturns:
         notes = []
         for reservation_id in checkout.reservation_ids:
             refund_id = Refund.create_id(reservation_id)
-            try:
-                self.repository.get(RefundTransfer.create_id(refund_id))
-            except AggregateNotFoundError:
+            if not self._in_a_file(refund_id):
                 continue
             refund = self.repository.get(refund_id)
             notes.append(

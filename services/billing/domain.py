@@ -229,6 +229,9 @@ class Checkout(Aggregate):
         lines: list[dict]
         invoice_sealed: str | None
 
+    # The bank's reason code and its meaning, once the debit came back.
+    returned_as: tuple[str, str] | None = None
+
     def debit_returned(self, reason_code: str, reason: str, at: datetime) -> None:
         """Once per payment: a second return of the same debit changes nothing
         (the caller asks `is_returned` first and reports it)."""
@@ -255,6 +258,7 @@ class Checkout(Aggregate):
     ) -> None:
         self.status = UNPAID
         self.reason = f"{reason} ({reason_code})"
+        self.returned_as = (reason_code, reason)
 
     class RefundFiled(Aggregate.Event):
         """One of its refunds went into a transfer file: a return of its debit
@@ -357,6 +361,63 @@ class Refund(Aggregate):
         self.invoice_number = invoice_number
         self.refunded_at = refunded_at
         self.credit_note_sealed = credit_note_sealed
+
+    # Set when the debit it would give back came back from the bank before
+    # the refund went into a transfer file: it is never transferred (BI-4).
+    withheld_at: datetime | None = None
+
+    class Withheld(Aggregate.Event):
+        """A SEPA refund that will never be transferred: the bank returned
+        the debit it gives back (its reason as the return file gave it).
+        Carries what `RefundWithheld` publishes, as `Issued` does."""
+
+        reservation_id: str
+        checkout_id: UUID
+        school_id: str
+        amount_cents: int
+        credit_note_number: int
+        invoice_number: int
+        refunded_at: datetime
+        credit_note_sealed: str
+        reason_code: str
+        reason: str
+        withheld_at: datetime
+
+    def withhold(self, reason_code: str, reason: str, at: datetime) -> bool:
+        """Withheld once (True); False when it already was."""
+        if self.withheld_at is not None:
+            return False
+        self._withheld(
+            reservation_id=self.reservation_id,
+            checkout_id=self.checkout_id,
+            school_id=self.school_id,
+            amount_cents=self.amount_cents,
+            credit_note_number=self.credit_note_number,
+            invoice_number=self.invoice_number,
+            refunded_at=self.refunded_at,
+            credit_note_sealed=self.credit_note_sealed,
+            reason_code=reason_code,
+            reason=reason,
+            withheld_at=at,
+        )
+        return True
+
+    @event(Withheld)
+    def _withheld(
+        self,
+        reservation_id: str,
+        checkout_id: UUID,
+        school_id: str,
+        amount_cents: int,
+        credit_note_number: int,
+        invoice_number: int,
+        refunded_at: datetime,
+        credit_note_sealed: str,
+        reason_code: str,
+        reason: str,
+        withheld_at: datetime,
+    ) -> None:
+        self.withheld_at = withheld_at
 
 
 class LinePayment(Aggregate):

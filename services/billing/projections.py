@@ -14,6 +14,7 @@ from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 from psycopg import sql
 
+from services.billing.credit_notes import credit_note_number
 from services.billing.domain import (
     ABANDONED,
     CAPTURED,
@@ -33,10 +34,14 @@ PARIS = ZoneInfo("Europe/Paris")
 
 
 class PaymentListView(ReadModelView):
-    tables = ("payment_list",)
+    """The school's payments, each with the credit notes of its refunded
+    seats (EX-1: « Avoirs »)."""
+
+    tables = ("payment_list", "payment_credit_notes")
 
     def create_statements(self) -> list[sql.Composable]:
         return [
+            _without_credit_notes(self.datastore.schema, self.tracking_table_name),
             sql.SQL(
                 "CREATE TABLE IF NOT EXISTS {} (checkout_id uuid PRIMARY KEY,"
                 " school_id text NOT NULL, method text NOT NULL, status text NOT NULL,"
@@ -51,7 +56,19 @@ class PaymentListView(ReadModelView):
             sql.SQL(
                 "CREATE INDEX IF NOT EXISTS payment_list_invoice ON {} (invoice_number)"
             ).format(self.table("payment_list")),
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} (refund_id uuid PRIMARY KEY,"
+                " checkout_id uuid NOT NULL, number text NOT NULL,"
+                " amount_cents int NOT NULL, refunded_at timestamptz NOT NULL)"
+            ).format(self.table("payment_credit_notes")),
+            sql.SQL(
+                "CREATE INDEX IF NOT EXISTS payment_credit_notes_checkout"
+                " ON {} (checkout_id)"
+            ).format(self.table("payment_credit_notes")),
         ]
+
+    def add_credit_note(self, row: dict[str, Any], tracking: Tracking) -> None:
+        self.insert_row("payment_credit_notes", row, tracking)
 
     def add(self, row: dict[str, Any], tracking: Tracking) -> None:
         self.insert_row("payment_list", row, tracking)
@@ -67,6 +84,8 @@ class PaymentListView(ReadModelView):
                 ).format(self.table("payment_list")),
                 (school_id,),
             )
+            rows = curs.fetchall()
+            notes = self._credit_notes(curs, [r["checkout_id"] for r in rows])
             return [
                 {
                     "id": str(r["checkout_id"]),
@@ -78,9 +97,29 @@ class PaymentListView(ReadModelView):
                     "reason": r["reason"],
                     "created_at": r["created_at"].isoformat(),
                     **_paid(r["invoice_number"], r["paid_on"]),
+                    "credit_notes": notes.get(r["checkout_id"], []),
                 }
-                for r in curs.fetchall()
+                for r in rows
             ]
+
+    def _credit_notes(
+        self, curs: Any, checkout_ids: list[UUID]
+    ) -> dict[UUID, list[dict[str, Any]]]:
+        """The credit notes of these payments, oldest first: number as
+        printed and amount refunded."""
+        curs.execute(
+            sql.SQL(
+                "SELECT checkout_id, number, amount_cents FROM {}"
+                " WHERE checkout_id = ANY(%s) ORDER BY refunded_at, number"
+            ).format(self.table("payment_credit_notes")),
+            (checkout_ids,),
+        )
+        notes: dict[UUID, list[dict[str, Any]]] = {}
+        for r in curs.fetchall():
+            notes.setdefault(r["checkout_id"], []).append(
+                {"number": r["number"], "amount_cents": r["amount_cents"]}
+            )
+        return notes
 
     def pending(self) -> list[UUID]:
         """Checkouts still « en cours »: few, and each settled within minutes."""
@@ -135,6 +174,7 @@ class PaymentList(Projection[PaymentListView]):
             Checkout.Captured,
             Checkout.Abandoned,
             Checkout.DebitReturned,
+            Refund.Issued,
         )
     )
 
@@ -184,6 +224,35 @@ class PaymentList(Projection[PaymentListView]):
             {"status": UNPAID, "reason": f"{e.reason} ({e.reason_code})"},
             tracking,
         )
+
+    @process_event.register
+    def _(self, e: Refund.Issued, tracking: Tracking) -> None:
+        self.view.add_credit_note(
+            {
+                "refund_id": e.originator_id,
+                "checkout_id": e.checkout_id,
+                "number": credit_note_number(e.credit_note_number, e.refunded_at),
+                "amount_cents": e.amount_cents,
+                "refunded_at": e.refunded_at,
+            },
+            tracking,
+        )
+
+
+def _without_credit_notes(schema: str, tracking_table: str) -> sql.Composable:
+    """A payment list built before it kept the credit notes (EX-1): dropped,
+    with its position, so that it is built again from the log with them."""
+    return sql.SQL(
+        "DO $$ BEGIN IF EXISTS (SELECT 1 FROM information_schema.tables"
+        " WHERE table_schema = {schema} AND table_name = 'payment_list')"
+        " AND NOT EXISTS (SELECT 1 FROM information_schema.tables"
+        " WHERE table_schema = {schema} AND table_name = 'payment_credit_notes')"
+        " THEN DROP TABLE {table}; TRUNCATE {tracking}; END IF; END $$"
+    ).format(
+        schema=sql.Literal(schema),
+        table=sql.Identifier(schema, "payment_list"),
+        tracking=sql.Identifier(schema, tracking_table),
+    )
 
 
 class SepaRefundsView(ReadModelView):

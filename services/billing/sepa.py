@@ -3,8 +3,9 @@ the debits, and the pain.001 file of the refunds by credit transfer."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
@@ -26,9 +27,24 @@ SEPA_COLLECTION_DAYS = 5
 # Days after its collection during which the debtor's bank may still return
 # a debit (the scheme's return period, in business days, rounded up).
 SEPA_RETURN_DAYS = 5
+# Days after a SEPA payment before its refund may be paid back: the debit is
+# collected `SEPA_COLLECTION_DAYS` after the payment at the earliest, and the
+# debtor's bank may still return it for `SEPA_RETURN_DAYS` after that.
+REFUND_AFTER_DAYS = SEPA_COLLECTION_DAYS + SEPA_RETURN_DAYS
 # The same account, as the payer of the refunds' transfers.
 DEBTOR = {k: CREDITOR[k] for k in ("name", "IBAN", "BIC", "batch", "currency")}
 TRANSFER_SCHEMA = "pain.001.001.03"
+
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def refund_due_on(paid_at: datetime, refunded_at: datetime) -> date:
+    """The first day (Paris) a SEPA payment's refund may be transferred:
+    once its debit is collected and can no longer be returned."""
+    paid = paid_at.astimezone(PARIS).date()
+    refunded = refunded_at.astimezone(PARIS).date()
+    return max(refunded, paid + timedelta(days=REFUND_AFTER_DAYS))
 
 
 class InvalidBankDetails(ValueError):

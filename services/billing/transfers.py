@@ -5,7 +5,7 @@ A refund of a SEPA payment is recorded, with its credit note, when the
 cancellation arrives (credit_notes.py); the money goes back later, in a
 transfer file:
 - a refund is due once the debit it gives back was collected and its return
-  period is over (`REFUND_AFTER_DAYS` after the payment), and never when the
+  period is over (sepa.REFUND_AFTER_DAYS after the payment), and never when the
   bank returned that debit: money never received is never paid back (such a
   refund is withheld, reported, and left for the back office);
 - the file of DAY holds every refund due by DAY not already in a file. It is
@@ -25,7 +25,7 @@ opened to render the file, never copied into these events.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -37,17 +37,8 @@ from services.billing.credit_notes import credit_note_number
 from services.billing.domain import UNPAID, Checkout, CheckoutError, Refund
 from services.billing.invoices import PARIS, invoice_number
 from services.billing.sealed import SealedDataLost, open_checkout
-from services.billing.sepa import (
-    SEPA_COLLECTION_DAYS,
-    SEPA_RETURN_DAYS,
-    pain001,
-    transfer,
-)
+from services.billing.sepa import pain001, refund_due_on, transfer
 
-# Days after a SEPA payment before its refund may be paid back: the debit is
-# collected `SEPA_COLLECTION_DAYS` after the payment at the earliest, and the
-# debtor's bank may still return it for `SEPA_RETURN_DAYS` after that.
-REFUND_AFTER_DAYS = SEPA_COLLECTION_DAYS + SEPA_RETURN_DAYS
 WRITE_ATTEMPTS = 5
 
 
@@ -120,9 +111,7 @@ class TransferReport:
 def due_on(checkout: Checkout, refund: Refund) -> date:
     """The first day the refund may be paid back (Paris time)."""
     assert checkout.paid_at is not None  # refunded: it was paid
-    paid = checkout.paid_at.astimezone(PARIS).date()
-    refunded = refund.refunded_at.astimezone(PARIS).date()
-    return max(refunded, paid + timedelta(days=REFUND_AFTER_DAYS))
+    return refund_due_on(checkout.paid_at, refund.refunded_at)
 
 
 class Transfers:
@@ -141,7 +130,12 @@ class Transfers:
             written = self._transfer_file(day)
             if written is not None:
                 return TransferReport(self._render(written), len(written.refund_ids))
-            due, noted, withheld = self._due(day)
+            due, noted, withheld, late = self._due(day)
+            if late:
+                try:
+                    self.save(*late)
+                except IntegrityError:
+                    continue  # another run withheld them first: look again
             if not due:
                 raise NothingToTransfer(day, withheld)
             now = self.clock.now()
@@ -170,13 +164,17 @@ class Transfers:
 
     def _due(
         self, day: date
-    ) -> tuple[list[UUID], list[Checkout], list[tuple[str, str]]]:
+    ) -> tuple[list[UUID], list[Checkout], list[tuple[str, str]], list[Refund]]:
         """The refunds to pay back in DAY's file, the payments they give back
         (each noting it: saved with the file, a return of its debit saved
-        since it was read here fails the file's save), and those withheld."""
+        since it was read here fails the file's save), those withheld, and
+        those withheld only now: recorded after their debit's return (a
+        cancellation crossing the return), the return could not withhold
+        them, nor tell the school (debit_returns.py)."""
         due: list[UUID] = []
         noted: dict[UUID, Checkout] = {}
         withheld: list[tuple[str, str]] = []
+        late: list[Refund] = []
         for refund_id in self.views["sepa_refunds"].unfiled(day):
             if self._filed(refund_id):
                 continue  # its file is written; the read model is behind
@@ -187,6 +185,9 @@ class Transfers:
             note = credit_note_number(refund.credit_note_number, refund.refunded_at)
             if checkout.status == UNPAID:
                 withheld.append((note, f"prélèvement impayé ({checkout.reason})"))
+                code, reason = checkout.returned_as or ("MS03", checkout.reason)
+                if refund.withhold(code, reason, self.clock.now()):
+                    late.append(refund)
             elif due_on(checkout, refund) <= day:
                 try:
                     open_checkout(self.vault, checkout)
@@ -196,7 +197,7 @@ class Transfers:
                 checkout.refund_filed(refund_id)
                 noted[checkout.id] = checkout
                 due.append(refund_id)
-        return due, list(noted.values()), withheld
+        return due, list(noted.values()), withheld, late
 
     def _filed(self, refund_id: UUID) -> bool:
         try:

@@ -98,6 +98,8 @@ class Reservation(AfterPayment, Aggregate):
         self.checkout_id: UUID | None = None
         self.price_cents: int | None = None
         self.method: str | None = None
+        # When its payment was recorded (EX-1's « Payée le »); None unless paid.
+        self.paid_at: datetime | None = None
         self.working_days = WORKING_DAYS_BEFORE_EXAM
         self.refund_percent = REFUND_PERCENT
 
@@ -230,6 +232,7 @@ class Reservation(AfterPayment, Aggregate):
     ) -> None:
         self.status = CONFIRMED
         self.checkout_id = checkout_id
+        self.paid_at = confirmed_at
         self.price_cents = price_cents
         self.method = method
         self.working_days = working_days or WORKING_DAYS_BEFORE_EXAM
@@ -262,6 +265,7 @@ class Reservation(AfterPayment, Aggregate):
         self, checkout_id: UUID, reason: str, cancelled_at: datetime
     ) -> None:
         self.status = CANCELLED_UNPAID
+        self.paid_at = None  # the debit came back: never paid after all
 
     class Cancelled(Aggregate.Event):
         """Cancelled by its school before the deadline (BO-7). Carries what

@@ -25,7 +25,7 @@ BANK = "banque"
 # How a convocation travelled (the notifier's channels), as the school reads it.
 CHANNELS = {"email": "par e-mail", "courrier": "par courrier"}
 # Where the money goes back: the card paid with, or the account debited.
-METHODS = {"carte": "sur la carte", "sepa": "sur le compte prélevé"}
+METHODS = {"carte": "sur la carte"}
 
 Step = tuple[datetime, str, str]
 
@@ -68,11 +68,14 @@ def _cancelled(e: Reservation.Cancelled) -> Step:
 
 
 def _refunded(e: Reservation.Refunded) -> Step:
-    how = METHODS.get(e.method, f"({e.method})")
-    step = (
-        f"Remboursée : {euros(e.amount_cents)} {how}, "
-        f"facture d'avoir n° {e.credit_note_number}"
-    )
+    if e.method == "sepa":
+        # Credited now, transferred later: only once the debit is collected.
+        how = "à virer sur le compte prélevé une fois le prélèvement encaissé"
+        step = f"Remboursement de {euros(e.amount_cents)} {how}"
+    else:
+        how = METHODS.get(e.method, f"({e.method})")
+        step = f"Remboursée : {euros(e.amount_cents)} {how}"
+    step = f"{step}, facture d'avoir n° {e.credit_note_number}"
     return e.refunded_at, step, e.refunded_by
 
 

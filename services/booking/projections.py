@@ -52,7 +52,15 @@ def reservation_row(
                 value("status"), value("exam_starts_at"), value("departement"), now
             )
         ),
+        # EX-1: the day it was paid (Paris), and how (a SEPA refund is made
+        # by a later transfer, a card's there and then: BI-4).
+        "paid_on": _day(value("paid_at")),
+        "payment_method": value("method"),
     }
+
+
+def _day(at: datetime | None) -> str | None:
+    return at.astimezone(PARIS).date().isoformat() if at is not None else None
 
 
 def _instant(at: datetime | None) -> str | None:
@@ -75,16 +83,25 @@ class ReservationListView(ReadModelView):
                 " personal text, session_id uuid NOT NULL,"
                 " centre_name text, centre_city text, departement text,"
                 " exam_starts_at timestamptz NOT NULL, expires_at timestamptz NOT NULL,"
-                " status text NOT NULL, created_at timestamptz NOT NULL)"
+                " status text NOT NULL, created_at timestamptz NOT NULL,"
+                " paid_at timestamptz, method text)"
             ).format(self.table("reservation_list")),
         ]
 
     def add(self, row: dict[str, Any], tracking: Tracking) -> None:
         self.insert_row("reservation_list", row, tracking)
 
-    def set_status(self, reservation_id: Any, status: str, tracking: Tracking) -> None:
+    def set_status(
+        self,
+        reservation_id: Any,
+        status: str,
+        tracking: Tracking,
+        **paid: Any,
+    ) -> None:
+        """Its status, and when it was paid and how (`paid_at`, `method`)
+        when that changes with it."""
         key = ("reservation_id", reservation_id)
-        self.update_row("reservation_list", key, {"status": status}, tracking)
+        self.update_row("reservation_list", key, {"status": status, **paid}, tracking)
 
     def move(
         self, reservation_id: Any, slot: dict[str, Any], tracking: Tracking
@@ -233,11 +250,13 @@ class ReservationList(Projection[ReservationListView]):
 
     @process_event.register
     def _(self, e: Reservation.Confirmed, tracking: Tracking) -> None:
-        self.view.set_status(e.originator_id, CONFIRMED, tracking)
+        paid = {"paid_at": e.confirmed_at, "method": getattr(e, "method", None)}
+        self.view.set_status(e.originator_id, CONFIRMED, tracking, **paid)
 
     @process_event.register
     def _(self, e: Reservation.CancelledUnpaid, tracking: Tracking) -> None:
-        self.view.set_status(e.originator_id, CANCELLED_UNPAID, tracking)
+        unpaid = {"paid_at": None}  # the debit came back: never paid after all
+        self.view.set_status(e.originator_id, CANCELLED_UNPAID, tracking, **unpaid)
 
     @process_event.register
     def _(self, e: Reservation.Cancelled, tracking: Tracking) -> None:
@@ -261,8 +280,9 @@ class ReservationList(Projection[ReservationListView]):
 
 def _drop_list_in_clear(schema: str, tracking_table: str) -> sql.Composable:
     """A list built by an earlier version kept names and NEPHs in clear, or
-    lacked the centre's département (the deadline's holidays): dropped, with
-    its position, so that it is built again from the log."""
+    lacked the centre's département (the deadline's holidays) or the day each
+    seat was paid (EX-1): dropped, with its position, so that it is built
+    again from the log."""
     return sql.SQL(
         "DO $$ BEGIN IF EXISTS (SELECT 1 FROM information_schema.columns"
         " WHERE table_schema = {schema} AND table_name = 'reservation_list'"
@@ -270,7 +290,7 @@ def _drop_list_in_clear(schema: str, tracking_table: str) -> sql.Composable:
         " information_schema.tables WHERE table_schema = {schema}"
         " AND table_name = 'reservation_list') AND NOT EXISTS (SELECT 1 FROM"
         " information_schema.columns WHERE table_schema = {schema}"
-        " AND table_name = 'reservation_list' AND column_name = 'departement'))"
+        " AND table_name = 'reservation_list' AND column_name = 'paid_at'))"
         " THEN DROP TABLE {table}; TRUNCATE {tracking}; END IF; END $$"
     ).format(
         schema=sql.Literal(schema),

@@ -23,6 +23,10 @@ class HeldSeat(Schema):
     status = fields.String(required=True)
     # BO-6, BO-7: an ISO 8601 instant, null once past or unless confirmed.
     changes_allowed_until = fields.String(allow_none=True)
+    # EX-1: the day it was paid (Paris, ISO), null unless paid; and how
+    # (« carte » or « sepa »), null unless paid.
+    paid_on = fields.String(allow_none=True)
+    payment_method = fields.String(allow_none=True)
 
 
 class HistoryStep(Schema):

@@ -223,6 +223,15 @@ class NotifierApplication(ServiceApplication):
         note = payload.get("credit_note")
         self._to_school(event, subject, body, ("credit_note", note) if note else None)
 
+    def on_refund_withheld(self, event: Delivered) -> None:
+        """Tell the school, once, that a SEPA refund will not be transferred:
+        its debit came back."""
+        if not event.payload.get("school_email"):
+            self.record_processed(event.tracking)  # the school's key is gone
+            return
+        subject, body = cancellation_texts.refund_withheld(event.payload)
+        self._to_school(event, subject, body)
+
     def on_reservation_cancelled(self, event: Delivered, contact: dict) -> None:
         """Tell the candidate, by e-mail when they have an address, that the
         school cancelled their seat."""

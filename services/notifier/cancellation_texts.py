@@ -4,6 +4,7 @@ by the operator (SC-2)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from services.common.documents import euros, when
@@ -23,16 +24,52 @@ def refund_issued(payload: dict[str, Any]) -> tuple[str, str]:
     starts = line.get("exam_starts_at")
     exam = f" pour l'examen du {when(str(starts))}" if starts else ""
     centre = f" au {line['centre_name']}" if line.get("centre_name") else ""
-    method = METHODS.get(payload["method"], payload["method"])
     subject = f"Réservation annulée : avoir n° {payload['credit_note_number']}"
     body = (
         "Bonjour,\n\n"
         f"La réservation de {who}{neph}{exam}{centre} est annulée. "
         "La place est libérée.\n\n"
-        f"Nous vous remboursons {euros(payload['amount_cents'])} {method}. "
+        f"{_how_refunded(payload)} "
         f"La facture d'avoir n° {payload['credit_note_number']}, sur la facture "
         f"n° {payload['invoice_number']}, est jointe à ce message ; elle reste "
         "téléchargeable depuis vos réservations.\n\n"
+        "Passer mon code\n"
+    )
+    return subject, body
+
+
+def _how_refunded(payload: dict[str, Any]) -> str:
+    """A card is refunded there and then; a SEPA debit by a later transfer,
+    once the debit is collected, and never if the bank returns it."""
+    amount = euros(payload["amount_cents"])
+    if payload["method"] != "sepa":
+        method = METHODS.get(payload["method"], payload["method"])
+        return f"Nous vous remboursons {amount} {method}."
+    due = payload.get("transfer_from")
+    when_due = f"à partir du {date.fromisoformat(str(due)):%d/%m/%Y}, " if due else ""
+    return (
+        f"Nous vous rembourserons {amount} par virement sur le compte prélevé, "
+        f"{when_due}une fois le prélèvement SEPA encaissé. Si votre banque "
+        "rejette ce prélèvement, aucun virement ne sera fait : vous en serez "
+        "informé."
+    )
+
+
+def refund_withheld(payload: dict[str, Any]) -> tuple[str, str]:
+    """To the school: a cancelled seat's refund will not be transferred, its
+    SEPA debit having come back from the bank."""
+    who = payload.get("candidate_name") or "votre candidat"
+    note = payload["credit_note_number"]
+    subject = f"Remboursement non versé : avoir n° {note}"
+    body = (
+        "Bonjour,\n\n"
+        f"La réservation de {who}, annulée, devait vous être remboursée "
+        f"({euros(payload['amount_cents'])}, facture d'avoir n° {note}) par "
+        "virement une fois le prélèvement SEPA encaissé.\n\n"
+        "Aucun virement ne sera fait : votre banque a rejeté le prélèvement de "
+        f"la facture n° {payload['invoice_number']}, motif : {payload['reason']} "
+        f"(code {payload['reason_code']}). Cette somme ne nous a pas été versée ; "
+        "elle ne vous est donc pas due.\n\n"
         "Passer mon code\n"
     )
     return subject, body

@@ -141,6 +141,13 @@ class NotifierService:
             return
         self.app.on_refund_issued(event)
 
+    @consume("billing", contracts.RefundWithheld)
+    def on_refund_withheld(self, event: Delivered) -> None:
+        """Tell the school a SEPA refund is withheld, its debit returned (BI-4)."""
+        if self.app.skipped_erased(event):
+            return
+        self.app.on_refund_withheld(event)
+
     @consume("booking", contracts.ReservationCancelled)
     def on_reservation_cancelled(self, event: Delivered) -> None:
         """Tell the candidate the school cancelled their seat (BO-7)."""

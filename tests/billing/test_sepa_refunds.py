@@ -19,11 +19,8 @@ from services.billing.domain import CreditNoteSequence, Refund
 from services.billing.invoices import PARIS, invoice_number
 from services.billing.projections import READ_MODELS
 from services.billing.provider import APPROVED_TOKEN, SimulatedCardProvider
-from services.billing.transfers import (
-    REFUND_AFTER_DAYS,
-    NothingToTransfer,
-    RefundTransfer,
-)
+from services.billing.sepa import REFUND_AFTER_DAYS
+from services.billing.transfers import NothingToTransfer, RefundTransfer
 from services.common.clock import FrozenClock
 from tests.billing.test_checkout import SEPA, cart
 from tests.billing.test_debit_returns import _e2e
@@ -218,3 +215,52 @@ def test_a_debit_returned_while_the_file_is_written_is_not_in_it(billing, settin
         other.close()
     assert _note(refund).replace("-", "") not in sent
     assert _note(refund) in [note for note, _ in withheld]
+
+
+def _withheld_events(billing, refund_id: UUID) -> list[Refund.Withheld]:
+    return [
+        e
+        for e in billing.repository.event_store.get(refund_id)
+        if isinstance(e, Refund.Withheld)
+    ]
+
+
+def test_a_debit_returned_before_its_refund_was_transferred_withholds_it_once(billing):
+    """The school is told (`RefundWithheld`) once: a second import of the
+    return, and the transfer files after it, withhold nothing again."""
+    school, paid = _paid_by_sepa(billing)
+    refund = _refunded(billing, school, paid)
+    checkout = billing.repository.get(UUID(paid["id"]))
+    returned = pain002([Return(_e2e(checkout), "AM04")])
+    billing.import_returns(returned)
+    (withheld,) = _withheld_events(billing, refund.id)
+    assert (withheld.reason_code, withheld.reason) == ("AM04", "provision insuffisante")
+    assert (withheld.checkout_id, withheld.amount_cents) == (checkout.id, 3000)
+    billing.import_returns(returned)
+    billing.clock.advance(timedelta(days=REFUND_AFTER_DAYS))
+    with pytest.raises(NothingToTransfer) as nothing:
+        billing.sepa_transfers(_today(billing))
+    assert _note(refund) in [note for note, _ in nothing.value.withheld]
+    assert len(_withheld_events(billing, refund.id)) == 1
+
+
+def test_a_refund_recorded_after_its_debit_came_back_is_withheld_by_the_file(
+    billing,
+):
+    """A cancellation crossing the return (read the payment before the return
+    was saved) is recorded after it: the return could not withhold it, the
+    next transfer file does, once, with the bank's reason."""
+    school, paid = _paid_by_sepa(billing)
+    before = billing.repository.get(UUID(paid["id"]))
+    billing.catch_up()  # the return is matched through the payment list
+    report = billing.import_returns(pain002([Return(_e2e(before), "AC04")]))
+    assert [line["outcome"] for line in report["lines"]] == ["appliqué"]
+    billing._refundable = lambda payload: before  # read before the return
+    refund = _refunded(billing, school, paid)
+    assert _withheld_events(billing, refund.id) == []
+    billing.clock.advance(timedelta(days=REFUND_AFTER_DAYS))
+    for _ in range(2):
+        with pytest.raises(NothingToTransfer):
+            billing.sepa_transfers(_today(billing))
+    (withheld,) = _withheld_events(billing, refund.id)
+    assert (withheld.reason_code, withheld.reason) == ("AC04", "compte clôturé")

@@ -241,8 +241,8 @@ def test_the_builder_says_who_and_how_for_every_kind_of_step():
         ),
         ("Place libérée : expirée", "plateforme"),
         (
-            "Remboursée : 15,00 € sur le compte prélevé, "
-            "facture d'avoir n° A2027-000001",
+            "Remboursement de 15,00 € à virer sur le compte prélevé une fois le "
+            "prélèvement encaissé, facture d'avoir n° A2027-000001",
             "plateforme",
         ),
         ("Annulée, prélèvement impayé : provision insuffisante (AM04)", "banque"),

@@ -18,6 +18,7 @@ from eventsourcing.persistence import Tracking
 
 from pmc import registry
 from services.billing.application import BillingApplication
+from services.billing.domain import Refund
 from services.billing.provider import APPROVED_TOKEN
 from services.booking.application import BookingApplication
 from services.candidates.application import CandidatesApplication
@@ -223,11 +224,21 @@ def billing_scenario(app: BillingApplication) -> None:
     bank = {"iban": "FR1420041010050500013M02606", "bic": "PSSTFRPP", "holder": "E"}
     debited = [{"id": str(uuid4()), "candidate_name": "Léa Martin"}]
     paid = app.pay_by_sepa("ecole", "cle-sepa", debited, bank)
+    seat = debited[0]["id"]
+    cancelled.payload = {
+        **cancelled.payload,
+        "reservation_id": UUID(seat),
+        "checkout_id": UUID(paid["id"]),
+    }
+    cancelled.tracking = Tracking(application_name="booking", notification_id=2)
+    app.on_reservation_cancelled(cancelled)  # RefundIssued, to be transferred
     # The return file is found through the read model (tests/billing); here,
-    # the payment records its return directly.
+    # the payment records its return, and withholds its refund, directly.
     checkout = app.repository.get(UUID(paid["id"]))
     checkout.debit_returned("AM04", "provision insuffisante", app.clock.now())
-    app.save(checkout)  # DebitReturned
+    refund = app.repository.get(Refund.create_id(seat))
+    refund.withhold("AM04", "provision insuffisante", app.clock.now())
+    app.save(checkout, refund)  # DebitReturned, RefundWithheld
 
 
 def notifier_scenario(app: NotifierApplication) -> None:

@@ -29,6 +29,8 @@ def test_a_reservation_row_in_french_columns():
         "exam_starts_at": "2027-03-02T08:00:00+00:00",
         "status": "confirmée",
         "changes_allowed_until": "2027-02-25T22:59:00+00:00",
+        # Paid on the evening of 12/02 in Paris: the day as Paris says it.
+        "paid_on": "2027-02-12",
     }
     [line] = opened(reservations_file([row]))
     assert list(line) == RESERVATION_COLUMNS
@@ -41,9 +43,11 @@ def test_a_reservation_row_in_french_columns():
         "Ville": "Besançon",
         "Statut": "confirmée",
         "Modifiable jusqu'au": "25/02/2027 23:59",
+        "Payée le": "12/02/2027",
     }
-    [past] = opened(reservations_file([{**row, "changes_allowed_until": None}]))
-    assert past["Modifiable jusqu'au"] == ""
+    unpaid = {**row, "changes_allowed_until": None, "paid_on": None}
+    [past] = opened(reservations_file([unpaid]))
+    assert past["Modifiable jusqu'au"] == past["Payée le"] == ""
 
 
 def test_a_payment_row_says_what_the_page_says():
@@ -59,6 +63,10 @@ def test_a_payment_row_says_what_the_page_says():
             "created_at": "2027-01-05T10:15:00+00:00",
             "paid_on": "2027-01-05",
             "invoice": "F2027-000017",
+            "credit_notes": [
+                {"number": "A2027-000003", "amount_cents": 3000},
+                {"number": "A2027-000009", "amount_cents": 1500},
+            ],
         },
         {
             "id": "c2",
@@ -85,7 +93,10 @@ def test_a_payment_row_says_what_the_page_says():
         "Statut": "payé",
         "Payé le": "05/01/2027",
         "Facture n°": "F2027-000017",
+        "Avoirs": "A2027-000003 (30,00 €), A2027-000009 (15,00 €)",
+        "Remboursé TTC": "45,00",
     }
     assert sepa["Moyen de paiement"] == "Prélèvement SEPA"
     assert sepa["Statut"] == "impayé : Provision insuffisante"
     assert sepa["Payé le"] == sepa["Facture n°"] == ""
+    assert sepa["Avoirs"] == sepa["Remboursé TTC"] == ""

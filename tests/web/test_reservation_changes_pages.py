@@ -17,6 +17,7 @@ from tests.e2e.conftest import travel  # noqa: F401
 from tests.e2e.test_booking_api import centre, next_weekday
 from tests.e2e.test_cancellation_api import _paid_session
 from tests.e2e.test_erasure import _signed_in_again
+from tests.e2e.test_sepa_refunds import _paid_by_sepa
 from tests.helpers import one_line, pdf_text
 from tests.web.pages_tour import serious_violations, sideways_overflow
 from tests.web.test_booking_pages import apps  # noqa: F401
@@ -247,3 +248,31 @@ def _in_order(texts: list[str], expected: list[str]) -> None:
     """Each of `expected` is in one of `texts`, in that order."""
     found = [next((i for i, t in enumerate(texts) if e in t), -1) for e in expected]
     assert -1 not in found and found == sorted(found), texts
+
+
+def test_a_seat_paid_by_sepa_is_said_to_be_refunded_by_a_later_transfer(
+    page: Page,
+    gateway: str,
+    new_school,
+    apps,  # noqa: F811
+):
+    """Not « remboursé » at once: the transfer comes once the debit is
+    collected, and not at all if the bank returns it (BI-4)."""
+    scheduling, candidates = apps
+    school = new_school()
+    line, _ = _paid_by_sepa(gateway, school, scheduling, candidates, first=9720)
+    sign_in_as(page, gateway, school)
+    page.goto(f"{gateway}/espace/reservations")
+    row = page.locator(f"#reservations tr[data-reservation='{line}']")
+    row.get_by_role("button", name="Annuler la réservation de Test Siège0").click()
+    later = (
+        "remboursé par virement sur le compte prélevé une fois le prélèvement "
+        "encaissé (aucun virement si votre banque le rejette)"
+    )
+    question = page.get_by_role("dialog")
+    expect(question).to_contain_text(later)
+    expect(question).not_to_contain_text("carte")
+    question.get_by_role("button", name="Confirmer l'annulation").click()
+    message = page.locator("#reservations-message")
+    expect(message).to_contain_text("Réservation de Test Siège0 annulée")
+    expect(message).to_contain_text(later)

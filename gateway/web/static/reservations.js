@@ -49,10 +49,19 @@ function setBusy(value) {
   for (const button of document.querySelectorAll("#reservations button.ecriture")) button.disabled = value;
 }
 
+// A card is refunded there and then; a SEPA debit by a later transfer, once
+// the debit is collected, and not at all if the bank returns it (BI-4).
+function refundPromise(r) {
+  if (r.payment_method === "sepa") {
+    return "le paiement de cette place remboursé par virement sur le compte prélevé une fois le prélèvement encaissé (aucun virement si votre banque le rejette)";
+  }
+  return "le paiement de cette place remboursé sur la carte utilisée";
+}
+
 async function cancel(r) {
   const sure = await confirmAction(
     `Annuler la réservation de ${r.candidate_name} (${when.format(new Date(r.exam_starts_at))}, ${r.centre_name}) ? `
-    + "Sa place sera libérée et le paiement de cette place remboursé sur la carte utilisée, avec une facture d'avoir.",
+    + `Sa place sera libérée et ${refundPromise(r)}, avec une facture d'avoir.`,
     "Confirmer l'annulation",
     "Garder la réservation",
   );
@@ -67,7 +76,7 @@ async function cancel(r) {
   }
   if (slotChange.reservation && slotChange.reservation.id === r.id) slotChange.close();
   written.set(r.id, result.data);
-  say(region(), `Réservation de ${r.candidate_name} annulée : la place est libérée et le paiement remboursé. La facture d'avoir est téléchargeable dans quelques instants.`, "succes");
+  say(region(), `Réservation de ${r.candidate_name} annulée : la place est libérée et ${refundPromise(r)}. La facture d'avoir est téléchargeable dans quelques instants.`, "succes");
   showReservations(r.id);
 }
 

@@ -14,6 +14,7 @@ from services.common.contracts.billing import (
     DebitReturned,
     PaymentCaptured,
     RefundIssued,
+    RefundWithheld,
 )
 from services.common.contracts.booking import (
     HoldCancelled,
@@ -74,6 +75,7 @@ __all__ = [
     "PasswordResetRequested",
     "PaymentCaptured",
     "RefundIssued",
+    "RefundWithheld",
     "ReminderDue",
     "ReservationCancelled",
     "ReservationChanged",
@@ -122,6 +124,7 @@ ALL: tuple[type[Contract], ...] = (
     HoldCancelled,
     ReminderDue,
     RefundIssued,
+    RefundWithheld,
     ConvocationSent,
     ResultPublished,
 )

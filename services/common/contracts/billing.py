@@ -55,6 +55,39 @@ class RefundIssued(ToTheSchool):
     # The credit note's figures, attached to the school's e-mail.
     credit_note = personal_field(fields.Dict)
     sealed = sealed_field()
+    # Added later (readers ignore it): a SEPA refund's money goes back by
+    # transfer, not before this day (Paris, ISO), once the debit is
+    # collected; None for a card refund, paid back there and then.
+    transfer_from = fields.String(load_default=None, allow_none=True)
+
+
+class RefundWithheld(ToTheSchool):
+    """A SEPA refund will never be transferred (BI-4): the bank returned the
+    debit it would give back before it went into a transfer file (money
+    never received is never paid back). Once per refund."""
+
+    event_type = "RefundWithheld"
+    version = 1
+    personal = ("school_email", "candidate_name")
+
+    refund_id = fields.UUID(required=True)
+    reservation_id = fields.UUID(required=True)
+    checkout_id = fields.UUID(required=True)
+    school_id = fields.String(required=True)
+    amount_cents = fields.Integer(required=True)
+    # As printed: the credit note withheld, and the invoice debited.
+    credit_note_number = fields.String(required=True)
+    invoice_number = fields.String(required=True)
+    # The bank's ISO 20022 reason code of the return, and its meaning.
+    reason_code = fields.String(
+        required=True, validate=validate.Regexp(r"^[A-Z0-9]{4}$")
+    )
+    reason = fields.String(required=True)
+    withheld_at = fields.AwareDateTime(required=True)
+    school_email = personal_field(fields.Email)
+    # Whose seat it was, as the credit note names them (None once erased).
+    candidate_name = personal_field(fields.String)
+    sealed = sealed_field()
 
 
 class DebitReturned(ToTheSchool):
