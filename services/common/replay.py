@@ -18,9 +18,10 @@ outage, the lead lost) stops every worker; the position is then that of the
 last chunk committed.
 
 The command that leads the model (its advisory lock) coordinates: the workers
-write for it and stop if it loses the lock. A short log, one core, or a model
-that a worker could not build again (a class made at run time) is replayed in
-the leader's own process, a batch at a time.
+write for it and stop if it loses the lock. One core, a short log (unless the
+workers were asked for), or a follower a worker could not build the same (a
+subclass, a class made at run time) is replayed in the leader's own process, a
+batch at a time.
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ log = logging.getLogger(__name__)
 # Positions per chunk: a live follower's batch is smaller (500), a rebuild's
 # commits fewer and bigger transactions.
 REPLAY_BATCH = 2000
+# From how many log positions a replay starts workers by itself: starting
+# them costs about a second, what one process replays of a light model.
+PARALLEL_FROM = 50_000
 # How often the leader checks it still leads while the workers run.
 LEAD_CHECK_SECONDS = 1.0
 # How long a worker told to stop may take before it is ended.
@@ -83,7 +87,7 @@ def replay(follower: ProjectionFollower, workers: int | None = None) -> int:
     """Apply the log after the follower's position, as far as it went when
     the replay started; the number of events applied. The follower leads."""
     follower.still_leading()
-    plan = _plan(follower, workers or os.cpu_count() or 1)
+    plan = _plan(follower, workers)
     if plan is None:
         total = _in_process(follower)
         log.info("%s: %d events replayed on 1 process", follower.lock_key, total)
@@ -128,13 +132,21 @@ def replay(follower: ProjectionFollower, workers: int | None = None) -> int:
     return total
 
 
-def _plan(follower: ProjectionFollower, workers: int) -> _Plan | None:
-    """How to share the log out, or None to replay it in this process."""
+def _plan(follower: ProjectionFollower, asked: int | None) -> _Plan | None:
+    """How to share the log out, or None to replay it in this process: one
+    worker, a short log (unless the workers were asked for), or a follower
+    that behaves otherwise than the one a worker builds."""
     from services.common.rebuild import AsideFollower
 
+    if type(follower) not in (ProjectionFollower, AsideFollower):
+        return None
+    workers = asked or os.cpu_count() or 1
     batch_size = follower.batch_size
     head = _log_head(follower)
-    if workers < 2 or head - follower.position < 2 * workers * batch_size:
+    span = head - follower.position
+    if workers < 2 or span < 2 * workers * batch_size:
+        return None
+    if asked is None and span < PARALLEL_FROM:
         return None
     plan = _Plan(
         app_cls=type(follower.app),
