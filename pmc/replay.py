@@ -20,6 +20,10 @@ from services.common.replay import REPLAY_BATCH, ReplayFailed
 from services.common.settings import Settings
 from services.common.store import ServiceApplication
 
+# Each worker holds a few database connections; a batch is held in memory.
+MAX_WORKERS = 32
+MAX_BATCH = 100_000
+
 
 def run(args: argparse.Namespace) -> int:
     if args.service not in registry.APPLICATIONS:
@@ -35,11 +39,11 @@ def run(args: argparse.Namespace) -> int:
     app = registry.application_class(args.service)(settings=Settings.from_env())
     try:
         model = read_models[args.read_model]
-        if args.workers is not None and args.workers < 1:
-            print("--workers: at least 1", file=sys.stderr)
+        if args.workers is not None and not 1 <= args.workers <= MAX_WORKERS:
+            print(f"--workers: from 1 to {MAX_WORKERS}", file=sys.stderr)
             return 2
-        if args.batch is not None and args.batch < 1:
-            print("--batch: at least 1", file=sys.stderr)
+        if args.batch is not None and not 1 <= args.batch <= MAX_BATCH:
+            print(f"--batch: from 1 to {MAX_BATCH}", file=sys.stderr)
             return 2
         batch = args.batch or REPLAY_BATCH
         if args.in_place:

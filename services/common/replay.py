@@ -156,7 +156,8 @@ def _plan(follower: ProjectionFollower, asked: int | None) -> _Plan | None:
         batch_size=batch_size,
         start=follower.position,
         head=head,
-        workers=workers,
+        # Never more than there are chunks: the others would only wait.
+        workers=min(workers, -(-span // batch_size)),
     )
     try:
         pickle.dumps(plan)

@@ -194,3 +194,23 @@ def test_a_worker_killed_stops_the_replay_and_nothing_is_swapped(own):
             (f"{app.schema}__rebuild_reservation_list",),
         )
         assert curs.fetchone()["n"] == 0  # the half-built model dropped
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("--workers", "0"), ("--workers", "1000"), ("--batch", "0"), ("--batch", "-5")],
+)
+def test_a_number_of_workers_or_a_batch_out_of_bounds_is_refused(own, args):
+    env, app = own
+    _write(app, 20)
+
+    refused = _pmc(env, *args)
+
+    assert refused.returncode == 2
+    assert "from 1 to" in refused.stderr
+    with app.datastore.transaction(commit=False) as curs:
+        curs.execute(
+            "SELECT count(*) AS n FROM pg_namespace WHERE nspname LIKE %s",
+            (f"{app.schema}__rebuild%",),
+        )
+        assert curs.fetchone()["n"] == 0  # nothing started
