@@ -12,6 +12,13 @@ from services.common.documents import euros, when
 METHODS = {"carte": "sur la carte bancaire qui a payé", "sepa": "par virement"}
 # `ReservationCancelled.cancelled_by` when the operator cancelled the session.
 BY_OPERATOR = "centre d'examen"
+# Where a refund's e-mail points, when the event does not say how the seat
+# was paid: a SEPA debit is given back by transfer only once it is collected.
+HOW_REFUNDED = (
+    "facture d'avoir vous parvient dans un autre message, qui dit comment "
+    "et quand : sur la carte qui a payé, ou par virement une fois le "
+    "prélèvement SEPA encaissé."
+)
 
 
 def refund_issued(payload: dict[str, Any]) -> tuple[str, str]:
@@ -132,8 +139,8 @@ def session_cancelled_to_school(payload: dict[str, Any]) -> tuple[str, str]:
         "centre d'examen ; le candidat en est informé.\n\n"
         f"{_reason(payload)}"
         "Elle vous est remboursée en totalité, quel que soit le délai : la "
-        "facture d'avoir vous parvient dans un autre message. Vous pouvez "
-        "inscrire votre candidat à une autre session.\n\n"
+        f"{HOW_REFUNDED} Vous pouvez inscrire votre candidat à une autre "
+        "session.\n\n"
         "Passer mon code\n"
     )
     return subject, body

@@ -11,6 +11,7 @@ from typing import Any
 from services.common.documents import euros, when
 from services.common.envelope import Delivered
 from services.common.personal import school_subject
+from services.notifier.cancellation_texts import HOW_REFUNDED
 from services.notifier.domain import EMAIL, Message
 
 # `ReservationCancelled.cancelled_by` for a payment given back by the platform.
@@ -30,9 +31,9 @@ def to_school(payload: dict[str, Any]) -> tuple[str, str]:
         f"({payload['centre_city']}) : la place n'était plus dans votre panier "
         f"(réservation n° {payload['reservation_id']}). Elle n'est donc pas "
         "réservée pour votre candidat.\n\n"
-        f"Ce paiement vous est remboursé en totalité{amount} ; la facture "
-        "d'avoir vous parvient dans un autre message. Vous pouvez réserver "
-        "une autre place depuis votre espace.\n\n"
+        f"Ce paiement vous est remboursé en totalité{amount} ; la "
+        f"{HOW_REFUNDED} Vous pouvez réserver une autre place depuis votre "
+        "espace.\n\n"
         "Passer mon code\n"
     )
     return subject, body

@@ -37,6 +37,8 @@ def test_the_school_alone_is_told_its_late_payment_is_given_back(app):
     body = one_line(content["body"])
     assert "après la libération de la place" in body
     assert "remboursé en totalité (30,00 €)" in body
+    # How, the credit note's e-mail says: a SEPA debit only once collected.
+    assert "par virement une fois le prélèvement SEPA encaissé" in body
     assert str(payload["reservation_id"]) in body
     assert "Centre Lyon Gerland (Lyon)" in body
 

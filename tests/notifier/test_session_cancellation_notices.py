@@ -59,6 +59,7 @@ def test_the_candidate_and_the_school_are_told_with_the_reason(app):
     body = one_line(school["body"])
     assert "est annulée par le centre d'examen" in body
     assert "Salle inondée" in body and "remboursée en totalité" in body
+    assert "par virement une fois le prélèvement SEPA encaissé" in body
 
 
 def test_without_an_address_or_a_reason_the_school_is_still_told(app):
