@@ -112,7 +112,9 @@ class ProjectionFollower(LogFollower):
             return None
         return writes
 
-    def one_by_one(self, notifications: Sequence[Notification], why: Any) -> None:
+    def one_by_one(
+        self, notifications: Sequence[Notification], why: BaseException
+    ) -> None:
         """A batch rolled back whole, applied again one event at a time, as
         the base class does: the bad event is parked alone (or the follower
         pauses on an outage)."""
@@ -120,7 +122,7 @@ class ProjectionFollower(LogFollower):
             "%s applies %d events one by one: %s",
             self.lock_key,
             len(notifications),
-            describe(why) if isinstance(why, BaseException) else why,
+            describe(why),
         )
         super().handle(notifications)
 

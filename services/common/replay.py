@@ -142,7 +142,7 @@ def _plan(follower: ProjectionFollower, asked: int | None) -> _Plan | None:
         return None
     workers = asked or os.cpu_count() or 1
     batch_size = follower.batch_size
-    head = _log_head(follower)
+    head = follower.app.recorder.max_notification_id() or 0
     span = head - follower.position
     if workers < 2 or span < 2 * workers * batch_size:
         return None
@@ -164,17 +164,6 @@ def _plan(follower: ProjectionFollower, asked: int | None) -> _Plan | None:
     except (pickle.PicklingError, AttributeError, TypeError):
         return None  # e.g. a projection class made at run time (tests)
     return plan
-
-
-def _log_head(follower: ProjectionFollower) -> int:
-    app = follower.app
-    events = sql.Identifier(app.schema, app.recorder.events_table_name)
-    with app.datastore.transaction(commit=False) as curs:
-        curs.execute(
-            sql.SQL("SELECT max(notification_id) AS head FROM {}").format(events)
-        )
-        row = curs.fetchone()
-    return int(row["head"] or 0) if row else 0
 
 
 def _in_process(follower: ProjectionFollower) -> int:
