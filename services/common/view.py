@@ -2,7 +2,7 @@
 
 A view is written by its projection (projection.py), one batch of events at a
 time: its writes are held and sent at once (batch_writes.py), or held for
-another thread or process to commit (replay.py). It records where it stands in
+a replay's worker to commit in its turn (replay.py). It records where it stands in
 its tracking table, in the same transaction as what it writes.
 """
 
@@ -100,8 +100,9 @@ class ReadModelView(PostgresTrackingRecorder):
     @contextmanager
     def holding(self) -> Iterator[HeldWrites]:
         """Hold every write this thread makes inside, for `commit_held` to
-        send later, maybe from another thread (replay.py). Reading the view
-        inside raises NeedsTransaction: what was held must be sent first."""
+        send later, once the batches before it are committed (replay.py).
+        Reading the view inside raises NeedsTransaction: what was held must
+        be sent first."""
         writes = HeldWrites(self.table, self._keys())
         self._batch.cursor = None
         self._batch.writes = writes
